@@ -1,0 +1,190 @@
+//! Request and response bodies of HTTP API v1.
+//!
+//! They live outside the `http` feature so that the SDK and host apps can use them without axum. Requests reject
+//! unknown fields: a misspelt field is an error, not a silently ignored default.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::Credential;
+use crate::ids::DepartmentId;
+use crate::model::{ApiKey, Money, Permission, Plan, Role, Tenant, User};
+use chrono::{DateTime, Utc};
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The tenant's slug.
+    pub tenant: String,
+    /// E-mail.
+    pub email: String,
+    /// Password.
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+}
+
+/// An access token.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenResponse {
+    /// The JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+/// `GET /v1/me`: the caller.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MeResponse {
+    /// The acting user.
+    pub user: User,
+    /// How the caller authenticated.
+    #[schema(value_type = Object)]
+    pub credential: serde_json::Value,
+    /// Permissions in force for this request.
+    pub permissions: Vec<Permission>,
+}
+
+impl MeResponse {
+    /// Assembles the response.
+    pub fn new(user: User, credential: Credential, permissions: Vec<Permission>) -> Self {
+        let credential = serde_json::to_value(credential).unwrap_or(serde_json::Value::Null);
+        Self { user, credential, permissions }
+    }
+}
+
+/// `POST /v1/tenants`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTenantRequest {
+    /// Display name.
+    pub name: String,
+    /// Unique URL-safe handle.
+    pub slug: String,
+    /// Plan (default `free`).
+    #[serde(default)]
+    pub plan: Plan,
+    /// Settings object (default `{}`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub settings: Option<serde_json::Value>,
+    /// E-mail of the first admin.
+    pub admin_email: String,
+    /// Password of the first admin.
+    #[schema(value_type = String, format = Password)]
+    pub admin_password: SecretString,
+}
+
+/// A created tenant and its first admin.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreateTenantResponse {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// Its admin.
+    pub admin: User,
+}
+
+/// `POST /v1/users`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// E-mail, unique within the tenant (case-insensitive).
+    pub email: String,
+    /// Password (at least 12 characters).
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    /// Roles (at least one).
+    pub roles: Vec<Role>,
+}
+
+/// `PATCH /v1/users/{id}`; absent fields are unchanged.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// New roles.
+    pub roles: Option<Vec<Role>>,
+    /// Activate or deactivate.
+    pub active: Option<bool>,
+    /// New password.
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<SecretString>,
+}
+
+/// `POST /v1/api-keys`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    /// Human label.
+    pub name: String,
+    /// Permissions to grant; each must be one the creator holds. Empty means read-only.
+    #[serde(default)]
+    pub scopes: Vec<Permission>,
+    /// Optional expiry (must be in the future).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A created API key: the only time its text is shown.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CreateApiKeyResponse {
+    /// The full key text. Store it now: it cannot be shown again.
+    pub key: String,
+    /// The key's metadata.
+    pub api_key: ApiKey,
+}
+
+/// `POST /v1/departments`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDepartmentRequest {
+    /// Name, unique within the tenant.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+}
+
+/// `POST /v1/projects`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProjectRequest {
+    /// Name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Department, which must belong to the caller's tenant.
+    pub department_id: Option<DepartmentId>,
+    /// Budget in USD as a decimal string, e.g. `"250.00"`.
+    pub budget: Option<Money>,
+}
+
+/// `GET /health` and `GET /ready`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HealthResponse {
+    /// `ok`, or `unavailable` when a dependency is down.
+    pub status: String,
+}
+
+/// An RFC 9457 problem document (`application/problem+json`): every error the API returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A stable URI naming the kind of problem; clients branch on this, not on `detail`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong with this request, for a human.
+    pub detail: String,
+    /// For validation problems: each failing field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<crate::model::ValidationError>,
+    /// For permission problems: the permission that was missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<Permission>,
+}
+
+/// The base of every problem `type` URI.
+pub const PROBLEM_TYPE_BASE: &str = "https://agentic.dev/problems/";

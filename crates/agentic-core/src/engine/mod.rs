@@ -1,0 +1,12 @@
+//! The engine: the platform's operations, as methods on [`Platform`](crate::Platform).
+//!
+//! Each takes the calling [`Principal`](crate::auth::Principal) (except login and tenant creation, which happen
+//! before there is one), checks its permission, validates input, and goes through the principal's tenant handle
+//! — so tenant scope and RBAC hold the same whether the caller is the HTTP API or a host app.
+
+mod accounts;
+mod api_keys;
+mod org;
+mod tenants;
+
+pub use tenants::{Bootstrap, BootstrapReport};

@@ -1,0 +1,106 @@
+//! Extractors whose rejections are problem documents, and the [`Principal`] extractor.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use http::StatusCode;
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::problem::{ProblemResponse, problem};
+use crate::auth::{AuthError, Principal};
+use crate::error::Error;
+use crate::layer::auth::bearer_token;
+
+/// JSON body; malformed JSON is 400, a wrong shape or unknown field 422, a wrong content type 415, too large 413.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ProblemResponse;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_problem(&rejection)),
+        }
+    }
+}
+
+fn json_problem(rejection: &JsonRejection) -> ProblemResponse {
+    let status = rejection.status();
+    let (slug, title) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request body too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Expected application/json"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("validation", "Invalid input"),
+        _ => ("malformed-body", "Malformed request body"),
+    };
+    ProblemResponse(problem(status, slug, title, rejection.body_text()))
+}
+
+/// Path parameters; an unparsable id is 400.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ProblemResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| ApiPath(p.0)).map_err(
+            |rejection: PathRejection| {
+                ProblemResponse(problem(
+                    StatusCode::BAD_REQUEST,
+                    "bad-path",
+                    "Invalid path parameter",
+                    rejection.body_text(),
+                ))
+            },
+        )
+    }
+}
+
+/// Query parameters; unparsable ones are 400.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ProblemResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| ApiQuery(q.0)).map_err(
+            |rejection: QueryRejection| {
+                ProblemResponse(problem(
+                    StatusCode::BAD_REQUEST,
+                    "bad-query",
+                    "Invalid query parameter",
+                    rejection.body_text(),
+                ))
+            },
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = Error;
+
+    /// The principal the [`AuthLayer`](crate::layer::auth::AuthLayer) put in the request's extensions; 401 if the
+    /// route is not behind it.
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or(Error::Unauthenticated(AuthError::MissingCredentials))
+    }
+}
+
+/// The bearer credential presented, if any, without authenticating it (the master key is not a principal).
+#[derive(Debug)]
+pub struct BearerCredential(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerCredential {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match bearer_token(&parts.headers) {
+            Ok(token) => Ok(BearerCredential(Some(token.to_owned()))),
+            Err(AuthError::MissingCredentials) => Ok(BearerCredential(None)),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

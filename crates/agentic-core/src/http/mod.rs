@@ -1,0 +1,13 @@
+//! HTTP API v1 (feature `http`): axum handlers over the engine, with an OpenAPI 3.1 document.
+//!
+//! [`router`] assembles everything: public routes (health, login, tenant creation), routes behind the
+//! [`AuthLayer`](crate::layer::auth::AuthLayer), `/openapi.json`, the docs UI at `/docs`, `/metrics`, and the
+//! cross-cutting layers (body limit, request id, tracing, metrics, panic catching).
+
+pub mod extract;
+mod observe;
+pub mod problem;
+mod router;
+mod v1;
+
+pub use router::{openapi, router};

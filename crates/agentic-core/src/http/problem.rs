@@ -1,0 +1,109 @@
+//! Errors as RFC 9457 `application/problem+json` responses.
+//!
+//! Every error the API returns goes through [`problem_for`], so one table decides the status and the stable `type`
+//! of each failure. Client mistakes are 4xx with a `detail` that says what to fix; server-side failures are 5xx
+//! with a generic `detail` (the cause goes to the log, not to the client).
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+
+use crate::api::{PROBLEM_TYPE_BASE, Problem};
+use crate::auth::AuthError;
+use crate::error::Error;
+use crate::store::StoreError;
+
+/// The media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Builds a problem document.
+pub fn problem(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Problem {
+    Problem {
+        kind: format!("{PROBLEM_TYPE_BASE}{slug}"),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        errors: Vec::new(),
+        permission: None,
+    }
+}
+
+/// The problem document for an engine error.
+pub fn problem_for(error: &Error) -> Problem {
+    use StatusCode as S;
+    match error {
+        Error::Unauthenticated(auth) => {
+            problem(S::UNAUTHORIZED, "unauthenticated", "Authentication required", auth.to_string())
+        }
+        Error::MissingPermission(permission) => Problem {
+            permission: Some(*permission),
+            ..problem(S::FORBIDDEN, "forbidden", "Permission denied", error.to_string())
+        },
+        Error::Forbidden(detail) => problem(S::FORBIDDEN, "forbidden", "Permission denied", detail.clone()),
+        Error::NotFound(_) => problem(S::NOT_FOUND, "not-found", "Not found", error.to_string()),
+        Error::Validation(v) => Problem {
+            errors: vec![v.clone()],
+            ..problem(S::UNPROCESSABLE_ENTITY, "validation", "Invalid input", v.to_string())
+        },
+        Error::Conflict(detail) => problem(S::CONFLICT, "conflict", "Conflict", detail.clone()),
+        Error::Disabled(detail) => problem(S::NOT_FOUND, "disabled", "Feature disabled", *detail),
+        Error::Store(StoreError::Conflict { what }) => {
+            problem(S::CONFLICT, "conflict", "Conflict", format!("{what} already exists"))
+        }
+        Error::Store(StoreError::MissingReference { what }) => {
+            problem(S::UNPROCESSABLE_ENTITY, "validation", "Invalid input", format!("{what} does not exist"))
+        }
+        Error::Store(StoreError::Unavailable(_)) => problem(
+            S::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            "a backing service is unavailable; retry later",
+        ),
+        _ => problem(S::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an internal error occurred"),
+    }
+}
+
+/// Serialises a problem into an HTTP response with any body type that can hold bytes.
+pub fn problem_response<B: From<Bytes>>(problem: &Problem) -> http::Response<B> {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut response = http::Response::new(B::from(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// Logs server-side failures (their cause is not shown to the client) and renders the problem.
+pub fn error_response<B: From<Bytes>>(error: &Error) -> http::Response<B> {
+    let problem = problem_for(error);
+    if problem.status >= 500 {
+        tracing::error!(%error, "request failed");
+    }
+    problem_response(&problem)
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        error_response(&self)
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        Error::from(self).into_response()
+    }
+}
+
+/// A problem document as an axum response (for rejections and fallbacks).
+#[derive(Debug)]
+pub struct ProblemResponse(pub Problem);
+
+impl IntoResponse for ProblemResponse {
+    fn into_response(self) -> Response {
+        problem_response(&self.0)
+    }
+}

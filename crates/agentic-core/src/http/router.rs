@@ -1,0 +1,122 @@
+//! Assembles the HTTP API.
+
+use std::any::Any;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_scalar::{Scalar, Servable};
+
+use super::problem::{ProblemResponse, problem, problem_response};
+use super::v1;
+use crate::Platform;
+use crate::layer::auth::AuthLayer;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "agentic platform API", version = "1", description = "Multi-tenant agent platform. Errors are RFC 9457 problem documents."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "system", description = "Health, readiness"),
+        (name = "auth", description = "Sign-in and the current principal"),
+        (name = "tenants", description = "Tenants (creation needs the platform master key)"),
+        (name = "users", description = "Users of the tenant (users:manage)"),
+        (name = "api-keys", description = "API keys (shown once; scopes within the creator's permissions)"),
+        (name = "departments", description = "Departments (departments:manage to write)"),
+        (name = "projects", description = "Projects (departments:manage to write)"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A JWT access token from /v1/auth/login, or an API key (agk_...)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api_routes(platform: &Platform) -> OpenApiRouter<Platform> {
+    let public = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1::public_routes());
+    let protected = v1::protected_routes().layer(AuthLayer::new(platform.authenticator()));
+    public.merge(protected)
+}
+
+/// The OpenAPI 3.1 document of the API.
+pub fn openapi(platform: &Platform) -> utoipa::openapi::OpenApi {
+    api_routes(platform).into_openapi()
+}
+
+/// The complete HTTP API of `platform`, ready to serve.
+pub fn router(platform: Platform) -> Router {
+    let (api, openapi) = api_routes(&platform).split_for_parts();
+    let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
+    let request_id = HeaderName::from_static("x-request-id");
+    api.route(
+        "/openapi.json",
+        get(move || {
+            let body = openapi_json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+        }),
+    )
+    .merge(Scalar::with_url("/docs", openapi))
+    .route("/metrics", get(metrics))
+    .fallback(not_found)
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
+    .layer(axum::middleware::from_fn_with_state(platform.clone(), super::observe::record_metrics))
+    .layer(TraceLayer::new_for_http())
+    .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .layer(CatchPanicLayer::custom(panic_response))
+    .with_state(platform)
+}
+
+async fn metrics(State(platform): State<Platform>) -> Response {
+    match platform.metrics().render() {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn not_found() -> ProblemResponse {
+    ProblemResponse(problem(StatusCode::NOT_FOUND, "not-found", "Not found", "no such route"))
+}
+
+async fn method_not_allowed() -> ProblemResponse {
+    ProblemResponse(problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this route does not accept this method",
+    ))
+}
+
+fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    problem_response(&problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        "an internal error occurred",
+    ))
+}

@@ -1,0 +1,29 @@
+//! Version 1 of the API: one module per resource, each contributing its routes.
+
+mod api_keys;
+mod auth;
+mod departments;
+mod projects;
+mod system;
+mod tenants;
+mod users;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::Platform;
+
+/// Routes that need no principal (health, login, tenant creation with the master key).
+pub(super) fn public_routes() -> OpenApiRouter<Platform> {
+    OpenApiRouter::new().merge(system::routes()).merge(auth::public_routes()).merge(tenants::public_routes())
+}
+
+/// Routes behind the auth layer.
+pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
+    OpenApiRouter::new()
+        .merge(auth::protected_routes())
+        .merge(tenants::protected_routes())
+        .merge(users::routes())
+        .merge(api_keys::routes())
+        .merge(departments::routes())
+        .merge(projects::routes())
+}

@@ -1,0 +1,3 @@
+//! Tower layers that host apps can mount on any axum/tower service.
+
+pub mod auth;

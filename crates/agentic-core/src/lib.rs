@@ -1,0 +1,62 @@
+//! # agentic-core
+//!
+//! The heart of the agentic platform: domain types, the store and authentication traits, the engine that enforces
+//! tenant scope and RBAC, tower layers, and (feature `http`, on by default) the axum HTTP API with its OpenAPI
+//! document. Backends live in their own crates (`agentic-store-memory`, `agentic-store-postgres`); a host app picks
+//! one, builds a [`Platform`], and serves [`Platform::router`] or calls the engine directly.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use agentic_core::{Platform, engine::Bootstrap, model::Plan};
+//! use agentic_store_memory::MemoryStore;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), agentic_core::Error> {
+//! let platform = Platform::builder().store(Arc::new(MemoryStore::new())).build()?;
+//! let created = platform
+//!     .bootstrap(Bootstrap {
+//!         slug: "default".into(),
+//!         plan: Plan::Enterprise,
+//!         admin_email: "admin@example.com".into(),
+//!         admin_password: "a long enough password".into(),
+//!         api_key: None,
+//!     })
+//!     .await?
+//!     .expect("an empty store is bootstrapped");
+//! assert_eq!(created.tenant.slug.as_str(), "default");
+//! # #[cfg(feature = "http")]
+//! let _app: axum::Router = platform.router(); // serve with axum::serve
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Map of the crate: [`model`] (domain types), [`store`] (backend traits), [`auth`] (credentials → [`auth::Principal`]),
+//! [`engine`] (the operations, as methods on [`Platform`]), [`api`] (request/response bodies), [`layer`] and
+//! [`http`] (feature `http`).
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod engine;
+mod error;
+pub mod ids;
+pub mod metrics;
+pub mod model;
+mod platform;
+pub mod store;
+
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "http")]
+pub mod layer;
+
+pub use error::{Error, Result};
+pub use platform::{HttpLimits, MIN_MASTER_KEY_LEN, Platform, PlatformBuilder};
+
+#[cfg(feature = "http")]
+impl Platform {
+    /// The complete HTTP API of this platform (see [`http::router`]).
+    pub fn router(&self) -> axum::Router {
+        http::router(self.clone())
+    }
+}

@@ -1,0 +1,56 @@
+//! Domain types: tenants, users, roles, API keys, departments, projects, money.
+//!
+//! Constructors that take user input validate it and return [`ValidationError`], so a value of these types is
+//! well-formed by construction (an [`Email`] always has one `@`, a [`Slug`] is always URL-safe, …).
+
+mod api_key;
+mod department;
+mod money;
+mod project;
+mod role;
+mod tenant;
+mod user;
+
+pub use api_key::{ApiKey, StoredApiKey};
+pub use department::Department;
+pub use money::{Money, MoneyParseError};
+pub use project::Project;
+pub use role::{Permission, PermissionSet, Role, UnknownName};
+pub use tenant::{Plan, Slug, Tenant};
+pub(crate) use user::normalize_roles;
+pub use user::{Email, PasswordHash, User, UserPatch, UserRecord};
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One input field that failed validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    /// The field, in the request's naming (`email`, `roles[1]`, …).
+    pub field: String,
+    /// What is wrong with it, for a human.
+    pub message: String,
+}
+
+impl ValidationError {
+    /// A validation error on `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Checks a free-text name: trimmed, non-empty, at most `max` characters, no control characters.
+pub fn validate_name(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(ValidationError::new(field, format!("must be at most {max} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(ValidationError::new(field, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}

@@ -1,0 +1,197 @@
+//! [`Platform`]: the assembled runtime a host app builds once and shares.
+//!
+//! It owns the store, the clock, the token codec, the authenticator and the metrics registry (no globals), and
+//! exposes the engine's operations as methods taking the calling [`Principal`](crate::auth::Principal), so a host
+//! app calling the engine directly gets the same permission checks as an HTTP client.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+
+use crate::auth::jwt::{JwtCodec, JwtSettings, KeyPair, VerificationKey};
+use crate::auth::{AuthError, Authenticator, PlatformAuthenticator};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Shortest accepted platform master key.
+pub const MIN_MASTER_KEY_LEN: usize = 32;
+
+/// A cheaply clonable handle to the platform.
+#[derive(Clone)]
+pub struct Platform {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) jwt: Arc<JwtCodec>,
+    pub(crate) authenticator: Arc<dyn Authenticator>,
+    pub(crate) master_key: Option<SecretString>,
+    pub(crate) metrics: Metrics,
+    pub(crate) limits: HttpLimits,
+}
+
+/// Limits on HTTP requests.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { max_body_bytes: 1024 * 1024 }
+    }
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform").field("tenant_creation", &self.inner.master_key.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl Platform {
+    /// Starts building a platform.
+    pub fn builder() -> PlatformBuilder {
+        PlatformBuilder::default()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The authenticator, e.g. to mount [`AuthLayer`](crate::layer::auth::AuthLayer) on a host app's own routes.
+    pub fn authenticator(&self) -> Arc<dyn Authenticator> {
+        Arc::clone(&self.inner.authenticator)
+    }
+
+    /// The access-token codec.
+    pub fn jwt(&self) -> &JwtCodec {
+        &self.inner.jwt
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// HTTP limits.
+    pub fn http_limits(&self) -> HttpLimits {
+        self.inner.limits
+    }
+
+    /// Checks a presented platform master key in constant time.
+    pub fn check_master_key(&self, presented: Option<&str>) -> Result<()> {
+        let expected = self.inner.master_key.as_ref().ok_or(Error::Disabled("tenant creation is disabled"))?;
+        let presented = presented.ok_or(AuthError::InvalidMasterKey)?;
+        let equal: bool = expected.expose_secret().as_bytes().ct_eq(presented.as_bytes()).into();
+        if equal { Ok(()) } else { Err(AuthError::InvalidMasterKey.into()) }
+    }
+}
+
+/// Builds a [`Platform`].
+#[derive(Default)]
+pub struct PlatformBuilder {
+    store: Option<Arc<dyn Store>>,
+    clock: Option<Arc<dyn Clock>>,
+    jwt_settings: JwtSettings,
+    jwt_key: Option<KeyPair>,
+    jwt_previous: Vec<VerificationKey>,
+    master_key: Option<SecretString>,
+    limits: HttpLimits,
+}
+
+impl PlatformBuilder {
+    /// The store (required).
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Token issuer, audience, lifetime and leeway.
+    pub fn jwt_settings(mut self, settings: JwtSettings) -> Self {
+        self.jwt_settings = settings;
+        self
+    }
+
+    /// The key that signs access tokens. Without one, a random HS256 key is generated, so tokens do not survive a
+    /// restart and are not accepted by other replicas.
+    pub fn jwt_key(mut self, key: KeyPair) -> Self {
+        self.jwt_key = Some(key);
+        self
+    }
+
+    /// An older key still accepted for verification during rotation.
+    pub fn jwt_previous_key(mut self, key: VerificationKey) -> Self {
+        self.jwt_previous.push(key);
+        self
+    }
+
+    /// The platform master key that allows creating tenants (at least [`MIN_MASTER_KEY_LEN`] characters).
+    pub fn master_key(mut self, key: SecretString) -> Self {
+        self.master_key = Some(key);
+        self
+    }
+
+    /// HTTP limits.
+    pub fn http_limits(mut self, limits: HttpLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Whether a signing key was configured (otherwise [`build`](Self::build) generates an ephemeral one).
+    pub fn has_jwt_key(&self) -> bool {
+        self.jwt_key.is_some()
+    }
+
+    /// Builds the platform.
+    pub fn build(self) -> Result<Platform> {
+        let store = self.store.ok_or_else(|| Error::Config("a store is required".into()))?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        if let Some(key) = &self.master_key
+            && key.expose_secret().chars().count() < MIN_MASTER_KEY_LEN
+        {
+            return Err(Error::Config(format!("the master key must be at least {MIN_MASTER_KEY_LEN} characters")));
+        }
+        let jwt_key = match self.jwt_key {
+            Some(key) => key,
+            None => {
+                let mut secret = [0_u8; 32];
+                getrandom::fill(&mut secret)
+                    .map_err(|e| Error::Internal(format!("operating system RNG failed: {e}")))?;
+                KeyPair::hs256("ephemeral", &secret)?
+            }
+        };
+        let jwt = Arc::new(JwtCodec::new(self.jwt_settings, jwt_key, self.jwt_previous)?);
+        let authenticator =
+            Arc::new(PlatformAuthenticator::new(Arc::clone(&store), Arc::clone(&jwt), Arc::clone(&clock)));
+        let metrics = Metrics::new()?;
+        Ok(Platform {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                jwt,
+                authenticator,
+                master_key: self.master_key,
+                metrics,
+                limits: self.limits,
+            }),
+        })
+    }
+}

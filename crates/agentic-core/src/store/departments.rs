@@ -1,0 +1,20 @@
+//! Departments of one tenant.
+
+use async_trait::async_trait;
+
+use super::{Page, PageRequest, StoreResult};
+use crate::ids::DepartmentId;
+use crate::model::Department;
+
+/// Departments of the handle's tenant.
+#[async_trait]
+pub trait DepartmentStore: Send + Sync {
+    /// Inserts a department. [`StoreError::Conflict`](super::StoreError::Conflict) if the name is taken.
+    async fn insert_department(&self, department: &Department) -> StoreResult<()>;
+
+    /// A department by id.
+    async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>>;
+
+    /// A page of departments, oldest first.
+    async fn list_departments(&self, page: PageRequest) -> StoreResult<Page<Department>>;
+}

@@ -1,0 +1,49 @@
+//! Store traits: where the platform's state lives.
+//!
+//! Tenant-owned data is reachable only through a [`TenantStore`] handle bound to one tenant
+//! ([`Store::tenant`]); every method of the handle is implicitly filtered by that tenant, so a query without a
+//! tenant cannot be written. The few operations that must cross tenants (creating a tenant, finding a tenant by
+//! slug at login, finding an API key by its lookup id) are on the narrow [`SystemStore`].
+//!
+//! Backends (`agentic-store-memory`, `agentic-store-postgres`) implement these traits; the conformance suite in
+//! [`crate::testing`] (feature `testing`) proves they behave alike.
+
+mod api_keys;
+mod departments;
+mod error;
+mod page;
+mod projects;
+mod system;
+mod users;
+
+pub use api_keys::ApiKeyStore;
+pub use departments::DepartmentStore;
+pub use error::{StoreError, StoreResult};
+pub use page::{Page, PageRequest};
+pub use projects::ProjectStore;
+pub use system::SystemStore;
+pub use users::UserStore;
+
+use async_trait::async_trait;
+
+use crate::ids::TenantId;
+use crate::model::Tenant;
+
+/// A backend: the system interface plus tenant-scoped handles.
+pub trait Store: Send + Sync + 'static {
+    /// The cross-tenant operations.
+    fn system(&self) -> &dyn SystemStore;
+
+    /// A handle to one tenant's data. Cheap; does not check that the tenant exists.
+    fn tenant(&self, tenant: TenantId) -> Box<dyn TenantStore>;
+}
+
+/// Everything one tenant owns. Every method is scoped to [`TenantStore::tenant_id`].
+#[async_trait]
+pub trait TenantStore: UserStore + ApiKeyStore + DepartmentStore + ProjectStore + Send + Sync {
+    /// The tenant this handle is bound to.
+    fn tenant_id(&self) -> TenantId;
+
+    /// The tenant's own record, or `None` if it does not exist.
+    async fn get_tenant(&self) -> StoreResult<Option<Tenant>>;
+}

@@ -1,0 +1,25 @@
+//! The narrow cross-tenant interface.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
+
+/// Operations that cannot be scoped to one tenant. Kept deliberately small: each method answers one question the
+/// platform must ask before it knows the tenant, and exposes nothing else.
+#[async_trait]
+pub trait SystemStore: Send + Sync {
+    /// Creates a tenant and its first admin together (both or neither).
+    ///
+    /// [`StoreError::Conflict`](super::StoreError::Conflict) if the slug is taken.
+    async fn create_tenant(&self, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()>;
+
+    /// Finds a tenant by slug (to sign in to it).
+    async fn tenant_by_slug(&self, slug: &Slug) -> StoreResult<Option<Tenant>>;
+
+    /// Whether any tenant exists (to bootstrap an empty platform).
+    async fn has_tenants(&self) -> StoreResult<bool>;
+
+    /// Finds an API key by its lookup id, with the user it acts as.
+    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>>;
+}

@@ -1,0 +1,125 @@
+//! With two tenants, every route given the other tenant's id answers 404 and changes nothing.
+
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn foreign_ids_are_not_found_and_untouched() {
+    let app = TestApp::new().await;
+    let (b_tenant, b_admin) = app.second_tenant("beta").await;
+
+    // Objects owned by tenant B.
+    let b_me = app.call("GET", "/v1/me", Some(&b_admin), None).await.expect(200);
+    let b_user = app
+        .call(
+            "POST",
+            "/v1/users",
+            Some(&b_admin),
+            Some(json!({"email": "dev@beta.test", "password": "beta password 1", "roles": ["developer"]})),
+        )
+        .await
+        .expect(201);
+    let b_key =
+        app.call("POST", "/v1/api-keys", Some(&b_admin), Some(json!({"name": "ci", "scopes": []}))).await.expect(201);
+    let b_key_text = b_key["key"].as_str().unwrap().to_owned();
+    let b_dept =
+        app.call("POST", "/v1/departments", Some(&b_admin), Some(json!({"name": "Beta QA"}))).await.expect(201);
+    let b_project = app
+        .call("POST", "/v1/projects", Some(&b_admin), Some(json!({"name": "Beta site", "department_id": b_dept["id"]})))
+        .await
+        .expect(201);
+    let id = |v: &Value, field: &str| v[field].as_str().unwrap().to_owned();
+    let b_user_id = id(&b_user, "id");
+    let b_key_id = id(&b_key["api_key"], "id");
+    let b_dept_id = id(&b_dept, "id");
+    let b_project_id = id(&b_project, "id");
+
+    let before = snapshot(&app, &b_admin).await;
+
+    // Tenant A's admin (every permission) aims at B's ids.
+    let a = app.admin_key.clone();
+    let attempts: Vec<(&str, String, Option<Value>)> = vec![
+        ("GET", format!("/v1/tenants/{b_tenant}"), None),
+        ("GET", format!("/v1/users/{b_user_id}"), None),
+        ("PATCH", format!("/v1/users/{b_user_id}"), Some(json!({"roles": ["admin"], "active": false}))),
+        ("PATCH", format!("/v1/users/{}", id(&b_me["user"], "id")), Some(json!({"password": "hijacked password!"}))),
+        ("DELETE", format!("/v1/api-keys/{b_key_id}"), None),
+        ("GET", format!("/v1/departments/{b_dept_id}"), None),
+        ("GET", format!("/v1/projects/{b_project_id}"), None),
+        ("POST", "/v1/projects".into(), Some(json!({"name": "Sneaky", "department_id": b_dept_id}))),
+    ];
+    for (method, path, body) in attempts {
+        let response = app.call(method, &path, Some(&a), body).await;
+        assert_eq!(response.status.as_u16(), 404, "{method} {path}: {}", response.body);
+        assert_eq!(response.body["type"], "https://agentic.dev/problems/not-found");
+    }
+
+    // Lists in A show none of B's objects.
+    for path in ["/v1/users", "/v1/api-keys", "/v1/departments", "/v1/projects"] {
+        let list = app.call("GET", path, Some(&a), None).await.expect(200);
+        let text = list.to_string();
+        for foreign in [&b_user_id, &b_key_id, &b_dept_id, &b_project_id, &b_tenant] {
+            assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
+        }
+    }
+
+    // B is exactly as it was, and its key and admin still work.
+    let after = snapshot(&app, &b_admin).await;
+    assert_eq!(before, after);
+    app.call("GET", "/v1/me", Some(&b_key_text), None).await.expect(200);
+    app.login("beta", "boss@other.test", "other password 123").await;
+}
+
+#[tokio::test]
+async fn credentials_of_one_tenant_never_reach_another() {
+    let app = TestApp::new().await;
+    let (b_tenant, b_admin) = app.second_tenant("gamma").await;
+    let me = app.call("GET", "/v1/me", Some(&b_admin), None).await.expect(200);
+    assert_eq!(me["user"]["tenant_id"], b_tenant.as_str());
+    // Signing in to A with B's admin credentials fails.
+    let response = app
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            Some(json!({"tenant": "acme", "email": "boss@other.test", "password": "other password 123"})),
+        )
+        .await;
+    assert_eq!(response.status.as_u16(), 401);
+    // Tenant slugs are unique.
+    let dup = app
+        .call(
+            "POST",
+            "/v1/tenants",
+            Some(crate::support::MASTER_KEY),
+            Some(json!({"name": "Again", "slug": "gamma",
+            "admin_email": "x@gamma.test", "admin_password": "another password"})),
+        )
+        .await;
+    assert_eq!(dup.status.as_u16(), 409);
+}
+
+#[tokio::test]
+async fn tenant_creation_needs_the_master_key() {
+    let app = TestApp::new().await;
+    let body = json!({"name": "T", "slug": "tee", "admin_email": "a@t.test", "admin_password": "long password 1"});
+    app.call("POST", "/v1/tenants", None, Some(body.clone())).await.expect(401);
+    app.call("POST", "/v1/tenants", Some("wrong-master-key-wrong-master-key-0000"), Some(body.clone()))
+        .await
+        .expect(401);
+    app.call("POST", "/v1/tenants", Some(&app.admin_key), Some(body.clone())).await.expect(401);
+
+    let no_master = TestApp::build(false, |b| b).await;
+    let response = no_master.call("POST", "/v1/tenants", Some(crate::support::MASTER_KEY), Some(body)).await;
+    assert_eq!(response.status.as_u16(), 404);
+    assert_eq!(response.body["type"], "https://agentic.dev/problems/disabled");
+}
+
+async fn snapshot(app: &TestApp, admin: &str) -> Vec<Value> {
+    let mut parts = Vec::new();
+    for path in ["/v1/users", "/v1/api-keys", "/v1/departments", "/v1/projects", "/v1/me"] {
+        parts.push(app.call("GET", path, Some(admin), None).await.expect(200));
+    }
+    parts
+}

@@ -1,0 +1,158 @@
+//! A platform on the memory store with a manual clock, driven in-process through its router.
+
+use std::sync::Arc;
+
+use agentic_core::auth::jwt::{JwtSettings, KeyPair};
+use agentic_core::clock::ManualClock;
+use agentic_core::engine::Bootstrap;
+use agentic_core::model::Plan;
+use agentic_core::{Platform, PlatformBuilder};
+use agentic_store_memory::MemoryStore;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub const MASTER_KEY: &str = "master-key-for-tests-0123456789abcdef";
+pub const ADMIN_PASSWORD: &str = "admin password 123";
+pub const HS_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+
+pub struct TestApp {
+    pub platform: Platform,
+    pub router: axum::Router,
+    pub store: MemoryStore,
+    pub clock: ManualClock,
+    pub admin_key: String,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Response {
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with(|b| b.jwt_key(KeyPair::hs256("hs-1", HS_SECRET).unwrap())).await
+    }
+
+    pub async fn with(configure: impl FnOnce(PlatformBuilder) -> PlatformBuilder) -> Self {
+        Self::build(true, configure).await
+    }
+
+    pub async fn build(master_key: bool, configure: impl FnOnce(PlatformBuilder) -> PlatformBuilder) -> Self {
+        let store = MemoryStore::new();
+        let clock = ManualClock::new(chrono::Utc::now());
+        let mut builder = Platform::builder()
+            .store(Arc::new(store.clone()))
+            .clock(Arc::new(clock.clone()))
+            .jwt_settings(JwtSettings::default());
+        if master_key {
+            builder = builder.master_key(MASTER_KEY.into());
+        }
+        let platform = configure(builder).build().unwrap();
+        let report = platform
+            .bootstrap(Bootstrap {
+                slug: "acme".into(),
+                plan: Plan::Enterprise,
+                admin_email: "admin@acme.test".into(),
+                admin_password: ADMIN_PASSWORD.into(),
+                api_key: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let admin_key = secrecy::ExposeSecret::expose_secret(&report.api_key).to_owned();
+        let router = platform.router();
+        Self { platform, router, store, clock, admin_key }
+    }
+
+    pub async fn call(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<Value>) -> Response {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(bearer) = bearer {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(serde_json::to_vec(&body).unwrap())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(request).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{status}: {body}");
+            assert_eq!(body["status"].as_u64(), Some(u64::from(status.as_u16())), "{body}");
+            assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+        }
+        Response { status, body }
+    }
+
+    /// Creates a user with `roles` through the API (as the admin) and signs in as them.
+    pub async fn user(&self, email: &str, roles: &[&str]) -> (String, String) {
+        let user = self
+            .call(
+                "POST",
+                "/v1/users",
+                Some(&self.admin_key),
+                Some(json!({"email": email, "password": "user password 123", "roles": roles})),
+            )
+            .await
+            .expect(201);
+        let token = self.login("acme", email, "user password 123").await;
+        (user["id"].as_str().unwrap().to_owned(), token)
+    }
+
+    pub async fn login(&self, tenant: &str, email: &str, password: &str) -> String {
+        let body = self
+            .call("POST", "/v1/auth/login", None, Some(json!({"tenant": tenant, "email": email, "password": password})))
+            .await
+            .expect(200);
+        assert_eq!(body["token_type"], "Bearer");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an API key as `bearer` and returns (id, text).
+    pub async fn api_key(&self, bearer: &str, scopes: &[&str]) -> (String, String) {
+        let body = self
+            .call("POST", "/v1/api-keys", Some(bearer), Some(json!({"name": "k", "scopes": scopes})))
+            .await
+            .expect(201);
+        (body["api_key"]["id"].as_str().unwrap().to_owned(), body["key"].as_str().unwrap().to_owned())
+    }
+
+    /// Creates a second tenant with the master key and returns (tenant id, admin token).
+    pub async fn second_tenant(&self, slug: &str) -> (String, String) {
+        let body = self
+            .call(
+                "POST",
+                "/v1/tenants",
+                Some(MASTER_KEY),
+                Some(json!({"name": "Other", "slug": slug, "plan": "developer",
+                    "admin_email": "boss@other.test", "admin_password": "other password 123"})),
+            )
+            .await
+            .expect(201);
+        let token = self.login(slug, "boss@other.test", "other password 123").await;
+        (body["tenant"]["id"].as_str().unwrap().to_owned(), token)
+    }
+}

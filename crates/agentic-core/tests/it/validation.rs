@@ -1,0 +1,187 @@
+//! Bad input gets a clear 4xx problem, never a 500.
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::json;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn malformed_requests_get_clear_problems() {
+    let app = TestApp::new().await;
+    let key = app.admin_key.clone();
+    let raw = |method: &str, path: &str, content_type: Option<&str>, body: &[u8]| {
+        let mut request = Request::builder().method(method).uri(path).header("authorization", format!("Bearer {key}"));
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        request.body(Body::from(body.to_vec())).unwrap()
+    };
+    let check = |status: u16, slug: &str, detail_has: &str| (status, slug.to_owned(), detail_has.to_owned());
+    let cases = vec![
+        (raw("POST", "/v1/users", Some("application/json"), b"{not json"), check(400, "malformed-body", "")),
+        (raw("POST", "/v1/users", Some("text/plain"), b"{}"), check(415, "unsupported-media-type", "")),
+        (raw("POST", "/v1/users", None, b"{}"), check(415, "unsupported-media-type", "")),
+        (
+            raw(
+                "POST",
+                "/v1/users",
+                Some("application/json"),
+                br#"{"email":"a@b.co","password":"long enough pw","roles":["root"]}"#,
+            ),
+            check(422, "validation", "root"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/users",
+                Some("application/json"),
+                br#"{"email":"not-an-email","password":"long enough pw","roles":["viewer"]}"#,
+            ),
+            check(422, "validation", "email"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/users",
+                Some("application/json"),
+                br#"{"email":"a@b.co","password":"short","roles":["viewer"]}"#,
+            ),
+            check(422, "validation", "password"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/users",
+                Some("application/json"),
+                br#"{"email":"a@b.co","password":"long enough pw","roles":[]}"#,
+            ),
+            check(422, "validation", "roles"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/users",
+                Some("application/json"),
+                br#"{"email":"a@b.co","password":"long enough pw","roles":["viewer"],"role":"admin"}"#,
+            ),
+            check(422, "validation", "role"),
+        ),
+        (
+            raw("POST", "/v1/departments", Some("application/json"), br#"{"name":"   "}"#),
+            check(422, "validation", "name"),
+        ),
+        (
+            raw("POST", "/v1/projects", Some("application/json"), br#"{"name":"P","budget":12.5}"#),
+            check(422, "validation", "budget"),
+        ),
+        (
+            raw("POST", "/v1/projects", Some("application/json"), br#"{"name":"P","budget":"-1"}"#),
+            check(422, "validation", "budget"),
+        ),
+        (raw("GET", "/v1/users/not-a-uuid", None, b""), check(400, "bad-path", "")),
+        (raw("GET", "/v1/users?limit=abc", None, b""), check(400, "bad-query", "")),
+        (raw("GET", "/v1/nowhere", None, b""), check(404, "not-found", "")),
+        (raw("PUT", "/v1/users", None, b""), check(405, "method-not-allowed", "")),
+        (
+            raw(
+                "POST",
+                "/v1/departments",
+                Some("application/json"),
+                format!(r#"{{"name":"{}"}}"#, "x".repeat(2 * 1024 * 1024)).as_bytes(),
+            ),
+            check(413, "payload-too-large", ""),
+        ),
+    ];
+    for (request, (status, slug, detail_has)) in cases {
+        let what = format!("{} {}", request.method(), request.uri());
+        let response = app.send(request).await;
+        assert_eq!(response.status.as_u16(), status, "{what}: {}", response.body);
+        assert_eq!(response.body["type"], format!("https://agentic.dev/problems/{slug}"), "{what}");
+        let detail = response.body["detail"].as_str().unwrap();
+        assert!(detail.contains(&detail_has), "{what}: detail {detail:?} should mention {detail_has:?}");
+    }
+}
+
+#[tokio::test]
+async fn conflicts_are_409() {
+    let app = TestApp::new().await;
+    app.user("dup@acme.test", &["viewer"]).await;
+    let response = app
+        .call(
+            "POST",
+            "/v1/users",
+            Some(&app.admin_key),
+            Some(json!({"email": "DUP@acme.test", "password": "long enough pw", "roles": ["viewer"]})),
+        )
+        .await;
+    assert_eq!(response.status.as_u16(), 409);
+    app.call("POST", "/v1/departments", Some(&app.admin_key), Some(json!({"name": "Ops"}))).await.expect(201);
+    app.call("POST", "/v1/departments", Some(&app.admin_key), Some(json!({"name": "ops"}))).await.expect(409);
+}
+
+#[tokio::test]
+async fn login_failures_are_indistinguishable() {
+    let app = TestApp::new().await;
+    app.user("dev@acme.test", &["developer"]).await;
+    let mut details = Vec::new();
+    for (tenant, email, password) in [
+        ("acme", "dev@acme.test", "wrong password!"),
+        ("acme", "nobody@acme.test", "user password 123"),
+        ("nope", "dev@acme.test", "user password 123"),
+        ("Not A Slug", "bad email", "x"),
+    ] {
+        let response = app
+            .call("POST", "/v1/auth/login", None, Some(json!({"tenant": tenant, "email": email, "password": password})))
+            .await;
+        assert_eq!(response.status.as_u16(), 401);
+        details.push(response.body["detail"].as_str().unwrap().to_owned());
+    }
+    details.dedup();
+    assert_eq!(details.len(), 1, "{details:?}");
+}
+
+#[tokio::test]
+async fn pagination_walks_every_item_once() {
+    let app = TestApp::new().await;
+    for i in 0..7 {
+        app.call("POST", "/v1/departments", Some(&app.admin_key), Some(json!({"name": format!("D{i}")})))
+            .await
+            .expect(201);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(after) => format!("/v1/departments?limit=3&after={after}"),
+            None => "/v1/departments?limit=3".into(),
+        };
+        let page = app.call("GET", &path, Some(&app.admin_key), None).await.expect(200);
+        for d in page["data"].as_array().unwrap() {
+            seen.push(d["name"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..7).map(|i| format!("D{i}")).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn service_documents_are_served() {
+    let app = TestApp::new().await;
+    let openapi = app.call("GET", "/openapi.json", None, None).await.expect(200);
+    assert_eq!(openapi["openapi"], "3.1.0");
+    for path in ["/v1/users", "/v1/api-keys", "/v1/projects/{id}", "/v1/auth/login", "/v1/tenants"] {
+        assert!(openapi["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
+    let docs = app.send(Request::get("/docs").body(Body::empty()).unwrap()).await;
+    assert_eq!(docs.status.as_u16(), 200);
+    app.call("GET", "/health", None, None).await.expect(200);
+    app.call("GET", "/ready", None, None).await.expect(200);
+    app.call("GET", "/v1/me", Some(&app.admin_key), None).await.expect(200);
+    let metrics = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    let text = metrics.body.as_str().unwrap().to_owned();
+    assert!(text.contains(r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#), "{text}");
+}

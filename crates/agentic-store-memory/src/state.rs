@@ -1,0 +1,67 @@
+//! The store's tables. Tenant-owned maps are keyed by `(TenantId, id)`, so a tenant's rows form one contiguous
+//! range: lookups and pages never touch another tenant's rows.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+use agentic_core::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
+use agentic_core::model::{Department, Email, Project, Slug, StoredApiKey, Tenant, UserRecord};
+use agentic_core::store::{Page, PageRequest};
+use uuid::Uuid;
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) tenants: BTreeMap<TenantId, Tenant>,
+    pub(crate) slugs: HashMap<Slug, TenantId>,
+    pub(crate) users: BTreeMap<(TenantId, UserId), UserRecord>,
+    pub(crate) emails: HashMap<(TenantId, Email), UserId>,
+    pub(crate) api_keys: BTreeMap<(TenantId, ApiKeyId), StoredApiKey>,
+    pub(crate) lookups: HashMap<String, (TenantId, ApiKeyId)>,
+    pub(crate) departments: BTreeMap<(TenantId, DepartmentId), Department>,
+    pub(crate) department_names: HashMap<(TenantId, String), DepartmentId>,
+    pub(crate) projects: BTreeMap<(TenantId, ProjectId), Project>,
+}
+
+/// Ids that can bound a tenant's key range.
+pub(crate) trait RangeId: Copy + Ord {
+    fn from_uuid(uuid: Uuid) -> Self;
+    const MIN: Self;
+    const MAX: Self;
+}
+
+macro_rules! range_id {
+    ($($id:ty),*) => {$(
+        impl RangeId for $id {
+            fn from_uuid(uuid: Uuid) -> Self {
+                <$id>::from_uuid(uuid)
+            }
+            const MIN: Self = <$id>::from_uuid(Uuid::nil());
+            const MAX: Self = <$id>::from_uuid(Uuid::max());
+        }
+    )*};
+}
+range_id!(UserId, ApiKeyId, DepartmentId, ProjectId);
+
+/// One page of `tenant`'s rows of `map`, mapped by `view`, optionally filtered.
+pub(crate) fn page<I: RangeId, V, T>(
+    map: &BTreeMap<(TenantId, I), V>,
+    tenant: TenantId,
+    request: PageRequest,
+    keep: impl Fn(&V) -> bool,
+    view: impl Fn(&V) -> T,
+    id_of: impl Fn(&T) -> Uuid,
+) -> Page<T> {
+    let start = match request.after {
+        Some(after) => Bound::Excluded((tenant, I::from_uuid(after))),
+        None => Bound::Included((tenant, I::MIN)),
+    };
+    let limit = request.effective_limit();
+    let items: Vec<T> = map
+        .range((start, Bound::Included((tenant, I::MAX))))
+        .map(|(_, v)| v)
+        .filter(|v| keep(v))
+        .take(limit + 1)
+        .map(view)
+        .collect();
+    Page::from_overfetch(items, limit, id_of)
+}

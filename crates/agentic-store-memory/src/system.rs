@@ -1,0 +1,53 @@
+//! The cross-tenant operations.
+
+use agentic_core::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
+use agentic_core::store::{StoreError, StoreResult, SystemStore};
+use async_trait::async_trait;
+
+use crate::MemoryStore;
+
+#[async_trait]
+impl SystemStore for MemoryStore {
+    async fn create_tenant(&self, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()> {
+        let mut state = self.state.write();
+        if state.slugs.contains_key(&tenant.slug) {
+            return Err(StoreError::conflict(format!("a tenant with slug `{}`", tenant.slug)));
+        }
+        if state.tenants.contains_key(&tenant.id) {
+            return Err(StoreError::conflict("a tenant with this id"));
+        }
+        state.slugs.insert(tenant.slug.clone(), tenant.id);
+        state.tenants.insert(tenant.id, tenant.clone());
+        let user = &admin.user;
+        state.emails.insert((tenant.id, user.email.clone()), user.id);
+        state.users.insert(
+            (tenant.id, user.id),
+            UserRecord {
+                user: agentic_core::model::User { tenant_id: tenant.id, ..user.clone() },
+                password_hash: admin.password_hash.clone(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn tenant_by_slug(&self, slug: &Slug) -> StoreResult<Option<Tenant>> {
+        let state = self.state.read();
+        Ok(state.slugs.get(slug).and_then(|id| state.tenants.get(id)).cloned())
+    }
+
+    async fn has_tenants(&self) -> StoreResult<bool> {
+        Ok(!self.state.read().tenants.is_empty())
+    }
+
+    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
+        let state = self.state.read();
+        let Some(&(tenant, id)) = state.lookups.get(lookup) else {
+            return Ok(None);
+        };
+        let Some(key) = state.api_keys.get(&(tenant, id)) else {
+            return Ok(None);
+        };
+        let owner = state.users.get(&(tenant, key.key.owner_id)).map(|r| r.user.clone());
+        Ok(owner.map(|owner| (key.clone(), owner)))
+    }
+}

@@ -1,0 +1,179 @@
+//! The tenant-scoped handle: every operation reads and writes only keys that start with its tenant id.
+
+use std::sync::Arc;
+
+use agentic_core::clock::Timestamp;
+use agentic_core::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
+use agentic_core::model::{ApiKey, Department, Email, Project, StoredApiKey, Tenant, User, UserPatch, UserRecord};
+use agentic_core::store::{
+    ApiKeyStore, DepartmentStore, Page, PageRequest, ProjectStore, StoreError, StoreResult, TenantStore, UserStore,
+};
+use async_trait::async_trait;
+use parking_lot::RwLock;
+
+use crate::state::{State, page};
+
+pub(crate) struct MemoryTenant {
+    pub(crate) state: Arc<RwLock<State>>,
+    pub(crate) tenant: TenantId,
+}
+
+#[async_trait]
+impl TenantStore for MemoryTenant {
+    fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    async fn get_tenant(&self) -> StoreResult<Option<Tenant>> {
+        Ok(self.state.read().tenants.get(&self.tenant).cloned())
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryTenant {
+    async fn insert_user(&self, record: &UserRecord) -> StoreResult<()> {
+        let mut state = self.state.write();
+        let user = &record.user;
+        if !state.tenants.contains_key(&self.tenant) {
+            return Err(StoreError::MissingReference { what: "the tenant".into() });
+        }
+        if state.emails.contains_key(&(self.tenant, user.email.clone())) {
+            return Err(StoreError::conflict(format!("a user with email `{}`", user.email)));
+        }
+        if state.users.contains_key(&(self.tenant, user.id)) {
+            return Err(StoreError::conflict("a user with this id"));
+        }
+        state.emails.insert((self.tenant, user.email.clone()), user.id);
+        let user = User { tenant_id: self.tenant, ..user.clone() };
+        state.users.insert((self.tenant, user.id), UserRecord { user, password_hash: record.password_hash.clone() });
+        Ok(())
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        Ok(self.state.read().users.get(&(self.tenant, id)).map(|r| r.user.clone()))
+    }
+
+    async fn user_record_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>> {
+        let state = self.state.read();
+        let id = state.emails.get(&(self.tenant, email.clone()));
+        Ok(id.and_then(|id| state.users.get(&(self.tenant, *id))).cloned())
+    }
+
+    async fn list_users(&self, request: PageRequest) -> StoreResult<Page<User>> {
+        let state = self.state.read();
+        Ok(page(&state.users, self.tenant, request, |_| true, |r| r.user.clone(), |u| u.id.as_uuid()))
+    }
+
+    async fn update_user(&self, id: UserId, patch: &UserPatch) -> StoreResult<Option<User>> {
+        let mut state = self.state.write();
+        let Some(record) = state.users.get_mut(&(self.tenant, id)) else {
+            return Ok(None);
+        };
+        if let Some(roles) = &patch.roles {
+            record.user.roles.clone_from(roles);
+        }
+        if let Some(active) = patch.active {
+            record.user.active = active;
+        }
+        if let Some(hash) = &patch.password_hash {
+            record.password_hash = hash.clone();
+        }
+        record.user.updated_at = patch.at;
+        Ok(Some(record.user.clone()))
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for MemoryTenant {
+    async fn insert_api_key(&self, key: &StoredApiKey) -> StoreResult<()> {
+        let mut state = self.state.write();
+        if !state.users.contains_key(&(self.tenant, key.key.owner_id)) {
+            return Err(StoreError::MissingReference { what: "the key's owner".into() });
+        }
+        if state.lookups.contains_key(&key.lookup) {
+            return Err(StoreError::conflict("an API key with this lookup id"));
+        }
+        state.lookups.insert(key.lookup.clone(), (self.tenant, key.key.id));
+        let mut stored = key.clone();
+        stored.key.tenant_id = self.tenant;
+        state.api_keys.insert((self.tenant, key.key.id), stored);
+        Ok(())
+    }
+
+    async fn get_api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        Ok(self.state.read().api_keys.get(&(self.tenant, id)).map(|k| k.key.clone()))
+    }
+
+    async fn list_api_keys(&self, owner: Option<UserId>, request: PageRequest) -> StoreResult<Page<ApiKey>> {
+        let state = self.state.read();
+        let keep = |k: &StoredApiKey| owner.is_none_or(|o| k.key.owner_id == o);
+        Ok(page(&state.api_keys, self.tenant, request, keep, |k| k.key.clone(), |k| k.id.as_uuid()))
+    }
+
+    async fn revoke_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<Option<ApiKey>> {
+        let mut state = self.state.write();
+        Ok(state.api_keys.get_mut(&(self.tenant, id)).map(|k| {
+            k.key.revoked_at.get_or_insert(at);
+            k.key.clone()
+        }))
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()> {
+        let mut state = self.state.write();
+        if let Some(k) = state.api_keys.get_mut(&(self.tenant, id)) {
+            k.key.last_used_at = Some(k.key.last_used_at.map_or(at, |prev| prev.max(at)));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DepartmentStore for MemoryTenant {
+    async fn insert_department(&self, department: &Department) -> StoreResult<()> {
+        let mut state = self.state.write();
+        let name_key = (self.tenant, department.name.to_lowercase());
+        if state.department_names.contains_key(&name_key) {
+            return Err(StoreError::conflict(format!("a department named `{}`", department.name)));
+        }
+        state.department_names.insert(name_key, department.id);
+        let department = Department { tenant_id: self.tenant, ..department.clone() };
+        state.departments.insert((self.tenant, department.id), department);
+        Ok(())
+    }
+
+    async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>> {
+        Ok(self.state.read().departments.get(&(self.tenant, id)).cloned())
+    }
+
+    async fn list_departments(&self, request: PageRequest) -> StoreResult<Page<Department>> {
+        let state = self.state.read();
+        Ok(page(&state.departments, self.tenant, request, |_| true, Clone::clone, |d| d.id.as_uuid()))
+    }
+}
+
+#[async_trait]
+impl ProjectStore for MemoryTenant {
+    async fn insert_project(&self, project: &Project) -> StoreResult<()> {
+        let mut state = self.state.write();
+        if let Some(department) = project.department_id
+            && !state.departments.contains_key(&(self.tenant, department))
+        {
+            return Err(StoreError::MissingReference { what: "the department".into() });
+        }
+        if state.projects.contains_key(&(self.tenant, project.id)) {
+            return Err(StoreError::conflict("a project with this id"));
+        }
+        let project = Project { tenant_id: self.tenant, ..project.clone() };
+        state.projects.insert((self.tenant, project.id), project);
+        Ok(())
+    }
+
+    async fn get_project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
+        Ok(self.state.read().projects.get(&(self.tenant, id)).cloned())
+    }
+
+    async fn list_projects(&self, request: PageRequest) -> StoreResult<Page<Project>> {
+        let state = self.state.read();
+        Ok(page(&state.projects, self.tenant, request, |_| true, Clone::clone, |p| p.id.as_uuid()))
+    }
+}

@@ -1,0 +1,272 @@
+//! Configuration: command-line flags, environment variables and an optional TOML file, in that order of
+//! precedence, validated as a whole before anything starts.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use agentic_core::MIN_MASTER_KEY_LEN;
+use agentic_core::auth::api_key;
+use agentic_core::auth::jwt::MIN_HS256_SECRET;
+use clap::Parser;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The reference server of the agentic platform.
+///
+/// With no configuration it serves on 127.0.0.1:9000 with the in-memory store and creates tenant `default` with
+/// an admin whose API key is printed once. Every option can also be set by its environment variable or in the
+/// TOML file given with --config (keys in snake_case, e.g. `bind = "0.0.0.0:9000"`); flags win over the
+/// environment, which wins over the file.
+#[derive(Debug, Parser)]
+#[command(name = "agentic-server", version)]
+pub(crate) struct Cli {
+    /// TOML configuration file.
+    #[arg(long, env = "AGENTIC_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:9000]. Port 0 picks a free port (printed at start-up).
+    #[arg(long, env = "AGENTIC_BIND", value_name = "ADDR")]
+    bind: Option<String>,
+    /// Platform master key (at least 32 characters); enables POST /v1/tenants. Unset: tenant creation is off.
+    #[arg(long, env = "AGENTIC_MASTER_KEY", value_name = "KEY", hide_env_values = true)]
+    master_key: Option<String>,
+    /// API key (`agk_` + at least 32 characters) given to the admin of tenant `default` when it is created.
+    /// Unset: one is generated and printed once.
+    #[arg(long, env = "AGENTIC_BOOTSTRAP_API_KEY", value_name = "KEY", hide_env_values = true)]
+    bootstrap_api_key: Option<String>,
+    /// E-mail of the bootstrap admin [default: admin@example.com].
+    #[arg(long, env = "AGENTIC_BOOTSTRAP_ADMIN_EMAIL", value_name = "EMAIL")]
+    bootstrap_admin_email: Option<String>,
+    /// Password of the bootstrap admin (at least 12 characters). Unset: one is generated and printed once.
+    #[arg(long, env = "AGENTIC_BOOTSTRAP_ADMIN_PASSWORD", value_name = "PASSWORD", hide_env_values = true)]
+    bootstrap_admin_password: Option<String>,
+    /// HS256 secret (at least 32 bytes) that signs access tokens. Unset: a random one per process, so tokens do
+    /// not survive a restart.
+    #[arg(long, env = "AGENTIC_JWT_SECRET", value_name = "SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// `iss` of access tokens [default: agentic].
+    #[arg(long, env = "AGENTIC_JWT_ISSUER", value_name = "ISSUER")]
+    jwt_issuer: Option<String>,
+    /// `aud` of access tokens [default: agentic-api].
+    #[arg(long, env = "AGENTIC_JWT_AUDIENCE", value_name = "AUDIENCE")]
+    jwt_audience: Option<String>,
+    /// Lifetime of access tokens in seconds [default: 900].
+    #[arg(long, env = "AGENTIC_JWT_TTL_SECS", value_name = "SECONDS")]
+    jwt_ttl_secs: Option<String>,
+    /// Largest accepted request body in bytes [default: 1048576].
+    #[arg(long, env = "AGENTIC_MAX_BODY_BYTES", value_name = "BYTES")]
+    max_body_bytes: Option<String>,
+    /// PostgreSQL URL for the persistent store. Unset: the in-memory store.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Redis URL for the distributed rate limiter. Unset: in-memory limits.
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// Log filter, in `tracing` EnvFilter syntax [default: info].
+    #[arg(long, env = "AGENTIC_LOG", value_name = "FILTER")]
+    log: Option<String>,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "AGENTIC_LOG_FORMAT", value_name = "FORMAT")]
+    log_format: Option<String>,
+}
+
+/// The same keys in a TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    master_key: Option<String>,
+    bootstrap_api_key: Option<String>,
+    bootstrap_admin_email: Option<String>,
+    bootstrap_admin_password: Option<String>,
+    jwt_secret: Option<String>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    jwt_ttl_secs: Option<u64>,
+    max_body_bytes: Option<usize>,
+    database_url: Option<String>,
+    redis_url: Option<String>,
+    log: Option<String>,
+    log_format: Option<String>,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated configuration.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) bind: SocketAddr,
+    pub(crate) master_key: Option<SecretString>,
+    pub(crate) bootstrap_api_key: Option<SecretString>,
+    pub(crate) bootstrap_admin_email: String,
+    pub(crate) bootstrap_admin_password: Option<SecretString>,
+    pub(crate) jwt_secret: Option<SecretString>,
+    pub(crate) jwt_issuer: String,
+    pub(crate) jwt_audience: String,
+    pub(crate) jwt_ttl: Duration,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) database_url: Option<SecretString>,
+    pub(crate) redis_url: Option<SecretString>,
+    pub(crate) log: String,
+    pub(crate) log_format: LogFormat,
+}
+
+/// A configuration that cannot be used; the message names the key and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    ReadFile { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("invalid {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, message: message.into() }
+}
+
+impl Config {
+    /// Merges flags/environment over the file (if any) over defaults, and validates the result.
+    pub(crate) fn load(cli: Cli) -> Result<Self, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let bind_text = cli.bind.or(file.bind).unwrap_or_else(|| "127.0.0.1:9000".to_owned());
+        let bind = bind_text
+            .parse::<SocketAddr>()
+            .map_err(|_| invalid("AGENTIC_BIND", format!("`{bind_text}` is not an address like 127.0.0.1:9000")))?;
+
+        let master_key = cli.master_key.or(file.master_key);
+        if let Some(key) = &master_key
+            && key.chars().count() < MIN_MASTER_KEY_LEN
+        {
+            return Err(invalid("AGENTIC_MASTER_KEY", format!("must be at least {MIN_MASTER_KEY_LEN} characters")));
+        }
+        let bootstrap_api_key = cli.bootstrap_api_key.or(file.bootstrap_api_key);
+        if let Some(key) = &bootstrap_api_key {
+            api_key::import(key).map_err(|e| invalid("AGENTIC_BOOTSTRAP_API_KEY", e.message))?;
+        }
+        let bootstrap_admin_email =
+            cli.bootstrap_admin_email.or(file.bootstrap_admin_email).unwrap_or_else(|| "admin@example.com".to_owned());
+        agentic_core::model::Email::parse(&bootstrap_admin_email)
+            .map_err(|e| invalid("AGENTIC_BOOTSTRAP_ADMIN_EMAIL", e.message))?;
+        let bootstrap_admin_password = cli.bootstrap_admin_password.or(file.bootstrap_admin_password);
+        if let Some(password) = &bootstrap_admin_password {
+            agentic_core::auth::password::validate_new_password(&SecretString::from(password.clone()))
+                .map_err(|e| invalid("AGENTIC_BOOTSTRAP_ADMIN_PASSWORD", e.message))?;
+        }
+        let jwt_secret = cli.jwt_secret.or(file.jwt_secret);
+        if let Some(secret) = &jwt_secret
+            && secret.len() < MIN_HS256_SECRET
+        {
+            return Err(invalid("AGENTIC_JWT_SECRET", format!("must be at least {MIN_HS256_SECRET} bytes")));
+        }
+        let jwt_ttl_secs = match cli.jwt_ttl_secs {
+            Some(text) => parse_number::<u64>("AGENTIC_JWT_TTL_SECS", &text)?,
+            None => file.jwt_ttl_secs.unwrap_or(900),
+        };
+        if !(30..=86_400).contains(&jwt_ttl_secs) {
+            return Err(invalid("AGENTIC_JWT_TTL_SECS", "must be between 30 and 86400 seconds"));
+        }
+        let max_body_bytes = match cli.max_body_bytes {
+            Some(text) => parse_number::<usize>("AGENTIC_MAX_BODY_BYTES", &text)?,
+            None => file.max_body_bytes.unwrap_or(1024 * 1024),
+        };
+        if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
+            return Err(invalid("AGENTIC_MAX_BODY_BYTES", "must be between 1024 and 67108864"));
+        }
+        let log_format = match cli.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("AGENTIC_LOG_FORMAT", format!("`{other}` is not `text` or `json`"))),
+        };
+        let log = cli.log.or(file.log).unwrap_or_else(|| "info".to_owned());
+        tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| invalid("AGENTIC_LOG", e.to_string()))?;
+        Ok(Config {
+            bind,
+            master_key: master_key.map(SecretString::from),
+            bootstrap_api_key: bootstrap_api_key.map(SecretString::from),
+            bootstrap_admin_email,
+            bootstrap_admin_password: bootstrap_admin_password.map(SecretString::from),
+            jwt_secret: jwt_secret.map(SecretString::from),
+            jwt_issuer: cli.jwt_issuer.or(file.jwt_issuer).unwrap_or_else(|| "agentic".to_owned()),
+            jwt_audience: cli.jwt_audience.or(file.jwt_audience).unwrap_or_else(|| "agentic-api".to_owned()),
+            jwt_ttl: Duration::from_secs(jwt_ttl_secs),
+            max_body_bytes,
+            database_url: cli.database_url.or(file.database_url).filter(|u| !u.is_empty()).map(SecretString::from),
+            redis_url: cli.redis_url.or(file.redis_url).filter(|u| !u.is_empty()).map(SecretString::from),
+            log,
+            log_format,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile { path: path.to_owned(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::ParseFile { path: path.to_owned(), message: e.to_string() })
+}
+
+fn parse_number<T: std::str::FromStr>(key: &'static str, text: &str) -> Result<T, ConfigError> {
+    text.trim().parse().map_err(|_| invalid(key, format!("`{text}` is not a whole number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["agentic-server"];
+        argv.extend_from_slice(args);
+        Config::load(Cli::try_parse_from(argv).unwrap())
+    }
+
+    #[test]
+    fn defaults() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:9000");
+        assert!(config.master_key.is_none());
+        assert_eq!(config.jwt_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn malformed_values_name_their_key() {
+        let check = |args: &[&str], key: &str| {
+            let error = load(args).unwrap_err().to_string();
+            assert!(error.contains(key), "{args:?}: {error}");
+        };
+        check(&["--bind", "localhost"], "AGENTIC_BIND");
+        check(&["--master-key", "short"], "AGENTIC_MASTER_KEY");
+        check(&["--bootstrap-api-key", "sk_live_123"], "AGENTIC_BOOTSTRAP_API_KEY");
+        check(&["--bootstrap-admin-email", "nope"], "AGENTIC_BOOTSTRAP_ADMIN_EMAIL");
+        check(&["--jwt-secret", "tiny"], "AGENTIC_JWT_SECRET");
+        check(&["--jwt-ttl-secs", "ten"], "AGENTIC_JWT_TTL_SECS");
+        check(&["--log-format", "xml"], "AGENTIC_LOG_FORMAT");
+    }
+
+    #[test]
+    fn file_values_apply_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("agentic-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("server.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:9100\"\njwt_ttl_secs = 60\n").unwrap();
+        let path_text = path.to_str().unwrap();
+        let config = load(&["--config", path_text]).unwrap();
+        assert_eq!(config.bind.port(), 9100);
+        assert_eq!(config.jwt_ttl, Duration::from_secs(60));
+        let config = load(&["--config", path_text, "--bind", "127.0.0.1:9200"]).unwrap();
+        assert_eq!(config.bind.port(), 9200);
+
+        std::fs::write(&path, "bnd = \"127.0.0.1:9100\"\n").unwrap();
+        let error = load(&["--config", path_text]).unwrap_err().to_string();
+        assert!(error.contains("unknown field"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

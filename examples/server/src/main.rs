@@ -1,0 +1,163 @@
+//! `agentic-server`: the reference server. Reads configuration, picks backends, bootstraps an empty platform,
+//! and serves `Platform::router()` until SIGTERM or Ctrl-C. Wiring only: behaviour lives in `agentic-core`.
+
+mod config;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use agentic_core::auth::jwt::{JwtSettings, KeyPair};
+use agentic_core::engine::Bootstrap;
+use agentic_core::model::Plan;
+use agentic_core::{HttpLimits, Platform};
+use agentic_store_memory::MemoryStore;
+use clap::Parser;
+use secrecy::{ExposeSecret, SecretString};
+
+use config::{Cli, Config, LogFormat};
+
+fn main() -> ExitCode {
+    let config = match Config::load(Cli::parse()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("agentic-server: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("agentic-server: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("agentic-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::new(&config.log);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    if config.database_url.is_some() {
+        return Err("DATABASE_URL is set, but this build has no PostgreSQL store yet; unset it to use the \
+                    in-memory store"
+            .into());
+    }
+    if config.redis_url.is_some() {
+        return Err("REDIS_URL is set, but this build has no Redis limiter yet; unset it".into());
+    }
+    let store = Arc::new(MemoryStore::new());
+    tracing::info!("store: in-memory (nothing survives a restart)");
+
+    let mut builder = Platform::builder()
+        .store(store)
+        .jwt_settings(JwtSettings {
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            ttl: config.jwt_ttl,
+            ..JwtSettings::default()
+        })
+        .http_limits(HttpLimits { max_body_bytes: config.max_body_bytes });
+    match &config.jwt_secret {
+        Some(secret) => {
+            let key = KeyPair::hs256("primary", secret.expose_secret().as_bytes()).map_err(|e| e.to_string())?;
+            builder = builder.jwt_key(key);
+        }
+        None => tracing::warn!("AGENTIC_JWT_SECRET is unset: access tokens are signed with a per-process key"),
+    }
+    match &config.master_key {
+        Some(key) => builder = builder.master_key(key.clone()),
+        None => tracing::info!("AGENTIC_MASTER_KEY is unset: POST /v1/tenants is disabled"),
+    }
+    let platform = builder.build().map_err(|e| e.to_string())?;
+
+    bootstrap(&platform, &config).await?;
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("agentic-server listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, platform.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Creates tenant `default` with an admin on an empty store, printing generated secrets once (to stdout, not to
+/// the log).
+async fn bootstrap(platform: &Platform, config: &Config) -> Result<(), String> {
+    let (password, password_generated) = match &config.bootstrap_admin_password {
+        Some(password) => (password.clone(), false),
+        None => {
+            let material = agentic_core::auth::api_key::generate().map_err(|e| e.to_string())?;
+            let text = material.plaintext.expose_secret();
+            (SecretString::from(format!("pw-{}", &text[text.len() - 24..])), true)
+        }
+    };
+    let request = Bootstrap {
+        slug: "default".into(),
+        plan: Plan::Enterprise,
+        admin_email: config.bootstrap_admin_email.clone(),
+        admin_password: password.clone(),
+        api_key: config.bootstrap_api_key.clone(),
+    };
+    let Some(report) = platform.bootstrap(request).await.map_err(|e| format!("bootstrap failed: {e}"))? else {
+        return Ok(());
+    };
+    tracing::info!(tenant_id = %report.tenant.id, admin = %report.admin.email, "created tenant `default`");
+    println!("created tenant `default` (id {}) with admin {}", report.tenant.id, report.admin.email);
+    if password_generated {
+        println!("  admin password (shown once): {}", password.expose_secret());
+    }
+    if report.api_key_generated {
+        println!("  admin API key (shown once):  {}", report.api_key.expose_secret());
+    } else {
+        println!("  admin API key: the value of AGENTIC_BOOTSTRAP_API_KEY");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
