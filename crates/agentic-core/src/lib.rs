@@ -40,6 +40,7 @@ pub mod clock;
 pub mod engine;
 mod error;
 pub mod ids;
+pub mod llm;
 pub mod metrics;
 pub mod model;
 mod platform;

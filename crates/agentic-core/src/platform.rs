@@ -13,6 +13,7 @@ use crate::auth::jwt::{JwtCodec, JwtSettings, KeyPair, VerificationKey};
 use crate::auth::{AuthError, Authenticator, PlatformAuthenticator};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::llm::{LlmError, LlmProvider, ProviderResolver};
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -33,6 +34,7 @@ pub(crate) struct Inner {
     pub(crate) master_key: Option<SecretString>,
     pub(crate) metrics: Metrics,
     pub(crate) limits: HttpLimits,
+    pub(crate) llm: Option<Arc<dyn ProviderResolver>>,
 }
 
 /// Limits on HTTP requests.
@@ -90,6 +92,14 @@ impl Platform {
         self.inner.limits
     }
 
+    /// The LLM provider for an agent's provider name.
+    pub fn llm_provider(&self, name: &str) -> std::result::Result<Arc<dyn LlmProvider>, LlmError> {
+        match &self.inner.llm {
+            Some(resolver) => resolver.resolve(name),
+            None => Err(LlmError::NotConfigured("this platform has no LLM providers".into())),
+        }
+    }
+
     /// Checks a presented platform master key in constant time.
     pub fn check_master_key(&self, presented: Option<&str>) -> Result<()> {
         let expected = self.inner.master_key.as_ref().ok_or(Error::Disabled("tenant creation is disabled"))?;
@@ -109,9 +119,16 @@ pub struct PlatformBuilder {
     jwt_previous: Vec<VerificationKey>,
     master_key: Option<SecretString>,
     limits: HttpLimits,
+    llm: Option<Arc<dyn ProviderResolver>>,
 }
 
 impl PlatformBuilder {
+    /// The LLM providers agents resolve their `llm.provider` against.
+    pub fn llm_providers(mut self, resolver: Arc<dyn ProviderResolver>) -> Self {
+        self.llm = Some(resolver);
+        self
+    }
+
     /// The store (required).
     pub fn store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
@@ -191,6 +208,7 @@ impl PlatformBuilder {
                 master_key: self.master_key,
                 metrics,
                 limits: self.limits,
+                llm: self.llm,
             }),
         })
     }

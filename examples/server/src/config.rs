@@ -8,6 +8,7 @@ use std::time::Duration;
 use agentic_core::MIN_MASTER_KEY_LEN;
 use agentic_core::auth::api_key;
 use agentic_core::auth::jwt::MIN_HS256_SECRET;
+use agentic_llm::registry::{ProviderSettings, canonical_name};
 use clap::Parser;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -62,6 +63,24 @@ pub(crate) struct Cli {
     /// Redis URL for the distributed rate limiter. Unset: in-memory limits.
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     redis_url: Option<String>,
+    /// API key of provider `claude`/`anthropic`.
+    #[arg(long, env = "ANTHROPIC_API_KEY", value_name = "KEY", hide_env_values = true)]
+    anthropic_api_key: Option<String>,
+    /// Base URL of the Anthropic Messages API [default: https://api.anthropic.com].
+    #[arg(long, env = "ANTHROPIC_BASE_URL", value_name = "URL")]
+    anthropic_base_url: Option<String>,
+    /// API key of provider `openai` (any OpenAI-compatible server).
+    #[arg(long, env = "OPENAI_API_KEY", value_name = "KEY", hide_env_values = true)]
+    openai_api_key: Option<String>,
+    /// Base URL of the OpenAI-compatible API, including `/v1` [default: https://api.openai.com/v1].
+    #[arg(long, env = "OPENAI_BASE_URL", value_name = "URL")]
+    openai_base_url: Option<String>,
+    /// Address of an Ollama server (enables provider `ollama`).
+    #[arg(long, env = "OLLAMA_HOST", value_name = "URL")]
+    ollama_host: Option<String>,
+    /// Provider used for agents whose own provider is not configured.
+    #[arg(long, env = "AGENTIC_LLM_DEFAULT_PROVIDER", value_name = "NAME")]
+    llm_default_provider: Option<String>,
     /// Log filter, in `tracing` EnvFilter syntax [default: info].
     #[arg(long, env = "AGENTIC_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -88,6 +107,12 @@ struct FileConfig {
     redis_url: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
+    anthropic_api_key: Option<String>,
+    anthropic_base_url: Option<String>,
+    openai_api_key: Option<String>,
+    openai_base_url: Option<String>,
+    ollama_host: Option<String>,
+    llm_default_provider: Option<String>,
 }
 
 /// Log output format.
@@ -114,6 +139,7 @@ pub(crate) struct Config {
     pub(crate) redis_url: Option<SecretString>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
+    pub(crate) llm: ProviderSettings,
 }
 
 /// A configuration that cannot be used; the message names the key and what is wrong.
@@ -189,7 +215,34 @@ impl Config {
         };
         let log = cli.log.or(file.log).unwrap_or_else(|| "info".to_owned());
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| invalid("AGENTIC_LOG", e.to_string()))?;
+        let non_empty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+        let llm = ProviderSettings {
+            anthropic_api_key: non_empty(cli.anthropic_api_key.or(file.anthropic_api_key)),
+            anthropic_base_url: non_empty(cli.anthropic_base_url.or(file.anthropic_base_url)),
+            openai_api_key: non_empty(cli.openai_api_key.or(file.openai_api_key)),
+            openai_base_url: non_empty(cli.openai_base_url.or(file.openai_base_url)),
+            ollama_host: non_empty(cli.ollama_host.or(file.ollama_host)),
+            default_provider: non_empty(cli.llm_default_provider.or(file.llm_default_provider)),
+            timeout: None,
+            retry: None,
+        };
+        if let Some(name) = &llm.default_provider
+            && canonical_name(name).is_none()
+        {
+            return Err(invalid(
+                "AGENTIC_LLM_DEFAULT_PROVIDER",
+                format!("`{name}` is not a provider (claude, anthropic, openai, ollama, mock)"),
+            ));
+        }
+        for (key, url) in [("ANTHROPIC_BASE_URL", &llm.anthropic_base_url), ("OPENAI_BASE_URL", &llm.openai_base_url)] {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(invalid(key, format!("`{url}` is not an http(s) URL")));
+            }
+        }
         Ok(Config {
+            llm,
             bind,
             master_key: master_key.map(SecretString::from),
             bootstrap_api_key: bootstrap_api_key.map(SecretString::from),

@@ -10,6 +10,7 @@ use agentic_core::auth::jwt::{JwtSettings, KeyPair};
 use agentic_core::engine::Bootstrap;
 use agentic_core::model::Plan;
 use agentic_core::{HttpLimits, Platform};
+use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::MemoryStore;
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&config);
+    agentic_llm::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -60,11 +62,21 @@ async fn run(config: Config) -> Result<(), String> {
     if config.redis_url.is_some() {
         return Err("REDIS_URL is set, but this build has no Redis limiter yet; unset it".into());
     }
+    let providers = ProviderRegistry::from_settings(&config.llm).map_err(|e| format!("LLM providers: {e}"))?;
+    if providers.is_mock_only() {
+        println!("no LLM provider configured: every agent uses the scripted mock provider");
+        tracing::warn!(
+            "no LLM provider configured (ANTHROPIC_API_KEY, OPENAI_API_KEY/OPENAI_BASE_URL, OLLAMA_HOST): using mock"
+        );
+    } else {
+        tracing::info!(providers = ?providers.configured(), "LLM providers configured");
+    }
     let store = Arc::new(MemoryStore::new());
     tracing::info!("store: in-memory (nothing survives a restart)");
 
     let mut builder = Platform::builder()
         .store(store)
+        .llm_providers(Arc::new(providers))
         .jwt_settings(JwtSettings {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),

@@ -11,7 +11,8 @@ const KEY: &str = "agk_processtest0123456789abcdefghijklmnop";
 fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_agentic-server"));
     for (name, _) in std::env::vars() {
-        if name.starts_with("AGENTIC_") || name == "DATABASE_URL" || name == "REDIS_URL" {
+        let provider_var = ["ANTHROPIC_", "OPENAI_", "OLLAMA_"].iter().any(|p| name.starts_with(p));
+        if name.starts_with("AGENTIC_") || name == "DATABASE_URL" || name == "REDIS_URL" || provider_var {
             command.env_remove(name);
         }
     }
@@ -32,15 +33,19 @@ fn get(addr: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
     (status, body)
 }
 
-fn wait_for_listen_line(child: &mut Child) -> String {
+/// Reads stdout up to the listen line; returns the address and everything printed before it.
+fn wait_for_listen_line(child: &mut Child) -> (String, String) {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut banner = String::new();
     while Instant::now() < deadline {
         let line = lines.next().expect("server exited before listening").unwrap();
         if let Some(addr) = line.strip_prefix("agentic-server listening on http://") {
-            return addr.trim().to_owned();
+            return (addr.trim().to_owned(), banner);
         }
+        banner.push_str(&line);
+        banner.push('\n');
     }
     panic!("server did not start listening in time");
 }
@@ -48,7 +53,8 @@ fn wait_for_listen_line(child: &mut Child) -> String {
 #[test]
 fn serves_on_defaults_and_exits_cleanly_on_sigterm() {
     let mut child = server().env("AGENTIC_BIND", "127.0.0.1:0").env("AGENTIC_BOOTSTRAP_API_KEY", KEY).spawn().unwrap();
-    let addr = wait_for_listen_line(&mut child);
+    let (addr, banner) = wait_for_listen_line(&mut child);
+    assert!(banner.contains("scripted mock provider"), "{banner}");
 
     let (status, body) = get(&addr, "/health", None);
     assert_eq!(status, 200, "{body}");
@@ -80,6 +86,8 @@ fn malformed_configuration_stops_start_up_with_a_clear_message() {
         ("AGENTIC_BIND", "not-an-address", "AGENTIC_BIND"),
         ("AGENTIC_MASTER_KEY", "too-short", "AGENTIC_MASTER_KEY"),
         ("AGENTIC_BOOTSTRAP_API_KEY", "sk_live_abc", "AGENTIC_BOOTSTRAP_API_KEY"),
+        ("AGENTIC_LLM_DEFAULT_PROVIDER", "gemini", "AGENTIC_LLM_DEFAULT_PROVIDER"),
+        ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL"),
     ] {
         let output = server().env(name, value).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{name}={value}");
@@ -104,4 +112,14 @@ fn help_explains_every_option() {
     ] {
         assert!(help.contains(option), "--help does not mention {option}");
     }
+}
+
+#[test]
+fn a_configured_provider_replaces_the_mock() {
+    let mut child =
+        server().env("AGENTIC_BIND", "127.0.0.1:0").env("OPENAI_BASE_URL", "http://127.0.0.1:9/v1").spawn().unwrap();
+    let (_, banner) = wait_for_listen_line(&mut child);
+    assert!(!banner.contains("mock"), "{banner}");
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

@@ -1,0 +1,59 @@
+//! The provider trait.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_core::Stream;
+
+use super::{ChatRequest, ChatResponse, LlmError, StreamEvent};
+
+/// A stream of answer events, ending with [`StreamEvent::Done`].
+pub type ChatStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, LlmError>> + Send>>;
+
+/// What a provider supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Native tool calling.
+    pub tools: bool,
+    /// Streaming answers.
+    pub streaming: bool,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Self { tools: true, streaming: true }
+    }
+}
+
+/// A chat-completion provider. Object safe: the engine holds `Arc<dyn LlmProvider>`.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait LlmProvider: Send + Sync + std::fmt::Debug {
+    /// The provider's name in cost records and metrics (`anthropic`, `openai`, `ollama`, `mock`, …).
+    fn name(&self) -> &str;
+
+    /// One complete answer.
+    async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, LlmError>;
+
+    /// The answer as a stream of deltas ending with the usage.
+    async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream, LlmError>;
+
+    /// What the provider supports.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+}
+
+/// Resolves the provider name of an agent's `llm: {provider, model}` to a provider. Implemented by
+/// `agentic_llm::registry::ProviderRegistry`; the [`Platform`](crate::Platform) holds one.
+pub trait ProviderResolver: Send + Sync + std::fmt::Debug {
+    /// The provider for `name` (`claude`, `anthropic`, `openai`, `ollama`, `mock`, …), or
+    /// [`LlmError::NotConfigured`] saying what is missing.
+    fn resolve(&self, name: &str) -> Result<Arc<dyn LlmProvider>, LlmError>;
+
+    /// Whether every name resolves to a scripted mock (no real provider configured).
+    fn is_mock_only(&self) -> bool {
+        false
+    }
+}

