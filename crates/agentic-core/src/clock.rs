@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use parking_lot::Mutex;
 
 /// A point in time, always UTC.
@@ -17,14 +17,20 @@ pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> Timestamp;
 }
 
-/// The system's wall clock.
+/// The system's wall clock, at microsecond precision (what PostgreSQL stores), so a value read back from any store
+/// equals the value written.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Utc::now()
+        to_micros(Utc::now())
     }
+}
+
+/// Truncates a timestamp to whole microseconds.
+pub fn to_micros(at: Timestamp) -> Timestamp {
+    at.duration_trunc(Duration::microseconds(1)).unwrap_or(at)
 }
 
 /// A clock that only moves when told to; for tests.
@@ -32,9 +38,9 @@ impl Clock for SystemClock {
 pub struct ManualClock(Arc<Mutex<Timestamp>>);
 
 impl ManualClock {
-    /// A clock stopped at `start`.
+    /// A clock stopped at `start` (truncated to microseconds, like [`SystemClock`]).
     pub fn new(start: Timestamp) -> Self {
-        Self(Arc::new(Mutex::new(start)))
+        Self(Arc::new(Mutex::new(to_micros(start))))
     }
 
     /// Moves the clock forward (or backward, with a negative duration).

@@ -32,7 +32,7 @@
 //!
 //! Map of the crate: [`model`] (domain types), [`store`] (backend traits), [`auth`] (credentials → [`auth::Principal`]),
 //! [`engine`] (the operations, as methods on [`Platform`]), [`api`] (request/response bodies), [`layer`] and
-//! [`http`] (feature `http`).
+//! [`http`] (feature `http`), `testing` (feature `testing`: the backend conformance suite).
 
 pub mod api;
 pub mod auth;
@@ -50,6 +50,8 @@ pub mod store;
 pub mod http;
 #[cfg(feature = "http")]
 pub mod layer;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, Result};
 pub use platform::{HttpLimits, MIN_MASTER_KEY_LEN, Platform, PlatformBuilder};

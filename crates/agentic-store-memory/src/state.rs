@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 use agentic_core::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
-use agentic_core::model::{Department, Email, Project, Slug, StoredApiKey, Tenant, UserRecord};
+use agentic_core::model::{Department, Email, Project, Role, Slug, StoredApiKey, Tenant, UserRecord};
 use agentic_core::store::{Page, PageRequest};
 use uuid::Uuid;
 
@@ -64,4 +64,12 @@ pub(crate) fn page<I: RangeId, V, T>(
         .map(view)
         .collect();
     Page::from_overfetch(items, limit, id_of)
+}
+
+/// Roles sorted and de-duplicated, as the store contract returns them.
+pub(crate) fn canonical_roles(roles: &[Role]) -> Vec<Role> {
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    roles
 }

@@ -5,6 +5,7 @@ use agentic_core::store::{StoreError, StoreResult, SystemStore};
 use async_trait::async_trait;
 
 use crate::MemoryStore;
+use crate::state::canonical_roles;
 
 #[async_trait]
 impl SystemStore for MemoryStore {
@@ -23,7 +24,11 @@ impl SystemStore for MemoryStore {
         state.users.insert(
             (tenant.id, user.id),
             UserRecord {
-                user: agentic_core::model::User { tenant_id: tenant.id, ..user.clone() },
+                user: agentic_core::model::User {
+                    tenant_id: tenant.id,
+                    roles: canonical_roles(&user.roles),
+                    ..user.clone()
+                },
                 password_hash: admin.password_hash.clone(),
             },
         );

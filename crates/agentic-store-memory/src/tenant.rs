@@ -11,7 +11,7 @@ use agentic_core::store::{
 use async_trait::async_trait;
 use parking_lot::RwLock;
 
-use crate::state::{State, page};
+use crate::state::{State, canonical_roles, page};
 
 pub(crate) struct MemoryTenant {
     pub(crate) state: Arc<RwLock<State>>,
@@ -44,7 +44,7 @@ impl UserStore for MemoryTenant {
             return Err(StoreError::conflict("a user with this id"));
         }
         state.emails.insert((self.tenant, user.email.clone()), user.id);
-        let user = User { tenant_id: self.tenant, ..user.clone() };
+        let user = User { tenant_id: self.tenant, roles: canonical_roles(&user.roles), ..user.clone() };
         state.users.insert((self.tenant, user.id), UserRecord { user, password_hash: record.password_hash.clone() });
         Ok(())
     }
@@ -70,7 +70,7 @@ impl UserStore for MemoryTenant {
             return Ok(None);
         };
         if let Some(roles) = &patch.roles {
-            record.user.roles.clone_from(roles);
+            record.user.roles = canonical_roles(roles);
         }
         if let Some(active) = patch.active {
             record.user.active = active;

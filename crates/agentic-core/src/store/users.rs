@@ -6,7 +6,8 @@ use super::{Page, PageRequest, StoreResult};
 use crate::ids::UserId;
 use crate::model::{Email, User, UserPatch, UserRecord};
 
-/// Users of the handle's tenant.
+/// Users of the handle's tenant. Roles come back sorted (in [`Role`](crate::model::Role) order) and
+/// de-duplicated, whatever order they were written in.
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// Inserts a user. [`StoreError::Conflict`](super::StoreError::Conflict) if the e-mail is taken in this tenant.

@@ -1,0 +1,83 @@
+//! The cross-tenant operations, each one call of a `SECURITY DEFINER` function (see the migrations).
+
+use agentic_core::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
+use agentic_core::store::{StoreResult, SystemStore};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::PgStore;
+use crate::error::store_error;
+use crate::rows::{ApiKeyRow, TenantRow, role_names, user};
+
+#[derive(sqlx::FromRow)]
+struct KeyWithOwner {
+    #[sqlx(flatten)]
+    key: ApiKeyRow,
+    owner_email: String,
+    owner_active: bool,
+    owner_roles: Vec<String>,
+    owner_created_at: DateTime<Utc>,
+    owner_updated_at: DateTime<Utc>,
+}
+
+#[async_trait]
+impl SystemStore for PgStore {
+    async fn create_tenant(&self, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()> {
+        sqlx::query("SELECT system_create_tenant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+            .bind(tenant.id.as_uuid())
+            .bind(&tenant.name)
+            .bind(tenant.slug.as_str())
+            .bind(tenant.plan.as_str())
+            .bind(&tenant.settings)
+            .bind(tenant.created_at)
+            .bind(tenant.updated_at)
+            .bind(admin.user.id.as_uuid())
+            .bind(admin.user.email.as_str())
+            .bind(admin.password_hash.as_phc())
+            .bind(role_names(&admin.user.roles))
+            .bind(admin.user.created_at)
+            .bind(admin.user.updated_at)
+            .execute(self.pool())
+            .await
+            .map_err(|e| store_error(e, &format!("a tenant with slug `{}`", tenant.slug)))?;
+        Ok(())
+    }
+
+    async fn tenant_by_slug(&self, slug: &Slug) -> StoreResult<Option<Tenant>> {
+        let row: Option<TenantRow> = sqlx::query_as("SELECT * FROM system_tenant_by_slug($1)")
+            .bind(slug.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| store_error(e, "the tenant"))?;
+        row.map(Tenant::try_from).transpose()
+    }
+
+    async fn has_tenants(&self) -> StoreResult<bool> {
+        sqlx::query_scalar("SELECT system_has_tenants()")
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| store_error(e, "tenants"))
+    }
+
+    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
+        let row: Option<KeyWithOwner> = sqlx::query_as("SELECT * FROM system_api_key_by_lookup($1)")
+            .bind(lookup)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(|e| store_error(e, "the API key"))?;
+        let Some(row) = row else { return Ok(None) };
+        let owner_id: Uuid = row.key.owner_id;
+        let tenant_id: Uuid = row.key.tenant_id;
+        let owner = user(
+            tenant_id,
+            owner_id,
+            &row.owner_email,
+            row.owner_active,
+            &row.owner_roles,
+            row.owner_created_at,
+            row.owner_updated_at,
+        )?;
+        Ok(Some((StoredApiKey::try_from(row.key)?, owner)))
+    }
+}

@@ -1,0 +1,64 @@
+//! The tenant-scoped handle and its transactions.
+
+use agentic_core::ids::TenantId;
+use agentic_core::model::Tenant;
+use agentic_core::store::{StoreResult, TenantStore};
+use async_trait::async_trait;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::error::store_error;
+use crate::rows::TenantRow;
+
+/// Every method runs in a transaction that first binds `app.current_tenant` (see [`PgTenant::begin`]), and every
+/// query also filters by `tenant_id` itself.
+pub(crate) struct PgTenant {
+    pub(crate) pool: PgPool,
+    pub(crate) tenant: TenantId,
+}
+
+impl PgTenant {
+    pub(crate) fn new(pool: PgPool, tenant: TenantId) -> Self {
+        Self { pool, tenant }
+    }
+
+    /// Opens a transaction scoped to the tenant: row-level security then admits only its rows. The setting is
+    /// transaction-local (`is_local = true`), so it ends with the transaction and never reaches the next user of
+    /// the pooled connection.
+    pub(crate) async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await.map_err(|e| store_error(e, "a transaction"))?;
+        sqlx::query("SELECT set_config('app.current_tenant', $1, true)")
+            .bind(self.tenant.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the tenant scope"))?;
+        Ok(tx)
+    }
+
+    /// The tenant id as a UUID, for binding.
+    pub(crate) fn uuid(&self) -> uuid::Uuid {
+        self.tenant.as_uuid()
+    }
+}
+
+pub(crate) async fn commit(tx: Transaction<'static, Postgres>) -> StoreResult<()> {
+    tx.commit().await.map_err(|e| store_error(e, "the transaction"))
+}
+
+#[async_trait]
+impl TenantStore for PgTenant {
+    fn tenant_id(&self) -> TenantId {
+        self.tenant
+    }
+
+    async fn get_tenant(&self) -> StoreResult<Option<Tenant>> {
+        let mut tx = self.begin().await?;
+        let row: Option<TenantRow> =
+            sqlx::query_as("SELECT id, name, slug, plan, settings, created_at, updated_at FROM tenants WHERE id = $1")
+                .bind(self.uuid())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "the tenant"))?;
+        commit(tx).await?;
+        row.map(Tenant::try_from).transpose()
+    }
+}

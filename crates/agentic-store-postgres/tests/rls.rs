@@ -1,0 +1,237 @@
+//! Row-level security as the second wall, checked directly in the database as the runtime role.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use agentic_core::clock::{Clock, SystemClock};
+use agentic_core::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
+use agentic_core::model::{
+    ApiKey, Department, Email, PasswordHash, PermissionSet, Plan, Project, Role, Slug, StoredApiKey, Tenant, User,
+    UserRecord,
+};
+use agentic_core::store::Store;
+use agentic_store_postgres::PgStoreOptions;
+use agentic_store_postgres::testing::{TestDatabase, database_url};
+use sqlx::{AssertSqlSafe, Row};
+use uuid::Uuid;
+
+/// Tables that belong to no tenant (reference data and sqlx's bookkeeping). Any other table must be tenant-owned
+/// and protected: a new table missing from both this list and row-level security fails the test.
+const GLOBAL_TABLES: [&str; 4] = ["_sqlx_migrations", "permissions", "role_permissions", "roles"];
+
+/// Creates a tenant with a row in every tenant-owned table.
+async fn populate(store: &dyn Store, slug: &str) -> TenantId {
+    let at = SystemClock.now();
+    let tenant = Tenant {
+        id: TenantId::new(),
+        name: slug.into(),
+        slug: Slug::parse(slug).unwrap(),
+        plan: Plan::Free,
+        settings: serde_json::json!({}),
+        created_at: at,
+        updated_at: at,
+    };
+    let admin = User {
+        id: UserId::new(),
+        tenant_id: tenant.id,
+        email: Email::parse(&format!("admin@{slug}.test")).unwrap(),
+        roles: vec![Role::Admin],
+        active: true,
+        created_at: at,
+        updated_at: at,
+    };
+    store
+        .system()
+        .create_tenant(&tenant, &UserRecord { user: admin.clone(), password_hash: PasswordHash::from_phc("x".into()) })
+        .await
+        .unwrap();
+    let handle = store.tenant(tenant.id);
+    let lookup = format!("{:0<12}", slug);
+    handle
+        .insert_api_key(&StoredApiKey {
+            key: ApiKey {
+                id: ApiKeyId::new(),
+                tenant_id: tenant.id,
+                owner_id: admin.id,
+                name: "k".into(),
+                prefix: format!("agk_{lookup}"),
+                scopes: PermissionSet::EMPTY,
+                expires_at: None,
+                last_used_at: None,
+                revoked_at: None,
+                created_at: at,
+            },
+            lookup,
+            hash: [7; 32],
+        })
+        .await
+        .unwrap();
+    let department = Department {
+        id: DepartmentId::new(),
+        tenant_id: tenant.id,
+        name: "Ops".into(),
+        description: None,
+        created_at: at,
+    };
+    handle.insert_department(&department).await.unwrap();
+    handle
+        .insert_project(&Project {
+            id: ProjectId::new(),
+            tenant_id: tenant.id,
+            department_id: Some(department.id),
+            name: "P".into(),
+            description: None,
+            budget: None,
+            created_by: admin.id,
+            created_at: at,
+        })
+        .await
+        .unwrap();
+    tenant.id
+}
+
+/// Every table of the schema, with the column that names its tenant (`None` for global tables).
+async fn tenant_tables(db: &TestDatabase) -> BTreeMap<String, Option<String>> {
+    let rows = sqlx::query(
+        "SELECT c.relname::text AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced, \
+                EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' \
+                        AND NOT a.attisdropped) AS has_tenant_id, \
+                (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1",
+    )
+    .fetch_all(&db.admin_pool)
+    .await
+    .unwrap();
+    let mut tables = BTreeMap::new();
+    for row in rows {
+        let name: String = row.get("name");
+        if GLOBAL_TABLES.contains(&name.as_str()) {
+            tables.insert(name, None);
+            continue;
+        }
+        let (rls, forced, has_tenant_id, policies): (bool, bool, bool, i64) =
+            (row.get("rls"), row.get("forced"), row.get("has_tenant_id"), row.get("policies"));
+        assert!(rls && forced, "table {name} must ENABLE and FORCE ROW LEVEL SECURITY");
+        assert!(policies > 0, "table {name} has no row-level security policy");
+        let column = if name == "tenants" {
+            "id"
+        } else {
+            assert!(has_tenant_id, "table {name} is neither global nor tenant-owned (no tenant_id column)");
+            "tenant_id"
+        };
+        tables.insert(name, Some(column.to_owned()));
+    }
+    tables
+}
+
+#[tokio::test]
+async fn the_runtime_role_sees_only_the_current_tenant() {
+    let Some(url) = database_url() else { return };
+    let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+    let a = populate(&db.store, "alpha").await;
+    let b = populate(&db.store, "bravo").await;
+    let tables = tenant_tables(&db).await;
+    let owned: Vec<(&String, &String)> = tables.iter().filter_map(|(t, c)| c.as_ref().map(|c| (t, c))).collect();
+    assert!(owned.len() >= 6, "{tables:?}");
+
+    let pool = db.store.pool();
+    // The connection really is the restricted role.
+    let who = sqlx::query(
+        "SELECT current_user::text AS u, (SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user) AS bypass, \
+                           (SELECT count(*) FROM pg_tables WHERE tableowner = current_user) AS owned",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(who.get::<String, _>("u"), "agentic_app");
+    assert!(!who.get::<bool, _>("bypass"));
+    assert_eq!(who.get::<i64, _>("owned"), 0);
+
+    for (table, column) in &owned {
+        let select = format!("SELECT {column} AS tenant FROM {table}");
+
+        // Scoped to A: only A's rows, and at least one.
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("SELECT set_config('app.current_tenant', $1, true)")
+            .bind(a.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let seen: Vec<Uuid> = sqlx::query_scalar(AssertSqlSafe(select.clone())).fetch_all(&mut *tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(!seen.is_empty(), "{table}: A's rows are missing");
+        assert!(seen.iter().all(|t| *t == a.as_uuid()), "{table}: rows of another tenant are visible: {seen:?}");
+
+        // Unscoped: nothing at all.
+        let mut tx = pool.begin().await.unwrap();
+        let seen: Vec<Uuid> = sqlx::query_scalar(AssertSqlSafe(select.clone())).fetch_all(&mut *tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert!(seen.is_empty(), "{table}: rows are visible with no tenant set: {seen:?}");
+
+        // The migration role (owner) sees both tenants, so the rows exist.
+        let all: Vec<Uuid> = sqlx::query_scalar(AssertSqlSafe(select)).fetch_all(&db.admin_pool).await.unwrap();
+        assert!(all.contains(&b.as_uuid()), "{table}: B's rows were not written");
+    }
+}
+
+#[tokio::test]
+async fn the_runtime_role_cannot_write_into_another_tenant() {
+    let Some(url) = database_url() else { return };
+    let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+    let a = populate(&db.store, "alpha").await;
+    let b = populate(&db.store, "bravo").await;
+    let pool = db.store.pool();
+    let attempts = [
+        "INSERT INTO departments (tenant_id, id, name, created_at) VALUES ($1, gen_random_uuid(), 'Evil', now())",
+        "INSERT INTO users (tenant_id, id, email, password_hash, active, created_at, updated_at) \
+         VALUES ($1, gen_random_uuid(), 'evil@x.test', 'x', true, now(), now())",
+        "UPDATE tenants SET name = 'pwned' WHERE id = $1",
+    ];
+    for statement in attempts {
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("SELECT set_config('app.current_tenant', $1, true)")
+            .bind(a.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let result = sqlx::query(statement).bind(b.as_uuid()).execute(&mut *tx).await;
+        match result {
+            Err(sqlx::Error::Database(e)) => assert_eq!(e.code().as_deref(), Some("42501"), "{statement}: {e}"),
+            Ok(done) => assert_eq!(done.rows_affected(), 0, "{statement} changed another tenant's rows"),
+            Err(other) => panic!("{statement}: {other}"),
+        }
+        tx.rollback().await.unwrap();
+    }
+    let name: String = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
+        .bind(b.as_uuid())
+        .fetch_one(&db.admin_pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "bravo");
+    // And the setting cannot be smuggled in as SQL text: it is a bound parameter.
+    let mut tx = pool.begin().await.unwrap();
+    let injected = sqlx::query("SELECT set_config('app.current_tenant', $1, true)")
+        .bind(format!("{a}'; SET app.current_tenant = '{b}"))
+        .execute(&mut *tx)
+        .await;
+    assert!(injected.is_ok());
+    let bad = sqlx::query_scalar::<_, Uuid>("SELECT id FROM tenants").fetch_all(&mut *tx).await;
+    assert!(bad.is_err(), "a malformed tenant id must not be read as one");
+}
+
+#[tokio::test]
+async fn reference_tables_match_the_code() {
+    let Some(url) = database_url() else { return };
+    let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT role, permission FROM role_permissions ORDER BY 1, 2")
+        .fetch_all(db.store.pool())
+        .await
+        .unwrap();
+    let mut expected: Vec<(String, String)> = Role::ALL
+        .iter()
+        .flat_map(|r| r.permissions().iter().map(move |p| (r.as_str().to_owned(), p.as_str().to_owned())))
+        .collect();
+    expected.sort();
+    assert_eq!(rows, expected);
+}
