@@ -158,7 +158,9 @@ GRANT SELECT, INSERT ON tenants, users, user_roles TO agentic_system;
 GRANT SELECT ON api_keys TO agentic_system;
 GRANT EXECUTE ON FUNCTION app_current_tenant() TO agentic_app, agentic_system;
 
--- The system interface. Each function answers one question and returns nothing else.
+-- The system interface. Each function answers one question and returns nothing else. They are PL/pgSQL, not
+-- SQL: a SECURITY DEFINER SQL function is never inlined and is re-planned on every call, while PL/pgSQL caches
+-- its plans per connection (this is the hot path of every API-key request).
 
 CREATE FUNCTION system_create_tenant(
     p_id uuid, p_name text, p_slug text, p_plan text, p_settings jsonb, p_created_at timestamptz,
@@ -179,12 +181,21 @@ $$;
 CREATE FUNCTION system_tenant_by_slug(p_slug text)
     RETURNS TABLE (id uuid, name text, slug text, plan text, settings jsonb, created_at timestamptz,
                    updated_at timestamptz)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
-    AS $$ SELECT id, name, slug, plan, settings, created_at, updated_at FROM tenants WHERE slug = p_slug $$;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+    AS $$
+BEGIN
+    RETURN QUERY SELECT t.id, t.name, t.slug, t.plan, t.settings, t.created_at, t.updated_at
+        FROM tenants t WHERE t.slug = p_slug;
+END
+$$;
 
 CREATE FUNCTION system_has_tenants() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
-    AS $$ SELECT EXISTS (SELECT 1 FROM tenants) $$;
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+    AS $$
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM tenants);
+END
+$$;
 
 -- An API key by lookup id, with the owner it acts as (one row or none).
 CREATE FUNCTION system_api_key_by_lookup(p_lookup text)
@@ -192,16 +203,19 @@ CREATE FUNCTION system_api_key_by_lookup(p_lookup text)
                    expires_at timestamptz, last_used_at timestamptz, revoked_at timestamptz,
                    created_at timestamptz, owner_email text, owner_active boolean, owner_roles text[],
                    owner_created_at timestamptz, owner_updated_at timestamptz)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
     AS $$
+BEGIN
+    RETURN QUERY
     SELECT k.tenant_id, k.id, k.owner_id, k.name, k.lookup, k.key_hash, k.scopes, k.expires_at, k.last_used_at,
            k.revoked_at, k.created_at, u.email, u.active,
            COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r
-                     WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '{}'),
+                     WHERE r.tenant_id = u.tenant_id AND r.user_id = u.id), '{}'::text[]),
            u.created_at, u.updated_at
     FROM api_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.owner_id
-    WHERE k.lookup = p_lookup
-    $$;
+    WHERE k.lookup = p_lookup;
+END
+$$;
 
 ALTER FUNCTION system_create_tenant(uuid, text, text, text, jsonb, timestamptz, timestamptz, uuid, text, text, text[],
     timestamptz, timestamptz)

@@ -9,6 +9,7 @@ use agentic_core::MIN_MASTER_KEY_LEN;
 use agentic_core::auth::api_key;
 use agentic_core::auth::jwt::MIN_HS256_SECRET;
 use agentic_llm::registry::{ProviderSettings, canonical_name};
+use agentic_store_postgres::PgStoreOptions;
 use clap::Parser;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -22,6 +23,8 @@ use serde::Deserialize;
 #[derive(Debug, Parser)]
 #[command(name = "agentic-server", version)]
 pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
     /// TOML configuration file.
     #[arg(long, env = "AGENTIC_CONFIG", value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
@@ -60,6 +63,18 @@ pub(crate) struct Cli {
     /// PostgreSQL URL for the persistent store. Unset: the in-memory store.
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     database_url: Option<String>,
+    /// Apply database migrations at start-up (as DATABASE_URL's role) before serving.
+    #[arg(long, env = "AGENTIC_DB_MIGRATE", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    migrate: Option<String>,
+    /// Largest number of pooled database connections [default: 10].
+    #[arg(long, env = "AGENTIC_DB_POOL_SIZE", value_name = "N")]
+    db_pool_size: Option<String>,
+    /// Seconds a request waits for a database connection before failing with 503 [default: 5].
+    #[arg(long, env = "AGENTIC_DB_ACQUIRE_TIMEOUT_SECS", value_name = "SECONDS")]
+    db_acquire_timeout_secs: Option<String>,
+    /// Role the server switches to on every database connection (no BYPASSRLS, owns nothing) [default: agentic_app].
+    #[arg(long, env = "AGENTIC_DB_RUNTIME_ROLE", value_name = "ROLE")]
+    db_runtime_role: Option<String>,
     /// Redis URL for the distributed rate limiter. Unset: in-memory limits.
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     redis_url: Option<String>,
@@ -89,6 +104,13 @@ pub(crate) struct Cli {
     log_format: Option<String>,
 }
 
+/// What to do instead of serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Apply the database migrations to DATABASE_URL (as its role, which must own the schema) and exit.
+    Migrate,
+}
+
 /// The same keys in a TOML file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +126,10 @@ struct FileConfig {
     jwt_ttl_secs: Option<u64>,
     max_body_bytes: Option<usize>,
     database_url: Option<String>,
+    migrate: Option<bool>,
+    db_pool_size: Option<u32>,
+    db_acquire_timeout_secs: Option<u64>,
+    db_runtime_role: Option<String>,
     redis_url: Option<String>,
     log: Option<String>,
     log_format: Option<String>,
@@ -136,6 +162,8 @@ pub(crate) struct Config {
     pub(crate) jwt_ttl: Duration,
     pub(crate) max_body_bytes: usize,
     pub(crate) database_url: Option<SecretString>,
+    pub(crate) migrate: bool,
+    pub(crate) db: PgStoreOptions,
     pub(crate) redis_url: Option<SecretString>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
@@ -215,6 +243,32 @@ impl Config {
         };
         let log = cli.log.or(file.log).unwrap_or_else(|| "info".to_owned());
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| invalid("AGENTIC_LOG", e.to_string()))?;
+        let migrate = match cli.migrate.as_deref().map(str::trim) {
+            None => file.migrate.unwrap_or(false),
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no" | "") => false,
+            Some(other) => return Err(invalid("AGENTIC_DB_MIGRATE", format!("`{other}` is not true or false"))),
+        };
+        let pool_size = match cli.db_pool_size {
+            Some(text) => parse_number::<u32>("AGENTIC_DB_POOL_SIZE", &text)?,
+            None => file.db_pool_size.unwrap_or(10),
+        };
+        if !(1..=1000).contains(&pool_size) {
+            return Err(invalid("AGENTIC_DB_POOL_SIZE", "must be between 1 and 1000"));
+        }
+        let acquire_secs = match cli.db_acquire_timeout_secs {
+            Some(text) => parse_number::<u64>("AGENTIC_DB_ACQUIRE_TIMEOUT_SECS", &text)?,
+            None => file.db_acquire_timeout_secs.unwrap_or(5),
+        };
+        if !(1..=300).contains(&acquire_secs) {
+            return Err(invalid("AGENTIC_DB_ACQUIRE_TIMEOUT_SECS", "must be between 1 and 300 seconds"));
+        }
+        let runtime_role = cli.db_runtime_role.or(file.db_runtime_role).unwrap_or_else(|| "agentic_app".to_owned());
+        let db = PgStoreOptions {
+            max_connections: pool_size,
+            acquire_timeout: Duration::from_secs(acquire_secs),
+            runtime_role: (!runtime_role.is_empty()).then_some(runtime_role),
+        };
         let non_empty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
         let llm = ProviderSettings {
             anthropic_api_key: non_empty(cli.anthropic_api_key.or(file.anthropic_api_key)),
@@ -254,6 +308,8 @@ impl Config {
             jwt_ttl: Duration::from_secs(jwt_ttl_secs),
             max_body_bytes,
             database_url: cli.database_url.or(file.database_url).filter(|u| !u.is_empty()).map(SecretString::from),
+            migrate,
+            db,
             redis_url: cli.redis_url.or(file.redis_url).filter(|u| !u.is_empty()).map(SecretString::from),
             log,
             log_format,
@@ -302,6 +358,8 @@ mod tests {
         check(&["--jwt-secret", "tiny"], "AGENTIC_JWT_SECRET");
         check(&["--jwt-ttl-secs", "ten"], "AGENTIC_JWT_TTL_SECS");
         check(&["--log-format", "xml"], "AGENTIC_LOG_FORMAT");
+        check(&["--db-pool-size", "0"], "AGENTIC_DB_POOL_SIZE");
+        check(&["--migrate", "maybe"], "AGENTIC_DB_MIGRATE");
     }
 
     #[test]

@@ -9,16 +9,20 @@ use std::sync::Arc;
 use agentic_core::auth::jwt::{JwtSettings, KeyPair};
 use agentic_core::engine::Bootstrap;
 use agentic_core::model::Plan;
+use agentic_core::store::Store;
 use agentic_core::{HttpLimits, Platform};
 use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::MemoryStore;
+use agentic_store_postgres::PgStore;
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
-use config::{Cli, Config, LogFormat};
+use config::{Cli, Command, Config, LogFormat};
 
 fn main() -> ExitCode {
-    let config = match Config::load(Cli::parse()) {
+    let cli = Cli::parse();
+    let command = cli.command;
+    let config = match Config::load(cli) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("agentic-server: {error}");
@@ -34,7 +38,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    let result = match command {
+        Some(Command::Migrate) => runtime.block_on(migrate(&config)),
+        None => runtime.block_on(run(config)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");
@@ -53,12 +61,30 @@ fn init_logging(config: &Config) {
     }
 }
 
-async fn run(config: Config) -> Result<(), String> {
-    if config.database_url.is_some() {
-        return Err("DATABASE_URL is set, but this build has no PostgreSQL store yet; unset it to use the \
-                    in-memory store"
-            .into());
+/// `agentic-server migrate`.
+async fn migrate(config: &Config) -> Result<(), String> {
+    let url = config.database_url.as_ref().ok_or("`migrate` needs DATABASE_URL")?;
+    agentic_store_postgres::migrate(url.expose_secret()).await.map_err(|e| e.to_string())?;
+    println!("database migrations applied");
+    Ok(())
+}
+
+/// The configured store: PostgreSQL when DATABASE_URL is set (migrated first with --migrate), else memory.
+async fn store(config: &Config) -> Result<Arc<dyn Store>, String> {
+    let Some(url) = &config.database_url else {
+        tracing::info!("store: in-memory (nothing survives a restart)");
+        return Ok(Arc::new(MemoryStore::new()));
+    };
+    if config.migrate {
+        agentic_store_postgres::migrate(url.expose_secret()).await.map_err(|e| e.to_string())?;
+        tracing::info!("database migrations applied");
     }
+    let store = PgStore::connect(url.expose_secret(), config.db.clone()).await.map_err(|e| e.to_string())?;
+    tracing::info!(pool_size = config.db.max_connections, "store: PostgreSQL");
+    Ok(Arc::new(store))
+}
+
+async fn run(config: Config) -> Result<(), String> {
     if config.redis_url.is_some() {
         return Err("REDIS_URL is set, but this build has no Redis limiter yet; unset it".into());
     }
@@ -71,8 +97,7 @@ async fn run(config: Config) -> Result<(), String> {
     } else {
         tracing::info!(providers = ?providers.configured(), "LLM providers configured");
     }
-    let store = Arc::new(MemoryStore::new());
-    tracing::info!("store: in-memory (nothing survives a restart)");
+    let store = store(&config).await?;
 
     let mut builder = Platform::builder()
         .store(store)

@@ -1,6 +1,5 @@
 //! API keys: shown once, stored hashed, scoped within their creator, refused at once when revoked or expired.
 
-use agentic_core::store::Store;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -97,11 +96,11 @@ async fn plaintext_is_shown_once_and_never_stored() {
     assert!(list["data"].as_array().unwrap().iter().any(|k| k["id"] == id && k["prefix"] == key[..16]));
 
     // Not in the store: neither the text nor the secret, anywhere in its state; only the SHA-256.
-    let dump = format!("{:?}", app.store);
+    let dump = format!("{:?}", app.memory.as_ref().unwrap());
     assert!(dump.contains(&key[..16]), "the dump should show the non-secret prefix");
     assert!(!dump.contains(&key) && !dump.contains(secret_part));
     assert!(!dump.contains(&app.admin_key[16..]));
-    let (stored, _) = app.store.system().api_key_by_lookup(&key[4..16]).await.unwrap().unwrap();
+    let (stored, _) = app.platform.store().system().api_key_by_lookup(&key[4..16]).await.unwrap().unwrap();
     assert_eq!(stored.hash.as_slice(), Sha256::digest(key.as_bytes()).as_slice());
     // Passwords are argon2id hashes, never plaintext.
     assert!(!dump.contains(crate::support::ADMIN_PASSWORD));

@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
-#[tokio::test]
-async fn foreign_ids_are_not_found_and_untouched() {
-    let app = TestApp::new().await;
+crate::both_backends!(foreign_ids, foreign_ids_are_not_found_and_untouched);
+
+async fn foreign_ids_are_not_found_and_untouched(app: TestApp) {
     let (b_tenant, b_admin) = app.second_tenant("beta").await;
 
     // Objects owned by tenant B.
@@ -71,9 +71,9 @@ async fn foreign_ids_are_not_found_and_untouched() {
     app.login("beta", "boss@other.test", "other password 123").await;
 }
 
-#[tokio::test]
-async fn credentials_of_one_tenant_never_reach_another() {
-    let app = TestApp::new().await;
+crate::both_backends!(foreign_credentials, credentials_of_one_tenant_never_reach_another);
+
+async fn credentials_of_one_tenant_never_reach_another(app: TestApp) {
     let (b_tenant, b_admin) = app.second_tenant("gamma").await;
     let me = app.call("GET", "/v1/me", Some(&b_admin), None).await.expect(200);
     assert_eq!(me["user"]["tenant_id"], b_tenant.as_str());

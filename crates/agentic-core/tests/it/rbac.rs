@@ -94,9 +94,9 @@ const ROLE_SCOPES: [&[&str]; 4] = [
     &[],
 ];
 
-#[tokio::test]
-async fn every_role_on_every_route_gets_the_expected_status() {
-    let app = TestApp::new().await;
+crate::both_backends!(rbac_matrix, every_role_on_every_route_gets_the_expected_status);
+
+async fn every_role_on_every_route_gets_the_expected_status(app: TestApp) {
     let fixture = fixture(&app).await;
     let mut credentials = Vec::new();
     for (i, role) in ROLES.iter().enumerate() {
@@ -128,9 +128,9 @@ async fn every_role_on_every_route_gets_the_expected_status() {
     assert!(failures.is_empty(), "RBAC matrix mismatches:\n{}", failures.join("\n"));
 }
 
-#[tokio::test]
-async fn revoking_someone_elses_key_needs_users_manage() {
-    let app = TestApp::new().await;
+crate::both_backends!(revoking_others_keys, revoking_someone_elses_key_needs_users_manage);
+
+async fn revoking_someone_elses_key_needs_users_manage(app: TestApp) {
     for (role, expected) in [("admin", 200), ("manager", 403), ("developer", 403), ("viewer", 403)] {
         let (_, victim_token) = app.user(&format!("victim-{role}@acme.test"), &["viewer"]).await;
         let (victim_key_id, _) = app.api_key(&victim_token, &[]).await;
@@ -142,9 +142,9 @@ async fn revoking_someone_elses_key_needs_users_manage() {
     }
 }
 
-#[tokio::test]
-async fn permission_changes_apply_to_existing_tokens_and_keys() {
-    let app = TestApp::new().await;
+crate::both_backends!(permission_changes, permission_changes_apply_to_existing_tokens_and_keys);
+
+async fn permission_changes_apply_to_existing_tokens_and_keys(app: TestApp) {
     let (user_id, token) = app.user("mover@acme.test", &["manager"]).await;
     let (_, key) = app.api_key(&token, &["departments:manage"]).await;
     app.call("POST", "/v1/departments", Some(&key), Some(json!({"name": "Ops"}))).await.expect(201);

@@ -6,8 +6,11 @@ use agentic_core::auth::jwt::{JwtSettings, KeyPair};
 use agentic_core::clock::ManualClock;
 use agentic_core::engine::Bootstrap;
 use agentic_core::model::Plan;
+use agentic_core::store::Store;
 use agentic_core::{Platform, PlatformBuilder};
 use agentic_store_memory::MemoryStore;
+use agentic_store_postgres::PgStoreOptions;
+use agentic_store_postgres::testing::{TestDatabase, database_url};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
@@ -17,12 +20,21 @@ pub const MASTER_KEY: &str = "master-key-for-tests-0123456789abcdef";
 pub const ADMIN_PASSWORD: &str = "admin password 123";
 pub const HS_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 
+/// Which store the platform runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Postgres,
+}
+
 pub struct TestApp {
     pub platform: Platform,
     pub router: axum::Router,
-    pub store: MemoryStore,
+    /// The memory store, when on [`Backend::Memory`] (tests inspect its state).
+    pub memory: Option<MemoryStore>,
     pub clock: ManualClock,
     pub admin_key: String,
+    _database: Option<TestDatabase>,
 }
 
 pub struct Response {
@@ -48,12 +60,34 @@ impl TestApp {
     }
 
     pub async fn build(master_key: bool, configure: impl FnOnce(PlatformBuilder) -> PlatformBuilder) -> Self {
-        let store = MemoryStore::new();
+        Self::build_on(Backend::Memory, master_key, configure).await.expect("the memory backend is always available")
+    }
+
+    /// A platform on `backend` with the default keys; `None` (test skipped, reason printed) when the backend's
+    /// service is not configured.
+    pub async fn on(backend: Backend) -> Option<Self> {
+        Self::build_on(backend, true, |b| b.jwt_key(KeyPair::hs256("hs-1", HS_SECRET).unwrap())).await
+    }
+
+    pub async fn build_on(
+        backend: Backend,
+        master_key: bool,
+        configure: impl FnOnce(PlatformBuilder) -> PlatformBuilder,
+    ) -> Option<Self> {
+        let (store, memory, database): (Arc<dyn Store>, _, _) = match backend {
+            Backend::Memory => {
+                let memory = MemoryStore::new();
+                (Arc::new(memory.clone()), Some(memory), None)
+            }
+            Backend::Postgres => {
+                let url = database_url()?;
+                let database = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+                (Arc::new(database.store.clone()), None, Some(database))
+            }
+        };
         let clock = ManualClock::new(chrono::Utc::now());
-        let mut builder = Platform::builder()
-            .store(Arc::new(store.clone()))
-            .clock(Arc::new(clock.clone()))
-            .jwt_settings(JwtSettings::default());
+        let mut builder =
+            Platform::builder().store(store).clock(Arc::new(clock.clone())).jwt_settings(JwtSettings::default());
         if master_key {
             builder = builder.master_key(MASTER_KEY.into());
         }
@@ -71,7 +105,7 @@ impl TestApp {
             .unwrap();
         let admin_key = secrecy::ExposeSecret::expose_secret(&report.api_key).to_owned();
         let router = platform.router();
-        Self { platform, router, store, clock, admin_key }
+        Some(Self { platform, router, memory, clock, admin_key, _database: database })
     }
 
     pub async fn call(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<Value>) -> Response {
@@ -155,4 +189,26 @@ impl TestApp {
         let token = self.login(slug, "boss@other.test", "other password 123").await;
         (body["tenant"]["id"].as_str().unwrap().to_owned(), token)
     }
+}
+
+/// Runs an async test body once per backend: `both_backends!(name, body_fn)` makes `name::memory` and
+/// `name::postgres` (which skips with a printed reason when PostgreSQL is not configured).
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                let app = $crate::support::TestApp::on($crate::support::Backend::Memory).await.unwrap();
+                super::$body(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::support::TestApp::on($crate::support::Backend::Postgres).await {
+                    super::$body(app).await;
+                }
+            }
+        }
+    };
 }

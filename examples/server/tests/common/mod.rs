@@ -1,0 +1,66 @@
+//! Running the built server binary and talking to it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub(crate) const KEY: &str = "agk_processtest0123456789abcdefghijklmnop";
+
+pub(crate) fn server() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agentic-server"));
+    for (name, _) in std::env::vars() {
+        let provider_var = ["ANTHROPIC_", "OPENAI_", "OLLAMA_"].iter().any(|p| name.starts_with(p));
+        if name.starts_with("AGENTIC_") || name == "DATABASE_URL" || name == "REDIS_URL" || provider_var {
+            command.env_remove(name);
+        }
+    }
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+}
+
+/// Raw HTTP/1.1 so the test needs no client library: returns (status, body).
+pub(crate) fn get(addr: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let auth = bearer.map(|b| format!("Authorization: Bearer {b}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// Reads stdout up to the listen line; returns the address and everything printed before it.
+pub(crate) fn wait_for_listen_line(child: &mut Child) -> (String, String) {
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut banner = String::new();
+    while Instant::now() < deadline {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        if let Some(addr) = line.strip_prefix("agentic-server listening on http://") {
+            return (addr.trim().to_owned(), banner);
+        }
+        banner.push_str(&line);
+        banner.push('\n');
+    }
+    panic!("server did not start listening in time");
+}
+
+/// Sends SIGTERM and asserts a clean exit within 20 s.
+pub(crate) fn stop(child: &mut Child) {
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status:?}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,124 @@
+//! The server binary on PostgreSQL: migrate, serve, persist across restarts, refuse wrong schemas.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::io::Read;
+
+use agentic_store_postgres::testing::database_url;
+use common::{KEY, get, server, stop, wait_for_listen_line};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+/// An empty database on the server of `DATABASE_URL`, dropped at the end.
+struct EmptyDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl EmptyDatabase {
+    async fn create(admin_url: &str) -> Self {
+        let name = format!("agentic_srv_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = PgConnection::connect(admin_url).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await.unwrap();
+        Self { admin_url: admin_url.to_owned(), name }
+    }
+
+    fn url(&self) -> String {
+        let (base, _) = self.admin_url.rsplit_once('/').unwrap();
+        format!("{base}/{}", self.name)
+    }
+
+    async fn drop_it(self) {
+        let mut conn = PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrates_serves_and_keeps_its_data_across_restarts() {
+    let Some(admin_url) = database_url() else { return };
+    let db = EmptyDatabase::create(&admin_url).await;
+
+    let migrated = server().arg("migrate").env("DATABASE_URL", db.url()).output().unwrap();
+    assert!(migrated.status.success(), "{}", stderr_of(&migrated));
+
+    let start = || {
+        server()
+            .env("AGENTIC_BIND", "127.0.0.1:0")
+            .env("AGENTIC_BOOTSTRAP_API_KEY", KEY)
+            .env("DATABASE_URL", db.url())
+            .env("AGENTIC_DB_POOL_SIZE", "4")
+            .spawn()
+            .unwrap()
+    };
+    let mut first = start();
+    let (addr, banner) = wait_for_listen_line(&mut first);
+    assert!(banner.contains("created tenant `default`"), "{banner}");
+    assert_eq!(get(&addr, "/ready", None).0, 200);
+    let (status, body) = get(&addr, "/v1/me", Some(KEY));
+    assert_eq!(status, 200, "{body}");
+    stop(&mut first);
+
+    // Restarted: nothing is bootstrapped again, and the stored key still works.
+    let mut second = start();
+    let (addr, banner) = wait_for_listen_line(&mut second);
+    assert!(!banner.contains("created tenant"), "{banner}");
+    let (status, body) = get(&addr, "/v1/me", Some(KEY));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("admin@example.com"));
+    stop(&mut second);
+    let mut stderr = String::new();
+    second.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!stderr.contains(KEY), "the API key reached the log");
+    db.drop_it().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_unmigrated_and_newer_schemas_and_migrates_on_request() {
+    let Some(admin_url) = database_url() else { return };
+    let db = EmptyDatabase::create(&admin_url).await;
+
+    let unmigrated = server().env("AGENTIC_BIND", "127.0.0.1:0").env("DATABASE_URL", db.url()).output().unwrap();
+    assert_eq!(unmigrated.status.code(), Some(1));
+    assert!(stderr_of(&unmigrated).contains("agentic-server migrate"), "{}", stderr_of(&unmigrated));
+
+    // --migrate applies the migrations at start-up.
+    let mut child =
+        server().args(["--migrate"]).env("AGENTIC_BIND", "127.0.0.1:0").env("DATABASE_URL", db.url()).spawn().unwrap();
+    let (addr, _) = wait_for_listen_line(&mut child);
+    assert_eq!(get(&addr, "/health", None).0, 200);
+    stop(&mut child);
+
+    let mut conn = PgConnection::connect(&db.url()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99991231000000, 'from the future', true, '\\x00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let newer = server().env("AGENTIC_BIND", "127.0.0.1:0").env("DATABASE_URL", db.url()).output().unwrap();
+    assert_eq!(newer.status.code(), Some(1));
+    assert!(stderr_of(&newer).contains("newer than this build"), "{}", stderr_of(&newer));
+    db.drop_it().await;
+}
+
+#[test]
+fn an_unreachable_database_stops_start_up_with_a_clear_message() {
+    let output = server()
+        .env("AGENTIC_BIND", "127.0.0.1:0")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/agentic")
+        .env("AGENTIC_DB_ACQUIRE_TIMEOUT_SECS", "2")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr_of(&output).contains("cannot connect to PostgreSQL"), "{}", stderr_of(&output));
+}
