@@ -85,6 +85,18 @@ typed_id!(
     /// Identifies a project within a tenant.
     ProjectId
 );
+typed_id!(
+    /// Identifies a recorded LLM call cost.
+    CostRecordId
+);
+typed_id!(
+    /// Identifies a budget reservation.
+    ReservationId
+);
+typed_id!(
+    /// Identifies an event.
+    EventId
+);
 
 #[cfg(test)]
 mod tests {

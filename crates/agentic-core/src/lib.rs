@@ -36,6 +36,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod budget;
 pub mod clock;
 pub mod engine;
 mod error;

@@ -15,6 +15,7 @@
 //! # let _ = platform;
 //! ```
 
+mod budgets;
 mod state;
 mod system;
 mod tenant;

@@ -4,8 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
-use agentic_core::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
-use agentic_core::model::{Department, Email, Project, Role, Slug, StoredApiKey, Tenant, UserRecord};
+use agentic_core::ids::{ApiKeyId, CostRecordId, DepartmentId, ProjectId, ReservationId, TenantId, UserId};
+use agentic_core::model::{
+    BudgetThreshold, CostRecord, Department, Email, Money, Project, Reservation, Role, Slug, StoredApiKey, Tenant,
+    UserRecord,
+};
 use agentic_core::store::{Page, PageRequest};
 use uuid::Uuid;
 
@@ -20,6 +23,17 @@ pub(crate) struct State {
     pub(crate) departments: BTreeMap<(TenantId, DepartmentId), Department>,
     pub(crate) department_names: HashMap<(TenantId, String), DepartmentId>,
     pub(crate) projects: BTreeMap<(TenantId, ProjectId), Project>,
+    pub(crate) spending: HashMap<(TenantId, ProjectId), Spending>,
+    pub(crate) reservations: HashMap<(TenantId, ProjectId), BTreeMap<ReservationId, Reservation>>,
+    pub(crate) reservation_projects: HashMap<(TenantId, ReservationId), ProjectId>,
+    pub(crate) cost_records: BTreeMap<(TenantId, CostRecordId), CostRecord>,
+}
+
+/// A project's settled spending and the budget lines already announced.
+#[derive(Debug, Default)]
+pub(crate) struct Spending {
+    pub(crate) spent: Money,
+    pub(crate) announced: Vec<BudgetThreshold>,
 }
 
 /// Ids that can bound a tenant's key range.
@@ -40,7 +54,7 @@ macro_rules! range_id {
         }
     )*};
 }
-range_id!(UserId, ApiKeyId, DepartmentId, ProjectId);
+range_id!(UserId, ApiKeyId, DepartmentId, ProjectId, CostRecordId);
 
 /// One page of `tenant`'s rows of `map`, mapped by `view`, optionally filtered.
 pub(crate) fn page<I: RangeId, V, T>(

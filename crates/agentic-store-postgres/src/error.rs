@@ -51,6 +51,7 @@ fn is_connection_failure(code: Option<&str>) -> bool {
 fn referenced(constraint: Option<&str>) -> String {
     match constraint {
         Some(c) if c.contains("department") => "the department".into(),
+        Some(c) if c.contains("project") => "the project".into(),
         Some(c) if c.contains("owner") || c.contains("created_by") || c.contains("user") => "the user".into(),
         Some(c) if c.contains("tenant") => "the tenant".into(),
         Some(c) => format!("the row referenced by {c}"),

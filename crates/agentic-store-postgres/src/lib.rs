@@ -25,6 +25,7 @@
 //! ```
 
 mod api_keys;
+mod budgets;
 mod error;
 mod org;
 mod pool;

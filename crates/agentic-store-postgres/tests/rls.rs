@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use agentic_core::clock::{Clock, SystemClock};
-use agentic_core::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
+use agentic_core::ids::{ApiKeyId, CostRecordId, DepartmentId, ProjectId, ReservationId, TenantId, UserId};
 use agentic_core::model::{
-    ApiKey, Department, Email, PasswordHash, PermissionSet, Plan, Project, Role, Slug, StoredApiKey, Tenant, User,
-    UserRecord,
+    ApiKey, CostRecord, Department, Email, Money, PasswordHash, PermissionSet, Plan, Project, Reservation,
+    ReserveOutcome, Role, Slug, StoredApiKey, Tenant, User, UserRecord,
 };
 use agentic_core::store::Store;
 use agentic_store_postgres::PgStoreOptions;
@@ -74,19 +74,45 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         created_at: at,
     };
     handle.insert_department(&department).await.unwrap();
-    handle
-        .insert_project(&Project {
-            id: ProjectId::new(),
-            tenant_id: tenant.id,
-            department_id: Some(department.id),
-            name: "P".into(),
-            description: None,
-            budget: None,
-            created_by: admin.id,
-            created_at: at,
-        })
-        .await
-        .unwrap();
+    let project = Project {
+        id: ProjectId::new(),
+        tenant_id: tenant.id,
+        department_id: Some(department.id),
+        name: "P".into(),
+        description: None,
+        budget: Some(Money::from_nanos(1_000_000)),
+        created_by: admin.id,
+        created_at: at,
+    };
+    handle.insert_project(&project).await.unwrap();
+    let hold = |amount| Reservation {
+        id: ReservationId::new(),
+        tenant_id: tenant.id,
+        project_id: project.id,
+        amount: Money::from_nanos(amount),
+        expires_at: at + chrono::Duration::hours(1),
+    };
+    let (kept, settled) = (hold(10), hold(20));
+    for r in [&kept, &settled] {
+        assert!(matches!(handle.reserve(r, at).await.unwrap(), ReserveOutcome::Reserved(_)));
+    }
+    let record = CostRecord {
+        id: CostRecordId::new(),
+        tenant_id: tenant.id,
+        project_id: project.id,
+        run_id: None,
+        agent: None,
+        operation: "llm_call".into(),
+        provider: "mock".into(),
+        model: "m".into(),
+        input_tokens: 1,
+        output_tokens: 1,
+        cached_input_tokens: 0,
+        cost: Money::from_nanos(15),
+        latency_ms: 1,
+        created_at: at,
+    };
+    handle.settle(settled.id, &record, at).await.unwrap();
     tenant.id
 }
 

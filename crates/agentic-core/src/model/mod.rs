@@ -4,6 +4,7 @@
 //! well-formed by construction (an [`Email`] always has one `@`, a [`Slug`] is always URL-safe, …).
 
 mod api_key;
+mod cost;
 mod department;
 mod money;
 mod project;
@@ -12,6 +13,10 @@ mod tenant;
 mod user;
 
 pub use api_key::{ApiKey, StoredApiKey};
+pub use cost::{
+    BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Reservation, ReserveOutcome,
+    Settlement,
+};
 pub use department::Department;
 pub use money::{Money, MoneyParseError};
 pub use project::Project;

@@ -9,6 +9,7 @@
 //! [`crate::testing`] (feature `testing`) proves they behave alike.
 
 mod api_keys;
+mod budgets;
 mod departments;
 mod error;
 mod page;
@@ -17,6 +18,7 @@ mod system;
 mod users;
 
 pub use api_keys::ApiKeyStore;
+pub use budgets::BudgetStore;
 pub use departments::DepartmentStore;
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest};
@@ -40,7 +42,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// Everything one tenant owns. Every method is scoped to [`TenantStore::tenant_id`].
 #[async_trait]
-pub trait TenantStore: UserStore + ApiKeyStore + DepartmentStore + ProjectStore + Send + Sync {
+pub trait TenantStore: UserStore + ApiKeyStore + DepartmentStore + ProjectStore + BudgetStore + Send + Sync {
     /// The tenant this handle is bound to.
     fn tenant_id(&self) -> TenantId;
 

@@ -15,6 +15,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod budgets;
 mod fixtures;
 mod identity;
 mod isolation;
@@ -35,6 +36,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(identity::cases());
     all.extend(org::cases());
     all.extend(isolation::cases());
+    all.extend(budgets::cases());
     all
 }
 

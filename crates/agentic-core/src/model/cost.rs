@@ -1,0 +1,197 @@
+//! What LLM calls cost, and where a project's budget stands.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Money;
+use crate::ids::{CostRecordId, ProjectId, ReservationId, TenantId};
+
+/// The cost of one LLM call (or another billable operation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CostRecord {
+    /// Id.
+    pub id: CostRecordId,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Project charged.
+    pub project_id: ProjectId,
+    /// The run or workflow the call belonged to.
+    pub run_id: Option<uuid::Uuid>,
+    /// The agent that made the call.
+    pub agent: Option<String>,
+    /// What was billed: `llm_call`, `embedding`, ….
+    pub operation: String,
+    /// Provider name (`anthropic`, `openai`, `ollama`, …).
+    pub provider: String,
+    /// Model as the provider reported it.
+    pub model: String,
+    /// Uncached input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Cached input tokens.
+    pub cached_input_tokens: u64,
+    /// Cost.
+    pub cost: Money,
+    /// Wall time of the call in milliseconds.
+    pub latency_ms: u64,
+    /// When the call finished.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Money held for an LLM call in flight: its worst-case cost, released at settlement or expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// Id.
+    pub id: ReservationId,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Project whose budget holds it.
+    pub project_id: ProjectId,
+    /// Amount held.
+    pub amount: Money,
+    /// After this it no longer counts against the budget (a call that never settled).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Where a project's budget stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BudgetStatus {
+    /// The budget; `None` is unlimited.
+    pub budget: Option<Money>,
+    /// Settled spending.
+    pub spent: Money,
+    /// Held by unexpired reservations.
+    pub reserved: Money,
+}
+
+impl BudgetStatus {
+    /// What is left to reserve (`None` when unlimited; never negative).
+    pub fn available(&self) -> Option<Money> {
+        self.budget.map(|b| {
+            let left = b.nanos().saturating_sub(self.spent.nanos()).saturating_sub(self.reserved.nanos());
+            Money::from_nanos(left.max(0))
+        })
+    }
+}
+
+/// A budget line crossed by a settlement; each is reported once per project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetThreshold {
+    /// Spending reached 90% of the budget.
+    Warning,
+    /// Spending reached 100% of the budget.
+    Exceeded,
+}
+
+impl BudgetThreshold {
+    /// The lines `spent` has reached for `budget`, lowest first.
+    pub fn reached(budget: Money, spent: Money) -> Vec<BudgetThreshold> {
+        let (budget, spent) = (i128::from(budget.nanos()), i128::from(spent.nanos()));
+        let mut reached = Vec::new();
+        if spent * 10 >= budget * 9 {
+            reached.push(BudgetThreshold::Warning);
+        }
+        if spent >= budget {
+            reached.push(BudgetThreshold::Exceeded);
+        }
+        reached
+    }
+
+    /// The event type announcing this line.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            BudgetThreshold::Warning => "project.budget_warning",
+            BudgetThreshold::Exceeded => "project.budget_exceeded",
+        }
+    }
+}
+
+/// The answer to a reservation request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReserveOutcome {
+    /// Held.
+    Reserved(Reservation),
+    /// Not enough left; the status at the time of refusal.
+    Refused(BudgetStatus),
+}
+
+/// What a settlement did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settlement {
+    /// The budget after it.
+    pub status: BudgetStatus,
+    /// Lines crossed by this settlement (each reported only once per project).
+    pub crossed: Vec<BudgetThreshold>,
+}
+
+/// How to group cost summaries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CostGroupBy {
+    /// By project.
+    Project,
+    /// By agent.
+    Agent,
+    /// By model.
+    Model,
+    /// By provider.
+    Provider,
+    /// By UTC day (`YYYY-MM-DD`).
+    Day,
+}
+
+/// Which cost records to summarise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CostFilter {
+    /// Only this project.
+    pub project: Option<ProjectId>,
+    /// From this instant (inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (exclusive).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Totals of a set of cost records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CostTotals {
+    /// The group's key (project id, agent, model, provider or day); absent for the overall total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Number of records.
+    pub calls: u64,
+    /// Uncached input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Cached input tokens.
+    pub cached_input_tokens: u64,
+    /// Cost.
+    pub cost: Money,
+}
+
+impl CostTotals {
+    /// Adds one record.
+    pub fn add(&mut self, record: &CostRecord) {
+        self.calls += 1;
+        self.input_tokens = self.input_tokens.saturating_add(record.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(record.output_tokens);
+        self.cached_input_tokens = self.cached_input_tokens.saturating_add(record.cached_input_tokens);
+        self.cost = self.cost.checked_add(record.cost).unwrap_or(self.cost);
+    }
+}
+
+impl CostGroupBy {
+    /// The key of `record` under this grouping (`unassigned` for a missing agent).
+    pub fn key_of(self, record: &CostRecord) -> String {
+        match self {
+            CostGroupBy::Project => record.project_id.to_string(),
+            CostGroupBy::Agent => record.agent.clone().unwrap_or_else(|| "unassigned".to_owned()),
+            CostGroupBy::Model => record.model.clone(),
+            CostGroupBy::Provider => record.provider.clone(),
+            CostGroupBy::Day => record.created_at.format("%Y-%m-%d").to_string(),
+        }
+    }
+}

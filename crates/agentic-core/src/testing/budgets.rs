@@ -1,0 +1,247 @@
+//! Budgets (reserve → settle) and cost summaries.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use super::fixtures::{now, project, tenant_with_admin};
+use super::{Case, case};
+use crate::clock::Timestamp;
+use crate::ids::{CostRecordId, ProjectId, ReservationId, TenantId};
+use crate::model::{BudgetThreshold, CostFilter, CostGroupBy, CostRecord, Money, Project, Reservation, ReserveOutcome};
+use crate::store::{Store, StoreError};
+
+pub(super) fn cases() -> Vec<(&'static str, Case)> {
+    vec![
+        case!(concurrent_reservations_never_overspend),
+        case!(expired_reservations_stop_counting),
+        case!(unlimited_budgets_and_releases),
+        case!(settlements_without_a_reservation_still_count),
+        case!(reservations_need_a_project_of_the_tenant),
+        case!(cost_summaries_filter_and_group),
+    ]
+}
+
+fn reservation(tenant: TenantId, project: ProjectId, nanos: i64, expires_at: Timestamp) -> Reservation {
+    Reservation {
+        id: ReservationId::new(),
+        tenant_id: tenant,
+        project_id: project,
+        amount: Money::from_nanos(nanos),
+        expires_at,
+    }
+}
+
+fn record(tenant: TenantId, project: ProjectId, cost: i64, at: Timestamp) -> CostRecord {
+    CostRecord {
+        id: CostRecordId::new(),
+        tenant_id: tenant,
+        project_id: project,
+        run_id: None,
+        agent: Some("qa_tester".into()),
+        operation: "llm_call".into(),
+        provider: "anthropic".into(),
+        model: "claude-sonnet-4-20250514".into(),
+        input_tokens: 100,
+        output_tokens: 50,
+        cached_input_tokens: 10,
+        cost: Money::from_nanos(cost),
+        latency_ms: 1200,
+        created_at: at,
+    }
+}
+
+async fn budgeted_project(store: &dyn Store, slug: &str, budget: Option<i64>) -> Project {
+    let (t, admin) = tenant_with_admin(store, slug).await;
+    let mut p = project(t.id, None, admin.user.id);
+    p.budget = budget.map(Money::from_nanos);
+    store.tenant(t.id).insert_project(&p).await.unwrap();
+    p
+}
+
+async fn concurrent_reservations_never_overspend(store: Arc<dyn Store>) {
+    const AMOUNT: i64 = 1_000_000;
+    let p = budgeted_project(&*store, "spendy", Some(10 * AMOUNT)).await;
+    let expires = now() + Duration::minutes(5);
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let store = Arc::clone(&store);
+        let r = reservation(p.tenant_id, p.id, AMOUNT, expires);
+        tasks.push(tokio::spawn(async move { store.tenant(r.tenant_id).reserve(&r, now()).await }));
+    }
+    let mut held = Vec::new();
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            ReserveOutcome::Reserved(r) => held.push(r),
+            ReserveOutcome::Refused(status) => {
+                refused += 1;
+                assert!(status.spent.nanos() + status.reserved.nanos() + AMOUNT > 10 * AMOUNT, "{status:?}");
+            }
+        }
+    }
+    assert_eq!(held.len(), 10, "exactly the budget's worth is reserved");
+    assert_eq!(refused, 90);
+
+    // Settle concurrently, each a little under its reservation.
+    let mut tasks = Vec::new();
+    for r in held {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let rec = record(r.tenant_id, r.project_id, AMOUNT - 1, now());
+            store.tenant(r.tenant_id).settle(r.id, &rec, now()).await.unwrap()
+        }));
+    }
+    let mut crossed = Vec::new();
+    for task in tasks {
+        crossed.extend(task.await.unwrap().crossed);
+    }
+    let status = store.tenant(p.tenant_id).budget_status(p.id, now()).await.unwrap().unwrap();
+    assert_eq!(status.spent.nanos(), 10 * (AMOUNT - 1));
+    assert!(status.spent.nanos() <= 10 * AMOUNT);
+    assert_eq!(status.reserved, Money::ZERO);
+    assert_eq!(crossed, vec![BudgetThreshold::Warning], "90% is announced once; 100% was not reached");
+
+    // One more settlement (of a call that ran over its estimate) crosses 100%, once.
+    let r = reservation(p.tenant_id, p.id, 5, now() + Duration::minutes(5));
+    let ReserveOutcome::Reserved(r) = store.tenant(p.tenant_id).reserve(&r, now()).await.unwrap() else {
+        panic!("10 nano-dollars are left")
+    };
+    let over = store.tenant(p.tenant_id).settle(r.id, &record(p.tenant_id, p.id, 20, now()), now()).await.unwrap();
+    assert_eq!(over.crossed, vec![BudgetThreshold::Exceeded]);
+    let again = store
+        .tenant(p.tenant_id)
+        .settle(ReservationId::new(), &record(p.tenant_id, p.id, 1, now()), now())
+        .await
+        .unwrap();
+    assert!(again.crossed.is_empty());
+    let r = reservation(p.tenant_id, p.id, 1, now() + Duration::minutes(5));
+    assert!(matches!(store.tenant(p.tenant_id).reserve(&r, now()).await.unwrap(), ReserveOutcome::Refused(_)));
+}
+
+async fn expired_reservations_stop_counting(store: Arc<dyn Store>) {
+    let p = budgeted_project(&*store, "expiry", Some(100)).await;
+    let handle = store.tenant(p.tenant_id);
+    let start = now();
+    let first = reservation(p.tenant_id, p.id, 100, start + Duration::seconds(60));
+    assert!(matches!(handle.reserve(&first, start).await.unwrap(), ReserveOutcome::Reserved(_)));
+    let second = reservation(p.tenant_id, p.id, 1, start + Duration::seconds(120));
+    match handle.reserve(&second, start + Duration::seconds(1)).await.unwrap() {
+        ReserveOutcome::Refused(status) => assert_eq!(status.reserved.nanos(), 100),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Past the first reservation's expiry it no longer holds anything.
+    let later = start + Duration::seconds(61);
+    assert!(matches!(handle.reserve(&second, later).await.unwrap(), ReserveOutcome::Reserved(_)));
+    assert_eq!(handle.budget_status(p.id, later).await.unwrap().unwrap().reserved.nanos(), 1);
+}
+
+async fn unlimited_budgets_and_releases(store: Arc<dyn Store>) {
+    let unlimited = budgeted_project(&*store, "free", None).await;
+    let handle = store.tenant(unlimited.tenant_id);
+    let huge = reservation(unlimited.tenant_id, unlimited.id, i64::MAX / 4, now() + Duration::minutes(1));
+    assert!(matches!(handle.reserve(&huge, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
+    let settled = handle.settle(huge.id, &record(unlimited.tenant_id, unlimited.id, 5, now()), now()).await.unwrap();
+    assert!(settled.crossed.is_empty());
+    assert_eq!(settled.status.budget, None);
+
+    let (t, admin) = tenant_with_admin(&*store, "tight").await;
+    let mut p = project(t.id, None, admin.user.id);
+    p.budget = Some(Money::from_nanos(10));
+    store.tenant(t.id).insert_project(&p).await.unwrap();
+    let handle = store.tenant(t.id);
+    let r = reservation(t.id, p.id, 10, now() + Duration::minutes(1));
+    assert!(matches!(handle.reserve(&r, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
+    handle.release(r.id).await.unwrap();
+    handle.release(r.id).await.unwrap();
+    let status = handle.budget_status(p.id, now()).await.unwrap().unwrap();
+    assert_eq!((status.spent, status.reserved), (Money::ZERO, Money::ZERO));
+    let again = reservation(t.id, p.id, 10, now() + Duration::minutes(1));
+    assert!(matches!(handle.reserve(&again, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
+}
+
+async fn settlements_without_a_reservation_still_count(store: Arc<dyn Store>) {
+    let p = budgeted_project(&*store, "late", Some(1_000)).await;
+    let handle = store.tenant(p.tenant_id);
+    let settled = handle.settle(ReservationId::new(), &record(p.tenant_id, p.id, 950, now()), now()).await.unwrap();
+    assert_eq!(settled.status.spent.nanos(), 950);
+    assert_eq!(settled.crossed, vec![BudgetThreshold::Warning]);
+    // The same record twice is a conflict, and is not counted twice.
+    let duplicate = record(p.tenant_id, p.id, 1, now());
+    handle.settle(ReservationId::new(), &duplicate, now()).await.unwrap();
+    assert!(matches!(handle.settle(ReservationId::new(), &duplicate, now()).await, Err(StoreError::Conflict { .. })));
+    assert_eq!(handle.budget_status(p.id, now()).await.unwrap().unwrap().spent.nanos(), 951);
+}
+
+async fn reservations_need_a_project_of_the_tenant(store: Arc<dyn Store>) {
+    let theirs = budgeted_project(&*store, "theirs", Some(100)).await;
+    let (mine, _) = tenant_with_admin(&*store, "mine").await;
+    let handle = store.tenant(mine.id);
+    for project in [theirs.id, ProjectId::new()] {
+        let r = reservation(mine.id, project, 1, now() + Duration::minutes(1));
+        assert!(matches!(handle.reserve(&r, now()).await, Err(StoreError::MissingReference { .. })));
+        assert!(handle.settle(r.id, &record(mine.id, project, 1, now()), now()).await.is_err());
+        assert_eq!(handle.budget_status(project, now()).await.unwrap(), None);
+    }
+    let status = store.tenant(theirs.tenant_id).budget_status(theirs.id, now()).await.unwrap().unwrap();
+    assert_eq!((status.spent, status.reserved), (Money::ZERO, Money::ZERO));
+}
+
+async fn cost_summaries_filter_and_group(store: Arc<dyn Store>) {
+    let p1 = budgeted_project(&*store, "sums", None).await;
+    let t = p1.tenant_id;
+    let handle = store.tenant(t);
+    let creator = p1.created_by;
+    let p2 = project(t, None, creator);
+    handle.insert_project(&p2).await.unwrap();
+    let day1: Timestamp = "2026-03-01T10:00:00Z".parse().unwrap();
+    let day2: Timestamp = "2026-03-02T23:59:59Z".parse().unwrap();
+    let mut a = record(t, p1.id, 100, day1);
+    a.agent = Some("developer".into());
+    let mut b = record(t, p1.id, 200, day2);
+    b.model = "gpt-4o".into();
+    b.provider = "openai".into();
+    let mut c = record(t, p2.id, 400, day2);
+    c.agent = None;
+    for r in [&a, &b, &c] {
+        handle.settle(ReservationId::new(), r, now()).await.unwrap();
+    }
+    // Another tenant's costs never show.
+    let other = budgeted_project(&*store, "other", None).await;
+    store
+        .tenant(other.tenant_id)
+        .settle(ReservationId::new(), &record(other.tenant_id, other.id, 9_999, day1), now())
+        .await
+        .unwrap();
+
+    let (total, groups) = handle.cost_summary(CostFilter::default(), Some(CostGroupBy::Project)).await.unwrap();
+    assert_eq!((total.calls, total.cost.nanos(), total.input_tokens, total.cached_input_tokens), (3, 700, 300, 30));
+    let mut expected: Vec<(String, i64)> = vec![(p1.id.to_string(), 300), (p2.id.to_string(), 400)];
+    expected.sort();
+    assert_eq!(groups.iter().map(|g| (g.key.clone().unwrap(), g.cost.nanos())).collect::<Vec<_>>(), expected);
+
+    let only_p1 = CostFilter { project: Some(p1.id), ..CostFilter::default() };
+    let (_, by_model) = handle.cost_summary(only_p1, Some(CostGroupBy::Model)).await.unwrap();
+    let keys: Vec<(String, u64)> = by_model.iter().map(|g| (g.key.clone().unwrap(), g.calls)).collect();
+    assert_eq!(keys, vec![("claude-sonnet-4-20250514".to_owned(), 1), ("gpt-4o".to_owned(), 1)]);
+
+    let (_, by_agent) = handle.cost_summary(CostFilter::default(), Some(CostGroupBy::Agent)).await.unwrap();
+    let agents: Vec<String> = by_agent.iter().map(|g| g.key.clone().unwrap()).collect();
+    assert_eq!(agents, vec!["developer", "qa_tester", "unassigned"]);
+
+    let (_, by_provider) = handle.cost_summary(CostFilter::default(), Some(CostGroupBy::Provider)).await.unwrap();
+    assert_eq!(by_provider.iter().map(|g| g.cost.nanos()).collect::<Vec<_>>(), vec![500, 200]);
+
+    let (_, by_day) = handle.cost_summary(CostFilter::default(), Some(CostGroupBy::Day)).await.unwrap();
+    let days: Vec<(String, i64)> = by_day.iter().map(|g| (g.key.clone().unwrap(), g.cost.nanos())).collect();
+    assert_eq!(days, vec![("2026-03-01".to_owned(), 100), ("2026-03-02".to_owned(), 600)]);
+
+    let window = CostFilter { project: None, from: Some(day1 + Duration::hours(1)), to: Some(day2) };
+    let (in_window, _) = handle.cost_summary(window, None).await.unwrap();
+    assert_eq!(in_window.calls, 0, "day2's records are at the exclusive end");
+    let window = CostFilter { project: None, from: Some(day1), to: Some(day2 + Duration::seconds(1)) };
+    assert_eq!(handle.cost_summary(window, None).await.unwrap().0.calls, 3);
+    let (empty, none) =
+        store.tenant(TenantId::new()).cost_summary(CostFilter::default(), Some(CostGroupBy::Day)).await.unwrap();
+    assert_eq!((empty.calls, none.len()), (0, 0));
+}

@@ -1,0 +1,133 @@
+//! Budgets and costs. Each operation runs under the store's write lock, so reserve-check-insert is one atomic
+//! step: concurrent reservations never together exceed a budget.
+
+use std::collections::BTreeMap;
+
+use agentic_core::clock::Timestamp;
+use agentic_core::ids::{ProjectId, ReservationId};
+use agentic_core::model::{
+    BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Money, Reservation, ReserveOutcome,
+    Settlement,
+};
+use agentic_core::store::{BudgetStore, StoreError, StoreResult};
+use async_trait::async_trait;
+
+use crate::state::State;
+use crate::tenant::MemoryTenant;
+
+impl MemoryTenant {
+    /// Drops the project's expired reservations and returns its status.
+    fn status(&self, state: &mut State, project: ProjectId, now: Timestamp) -> Option<BudgetStatus> {
+        let budget = state.projects.get(&(self.tenant, project))?.budget;
+        let held = state.reservations.entry((self.tenant, project)).or_default();
+        let expired: Vec<ReservationId> = held.values().filter(|r| r.expires_at <= now).map(|r| r.id).collect();
+        for id in &expired {
+            held.remove(id);
+        }
+        let reserved = held.values().fold(Money::ZERO, |sum, r| sum.checked_add(r.amount).unwrap_or(sum));
+        for id in expired {
+            state.reservation_projects.remove(&(self.tenant, id));
+        }
+        let spent = state.spending.get(&(self.tenant, project)).map_or(Money::ZERO, |s| s.spent);
+        Some(BudgetStatus { budget, spent, reserved })
+    }
+}
+
+#[async_trait]
+impl BudgetStore for MemoryTenant {
+    async fn reserve(&self, reservation: &Reservation, now: Timestamp) -> StoreResult<ReserveOutcome> {
+        let mut state = self.state.write();
+        let project = reservation.project_id;
+        let status = self
+            .status(&mut state, project, now)
+            .ok_or_else(|| StoreError::MissingReference { what: "the project".into() })?;
+        let fits = status.available().is_none_or(|available| reservation.amount <= available);
+        if !fits {
+            return Ok(ReserveOutcome::Refused(status));
+        }
+        let reservation = Reservation { tenant_id: self.tenant, ..reservation.clone() };
+        state.reservation_projects.insert((self.tenant, reservation.id), project);
+        state.reservations.entry((self.tenant, project)).or_default().insert(reservation.id, reservation.clone());
+        Ok(ReserveOutcome::Reserved(reservation))
+    }
+
+    async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
+        let mut state = self.state.write();
+        let project = record.project_id;
+        let budget = match state.projects.get(&(self.tenant, project)) {
+            Some(p) => p.budget,
+            None => return Err(StoreError::MissingReference { what: "the project".into() }),
+        };
+        let record = CostRecord { tenant_id: self.tenant, ..record.clone() };
+        if state.cost_records.contains_key(&(self.tenant, record.id)) {
+            return Err(StoreError::conflict("a cost record with this id"));
+        }
+        if let Some(held_in) = state.reservation_projects.remove(&(self.tenant, reservation))
+            && let Some(held) = state.reservations.get_mut(&(self.tenant, held_in))
+        {
+            held.remove(&reservation);
+        }
+        state.cost_records.insert((self.tenant, record.id), record.clone());
+        let spending = state.spending.entry((self.tenant, project)).or_default();
+        spending.spent = spending.spent.checked_add(record.cost).unwrap_or(spending.spent);
+        let mut crossed = Vec::new();
+        if let Some(budget) = budget {
+            for line in BudgetThreshold::reached(budget, spending.spent) {
+                if !spending.announced.contains(&line) {
+                    spending.announced.push(line);
+                    crossed.push(line);
+                }
+            }
+        }
+        let status = self.status(&mut state, project, now).unwrap_or(BudgetStatus {
+            budget,
+            spent: record.cost,
+            reserved: Money::ZERO,
+        });
+        Ok(Settlement { status, crossed })
+    }
+
+    async fn release(&self, reservation: ReservationId) -> StoreResult<()> {
+        let mut state = self.state.write();
+        if let Some(project) = state.reservation_projects.remove(&(self.tenant, reservation))
+            && let Some(held) = state.reservations.get_mut(&(self.tenant, project))
+        {
+            held.remove(&reservation);
+        }
+        Ok(())
+    }
+
+    async fn budget_status(&self, project: ProjectId, now: Timestamp) -> StoreResult<Option<BudgetStatus>> {
+        let mut state = self.state.write();
+        Ok(self.status(&mut state, project, now))
+    }
+
+    async fn cost_summary(
+        &self,
+        filter: CostFilter,
+        group_by: Option<CostGroupBy>,
+    ) -> StoreResult<(CostTotals, Vec<CostTotals>)> {
+        let state = self.state.read();
+        let mut total = CostTotals::default();
+        let mut groups: BTreeMap<String, CostTotals> = BTreeMap::new();
+        let records = state
+            .cost_records
+            .range((self.tenant, agentic_core::ids::CostRecordId::from_uuid(uuid::Uuid::nil()))..)
+            .take_while(|((tenant, _), _)| *tenant == self.tenant)
+            .map(|(_, r)| r)
+            .filter(|r| filter.project.is_none_or(|p| r.project_id == p))
+            .filter(|r| filter.from.is_none_or(|from| r.created_at >= from))
+            .filter(|r| filter.to.is_none_or(|to| r.created_at < to));
+        for record in records {
+            total.add(record);
+            if let Some(by) = group_by {
+                let key = by.key_of(record);
+                groups
+                    .entry(key.clone())
+                    .or_insert_with(|| CostTotals { key: Some(key), ..CostTotals::default() })
+                    .add(record);
+            }
+        }
+        Ok((total, groups.into_values().collect()))
+    }
+}

@@ -1,0 +1,187 @@
+//! Budgets and costs: one call of a locking PL/pgSQL function per decision (see migration 2).
+
+use agentic_core::clock::Timestamp;
+use agentic_core::ids::{ProjectId, ReservationId};
+use agentic_core::model::{
+    BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Money, Reservation, ReserveOutcome,
+    Settlement,
+};
+use agentic_core::store::{BudgetStore, StoreError, StoreResult};
+use async_trait::async_trait;
+
+use crate::error::{corrupt, store_error};
+use crate::tenant::{PgTenant, commit};
+
+fn non_negative(value: u64, what: &str) -> StoreResult<i64> {
+    i64::try_from(value).map_err(|_| corrupt(format!("{what} does not fit a bigint")))
+}
+
+fn status(budget: Option<i64>, spent: i64, held: i64) -> BudgetStatus {
+    BudgetStatus {
+        budget: budget.map(Money::from_nanos),
+        spent: Money::from_nanos(spent),
+        reserved: Money::from_nanos(held),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TotalsRow {
+    key: Option<String>,
+    calls: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    cached_input_tokens: i64,
+    cost_nanos: i64,
+}
+
+impl From<TotalsRow> for CostTotals {
+    fn from(row: TotalsRow) -> Self {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        CostTotals {
+            key: row.key,
+            calls: count(row.calls),
+            input_tokens: count(row.input_tokens),
+            output_tokens: count(row.output_tokens),
+            cached_input_tokens: count(row.cached_input_tokens),
+            cost: Money::from_nanos(row.cost_nanos),
+        }
+    }
+}
+
+macro_rules! summary {
+    ($key:literal) => {
+        concat!(
+            "SELECT ",
+            $key,
+            " AS key, count(*) AS calls, COALESCE(sum(input_tokens), 0)::bigint AS input_tokens, ",
+            "COALESCE(sum(output_tokens), 0)::bigint AS output_tokens, ",
+            "COALESCE(sum(cached_input_tokens), 0)::bigint AS cached_input_tokens, ",
+            "COALESCE(sum(cost_nanos), 0)::bigint AS cost_nanos FROM cost_records ",
+            "WHERE tenant_id = $1 AND ($2::uuid IS NULL OR project_id = $2) ",
+            "AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4) ",
+            "GROUP BY 1 ORDER BY 1"
+        )
+    };
+}
+
+#[async_trait]
+impl BudgetStore for PgTenant {
+    async fn reserve(&self, reservation: &Reservation, now: Timestamp) -> StoreResult<ReserveOutcome> {
+        let mut tx = self.begin().await?;
+        let row: Option<(bool, Option<i64>, i64, i64)> =
+            sqlx::query_as("SELECT reserved, budget, spent, held FROM budget_reserve($1, $2, $3, $4, $5, $6)")
+                .bind(self.uuid())
+                .bind(reservation.id.as_uuid())
+                .bind(reservation.project_id.as_uuid())
+                .bind(reservation.amount.nanos())
+                .bind(reservation.expires_at)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "a reservation with this id"))?;
+        commit(tx).await?;
+        match row {
+            None => Err(StoreError::MissingReference { what: "the project".into() }),
+            Some((true, ..)) => {
+                Ok(ReserveOutcome::Reserved(Reservation { tenant_id: self.tenant, ..reservation.clone() }))
+            }
+            Some((false, budget, spent, held)) => Ok(ReserveOutcome::Refused(status(budget, spent, held))),
+        }
+    }
+
+    async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
+        let mut tx = self.begin().await?;
+        let (budget, spent, held, warning, exceeded): (Option<i64>, i64, i64, bool, bool) = sqlx::query_as(
+            "SELECT budget, spent, held, crossed_warning, crossed_exceeded \
+             FROM budget_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(self.uuid())
+        .bind(reservation.as_uuid())
+        .bind(record.id.as_uuid())
+        .bind(record.project_id.as_uuid())
+        .bind(record.run_id)
+        .bind(&record.agent)
+        .bind(&record.operation)
+        .bind(&record.provider)
+        .bind(&record.model)
+        .bind(non_negative(record.input_tokens, "input tokens")?)
+        .bind(non_negative(record.output_tokens, "output tokens")?)
+        .bind(non_negative(record.cached_input_tokens, "cached input tokens")?)
+        .bind(record.cost.nanos())
+        .bind(non_negative(record.latency_ms, "latency")?)
+        .bind(record.created_at)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "a cost record with this id"))?;
+        commit(tx).await?;
+        let crossed = [(warning, BudgetThreshold::Warning), (exceeded, BudgetThreshold::Exceeded)]
+            .into_iter()
+            .filter_map(|(crossed, line)| crossed.then_some(line))
+            .collect();
+        Ok(Settlement { status: status(budget, spent, held), crossed })
+    }
+
+    async fn release(&self, reservation: ReservationId) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM budget_reservations WHERE tenant_id = $1 AND id = $2")
+            .bind(self.uuid())
+            .bind(reservation.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the reservation"))?;
+        commit(tx).await
+    }
+
+    async fn budget_status(&self, project: ProjectId, now: Timestamp) -> StoreResult<Option<BudgetStatus>> {
+        let mut tx = self.begin().await?;
+        let row: Option<(Option<i64>, i64, i64)> = sqlx::query_as(
+            "SELECT p.budget_nanos, p.spent_nanos, COALESCE((SELECT sum(r.amount_nanos) FROM budget_reservations r \
+             WHERE r.tenant_id = p.tenant_id AND r.project_id = p.id AND r.expires_at > $3), 0)::bigint \
+             FROM projects p WHERE p.tenant_id = $1 AND p.id = $2",
+        )
+        .bind(self.uuid())
+        .bind(project.as_uuid())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "the project"))?;
+        commit(tx).await?;
+        Ok(row.map(|(budget, spent, held)| status(budget, spent, held)))
+    }
+
+    async fn cost_summary(
+        &self,
+        filter: CostFilter,
+        group_by: Option<CostGroupBy>,
+    ) -> StoreResult<(CostTotals, Vec<CostTotals>)> {
+        let grouped = match group_by {
+            None => None,
+            Some(CostGroupBy::Project) => Some(summary!("project_id::text")),
+            Some(CostGroupBy::Agent) => Some(summary!("COALESCE(agent, 'unassigned')")),
+            Some(CostGroupBy::Model) => Some(summary!("model")),
+            Some(CostGroupBy::Provider) => Some(summary!("provider")),
+            Some(CostGroupBy::Day) => Some(summary!("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')")),
+        };
+        let mut tx = self.begin().await?;
+        let mut run = async |sql: &'static str| -> StoreResult<Vec<CostTotals>> {
+            let rows: Vec<TotalsRow> = sqlx::query_as(sql)
+                .bind(self.uuid())
+                .bind(filter.project.map(|p| p.as_uuid()))
+                .bind(filter.from)
+                .bind(filter.to)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "cost records"))?;
+            Ok(rows.into_iter().map(CostTotals::from).collect())
+        };
+        let total = run(summary!("NULL::text")).await?.into_iter().next().unwrap_or_default();
+        let groups = match grouped {
+            Some(sql) => run(sql).await?,
+            None => Vec::new(),
+        };
+        commit(tx).await?;
+        let total = CostTotals { key: None, ..total };
+        Ok((total, groups))
+    }
+}
