@@ -184,7 +184,43 @@ pub struct Problem {
     /// For permission problems: the permission that was missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission: Option<Permission>,
+    /// Members specific to the problem type (e.g. `budget`, `spent` for `budget-exceeded`).
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The base of every problem `type` URI.
 pub const PROBLEM_TYPE_BASE: &str = "https://agentic.dev/problems/";
+
+/// Query of the cost reports.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CostQuery {
+    /// Group by `project`, `agent`, `model`, `provider` or `day` (UTC); absent: totals only.
+    pub group_by: Option<crate::model::CostGroupBy>,
+    /// From this instant (inclusive, RFC 3339).
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Until this instant (exclusive, RFC 3339).
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A cost report: totals, optional groups, and for a project its budget.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CostReport {
+    /// The project, for a project report.
+    pub project_id: Option<crate::ids::ProjectId>,
+    /// The grouping.
+    pub group_by: Option<crate::model::CostGroupBy>,
+    /// Window start.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Window end.
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Totals over the window.
+    pub total: crate::model::CostTotals,
+    /// Per-group totals, sorted by key.
+    pub groups: Vec<crate::model::CostTotals>,
+    /// For a project: where its budget stands now.
+    pub budget: Option<crate::model::BudgetStatus>,
+}

@@ -1,7 +1,9 @@
 //! The core error type.
 
 use crate::auth::AuthError;
-use crate::model::{Permission, ValidationError};
+use crate::budget::PricingError;
+use crate::ids::ProjectId;
+use crate::model::{BudgetStatus, Money, Permission, ValidationError};
 use crate::store::StoreError;
 
 /// Everything that can go wrong in the engine. Each variant maps to one HTTP status in `http::problem`.
@@ -29,6 +31,26 @@ pub enum Error {
     /// A feature is switched off in this deployment (404 on its route), e.g. tenant creation without a master key.
     #[error("{0}")]
     Disabled(&'static str),
+    /// The project's budget cannot cover the call's worst case (402).
+    #[error(
+        "the budget of project {project} cannot cover this call: {requested} USD needed, {} available \
+         (budget {} USD, spent {} USD, reserved {} USD)",
+        status.available().unwrap_or(Money::ZERO),
+        status.budget.unwrap_or(Money::ZERO),
+        status.spent,
+        status.reserved
+    )]
+    BudgetExceeded {
+        /// The project.
+        project: ProjectId,
+        /// Where its budget stood.
+        status: BudgetStatus,
+        /// What the call would have held.
+        requested: Money,
+    },
+    /// A model has no price and no fallback is configured (422).
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
     /// A store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -40,6 +40,7 @@ pub mod budget;
 pub mod clock;
 pub mod engine;
 mod error;
+pub mod events;
 pub mod ids;
 pub mod llm;
 pub mod metrics;

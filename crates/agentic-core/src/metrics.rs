@@ -1,6 +1,8 @@
 //! Prometheus metrics, in a registry the [`Platform`](crate::Platform) owns (never a global one).
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    CounterVec, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 use crate::error::Error;
 
@@ -12,6 +14,16 @@ pub struct Metrics {
     pub http_requests_total: IntCounterVec,
     /// `http_request_duration_seconds{method,route}`.
     pub http_request_duration_seconds: HistogramVec,
+    /// `llm_tokens_total{provider,model,type}`, type `input`, `output` or `cached_input`.
+    pub llm_tokens_total: IntCounterVec,
+    /// `llm_cost_usd_total{provider,model}`: money spent on LLM calls.
+    pub llm_cost_usd_total: CounterVec,
+    /// `project_cost_usd{project_id}`: a project's settled spending (one series per project that spent).
+    pub project_cost_usd: GaugeVec,
+    /// `rate_limit_hits_total{scope}`: requests refused by a limit, by the limit's scope.
+    pub rate_limit_hits_total: IntCounterVec,
+    /// `rate_limit_backend_errors_total`: decisions the limiter backend could not make (fail mode applied).
+    pub rate_limit_backend_errors_total: IntCounter,
 }
 
 impl Metrics {
@@ -29,9 +41,44 @@ impl Metrics {
             &["method", "route"],
         )
         .map_err(metric_error)?;
+        let llm_tokens_total = IntCounterVec::new(
+            Opts::new("llm_tokens_total", "LLM tokens consumed, by provider, model and type"),
+            &["provider", "model", "type"],
+        )
+        .map_err(metric_error)?;
+        let llm_cost_usd_total =
+            CounterVec::new(Opts::new("llm_cost_usd_total", "USD spent on LLM calls"), &["provider", "model"])
+                .map_err(metric_error)?;
+        let project_cost_usd =
+            GaugeVec::new(Opts::new("project_cost_usd", "Settled LLM spending of a project, USD"), &["project_id"])
+                .map_err(metric_error)?;
+        let rate_limit_hits_total = IntCounterVec::new(
+            Opts::new("rate_limit_hits_total", "Requests refused by a rate limit, by scope"),
+            &["scope"],
+        )
+        .map_err(metric_error)?;
+        let rate_limit_backend_errors_total = IntCounter::new(
+            "rate_limit_backend_errors_total",
+            "Rate-limit decisions the backend could not make (the fail mode decided)",
+        )
+        .map_err(metric_error)?;
         registry.register(Box::new(http_requests_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(http_request_duration_seconds.clone())).map_err(metric_error)?;
-        Ok(Self { registry, http_requests_total, http_request_duration_seconds })
+        registry.register(Box::new(llm_tokens_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(llm_cost_usd_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(project_cost_usd.clone())).map_err(metric_error)?;
+        registry.register(Box::new(rate_limit_hits_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(rate_limit_backend_errors_total.clone())).map_err(metric_error)?;
+        Ok(Self {
+            registry,
+            http_requests_total,
+            http_request_duration_seconds,
+            llm_tokens_total,
+            llm_cost_usd_total,
+            project_cost_usd,
+            rate_limit_hits_total,
+            rate_limit_backend_errors_total,
+        })
     }
 
     /// The registry, for host apps to register their own metrics beside ours.

@@ -11,8 +11,10 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::jwt::{JwtCodec, JwtSettings, KeyPair, VerificationKey};
 use crate::auth::{AuthError, Authenticator, PlatformAuthenticator};
+use crate::budget::PricingTable;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
+use crate::events::{EventSink, LogEventSink};
 use crate::llm::{LlmError, LlmProvider, ProviderResolver};
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -35,6 +37,9 @@ pub(crate) struct Inner {
     pub(crate) metrics: Metrics,
     pub(crate) limits: HttpLimits,
     pub(crate) llm: Option<Arc<dyn ProviderResolver>>,
+    pub(crate) pricing: Arc<PricingTable>,
+    pub(crate) events: Arc<dyn EventSink>,
+    pub(crate) reservation_ttl: chrono::Duration,
 }
 
 /// Limits on HTTP requests.
@@ -87,6 +92,16 @@ impl Platform {
         &self.inner.metrics
     }
 
+    /// The pricing table.
+    pub fn pricing(&self) -> &PricingTable {
+        &self.inner.pricing
+    }
+
+    /// Where events go.
+    pub fn events(&self) -> &Arc<dyn EventSink> {
+        &self.inner.events
+    }
+
     /// HTTP limits.
     pub fn http_limits(&self) -> HttpLimits {
         self.inner.limits
@@ -120,9 +135,30 @@ pub struct PlatformBuilder {
     master_key: Option<SecretString>,
     limits: HttpLimits,
     llm: Option<Arc<dyn ProviderResolver>>,
+    pricing: Option<PricingTable>,
+    events: Option<Arc<dyn EventSink>>,
+    reservation_ttl: Option<chrono::Duration>,
 }
 
 impl PlatformBuilder {
+    /// LLM prices (default: [`PricingTable::builtin`]).
+    pub fn pricing(mut self, pricing: PricingTable) -> Self {
+        self.pricing = Some(pricing);
+        self
+    }
+
+    /// Where events go (default: [`LogEventSink`]).
+    pub fn event_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.events = Some(sink);
+        self
+    }
+
+    /// How long a budget reservation holds if its call never settles (default 10 minutes).
+    pub fn reservation_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.reservation_ttl = Some(ttl);
+        self
+    }
+
     /// The LLM providers agents resolve their `llm.provider` against.
     pub fn llm_providers(mut self, resolver: Arc<dyn ProviderResolver>) -> Self {
         self.llm = Some(resolver);
@@ -209,6 +245,9 @@ impl PlatformBuilder {
                 metrics,
                 limits: self.limits,
                 llm: self.llm,
+                pricing: Arc::new(self.pricing.unwrap_or_default()),
+                events: self.events.unwrap_or_else(|| Arc::new(LogEventSink)),
+                reservation_ttl: self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)),
             }),
         })
     }

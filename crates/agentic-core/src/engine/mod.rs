@@ -6,7 +6,9 @@
 
 mod accounts;
 mod api_keys;
+mod budgets;
 mod org;
 mod tenants;
 
+pub use budgets::{LlmCall, estimate_input_tokens};
 pub use tenants::{Bootstrap, BootstrapReport};

@@ -26,6 +26,7 @@ pub fn problem(status: StatusCode, slug: &str, title: &str, detail: impl Into<St
         detail: detail.into(),
         errors: Vec::new(),
         permission: None,
+        extensions: serde_json::Map::new(),
     }
 }
 
@@ -47,6 +48,17 @@ pub fn problem_for(error: &Error) -> Problem {
             ..problem(S::UNPROCESSABLE_ENTITY, "validation", "Invalid input", v.to_string())
         },
         Error::Conflict(detail) => problem(S::CONFLICT, "conflict", "Conflict", detail.clone()),
+        Error::BudgetExceeded { project, status, requested } => {
+            let mut p = problem(S::PAYMENT_REQUIRED, "budget-exceeded", "Budget exceeded", error.to_string());
+            let money = |m: crate::model::Money| serde_json::Value::String(m.to_string());
+            p.extensions.insert("project_id".into(), serde_json::Value::String(project.to_string()));
+            p.extensions.insert("budget".into(), status.budget.map_or(serde_json::Value::Null, money));
+            p.extensions.insert("spent".into(), money(status.spent));
+            p.extensions.insert("reserved".into(), money(status.reserved));
+            p.extensions.insert("requested".into(), money(*requested));
+            p
+        }
+        Error::Pricing(e) => problem(S::UNPROCESSABLE_ENTITY, "unpriced-model", "Model has no price", e.to_string()),
         Error::Disabled(detail) => problem(S::NOT_FOUND, "disabled", "Feature disabled", *detail),
         Error::Store(StoreError::Conflict { what }) => {
             problem(S::CONFLICT, "conflict", "Conflict", format!("{what} already exists"))

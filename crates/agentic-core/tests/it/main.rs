@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs, unreachable_pub)]
 
 mod api_keys;
+mod budgets;
 mod isolation;
 mod jwt;
 mod rbac;

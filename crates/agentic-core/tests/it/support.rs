@@ -5,6 +5,7 @@ use std::sync::Arc;
 use agentic_core::auth::jwt::{JwtSettings, KeyPair};
 use agentic_core::clock::ManualClock;
 use agentic_core::engine::Bootstrap;
+use agentic_core::events::MemoryEventSink;
 use agentic_core::model::Plan;
 use agentic_core::store::Store;
 use agentic_core::{Platform, PlatformBuilder};
@@ -34,6 +35,8 @@ pub struct TestApp {
     pub memory: Option<MemoryStore>,
     pub clock: ManualClock,
     pub admin_key: String,
+    /// Every event the platform published.
+    pub events: MemoryEventSink,
     _database: Option<TestDatabase>,
 }
 
@@ -86,8 +89,12 @@ impl TestApp {
             }
         };
         let clock = ManualClock::new(chrono::Utc::now());
-        let mut builder =
-            Platform::builder().store(store).clock(Arc::new(clock.clone())).jwt_settings(JwtSettings::default());
+        let events = MemoryEventSink::new();
+        let mut builder = Platform::builder()
+            .store(store)
+            .clock(Arc::new(clock.clone()))
+            .event_sink(Arc::new(events.clone()))
+            .jwt_settings(JwtSettings::default());
         if master_key {
             builder = builder.master_key(MASTER_KEY.into());
         }
@@ -105,7 +112,7 @@ impl TestApp {
             .unwrap();
         let admin_key = secrecy::ExposeSecret::expose_secret(&report.api_key).to_owned();
         let router = platform.router();
-        Some(Self { platform, router, memory, clock, admin_key, _database: database })
+        Some(Self { platform, router, memory, clock, admin_key, events, _database: database })
     }
 
     pub async fn call(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<Value>) -> Response {

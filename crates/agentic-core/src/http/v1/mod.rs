@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod auth;
+mod costs;
 mod departments;
 mod projects;
 mod system;
@@ -26,4 +27,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(api_keys::routes())
         .merge(departments::routes())
         .merge(projects::routes())
+        .merge(costs::routes())
 }

@@ -1,0 +1,158 @@
+//! Spending on LLM calls: reserve the worst case before a call, settle the actual after, and report.
+
+use serde_json::json;
+
+use crate::Platform;
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::ids::{CostRecordId, ProjectId, ReservationId, TenantId};
+use crate::llm::{ChatRequest, ChatResponse};
+use crate::model::{BudgetStatus, CostFilter, CostGroupBy, CostRecord, CostTotals, Reservation, ReserveOutcome};
+use crate::store::StoreError;
+
+/// What is known about a finished LLM call when it is settled.
+#[derive(Clone, Copy, Debug)]
+pub struct LlmCall<'a> {
+    /// The provider that served it (as in the pricing table).
+    pub provider: &'a str,
+    /// The model requested (priced by this name; the response's model is recorded).
+    pub model: &'a str,
+    /// The run or workflow it belonged to.
+    pub run_id: Option<uuid::Uuid>,
+    /// The agent that made it.
+    pub agent: Option<&'a str>,
+    /// The answer, with usage and latency.
+    pub response: &'a ChatResponse,
+}
+
+/// An upper bound on the input tokens of a request: its encoded size over three (tokenizers average about four
+/// bytes per token on English and code; three keeps the estimate above the truth).
+pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
+    let bytes = serde_json::to_vec(&(&request.system, &request.messages, &request.tools)).map_or(0, |b| b.len());
+    (bytes as u64).div_ceil(3)
+}
+
+impl Platform {
+    /// Holds the worst-case cost of `request` on `provider` against the project's budget. Refused with
+    /// [`Error::BudgetExceeded`] when it does not fit; an unpriced model is [`Error::Pricing`].
+    pub async fn reserve_llm_call(
+        &self,
+        tenant: TenantId,
+        project: ProjectId,
+        provider: &str,
+        request: &ChatRequest,
+    ) -> Result<Reservation> {
+        let amount = self.inner.pricing.worst_case(
+            provider,
+            &request.model,
+            estimate_input_tokens(request),
+            u64::from(request.max_tokens),
+        )?;
+        let now = self.inner.clock.now();
+        let reservation = Reservation {
+            id: ReservationId::new(),
+            tenant_id: tenant,
+            project_id: project,
+            amount,
+            expires_at: now + self.inner.reservation_ttl,
+        };
+        match self.inner.store.tenant(tenant).reserve(&reservation, now).await {
+            Ok(ReserveOutcome::Reserved(held)) => Ok(held),
+            Ok(ReserveOutcome::Refused(status)) => Err(Error::BudgetExceeded { project, status, requested: amount }),
+            Err(StoreError::MissingReference { .. }) => Err(Error::NotFound("project")),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Records what a call cost, releases its reservation, updates the metrics, and publishes
+    /// `project.budget_warning` / `project.budget_exceeded` when this settlement crossed 90% / 100%.
+    pub async fn settle_llm_call(&self, reservation: &Reservation, call: LlmCall<'_>) -> Result<CostRecord> {
+        let usage = call.response.usage;
+        let cost = self.inner.pricing.cost(call.provider, call.model, &usage)?;
+        let now = self.inner.clock.now();
+        let record = CostRecord {
+            id: CostRecordId::new(),
+            tenant_id: reservation.tenant_id,
+            project_id: reservation.project_id,
+            run_id: call.run_id,
+            agent: call.agent.map(str::to_owned),
+            operation: "llm_call".into(),
+            provider: call.provider.to_owned(),
+            model: if call.response.model.is_empty() { call.model.to_owned() } else { call.response.model.clone() },
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cached_input_tokens: usage.cached_input_tokens,
+            cost,
+            latency_ms: u64::try_from(call.response.latency.as_millis()).unwrap_or(u64::MAX),
+            created_at: now,
+        };
+        let settlement = self.inner.store.tenant(reservation.tenant_id).settle(reservation.id, &record, now).await?;
+
+        let metrics = &self.inner.metrics;
+        for (kind, tokens) in [
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cached_input", usage.cached_input_tokens),
+        ] {
+            metrics.llm_tokens_total.with_label_values(&[call.provider, &record.model, kind]).inc_by(tokens);
+        }
+        metrics.llm_cost_usd_total.with_label_values(&[call.provider, &record.model]).inc_by(usd(record.cost));
+        metrics
+            .project_cost_usd
+            .with_label_values(&[&reservation.project_id.to_string()])
+            .set(usd(settlement.status.spent));
+
+        for line in settlement.crossed {
+            let data = json!({
+                "project_id": reservation.project_id,
+                "budget": settlement.status.budget,
+                "spent": settlement.status.spent,
+            });
+            self.inner.events.publish(Event::new(reservation.tenant_id, line.event_kind(), data, now)).await;
+        }
+        Ok(record)
+    }
+
+    /// Gives a reservation back without spending (the call failed before costing anything).
+    pub async fn release_llm_call(&self, reservation: &Reservation) -> Result<()> {
+        Ok(self.inner.store.tenant(reservation.tenant_id).release(reservation.id).await?)
+    }
+
+    /// A project's budget status. Any member may read.
+    pub async fn budget_status(&self, principal: &Principal, project: ProjectId) -> Result<BudgetStatus> {
+        let now = self.inner.clock.now();
+        self.inner
+            .store
+            .tenant(principal.tenant_id)
+            .budget_status(project, now)
+            .await?
+            .ok_or(Error::NotFound("project"))
+    }
+
+    /// Cost totals of the caller's tenant (of one project when the filter names one, which must exist). Any
+    /// member may read.
+    pub async fn cost_summary(
+        &self,
+        principal: &Principal,
+        filter: CostFilter,
+        group_by: Option<CostGroupBy>,
+    ) -> Result<(CostTotals, Vec<CostTotals>)> {
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            return Err(crate::model::ValidationError::new("from", "must not be after `to`").into());
+        }
+        let store = self.inner.store.tenant(principal.tenant_id);
+        if let Some(project) = filter.project
+            && store.get_project(project).await?.is_none()
+        {
+            return Err(Error::NotFound("project"));
+        }
+        Ok(store.cost_summary(filter, group_by).await?)
+    }
+}
+
+fn usd(money: crate::model::Money) -> f64 {
+    money.nanos() as f64 / 1e9
+}

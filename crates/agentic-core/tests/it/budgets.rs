@@ -1,0 +1,146 @@
+//! Budgets through the engine and the cost reports over HTTP, on both stores.
+
+use std::time::Duration;
+
+use agentic_core::Error;
+use agentic_core::engine::LlmCall;
+use agentic_core::http::problem::problem_for;
+use agentic_core::ids::{ProjectId, TenantId};
+use agentic_core::llm::{ChatRequest, ChatResponse, Message, StopReason, Usage};
+use serde_json::json;
+
+use crate::support::TestApp;
+
+fn request() -> ChatRequest {
+    ChatRequest::new("claude-sonnet-4-20250514", vec![Message::user("Review this diff")]).with_max_tokens(1_000)
+}
+
+fn response(input: u64, output: u64) -> ChatResponse {
+    ChatResponse {
+        text: "LGTM".into(),
+        tool_calls: vec![],
+        stop_reason: StopReason::EndTurn,
+        model: "claude-sonnet-4-20250514".into(),
+        usage: Usage { input_tokens: input, output_tokens: output, cached_input_tokens: 0 },
+        latency: Duration::from_millis(900),
+    }
+}
+
+crate::both_backends!(budget_flow, budgets_refuse_report_and_announce);
+
+async fn budgets_refuse_report_and_announce(app: TestApp) {
+    let key = app.admin_key.clone();
+    let project = app
+        .call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Audit", "budget": "0.05"})))
+        .await
+        .expect(201);
+    let project_id: ProjectId = project["id"].as_str().unwrap().parse().unwrap();
+    let tenant: TenantId = project["tenant_id"].as_str().unwrap().parse().unwrap();
+
+    // Each reservation holds ~$0.015 (1,000 output tokens at $15/M plus the input estimate): three fit in $0.05.
+    let mut held = Vec::new();
+    let refusal = loop {
+        match app.platform.reserve_llm_call(tenant, project_id, "anthropic", &request()).await {
+            Ok(r) => held.push(r),
+            Err(e) => break e,
+        }
+        assert!(held.len() <= 3, "reserved beyond the budget");
+    };
+    assert_eq!(held.len(), 3);
+    let problem = problem_for(&refusal);
+    assert_eq!(problem.status, 402);
+    assert_eq!(problem.kind, "https://agentic.dev/problems/budget-exceeded");
+    assert_eq!(problem.extensions["budget"], "0.05");
+    assert_eq!(problem.extensions["spent"], "0.00");
+    assert!(matches!(refusal, Error::BudgetExceeded { .. }));
+
+    // Settle for less than reserved: spending $0.0135 each ($0.0405 = 81% after three).
+    for r in &held {
+        let call = LlmCall {
+            provider: "anthropic",
+            model: "claude-sonnet-4-20250514",
+            run_id: None,
+            agent: Some("qa_tester"),
+            response: &response(500, 800),
+        };
+        let record = app.platform.settle_llm_call(r, call).await.unwrap();
+        assert_eq!(record.cost.to_string(), "0.0135");
+    }
+    assert!(app.events.of_kind("project.budget_warning").is_empty());
+    // A full-size fourth call does not fit; a smaller one does, and its settlement crosses 90%.
+    let fourth = app.platform.reserve_llm_call(tenant, project_id, "anthropic", &request()).await;
+    let Err(Error::BudgetExceeded { status, .. }) = fourth else { panic!("$0.0095 left cannot hold $0.015") };
+    assert_eq!(status.spent.to_string(), "0.0405");
+    let small = request().with_max_tokens(400);
+    let r = app.platform.reserve_llm_call(tenant, project_id, "anthropic", &small).await.unwrap();
+    let call = LlmCall {
+        provider: "anthropic",
+        model: "claude-sonnet-4",
+        run_id: None,
+        agent: Some("developer"),
+        response: &response(100, 300),
+    };
+    app.platform.settle_llm_call(&r, call).await.unwrap();
+    let warnings = app.events.of_kind("project.budget_warning");
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].data["project_id"], project_id.to_string());
+    assert!(app.events.of_kind("project.budget_exceeded").is_empty());
+
+    // The report over HTTP.
+    let report =
+        app.call("GET", &format!("/v1/projects/{project_id}/costs?group_by=agent"), Some(&key), None).await.expect(200);
+    assert_eq!(report["total"]["calls"], 4);
+    assert_eq!(report["total"]["cost"], "0.0453");
+    assert_eq!(report["total"]["output_tokens"], 2_700);
+    assert_eq!(report["groups"][0]["key"], "developer");
+    assert_eq!(report["groups"][1]["key"], "qa_tester");
+    assert_eq!(report["groups"][1]["cost"], "0.0405");
+    assert_eq!(report["budget"]["budget"], "0.05");
+    assert_eq!(report["budget"]["spent"], "0.0453");
+    let by_day = app.call("GET", "/v1/costs?group_by=project", Some(&key), None).await.expect(200);
+    assert_eq!(by_day["groups"][0]["key"], project_id.to_string());
+
+    // Bad queries are 400; a foreign or unknown project is 404.
+    app.call("GET", &format!("/v1/projects/{project_id}/costs?group_by=colour"), Some(&key), None).await.expect(400);
+    app.call("GET", &format!("/v1/projects/{project_id}/costs?from=yesterday"), Some(&key), None).await.expect(400);
+    let inverted = format!("/v1/projects/{project_id}/costs?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z");
+    app.call("GET", &inverted, Some(&key), None).await.expect(422);
+    app.call("GET", &format!("/v1/projects/{}/costs", ProjectId::new()), Some(&key), None).await.expect(404);
+    let (_, other_admin) = app.second_tenant("spender").await;
+    app.call("GET", &format!("/v1/projects/{project_id}/costs"), Some(&other_admin), None).await.expect(404);
+    let theirs = app.call("GET", "/v1/costs", Some(&other_admin), None).await.expect(200);
+    assert_eq!(theirs["total"]["calls"], 0);
+}
+
+#[tokio::test]
+async fn settlements_feed_the_metrics_and_unpriced_models_are_refused() {
+    let app = TestApp::new().await;
+    let key = app.admin_key.clone();
+    let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "M"}))).await.expect(201);
+    let project_id: ProjectId = project["id"].as_str().unwrap().parse().unwrap();
+    let tenant: TenantId = project["tenant_id"].as_str().unwrap().parse().unwrap();
+    let r = app.platform.reserve_llm_call(tenant, project_id, "anthropic", &request()).await.unwrap();
+    let call = LlmCall {
+        provider: "anthropic",
+        model: "claude-sonnet-4",
+        run_id: None,
+        agent: None,
+        response: &response(10, 20),
+    };
+    app.platform.settle_llm_call(&r, call).await.unwrap();
+    let text = app.platform.metrics().render().unwrap();
+    assert!(
+        text.contains(r#"llm_tokens_total{model="claude-sonnet-4-20250514",provider="anthropic",type="output"} 20"#),
+        "{text}"
+    );
+    assert!(text.contains("llm_cost_usd_total"));
+    assert!(text.contains(&format!(r#"project_cost_usd{{project_id="{project_id}"}}"#)));
+
+    let unpriced = ChatRequest::new("brand-new-model", vec![Message::user("hi")]);
+    let refused = app.platform.reserve_llm_call(tenant, project_id, "openai", &unpriced).await.unwrap_err();
+    assert_eq!(problem_for(&refused).status, 422);
+    // Self-hosted models are free and need no price.
+    let local = ChatRequest::new("qwen2.5-coder:7b", vec![Message::user("hi")]);
+    let r = app.platform.reserve_llm_call(tenant, project_id, "ollama", &local).await.unwrap();
+    assert_eq!(r.amount.nanos(), 0);
+}
