@@ -42,6 +42,7 @@ pub mod engine;
 mod error;
 pub mod events;
 pub mod ids;
+pub mod limit;
 pub mod llm;
 pub mod metrics;
 pub mod model;

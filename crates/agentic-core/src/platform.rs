@@ -15,6 +15,7 @@ use crate::budget::PricingTable;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::events::{EventSink, LogEventSink};
+use crate::limit::{RateLimitPolicy, RateLimiter};
 use crate::llm::{LlmError, LlmProvider, ProviderResolver};
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -40,6 +41,7 @@ pub(crate) struct Inner {
     pub(crate) pricing: Arc<PricingTable>,
     pub(crate) events: Arc<dyn EventSink>,
     pub(crate) reservation_ttl: chrono::Duration,
+    pub(crate) rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
 }
 
 /// Limits on HTTP requests.
@@ -102,6 +104,11 @@ impl Platform {
         &self.inner.events
     }
 
+    /// The rate limiter and policy, when rate limits are on.
+    pub fn rate_limits(&self) -> Option<&(Arc<dyn RateLimiter>, RateLimitPolicy)> {
+        self.inner.rate_limits.as_ref()
+    }
+
     /// HTTP limits.
     pub fn http_limits(&self) -> HttpLimits {
         self.inner.limits
@@ -138,9 +145,16 @@ pub struct PlatformBuilder {
     pricing: Option<PricingTable>,
     events: Option<Arc<dyn EventSink>>,
     reservation_ttl: Option<chrono::Duration>,
+    rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
 }
 
 impl PlatformBuilder {
+    /// Enforces `policy` with `limiter` on the HTTP API (default: no rate limits).
+    pub fn rate_limits(mut self, limiter: Arc<dyn RateLimiter>, policy: RateLimitPolicy) -> Self {
+        self.rate_limits = Some((limiter, policy));
+        self
+    }
+
     /// LLM prices (default: [`PricingTable::builtin`]).
     pub fn pricing(mut self, pricing: PricingTable) -> Self {
         self.pricing = Some(pricing);
@@ -248,6 +262,7 @@ impl PlatformBuilder {
                 pricing: Arc::new(self.pricing.unwrap_or_default()),
                 events: self.events.unwrap_or_else(|| Arc::new(LogEventSink)),
                 reservation_ttl: self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)),
+                rate_limits: self.rate_limits,
             }),
         })
     }

@@ -16,6 +16,7 @@
 //! ```
 
 mod budgets;
+mod limiter;
 mod state;
 mod system;
 mod tenant;
@@ -26,6 +27,7 @@ use agentic_core::ids::TenantId;
 use agentic_core::store::{Store, SystemStore, TenantStore};
 use parking_lot::RwLock;
 
+pub use limiter::MemoryRateLimiter;
 use state::State;
 
 /// The in-memory store. Clones share the same state.

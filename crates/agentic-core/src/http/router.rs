@@ -1,6 +1,7 @@
 //! Assembles the HTTP API.
 
 use std::any::Any;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -20,6 +21,8 @@ use super::problem::{ProblemResponse, problem, problem_response};
 use super::v1;
 use crate::Platform;
 use crate::layer::auth::AuthLayer;
+use crate::layer::rate_limit::{RateLimitLayer, Stage};
+use crate::limit::PlanCache;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -56,8 +59,19 @@ impl utoipa::Modify for BearerAuth {
 
 fn api_routes(platform: &Platform) -> OpenApiRouter<Platform> {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1::public_routes());
-    let protected = v1::protected_routes().layer(AuthLayer::new(platform.authenticator()));
-    public.merge(protected)
+    let mut protected = v1::protected_routes();
+    // Route layers run after routing, so the rate limiter sees the matched route template; the later layer is
+    // the outer one: authentication first, then the principal's limits.
+    if let Some(layer) = rate_limit_layer(platform, Stage::Principal) {
+        protected = protected.route_layer(layer);
+    }
+    public.merge(protected.route_layer(AuthLayer::new(platform.authenticator())))
+}
+
+fn rate_limit_layer(platform: &Platform, stage: Stage) -> Option<RateLimitLayer> {
+    let (limiter, policy) = platform.rate_limits()?;
+    let plans = PlanCache::new(Arc::clone(platform.store()), std::time::Duration::from_secs(60));
+    Some(RateLimitLayer::new(stage, Arc::clone(limiter), policy.clone(), plans, platform.metrics().clone()))
 }
 
 /// The OpenAPI 3.1 document of the API.
@@ -68,6 +82,7 @@ pub fn openapi(platform: &Platform) -> utoipa::openapi::OpenApi {
 /// The complete HTTP API of `platform`, ready to serve.
 pub fn router(platform: Platform) -> Router {
     let (api, openapi) = api_routes(&platform).split_for_parts();
+    let ip_limits = rate_limit_layer(&platform, Stage::ClientIp);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
     let request_id = HeaderName::from_static("x-request-id");
     api.route(
@@ -82,6 +97,7 @@ pub fn router(platform: Platform) -> Router {
     .fallback(not_found)
     .method_not_allowed_fallback(method_not_allowed)
     .layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
+    .layer(tower::util::option_layer(ip_limits))
     .layer(axum::middleware::from_fn_with_state(platform.clone(), super::observe::record_metrics))
     .layer(TraceLayer::new_for_http())
     .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))

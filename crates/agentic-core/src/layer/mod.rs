@@ -1,3 +1,4 @@
 //! Tower layers that host apps can mount on any axum/tower service.
 
 pub mod auth;
+pub mod rate_limit;

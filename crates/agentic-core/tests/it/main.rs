@@ -5,6 +5,7 @@ mod api_keys;
 mod budgets;
 mod isolation;
 mod jwt;
+mod limits;
 mod rbac;
 mod support;
 mod validation;

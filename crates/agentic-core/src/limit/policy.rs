@@ -1,0 +1,279 @@
+//! Which limits apply to a request.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{LimitCheck, LimitScope};
+use crate::auth::Principal;
+use crate::model::{Plan, Role};
+
+/// `limit` requests per `period`, with bursts up to `limit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Quota {
+    /// Requests per period (at least 1).
+    pub limit: u32,
+    /// The period.
+    pub period: Duration,
+}
+
+impl Quota {
+    /// A quota; a zero limit is raised to 1 and a zero period to 1 µs.
+    pub fn new(limit: u32, period: Duration) -> Self {
+        Self { limit: limit.max(1), period: period.max(Duration::from_micros(1)) }
+    }
+
+    /// `limit` per minute.
+    pub fn per_minute(limit: u32) -> Self {
+        Self::new(limit, Duration::from_secs(60))
+    }
+
+    /// `limit` per hour.
+    pub fn per_hour(limit: u32) -> Self {
+        Self::new(limit, Duration::from_secs(3600))
+    }
+
+    /// The spacing of requests, in microseconds (at least 1).
+    pub fn interval_micros(&self) -> i64 {
+        let period = i64::try_from(self.period.as_micros()).unwrap_or(i64::MAX);
+        (period / i64::from(self.limit.max(1))).max(1)
+    }
+}
+
+/// A quota text that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a rate like `100/hour` (units: second, minute, hour, day) or `unlimited`")]
+pub struct QuotaParseError(pub String);
+
+/// Parses `N/second|minute|hour|day`; `unlimited` is `None`.
+fn parse_rate(text: &str) -> Result<Option<Quota>, QuotaParseError> {
+    let err = || QuotaParseError(text.to_owned());
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("unlimited") {
+        return Ok(None);
+    }
+    let (count, unit) = text.split_once('/').ok_or_else(err)?;
+    let limit: u32 = count.trim().parse().map_err(|_| err())?;
+    let period = match unit.trim().to_ascii_lowercase().as_str() {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        "d" | "day" => Duration::from_secs(86_400),
+        _ => return Err(err()),
+    };
+    if limit == 0 {
+        return Err(err());
+    }
+    Ok(Some(Quota::new(limit, period)))
+}
+
+impl FromStr for Quota {
+    type Err = QuotaParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_rate(s)?.ok_or_else(|| QuotaParseError(s.to_owned()))
+    }
+}
+
+impl fmt::Display for Quota {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.period.as_secs() {
+            1 => write!(f, "{}/second", self.limit),
+            60 => write!(f, "{}/minute", self.limit),
+            3600 => write!(f, "{}/hour", self.limit),
+            86_400 => write!(f, "{}/day", self.limit),
+            _ => write!(f, "{} per {:?}", self.limit, self.period),
+        }
+    }
+}
+
+/// What to do when the limiter cannot decide.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailMode {
+    /// Let requests through (availability first).
+    #[default]
+    Open,
+    /// Refuse with 503 (protection first).
+    Closed,
+}
+
+/// Per-tenant quotas by plan; `None` is unlimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanQuotas {
+    /// Plan `free`.
+    pub free: Option<Quota>,
+    /// Plan `developer`.
+    pub developer: Option<Quota>,
+    /// Plan `enterprise`.
+    pub enterprise: Option<Quota>,
+}
+
+impl Default for PlanQuotas {
+    /// The plan's tiers: free 100/hour, developer 1000/hour, enterprise unlimited.
+    fn default() -> Self {
+        Self { free: Some(Quota::per_hour(100)), developer: Some(Quota::per_hour(1000)), enterprise: None }
+    }
+}
+
+impl PlanQuotas {
+    /// The quota of `plan`.
+    pub fn of(&self, plan: Plan) -> Option<Quota> {
+        match plan {
+            Plan::Free => self.free,
+            Plan::Developer => self.developer,
+            Plan::Enterprise => self.enterprise,
+        }
+    }
+}
+
+/// A per-principal limit on one route, replacing the principal's general limit there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteOverride {
+    /// HTTP method (`POST`), or `None` for any.
+    pub method: Option<String>,
+    /// The route template as the router knows it, e.g. `/v1/agents/{name}/execute`.
+    pub route: String,
+    /// The quota.
+    pub quota: Quota,
+}
+
+impl RouteOverride {
+    /// Parses `"POST /v1/agents/{name}/execute"` (method optional) and a rate.
+    pub fn parse(route: &str, rate: &str) -> Result<Self, QuotaParseError> {
+        let (method, route) = match route.trim().split_once(' ') {
+            Some((m, r)) => (Some(m.trim().to_ascii_uppercase()), r.trim().to_owned()),
+            None => (None, route.trim().to_owned()),
+        };
+        Ok(Self { method, route, quota: rate.parse()? })
+    }
+
+    fn matches(&self, method: &str, route: &str) -> bool {
+        self.route == route && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+    }
+}
+
+/// Every limit the platform applies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimitPolicy {
+    /// Per client IP, before authentication (protects login and tenant creation).
+    pub per_ip: Option<Quota>,
+    /// Per tenant, by plan.
+    pub plans: PlanQuotas,
+    /// Per principal, unless a role or route override applies.
+    pub per_principal: Option<Quota>,
+    /// Per principal by role: the loosest quota among the principal's roles wins.
+    pub roles: Vec<(Role, Quota)>,
+    /// Per principal on specific routes; wins over the role and general limits there.
+    pub routes: Vec<RouteOverride>,
+    /// What to do when the limiter cannot decide.
+    pub fail_mode: FailMode,
+}
+
+impl Default for RateLimitPolicy {
+    /// Plan tiers as in [`PlanQuotas::default`], 1200/minute per IP, agent execution 10/minute per principal.
+    fn default() -> Self {
+        Self {
+            per_ip: Some(Quota::per_minute(1200)),
+            plans: PlanQuotas::default(),
+            per_principal: None,
+            roles: Vec::new(),
+            routes: vec![RouteOverride {
+                method: Some("POST".into()),
+                route: "/v1/agents/{name}/execute".into(),
+                quota: Quota::per_minute(10),
+            }],
+            fail_mode: FailMode::Open,
+        }
+    }
+}
+
+impl RateLimitPolicy {
+    /// Parses a rate for configuration (`unlimited` → `None`).
+    pub fn parse_rate(text: &str) -> Result<Option<Quota>, QuotaParseError> {
+        parse_rate(text)
+    }
+
+    /// The check for a client IP, if limited.
+    pub fn ip_check(&self, ip: std::net::IpAddr) -> Option<LimitCheck> {
+        self.per_ip.map(|quota| LimitCheck { key: format!("ip:{ip}"), quota, scope: LimitScope::Ip })
+    }
+
+    /// The checks for an authenticated request: the tenant's plan quota, and the principal's route, role or
+    /// general quota (the first that applies, in that order).
+    pub fn principal_checks(&self, principal: &Principal, plan: Plan, method: &str, route: &str) -> Vec<LimitCheck> {
+        let mut checks = Vec::with_capacity(2);
+        if let Some(quota) = self.plans.of(plan) {
+            checks.push(LimitCheck { key: format!("t:{}", principal.tenant_id), quota, scope: LimitScope::Tenant });
+        }
+        let who = match principal.api_key_id() {
+            Some(key) => format!("k:{key}"),
+            None => format!("u:{}", principal.user_id),
+        };
+        if let Some(o) = self.routes.iter().find(|o| o.matches(method, route)) {
+            let key = format!("r:{who}:{} {}", o.method.as_deref().unwrap_or("*"), o.route);
+            checks.push(LimitCheck { key, quota: o.quota, scope: LimitScope::Route });
+        } else if let Some(quota) = self.role_quota(&principal.roles).or(self.per_principal) {
+            checks.push(LimitCheck { key: format!("p:{who}"), quota, scope: LimitScope::Principal });
+        }
+        checks
+    }
+
+    fn role_quota(&self, roles: &[Role]) -> Option<Quota> {
+        self.roles
+            .iter()
+            .filter(|(role, _)| roles.contains(role))
+            .map(|(_, quota)| *quota)
+            .max_by(|a, b| b.interval_micros().cmp(&a.interval_micros()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Credential;
+    use crate::ids::{TenantId, UserId};
+    use crate::model::PermissionSet;
+
+    #[test]
+    fn rates_parse() {
+        let check = |text: &str, expected: Option<Option<(u32, u64)>>| {
+            let got = parse_rate(text).ok().map(|q| q.map(|q| (q.limit, q.period.as_secs())));
+            assert_eq!(got, expected, "{text}");
+        };
+        check("100/hour", Some(Some((100, 3600))));
+        check(" 10 / minute ", Some(Some((10, 60))));
+        check("5/s", Some(Some((5, 1))));
+        check("unlimited", Some(None));
+        check("0/hour", None);
+        check("ten/hour", None);
+        check("100/fortnight", None);
+        check("100", None);
+        assert_eq!(Quota::per_hour(100).to_string(), "100/hour");
+    }
+
+    #[test]
+    fn checks_follow_plan_role_and_route() {
+        let mut policy = RateLimitPolicy::default();
+        policy.roles.push((Role::Viewer, Quota::per_minute(30)));
+        policy.roles.push((Role::Developer, Quota::per_minute(60)));
+        let principal = Principal {
+            tenant_id: TenantId::new(),
+            user_id: UserId::new(),
+            credential: Credential::AccessToken,
+            roles: vec![Role::Developer, Role::Viewer],
+            permissions: PermissionSet::EMPTY,
+        };
+        let general = policy.principal_checks(&principal, Plan::Free, "GET", "/v1/projects");
+        assert_eq!(general.len(), 2);
+        assert_eq!((general[0].scope, general[0].quota), (LimitScope::Tenant, Quota::per_hour(100)));
+        assert_eq!((general[1].scope, general[1].quota), (LimitScope::Principal, Quota::per_minute(60)));
+        let execute = policy.principal_checks(&principal, Plan::Enterprise, "POST", "/v1/agents/{name}/execute");
+        assert_eq!(execute.len(), 1, "enterprise has no tenant quota");
+        assert_eq!((execute[0].scope, execute[0].quota), (LimitScope::Route, Quota::per_minute(10)));
+        assert!(policy.principal_checks(&principal, Plan::Enterprise, "GET", "/v1/agents/{name}/execute").len() == 1);
+        assert_eq!(RouteOverride::parse("post /v1/x", "5/minute").unwrap().method.as_deref(), Some("POST"));
+    }
+}
