@@ -9,6 +9,10 @@ use agentic_core::MIN_MASTER_KEY_LEN;
 use agentic_core::auth::api_key;
 use agentic_core::auth::jwt::MIN_HS256_SECRET;
 use agentic_llm::registry::{ProviderSettings, canonical_name};
+use std::collections::BTreeMap;
+
+use agentic_core::limit::{FailMode, RateLimitPolicy, RouteOverride};
+use agentic_core::model::{Plan, Role};
 use agentic_store_postgres::PgStoreOptions;
 use clap::Parser;
 use secrecy::SecretString;
@@ -75,6 +79,16 @@ pub(crate) struct Cli {
     /// Role the server switches to on every database connection (no BYPASSRLS, owns nothing) [default: agentic_app].
     #[arg(long, env = "AGENTIC_DB_RUNTIME_ROLE", value_name = "ROLE")]
     db_runtime_role: Option<String>,
+    /// Rate limits on or off [default: on]. Their quotas are set in the config file's [rate_limits] section.
+    #[arg(long, env = "AGENTIC_RATE_LIMITS", value_name = "on|off")]
+    rate_limits: Option<String>,
+    /// When the rate limiter cannot decide (Redis down): `open` lets requests through, `closed` answers 503
+    /// [default: open].
+    #[arg(long, env = "AGENTIC_RATE_LIMIT_FAIL_MODE", value_name = "open|closed")]
+    rate_limit_fail_mode: Option<String>,
+    /// Requests per client IP before authentication, e.g. `1200/minute`, or `unlimited` [default: 1200/minute].
+    #[arg(long, env = "AGENTIC_RATE_LIMIT_PER_IP", value_name = "RATE")]
+    rate_limit_per_ip: Option<String>,
     /// Redis URL for the distributed rate limiter. Unset: in-memory limits.
     #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
     redis_url: Option<String>,
@@ -131,6 +145,7 @@ struct FileConfig {
     db_acquire_timeout_secs: Option<u64>,
     db_runtime_role: Option<String>,
     redis_url: Option<String>,
+    rate_limits: Option<RateLimitsFile>,
     log: Option<String>,
     log_format: Option<String>,
     anthropic_api_key: Option<String>,
@@ -139,6 +154,32 @@ struct FileConfig {
     openai_base_url: Option<String>,
     ollama_host: Option<String>,
     llm_default_provider: Option<String>,
+}
+
+/// The `[rate_limits]` section: every quota is a rate like `100/hour`, or `unlimited`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitsFile {
+    enabled: Option<bool>,
+    fail_mode: Option<String>,
+    per_ip: Option<String>,
+    per_principal: Option<String>,
+    #[serde(default)]
+    plans: BTreeMap<String, String>,
+    #[serde(default)]
+    roles: BTreeMap<String, String>,
+    #[serde(default)]
+    routes: Vec<RouteLimitFile>,
+}
+
+/// One `[[rate_limits.routes]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteLimitFile {
+    /// `"POST /v1/agents/{name}/execute"` (method optional).
+    route: String,
+    /// A rate.
+    limit: String,
 }
 
 /// Log output format.
@@ -165,6 +206,7 @@ pub(crate) struct Config {
     pub(crate) migrate: bool,
     pub(crate) db: PgStoreOptions,
     pub(crate) redis_url: Option<SecretString>,
+    pub(crate) rate_limits: Option<RateLimitPolicy>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
     pub(crate) llm: ProviderSettings,
@@ -269,6 +311,12 @@ impl Config {
             acquire_timeout: Duration::from_secs(acquire_secs),
             runtime_role: (!runtime_role.is_empty()).then_some(runtime_role),
         };
+        let rate_limits = rate_limit_policy(
+            cli.rate_limits,
+            cli.rate_limit_fail_mode,
+            cli.rate_limit_per_ip,
+            file.rate_limits.unwrap_or_default(),
+        )?;
         let non_empty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
         let llm = ProviderSettings {
             anthropic_api_key: non_empty(cli.anthropic_api_key.or(file.anthropic_api_key)),
@@ -311,10 +359,66 @@ impl Config {
             migrate,
             db,
             redis_url: cli.redis_url.or(file.redis_url).filter(|u| !u.is_empty()).map(SecretString::from),
+            rate_limits,
             log,
             log_format,
         })
     }
+}
+
+/// The rate-limit policy: defaults, then the file's section, then the environment/flags.
+fn rate_limit_policy(
+    enabled: Option<String>,
+    fail_mode: Option<String>,
+    per_ip: Option<String>,
+    file: RateLimitsFile,
+) -> Result<Option<RateLimitPolicy>, ConfigError> {
+    let enabled = match enabled.as_deref().map(str::trim) {
+        Some("on" | "true" | "1") => true,
+        Some("off" | "false" | "0") => false,
+        Some(other) => return Err(invalid("AGENTIC_RATE_LIMITS", format!("`{other}` is not on or off"))),
+        None => file.enabled.unwrap_or(true),
+    };
+    if !enabled {
+        return Ok(None);
+    }
+    let rate =
+        |key: &'static str, text: &str| RateLimitPolicy::parse_rate(text).map_err(|e| invalid(key, e.to_string()));
+    let mut policy = RateLimitPolicy::default();
+    if let Some(text) = per_ip.as_deref().or(file.per_ip.as_deref()) {
+        policy.per_ip = rate("AGENTIC_RATE_LIMIT_PER_IP", text)?;
+    }
+    if let Some(text) = &file.per_principal {
+        policy.per_principal = rate("rate_limits.per_principal", text)?;
+    }
+    policy.fail_mode = match fail_mode.as_deref().or(file.fail_mode.as_deref()).map(str::trim) {
+        None | Some("open") => FailMode::Open,
+        Some("closed") => FailMode::Closed,
+        Some(other) => {
+            return Err(invalid("AGENTIC_RATE_LIMIT_FAIL_MODE", format!("`{other}` is not open or closed")));
+        }
+    };
+    for (plan, text) in &file.plans {
+        let quota = rate("rate_limits.plans", text)?;
+        match plan.parse::<Plan>().map_err(|e| invalid("rate_limits.plans", e.message))? {
+            Plan::Free => policy.plans.free = quota,
+            Plan::Developer => policy.plans.developer = quota,
+            Plan::Enterprise => policy.plans.enterprise = quota,
+        }
+    }
+    for (role, text) in &file.roles {
+        let role = role.parse::<Role>().map_err(|e| invalid("rate_limits.roles", e.to_string()))?;
+        if let Some(quota) = rate("rate_limits.roles", text)? {
+            policy.roles.push((role, quota));
+        }
+    }
+    for route in &file.routes {
+        let parsed = RouteOverride::parse(&route.route, &route.limit)
+            .map_err(|e| invalid("rate_limits.routes", e.to_string()))?;
+        policy.routes.retain(|r| !(r.route == parsed.route && r.method == parsed.method));
+        policy.routes.push(parsed);
+    }
+    Ok(Some(policy))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -360,6 +464,9 @@ mod tests {
         check(&["--log-format", "xml"], "AGENTIC_LOG_FORMAT");
         check(&["--db-pool-size", "0"], "AGENTIC_DB_POOL_SIZE");
         check(&["--migrate", "maybe"], "AGENTIC_DB_MIGRATE");
+        check(&["--rate-limits", "sometimes"], "AGENTIC_RATE_LIMITS");
+        check(&["--rate-limit-fail-mode", "ajar"], "AGENTIC_RATE_LIMIT_FAIL_MODE");
+        check(&["--rate-limit-per-ip", "lots"], "AGENTIC_RATE_LIMIT_PER_IP");
     }
 
     #[test]
@@ -374,6 +481,22 @@ mod tests {
         assert_eq!(config.jwt_ttl, Duration::from_secs(60));
         let config = load(&["--config", path_text, "--bind", "127.0.0.1:9200"]).unwrap();
         assert_eq!(config.bind.port(), 9200);
+
+        std::fs::write(
+            &path,
+            "[rate_limits]\nfail_mode = \"closed\"\nper_ip = \"unlimited\"\n[rate_limits.plans]\nfree = \"5/minute\"\n\
+             [rate_limits.roles]\nviewer = \"2/minute\"\n[[rate_limits.routes]]\nroute = \"GET /v1/projects\"\nlimit = \"1/second\"\n",
+        )
+        .unwrap();
+        let policy = load(&["--config", path_text]).unwrap().rate_limits.unwrap();
+        assert_eq!(policy.fail_mode, FailMode::Closed);
+        assert_eq!(policy.per_ip, None);
+        assert_eq!(policy.plans.free, Some(agentic_core::limit::Quota::per_minute(5)));
+        assert_eq!(policy.roles.len(), 1);
+        assert_eq!(policy.routes.len(), 2, "the default execute limit stays beside the new route");
+        assert!(load(&["--config", path_text, "--rate-limits", "off"]).unwrap().rate_limits.is_none());
+        std::fs::write(&path, "[rate_limits.plans]\ngold = \"1/hour\"\n").unwrap();
+        assert!(load(&["--config", path_text]).unwrap_err().to_string().contains("rate_limits.plans"));
 
         std::fs::write(&path, "bnd = \"127.0.0.1:9100\"\n").unwrap();
         let error = load(&["--config", path_text]).unwrap_err().to_string();

@@ -8,12 +8,14 @@ use std::sync::Arc;
 
 use agentic_core::auth::jwt::{JwtSettings, KeyPair};
 use agentic_core::engine::Bootstrap;
+use agentic_core::limit::RateLimiter;
 use agentic_core::model::Plan;
 use agentic_core::store::Store;
 use agentic_core::{HttpLimits, Platform};
 use agentic_llm::registry::ProviderRegistry;
-use agentic_store_memory::MemoryStore;
+use agentic_store_memory::{MemoryRateLimiter, MemoryStore};
 use agentic_store_postgres::PgStore;
+use agentic_store_redis::{RedisLimiterOptions, RedisRateLimiter};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -84,10 +86,24 @@ async fn store(config: &Config) -> Result<Arc<dyn Store>, String> {
     Ok(Arc::new(store))
 }
 
-async fn run(config: Config) -> Result<(), String> {
-    if config.redis_url.is_some() {
-        return Err("REDIS_URL is set, but this build has no Redis limiter yet; unset it".into());
+/// The rate limiter: Redis when REDIS_URL is set (exact across replicas), else in-process memory.
+async fn limiter(config: &Config) -> Result<Arc<dyn RateLimiter>, String> {
+    match &config.redis_url {
+        Some(url) => {
+            let limiter = RedisRateLimiter::connect(url.expose_secret(), RedisLimiterOptions::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!("rate limits: Redis");
+            Ok(Arc::new(limiter))
+        }
+        None => {
+            tracing::info!("rate limits: in-memory (per process)");
+            Ok(Arc::new(MemoryRateLimiter::new()))
+        }
     }
+}
+
+async fn run(config: Config) -> Result<(), String> {
     let providers = ProviderRegistry::from_settings(&config.llm).map_err(|e| format!("LLM providers: {e}"))?;
     if providers.is_mock_only() {
         println!("no LLM provider configured: every agent uses the scripted mock provider");
@@ -120,6 +136,11 @@ async fn run(config: Config) -> Result<(), String> {
         Some(key) => builder = builder.master_key(key.clone()),
         None => tracing::info!("AGENTIC_MASTER_KEY is unset: POST /v1/tenants is disabled"),
     }
+    if let Some(policy) = &config.rate_limits {
+        builder = builder.rate_limits(limiter(&config).await?, policy.clone());
+    } else {
+        tracing::warn!("rate limits are off (AGENTIC_RATE_LIMITS=off)");
+    }
     let platform = builder.build().map_err(|e| e.to_string())?;
 
     bootstrap(&platform, &config).await?;
@@ -130,7 +151,8 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("agentic-server listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, platform.router())
+    // Connection info gives the rate limiter the client address for its per-IP limit.
+    axum::serve(listener, platform.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

@@ -70,3 +70,30 @@ fn a_configured_provider_replaces_the_mock() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn rate_limits_run_on_redis_when_configured() {
+    let output = server().env("AGENTIC_BIND", "127.0.0.1:0").env("REDIS_URL", "redis://127.0.0.1:1").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot connect to Redis"), "{stderr}");
+
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        assert_ne!(std::env::var("AGENTIC_REQUIRE_BACKENDS").as_deref(), Ok("1"), "REDIS_URL is required");
+        eprintln!("skipping the Redis half: REDIS_URL is unset");
+        return;
+    };
+    let mut child = server()
+        .env("AGENTIC_BIND", "127.0.0.1:0")
+        .env("AGENTIC_BOOTSTRAP_API_KEY", KEY)
+        .env("REDIS_URL", url)
+        .spawn()
+        .unwrap();
+    let (addr, _) = wait_for_listen_line(&mut child);
+    let (status, _) = get(&addr, "/v1/me", Some(KEY));
+    assert_eq!(status, 200);
+    stop(&mut child);
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("rate limits: Redis"), "{stderr}");
+}
