@@ -10,9 +10,8 @@ use std::sync::Arc;
 use agentic_core::Platform;
 use agentic_core::auth::api_key;
 use agentic_core::auth::jwt::{JwtCodec, JwtSettings, KeyPair};
-use agentic_core::engine::Bootstrap;
 use agentic_core::ids::{TenantId, UserId};
-use agentic_core::model::{Plan, Role};
+use agentic_core::model::Role;
 use agentic_store_memory::MemoryStore;
 use axum::body::Body;
 use axum::http::Request;
@@ -44,17 +43,7 @@ fn full_stack(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (router, key) = runtime.block_on(async {
         let platform = Platform::builder().store(Arc::new(MemoryStore::new())).build().unwrap();
-        let report = platform
-            .bootstrap(Bootstrap {
-                slug: "bench".into(),
-                plan: Plan::Enterprise,
-                admin_email: "admin@bench.test".into(),
-                admin_password: "bench password 123".into(),
-                api_key: None,
-            })
-            .await
-            .unwrap()
-            .unwrap();
+        let report = agentic_benches::bootstrap(&platform).await.unwrap();
         (platform.router(), report.api_key.expose_secret().to_owned())
     });
     let bearer = format!("Bearer {key}");

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agentic_core::Platform;
-use agentic_core::engine::{Bootstrap, LlmCall};
+use agentic_core::engine::LlmCall;
 use agentic_core::ids::ProjectId;
 use agentic_core::llm::{ChatRequest, ChatResponse, Message, StopReason, Usage};
-use agentic_core::model::{Money, Plan, Project};
+use agentic_core::model::{Money, Project};
 use agentic_core::store::Store;
 use agentic_store_memory::MemoryStore;
 use agentic_store_postgres::PgStoreOptions;
@@ -20,17 +20,7 @@ const WORKERS: usize = 16;
 
 async fn run(label: &str, store: Arc<dyn Store>, seconds: u64) {
     let platform = Platform::builder().store(store).build().unwrap();
-    let report = platform
-        .bootstrap(Bootstrap {
-            slug: "bench".into(),
-            plan: Plan::Enterprise,
-            admin_email: "admin@bench.test".into(),
-            admin_password: "bench password 123".into(),
-            api_key: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let report = agentic_benches::bootstrap(&platform).await.unwrap();
     let tenant = report.tenant.id;
     let project = Project {
         id: ProjectId::new(),

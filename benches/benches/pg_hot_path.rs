@@ -11,9 +11,8 @@ use std::time::{Duration, Instant};
 
 use agentic_core::Platform;
 use agentic_core::clock::{Clock, SystemClock};
-use agentic_core::engine::Bootstrap;
 use agentic_core::ids::DepartmentId;
-use agentic_core::model::{Department, Plan};
+use agentic_core::model::Department;
 use agentic_store_postgres::PgStoreOptions;
 use agentic_store_postgres::testing::TestDatabase;
 use secrecy::ExposeSecret;
@@ -35,17 +34,7 @@ fn main() {
         let options = PgStoreOptions { max_connections: 8, ..PgStoreOptions::default() };
         let db = TestDatabase::create(&url, options).await.unwrap();
         let platform = Platform::builder().store(Arc::new(db.store.clone())).build().unwrap();
-        let report = platform
-            .bootstrap(Bootstrap {
-                slug: "bench".into(),
-                plan: Plan::Enterprise,
-                admin_email: "admin@bench.test".into(),
-                admin_password: "bench password 123".into(),
-                api_key: None,
-            })
-            .await
-            .unwrap()
-            .unwrap();
+        let report = agentic_benches::bootstrap(&platform).await.unwrap();
         let key: Arc<str> = report.api_key.expose_secret().into();
         let authenticator = platform.authenticator();
         let deadline = Instant::now() + Duration::from_secs(seconds);

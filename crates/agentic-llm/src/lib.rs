@@ -46,6 +46,32 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
+/// Setters every adapter's builder shares (fields `http` and `connect_timeout`).
+macro_rules! http_client_setters {
+    () => {
+        /// A shared `reqwest` client (connection pools are per client).
+        pub fn http_client(mut self, client: reqwest::Client) -> Self {
+            self.http = Some(client);
+            self
+        }
+
+        /// TCP connect timeout for the default HTTP client (default 10 s).
+        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.connect_timeout = Some(timeout);
+            self
+        }
+    };
+}
+pub(crate) use http_client_setters;
+
+/// The given client, or the default one.
+pub(crate) fn client_or_default(
+    given: Option<reqwest::Client>,
+    connect_timeout: Option<Duration>,
+) -> Result<reqwest::Client, LlmError> {
+    given.map_or_else(|| default_http_client(connect_timeout), Ok)
+}
+
 /// The HTTP client adapters use by default: rustls, HTTP/2 when offered, a connect timeout, and no overall
 /// timeout (streams may be long; [`timeout::Timeout`] bounds calls).
 pub(crate) fn default_http_client(connect_timeout: Option<Duration>) -> Result<reqwest::Client, LlmError> {

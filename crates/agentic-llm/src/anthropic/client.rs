@@ -35,27 +35,14 @@ impl ClientBuilder {
         self
     }
 
-    /// A shared `reqwest` client (connection pools are per client).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// TCP connect timeout for the default HTTP client (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
+    crate::http_client_setters!();
 
     /// Builds the client. An API key is required unless a base URL is given (local servers need none).
     pub fn build(self) -> Result<Client, LlmError> {
         if self.api_key.is_none() && self.base_url.is_none() {
             return Err(LlmError::NotConfigured("anthropic: an API key is required".into()));
         }
-        let http = match self.http {
-            Some(client) => client,
-            None => crate::default_http_client(self.connect_timeout)?,
-        };
+        let http = crate::client_or_default(self.http, self.connect_timeout)?;
         Ok(Client {
             http,
             base_url: self.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),

@@ -26,24 +26,11 @@ impl ClientBuilder {
         self
     }
 
-    /// A shared `reqwest` client.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// TCP connect timeout for the default HTTP client (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
+    crate::http_client_setters!();
 
     /// Builds the client.
     pub fn build(self) -> Result<Client, LlmError> {
-        let http = match self.http {
-            Some(client) => client,
-            None => crate::default_http_client(self.connect_timeout)?,
-        };
+        let http = crate::client_or_default(self.http, self.connect_timeout)?;
         let host = self.host.unwrap_or_else(|| DEFAULT_HOST.to_owned());
         let host = if host.contains("://") { host } else { format!("http://{host}") };
         Ok(Client { http, host })
