@@ -224,3 +224,37 @@ pub struct CostReport {
     /// For a project: where its budget stands now.
     pub budget: Option<crate::model::BudgetStatus>,
 }
+
+/// Where an agent's definition comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentSource {
+    /// Shipped with the platform.
+    Builtin,
+    /// Defined by the tenant (adding or overriding).
+    Tenant,
+}
+
+/// An agent as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentView {
+    /// Its name in URLs, e.g. `qa_tester`.
+    pub name: crate::agents::AgentKey,
+    /// Built in, or the tenant's.
+    pub source: AgentSource,
+    /// The parsed specification.
+    pub spec: crate::agents::AgentSpec,
+    /// The YAML it was defined with.
+    pub yaml: String,
+    /// Who last wrote it (tenant agents).
+    pub updated_by: Option<crate::ids::UserId>,
+    /// When (tenant agents).
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `GET /v1/agents`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AgentList {
+    /// Every agent the tenant can run, by name.
+    pub data: Vec<AgentView>,
+}

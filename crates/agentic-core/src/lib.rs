@@ -34,6 +34,7 @@
 //! [`engine`] (the operations, as methods on [`Platform`]), [`api`] (request/response bodies), [`layer`] and
 //! [`http`] (feature `http`), `testing` (feature `testing`: the backend conformance suite).
 
+pub mod agents;
 pub mod api;
 pub mod auth;
 pub mod budget;

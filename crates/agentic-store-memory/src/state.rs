@@ -27,6 +27,7 @@ pub(crate) struct State {
     pub(crate) reservations: HashMap<(TenantId, ProjectId), BTreeMap<ReservationId, Reservation>>,
     pub(crate) reservation_projects: HashMap<(TenantId, ReservationId), ProjectId>,
     pub(crate) cost_records: BTreeMap<(TenantId, CostRecordId), CostRecord>,
+    pub(crate) agents: BTreeMap<(TenantId, String), agentic_core::store::StoredAgent>,
 }
 
 /// A project's settled spending and the budget lines already announced.

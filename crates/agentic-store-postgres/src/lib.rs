@@ -24,6 +24,7 @@
 //! # let _ = platform; Ok(()) }
 //! ```
 
+mod agents;
 mod api_keys;
 mod budgets;
 mod error;

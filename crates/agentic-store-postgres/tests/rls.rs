@@ -113,6 +113,18 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         created_at: at,
     };
     handle.settle(settled.id, &record, at).await.unwrap();
+    let yaml = "name: A\nrole: R\ngoal: G\nbackstory: B\ntools: []\nllm: {provider: mock, model: m}\n";
+    handle
+        .put_agent(&agentic_core::store::StoredAgent {
+            tenant_id: tenant.id,
+            key: agentic_core::agents::AgentKey::parse("custom").unwrap(),
+            yaml: yaml.into(),
+            spec: agentic_core::agents::AgentSpec::from_yaml(yaml).unwrap(),
+            updated_by: admin.id,
+            updated_at: at,
+        })
+        .await
+        .unwrap();
     tenant.id
 }
 

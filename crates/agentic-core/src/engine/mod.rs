@@ -5,6 +5,7 @@
 //! — so tenant scope and RBAC hold the same whether the caller is the HTTP API or a host app.
 
 mod accounts;
+mod agents;
 mod api_keys;
 mod budgets;
 mod org;

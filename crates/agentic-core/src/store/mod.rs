@@ -8,6 +8,7 @@
 //! Backends (`agentic-store-memory`, `agentic-store-postgres`) implement these traits; the conformance suite in
 //! [`crate::testing`] (feature `testing`) proves they behave alike.
 
+mod agents;
 mod api_keys;
 mod budgets;
 mod departments;
@@ -17,6 +18,7 @@ mod projects;
 mod system;
 mod users;
 
+pub use agents::{AgentStore, StoredAgent};
 pub use api_keys::ApiKeyStore;
 pub use budgets::BudgetStore;
 pub use departments::DepartmentStore;
@@ -42,7 +44,9 @@ pub trait Store: Send + Sync + 'static {
 
 /// Everything one tenant owns. Every method is scoped to [`TenantStore::tenant_id`].
 #[async_trait]
-pub trait TenantStore: UserStore + ApiKeyStore + DepartmentStore + ProjectStore + BudgetStore + Send + Sync {
+pub trait TenantStore:
+    UserStore + ApiKeyStore + DepartmentStore + ProjectStore + BudgetStore + AgentStore + Send + Sync
+{
     /// The tenant this handle is bound to.
     fn tenant_id(&self) -> TenantId;
 

@@ -15,6 +15,7 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod agents;
 mod budgets;
 mod fixtures;
 mod identity;
@@ -37,6 +38,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(org::cases());
     all.extend(isolation::cases());
     all.extend(budgets::cases());
+    all.extend(agents::cases());
     all
 }
 

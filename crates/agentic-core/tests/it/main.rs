@@ -1,6 +1,7 @@
 //! HTTP-level tests of the platform: RBAC, tenant isolation, credentials, validation, logging hygiene.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs, unreachable_pub)]
 
+mod agents;
 mod api_keys;
 mod budgets;
 mod isolation;

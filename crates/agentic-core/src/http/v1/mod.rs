@@ -1,5 +1,6 @@
 //! Version 1 of the API: one module per resource, each contributing its routes.
 
+mod agents;
 mod api_keys;
 mod auth;
 mod costs;
@@ -28,4 +29,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(departments::routes())
         .merge(projects::routes())
         .merge(costs::routes())
+        .merge(agents::routes())
 }

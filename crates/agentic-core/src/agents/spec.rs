@@ -1,0 +1,309 @@
+//! An agent's specification, parsed from YAML with resource budgets and located errors.
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+use utoipa::ToSchema;
+
+/// The tools agents may name (the plan's fifteen).
+pub const KNOWN_TOOLS: [&str; 15] = [
+    "pytest_generator",
+    "coverage_analyzer",
+    "bug_reproducer",
+    "kubernetes_generator",
+    "terraform_generator",
+    "dockerfile_optimizer",
+    "cicd_generator",
+    "design_system_generator",
+    "wireframe_generator",
+    "component_generator",
+    "accessibility_checker",
+    "owasp_scanner",
+    "dependency_checker",
+    "secret_detector",
+    "security_report_generator",
+];
+
+/// Largest accepted specification, in bytes.
+pub const MAX_SPEC_BYTES: usize = 64 * 1024;
+
+/// How risky an agent's work is; `high` needs human approval by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskLevel {
+    /// Read-only or easily undone.
+    #[default]
+    Low,
+    /// Changes things, reversibly.
+    Medium,
+    /// Changes things that matter (deployments, security findings): gated by approval.
+    High,
+}
+
+/// Which model an agent uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LlmChoice {
+    /// Provider name (`claude`, `anthropic`, `openai`, `ollama`, `mock`).
+    pub provider: String,
+    /// Model name as the provider knows it.
+    pub model: String,
+    /// Sampling temperature (0–2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Output token limit per call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+}
+
+/// An agent: who it is, what it may use, which model it runs on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentSpec {
+    /// Display name.
+    pub name: String,
+    /// Role, for the system prompt.
+    pub role: String,
+    /// Goal, for the system prompt.
+    pub goal: String,
+    /// Backstory, for the system prompt.
+    pub backstory: String,
+    /// Tools it may call.
+    pub tools: Vec<String>,
+    /// Model.
+    pub llm: LlmChoice,
+    /// Bound on model turns per run (default 10).
+    pub max_iterations: u32,
+    /// Default risk of its runs.
+    pub risk_level: RiskLevel,
+}
+
+/// A specification that cannot be used: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {}", self.located_message())]
+pub struct AgentSpecError {
+    /// 1-based line, when known.
+    pub line: Option<u64>,
+    /// 1-based column, when known.
+    pub column: Option<u64>,
+    /// The field (`tools[2]`, `llm.provider`), or `yaml` for a syntax error.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl AgentSpecError {
+    /// The message prefixed with its location (`line 8, column 5: unknown tool …`), without the field.
+    pub fn located_message(&self) -> String {
+        format!("{}{}", location(self.line, self.column), self.message)
+    }
+}
+
+fn location(line: Option<u64>, column: Option<u64>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!("line {l}, column {c}: "),
+        (Some(l), None) => format!("line {l}: "),
+        _ => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    name: Spanned<String>,
+    role: Spanned<String>,
+    goal: Spanned<String>,
+    backstory: Spanned<String>,
+    #[serde(default)]
+    tools: Vec<Spanned<String>>,
+    llm: RawLlm,
+    #[serde(default)]
+    max_iterations: Option<Spanned<u32>>,
+    #[serde(default)]
+    risk_level: RiskLevel,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLlm {
+    provider: Spanned<String>,
+    model: Spanned<String>,
+    #[serde(default)]
+    temperature: Option<Spanned<f32>>,
+    #[serde(default)]
+    max_tokens: Option<Spanned<u32>>,
+}
+
+fn at<T>(spanned: &Spanned<T>, field: impl Into<String>, message: impl Into<String>) -> AgentSpecError {
+    AgentSpecError {
+        line: Some(spanned.referenced.line()),
+        column: Some(spanned.referenced.column()),
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+const PROVIDERS: [&str; 5] = ["claude", "anthropic", "openai", "ollama", "mock"];
+
+impl AgentSpec {
+    /// Parses and validates a specification. Inputs over [`MAX_SPEC_BYTES`], nested deeper than 32 levels, or
+    /// using aliases are refused before any work proportional to them is done.
+    pub fn from_yaml(text: &str) -> Result<Self, AgentSpecError> {
+        if text.len() > MAX_SPEC_BYTES {
+            return Err(AgentSpecError {
+                line: None,
+                column: None,
+                field: "yaml".into(),
+                message: format!("the specification is {} bytes; at most {MAX_SPEC_BYTES} are accepted", text.len()),
+            });
+        }
+        let mut budget = serde_saphyr::Budget::default();
+        budget.max_depth = 32;
+        budget.max_events = 20_000;
+        budget.max_nodes = 10_000;
+        budget.max_aliases = 0;
+        budget.max_anchors = 16;
+        budget.max_documents = 1;
+        budget.max_total_scalar_bytes = MAX_SPEC_BYTES;
+        let mut options = serde_saphyr::Options::default();
+        options.budget = Some(budget);
+        let raw: RawSpec = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+            let location = e.location();
+            let message = e.to_string();
+            // The rendered error may carry a source snippet; the first line is the message.
+            let first = message.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim();
+            // Drop the rendered "error: line N column M: " prefix: the location is reported separately.
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first = match first.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+                Some((_, message)) => message,
+                None => first,
+            }
+            .to_owned();
+            AgentSpecError {
+                line: location.map(|l| l.line()),
+                column: location.map(|l| l.column()),
+                field: "yaml".into(),
+                message: first,
+            }
+        })?;
+        Self::validate(raw)
+    }
+
+    fn validate(raw: RawSpec) -> Result<Self, AgentSpecError> {
+        for (field, value, max) in [
+            ("name", &raw.name, 100),
+            ("role", &raw.role, 200),
+            ("goal", &raw.goal, 1_000),
+            ("backstory", &raw.backstory, 4_000),
+        ] {
+            if value.value.trim().is_empty() {
+                return Err(at(value, field, "must not be empty"));
+            }
+            if value.value.chars().count() > max {
+                return Err(at(value, field, format!("must be at most {max} characters")));
+            }
+        }
+        let mut tools = Vec::with_capacity(raw.tools.len());
+        for (i, tool) in raw.tools.iter().enumerate() {
+            if !KNOWN_TOOLS.contains(&tool.value.as_str()) {
+                return Err(at(tool, format!("tools[{i}]"), format!("unknown tool `{}`", tool.value)));
+            }
+            if tools.contains(&tool.value) {
+                return Err(at(tool, format!("tools[{i}]"), format!("`{}` is listed twice", tool.value)));
+            }
+            tools.push(tool.value.clone());
+        }
+        let provider = raw.llm.provider.value.trim().to_ascii_lowercase();
+        if !PROVIDERS.contains(&provider.as_str()) {
+            return Err(at(
+                &raw.llm.provider,
+                "llm.provider",
+                format!("unknown provider `{}` ({})", raw.llm.provider.value, PROVIDERS.join(", ")),
+            ));
+        }
+        if raw.llm.model.value.trim().is_empty() {
+            return Err(at(&raw.llm.model, "llm.model", "must not be empty"));
+        }
+        if let Some(t) = &raw.llm.temperature
+            && !(0.0..=2.0).contains(&t.value)
+        {
+            return Err(at(t, "llm.temperature", "must be between 0 and 2"));
+        }
+        if let Some(m) = &raw.llm.max_tokens
+            && !(1..=200_000).contains(&m.value)
+        {
+            return Err(at(m, "llm.max_tokens", "must be between 1 and 200000"));
+        }
+        let max_iterations = match &raw.max_iterations {
+            Some(m) if !(1..=50).contains(&m.value) => return Err(at(m, "max_iterations", "must be between 1 and 50")),
+            Some(m) => m.value,
+            None => 10,
+        };
+        Ok(AgentSpec {
+            name: raw.name.value.trim().to_owned(),
+            role: raw.role.value.trim().to_owned(),
+            goal: raw.goal.value.trim().to_owned(),
+            backstory: raw.backstory.value.trim().to_owned(),
+            tools,
+            llm: LlmChoice {
+                provider,
+                model: raw.llm.model.value.trim().to_owned(),
+                temperature: raw.llm.temperature.map(|t| t.value),
+                max_tokens: raw.llm.max_tokens.map(|m| m.value),
+            },
+            max_iterations,
+            risk_level: raw.risk_level,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "name: Tester\nrole: QA\ngoal: Test\nbackstory: Long\ntools:\n  - pytest_generator\nllm:\n  provider: claude\n  model: claude-sonnet-4\n";
+
+    fn error(text: &str) -> AgentSpecError {
+        AgentSpec::from_yaml(text).unwrap_err()
+    }
+
+    #[test]
+    fn a_valid_spec_gets_defaults() {
+        let spec = AgentSpec::from_yaml(VALID).unwrap();
+        assert_eq!(spec.max_iterations, 10);
+        assert_eq!(spec.risk_level, RiskLevel::Low);
+        assert_eq!(spec.tools, vec!["pytest_generator"]);
+    }
+
+    #[test]
+    fn errors_name_line_column_and_field() {
+        let check = |text: &str, field: &str, line: Option<u64>, message_has: &str| {
+            let e = error(text);
+            assert_eq!(e.field, field, "{e}");
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.message.contains(message_has), "{e}");
+        };
+        check(&VALID.replace("pytest_generator", "warp_drive"), "tools[0]", Some(6), "unknown tool `warp_drive`");
+        check(&VALID.replace("provider: claude", "provider: gemini"), "llm.provider", Some(8), "unknown provider");
+        check(&VALID.replace("role: QA", "role: ''"), "role", Some(2), "must not be empty");
+        check(&format!("{VALID}max_iterations: 500\n"), "max_iterations", Some(10), "between 1 and 50");
+        check(
+            &VALID.replace("  model: claude-sonnet-4\n", "  model: m\n  temperature: 7\n"),
+            "llm.temperature",
+            Some(10),
+            "between 0 and 2",
+        );
+        check(&VALID.replace("goal: Test", "goal: [unclosed"), "yaml", Some(3), "");
+        check(&format!("{VALID}colour: blue\n"), "yaml", Some(10), "colour");
+        check(&VALID.replace("role: QA\n", ""), "yaml", Some(6), "missing field `role`");
+    }
+
+    #[test]
+    fn hostile_documents_are_refused_quickly() {
+        let started = std::time::Instant::now();
+        let huge = format!("name: {}\n", "x".repeat(10 * 1024 * 1024));
+        assert!(error(&huge).message.contains("at most"));
+        let deep = format!("name: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(error(&deep).field, "yaml");
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
+        assert_eq!(error(bomb).field, "yaml");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+}
