@@ -48,6 +48,15 @@ pub enum Error {
         /// What the call would have held.
         requested: Money,
     },
+    /// The LLM provider failed (502).
+    #[error("LLM provider failed: {0}")]
+    Llm(#[from] crate::llm::LlmError),
+    /// The agent was still calling tools after its iteration bound (422).
+    #[error("the agent did not finish within {limit} model turns")]
+    MaxIterations {
+        /// The bound.
+        limit: u32,
+    },
     /// A model has no price and no fallback is configured (422).
     #[error(transparent)]
     Pricing(#[from] PricingError),

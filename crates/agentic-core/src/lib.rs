@@ -49,6 +49,7 @@ pub mod metrics;
 pub mod model;
 mod platform;
 pub mod store;
+pub mod tools;
 
 #[cfg(feature = "http")]
 pub mod http;

@@ -24,6 +24,10 @@ pub struct Metrics {
     pub rate_limit_hits_total: IntCounterVec,
     /// `rate_limit_backend_errors_total`: decisions the limiter backend could not make (fail mode applied).
     pub rate_limit_backend_errors_total: IntCounter,
+    /// `agent_executions_total{agent_name,status}` (tenant-defined agents count as `custom`).
+    pub agent_executions_total: IntCounterVec,
+    /// `agent_execution_duration_seconds{agent_name}`.
+    pub agent_execution_duration_seconds: HistogramVec,
 }
 
 impl Metrics {
@@ -62,6 +66,19 @@ impl Metrics {
             "Rate-limit decisions the backend could not make (the fail mode decided)",
         )
         .map_err(metric_error)?;
+        let agent_executions_total = IntCounterVec::new(
+            Opts::new("agent_executions_total", "Agent runs finished, by agent and status"),
+            &["agent_name", "status"],
+        )
+        .map_err(metric_error)?;
+        let agent_execution_duration_seconds = HistogramVec::new(
+            HistogramOpts::new("agent_execution_duration_seconds", "Agent run duration")
+                .buckets(vec![0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0]),
+            &["agent_name"],
+        )
+        .map_err(metric_error)?;
+        registry.register(Box::new(agent_executions_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(agent_execution_duration_seconds.clone())).map_err(metric_error)?;
         registry.register(Box::new(http_requests_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(http_request_duration_seconds.clone())).map_err(metric_error)?;
         registry.register(Box::new(llm_tokens_total.clone())).map_err(metric_error)?;
@@ -78,6 +95,8 @@ impl Metrics {
             project_cost_usd,
             rate_limit_hits_total,
             rate_limit_backend_errors_total,
+            agent_executions_total,
+            agent_execution_duration_seconds,
         })
     }
 

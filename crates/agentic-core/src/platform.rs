@@ -19,6 +19,7 @@ use crate::limit::{RateLimitPolicy, RateLimiter};
 use crate::llm::{LlmError, LlmProvider, ProviderResolver};
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::tools::ToolRegistry;
 
 /// Shortest accepted platform master key.
 pub const MIN_MASTER_KEY_LEN: usize = 32;
@@ -42,6 +43,7 @@ pub(crate) struct Inner {
     pub(crate) events: Arc<dyn EventSink>,
     pub(crate) reservation_ttl: chrono::Duration,
     pub(crate) rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
+    pub(crate) tools: ToolRegistry,
 }
 
 /// Limits on HTTP requests.
@@ -146,9 +148,16 @@ pub struct PlatformBuilder {
     events: Option<Arc<dyn EventSink>>,
     reservation_ttl: Option<chrono::Duration>,
     rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
+    tools: Option<ToolRegistry>,
 }
 
 impl PlatformBuilder {
+    /// The tools agents may call (default: [`ToolRegistry::builtin`]).
+    pub fn tools(mut self, tools: ToolRegistry) -> Self {
+        self.tools = Some(tools);
+        self
+    }
+
     /// Enforces `policy` with `limiter` on the HTTP API (default: no rate limits).
     pub fn rate_limits(mut self, limiter: Arc<dyn RateLimiter>, policy: RateLimitPolicy) -> Self {
         self.rate_limits = Some((limiter, policy));
@@ -263,6 +272,7 @@ impl PlatformBuilder {
                 events: self.events.unwrap_or_else(|| Arc::new(LogEventSink)),
                 reservation_ttl: self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)),
                 rate_limits: self.rate_limits,
+                tools: self.tools.unwrap_or_else(ToolRegistry::builtin),
             }),
         })
     }

@@ -39,6 +39,14 @@ fn tenant_view(agent: StoredAgent) -> AgentView {
 }
 
 impl Platform {
+    /// The specification an agent name resolves to in a tenant, and whether it is a built-in.
+    pub(crate) async fn agent_spec(&self, tenant: crate::ids::TenantId, key: &AgentKey) -> Result<(AgentSpec, bool)> {
+        if let Some(agent) = self.inner.store.tenant(tenant).get_agent(key).await? {
+            return Ok((agent.spec, false));
+        }
+        catalog().get(key.as_str()).map(|spec| (spec.clone(), true)).ok_or(Error::NotFound("agent"))
+    }
+
     /// Every agent the tenant can run: the built-ins, with the tenant's own added or overriding by name.
     pub async fn list_agents(&self, principal: &Principal) -> Result<Vec<AgentView>> {
         let mut views: Vec<AgentView> = catalog().iter().filter_map(|(key, spec)| builtin_view(key, spec)).collect();

@@ -9,7 +9,9 @@ mod agents;
 mod api_keys;
 mod budgets;
 mod org;
+mod runtime;
 mod tenants;
 
 pub use budgets::{LlmCall, estimate_input_tokens};
+pub use runtime::{AgentOutcome, AgentTask, RunStep, system_prompt};
 pub use tenants::{Bootstrap, BootstrapReport};

@@ -58,6 +58,10 @@ pub fn problem_for(error: &Error) -> Problem {
             p.extensions.insert("requested".into(), money(*requested));
             p
         }
+        Error::Llm(e) => problem(S::BAD_GATEWAY, "llm-failed", "LLM provider failed", e.to_string()),
+        Error::MaxIterations { .. } => {
+            problem(S::UNPROCESSABLE_ENTITY, "agent-unfinished", "Agent did not finish", error.to_string())
+        }
         Error::Pricing(e) => problem(S::UNPROCESSABLE_ENTITY, "unpriced-model", "Model has no price", e.to_string()),
         Error::Disabled(detail) => problem(S::NOT_FOUND, "disabled", "Feature disabled", *detail),
         Error::Store(StoreError::Conflict { what }) => {

@@ -8,5 +8,6 @@ mod isolation;
 mod jwt;
 mod limits;
 mod rbac;
+mod runtime;
 mod support;
 mod validation;

@@ -1,0 +1,218 @@
+//! The agent runtime: prompt from the spec, a tool-calling loop bounded by `max_iterations`, every LLM call
+//! budgeted (reserve → settle, one cost record each), spans, metrics and `agent.*` events.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tracing::Instrument;
+use utoipa::ToSchema;
+
+use crate::Platform;
+use crate::agents::{AgentKey, AgentSpec};
+use crate::error::{Error, Result};
+use crate::events::Event;
+use crate::ids::{ProjectId, TenantId};
+use crate::llm::{ChatRequest, Message, StopReason, Usage};
+use crate::model::Money;
+use crate::tools::{ToolContext, ToolError};
+
+use super::budgets::LlmCall;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct AgentTask {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Project charged.
+    pub project_id: ProjectId,
+    /// The run this belongs to.
+    pub run_id: Option<uuid::Uuid>,
+    /// Agent name (`qa_tester`, or a tenant's own).
+    pub agent: String,
+    /// The task, in words.
+    pub task: String,
+    /// Extra context (results of earlier steps, files, …).
+    pub context: Option<serde_json::Value>,
+}
+
+/// One thing that happened in a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RunStep {
+    /// A model turn.
+    LlmCall {
+        /// Model that answered.
+        model: String,
+        /// Why it stopped.
+        #[schema(value_type = String)]
+        stop_reason: StopReason,
+        /// Tokens.
+        #[schema(value_type = Object)]
+        usage: Usage,
+        /// Cost.
+        cost: Money,
+    },
+    /// A tool call.
+    ToolCall {
+        /// Tool.
+        name: String,
+        /// Its input.
+        #[schema(value_type = Object)]
+        input: serde_json::Value,
+        /// Its output, or the error the model was shown.
+        #[schema(value_type = Object)]
+        output: serde_json::Value,
+        /// Whether it succeeded.
+        ok: bool,
+    },
+}
+
+/// A finished agent run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentOutcome {
+    /// The final answer.
+    pub output: String,
+    /// What happened, in order.
+    pub steps: Vec<RunStep>,
+    /// Tokens over all calls.
+    #[schema(value_type = Object)]
+    pub usage: Usage,
+    /// Cost over all calls.
+    pub cost: Money,
+}
+
+/// The system prompt of an agent.
+pub fn system_prompt(spec: &AgentSpec) -> String {
+    let mut prompt =
+        format!("You are {}, {}.\nYour goal: {}\nBackground: {}\n", spec.name, spec.role, spec.goal, spec.backstory);
+    if !spec.tools.is_empty() {
+        prompt.push_str("Use the tools you are given when they help; when you are done, answer without calling any.\n");
+    }
+    prompt
+}
+
+impl Platform {
+    /// Runs an agent on a task to its final answer. Fails with [`Error::BudgetExceeded`] as soon as a call's
+    /// worst case does not fit the project's budget (no further LLM call is made), with [`Error::Llm`] when the
+    /// provider fails, and with [`Error::MaxIterations`] when the model is still calling tools after the spec's
+    /// bound.
+    pub async fn run_agent(&self, task: AgentTask) -> Result<AgentOutcome> {
+        let key = AgentKey::parse(&task.agent).map_err(|_| Error::NotFound("agent"))?;
+        let (spec, builtin) = self.agent_spec(task.tenant_id, &key).await?;
+        // Tenants name their own agents freely: only built-in names become metric labels (bounded cardinality).
+        let label = if builtin { key.as_str().to_owned() } else { "custom".to_owned() };
+        let span = tracing::info_span!("agent_run", tenant_id = %task.tenant_id, agent = %key, run_id = ?task.run_id);
+        let started = Instant::now();
+        let data = json!({"agent": key, "run_id": task.run_id, "project_id": task.project_id});
+        self.publish(task.tenant_id, "agent.started", data.clone()).await;
+        let result = self.agent_loop(&task, &spec).instrument(span).await;
+        let metrics = &self.inner.metrics;
+        metrics.agent_execution_duration_seconds.with_label_values(&[&label]).observe(started.elapsed().as_secs_f64());
+        match &result {
+            Ok(outcome) => {
+                metrics.agent_executions_total.with_label_values(&[&label, "completed"]).inc();
+                let mut data = data;
+                data["cost"] = json!(outcome.cost);
+                self.publish(task.tenant_id, "agent.completed", data).await;
+            }
+            Err(error) => {
+                metrics.agent_executions_total.with_label_values(&[&label, "failed"]).inc();
+                let mut data = data;
+                data["reason"] = json!(error.to_string());
+                self.publish(task.tenant_id, "agent.failed", data).await;
+            }
+        }
+        result
+    }
+
+    async fn agent_loop(&self, task: &AgentTask, spec: &AgentSpec) -> Result<AgentOutcome> {
+        let provider = self.llm_provider(&spec.llm.provider)?;
+        let provider_name = provider.name().to_owned();
+        let tools = self.inner.tools.definitions(&spec.tools);
+        let context = ToolContext {
+            tenant_id: task.tenant_id,
+            project_id: task.project_id,
+            run_id: task.run_id,
+            agent: task.agent.clone(),
+        };
+        let mut first = task.task.clone();
+        if let Some(extra) = &task.context {
+            first.push_str("\n\nContext:\n");
+            first.push_str(&serde_json::to_string_pretty(extra).unwrap_or_default());
+        }
+        let mut messages = vec![Message::user(first)];
+        let mut outcome =
+            AgentOutcome { output: String::new(), steps: Vec::new(), usage: Usage::default(), cost: Money::ZERO };
+        for _ in 0..spec.max_iterations {
+            let mut request = ChatRequest::new(spec.llm.model.clone(), messages.clone())
+                .with_system(system_prompt(spec))
+                .with_max_tokens(spec.llm.max_tokens.unwrap_or(ChatRequest::DEFAULT_MAX_TOKENS));
+            request.temperature = spec.llm.temperature;
+            request.tools = tools.clone();
+            let reservation = self.reserve_llm_call(task.tenant_id, task.project_id, &provider_name, &request).await?;
+            let response = match provider
+                .chat(request)
+                .instrument(tracing::info_span!("llm_call", provider = %provider_name))
+                .await
+            {
+                Ok(response) => response,
+                Err(error) => {
+                    self.release_llm_call(&reservation).await?;
+                    return Err(Error::Llm(error));
+                }
+            };
+            let call = LlmCall {
+                provider: &provider_name,
+                model: &spec.llm.model,
+                run_id: task.run_id,
+                agent: Some(&task.agent),
+                response: &response,
+            };
+            let record = self.settle_llm_call(&reservation, call).await?;
+            outcome.usage = outcome.usage.plus(response.usage);
+            outcome.cost = outcome.cost.checked_add(record.cost).unwrap_or(outcome.cost);
+            outcome.steps.push(RunStep::LlmCall {
+                model: record.model,
+                stop_reason: response.stop_reason.clone(),
+                usage: response.usage,
+                cost: record.cost,
+            });
+            if response.tool_calls.is_empty() {
+                outcome.output = response.text;
+                return Ok(outcome);
+            }
+            messages.push(Message::Assistant { content: response.text, tool_calls: response.tool_calls.clone() });
+            for call in response.tool_calls {
+                let result = match self.inner.tools.get(&call.name) {
+                    Some(tool) if spec.tools.contains(&call.name) => {
+                        tool.call(&context, call.arguments.clone())
+                            .instrument(tracing::info_span!("tool_call", tool = %call.name))
+                            .await
+                    }
+                    _ => Err(ToolError::InvalidInput(format!(
+                        "no tool named `{}` is available to this agent",
+                        call.name
+                    ))),
+                };
+                let (output, ok) = match result {
+                    Ok(output) => (output, true),
+                    Err(error) => (json!({"error": error.to_string()}), false),
+                };
+                messages.push(Message::Tool {
+                    tool_call_id: call.id.clone(),
+                    name: call.name.clone(),
+                    content: output.to_string(),
+                    is_error: !ok,
+                });
+                outcome.steps.push(RunStep::ToolCall { name: call.name, input: call.arguments, output, ok });
+            }
+        }
+        Err(Error::MaxIterations { limit: spec.max_iterations })
+    }
+
+    async fn publish(&self, tenant: TenantId, kind: &str, data: serde_json::Value) {
+        let event = Event::new(tenant, kind, data, self.inner.clock.now());
+        self.inner.events.publish(event).await;
+    }
+}

@@ -1,0 +1,110 @@
+//! Tools agents call: the [`Tool`] trait, the context a call runs in, and the [`ToolRegistry`].
+//!
+//! ```
+//! use agentic_core::tools::ToolRegistry;
+//!
+//! let registry = ToolRegistry::builtin();
+//! assert!(registry.get("secret_detector").is_some());
+//! let definitions = registry.definitions(&["secret_detector".to_owned()]);
+//! assert_eq!(definitions[0].name, "secret_detector");
+//! ```
+
+mod secrets;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use secrets::SecretDetector;
+
+use crate::ids::{ProjectId, TenantId};
+use crate::llm::ToolDefinition;
+
+/// What a tool call runs for.
+#[derive(Clone, Debug)]
+pub struct ToolContext {
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Project charged for any LLM work the tool does.
+    pub project_id: ProjectId,
+    /// The run, when in one.
+    pub run_id: Option<uuid::Uuid>,
+    /// The calling agent.
+    pub agent: String,
+}
+
+/// Why a tool call failed. The message goes back to the model, which may correct its input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ToolError {
+    /// The input does not match the tool's schema or makes no sense.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The tool ran and failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A capability an agent can call by name with JSON input.
+#[async_trait]
+pub trait Tool: Send + Sync + std::fmt::Debug {
+    /// The name the model uses.
+    fn name(&self) -> &str;
+
+    /// What it does, for the model.
+    fn description(&self) -> &str;
+
+    /// JSON Schema of its input.
+    fn input_schema(&self) -> serde_json::Value;
+
+    /// Runs it.
+    async fn call(&self, context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError>;
+}
+
+/// Tools by name.
+#[derive(Clone, Debug, Default)]
+pub struct ToolRegistry {
+    tools: BTreeMap<String, Arc<dyn Tool>>,
+}
+
+impl ToolRegistry {
+    /// No tools.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The tools implemented in this crate.
+    pub fn builtin() -> Self {
+        Self::new().with(Arc::new(SecretDetector::new()))
+    }
+
+    /// Adds (or replaces) a tool.
+    pub fn with(mut self, tool: Arc<dyn Tool>) -> Self {
+        self.tools.insert(tool.name().to_owned(), tool);
+        self
+    }
+
+    /// A tool by name.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Tool>> {
+        self.tools.get(name)
+    }
+
+    /// The definitions of the named tools that exist, for an LLM request.
+    pub fn definitions(&self, names: &[String]) -> Vec<ToolDefinition> {
+        names
+            .iter()
+            .filter_map(|name| self.tools.get(name))
+            .map(|tool| ToolDefinition {
+                name: tool.name().to_owned(),
+                description: tool.description().to_owned(),
+                input_schema: tool.input_schema(),
+            })
+            .collect()
+    }
+
+    /// Names of the registered tools.
+    pub fn names(&self) -> Vec<&str> {
+        self.tools.keys().map(String::as_str).collect()
+    }
+}

@@ -1,0 +1,193 @@
+//! The agent runtime on the scripted mock LLM: tools, the iteration bound, and budgets mid-run.
+
+use std::sync::Arc;
+
+use agentic_core::Error;
+use agentic_core::engine::{AgentTask, RunStep};
+use agentic_core::ids::{ProjectId, TenantId};
+use agentic_core::llm::Usage;
+use agentic_core::tools::{Tool, ToolContext, ToolError, ToolRegistry};
+use agentic_llm::mock::{MockProvider, MockReply};
+use agentic_llm::registry::ProviderRegistry;
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::{Value, json};
+
+use crate::support::{HS_SECRET, TestApp};
+
+/// A stand-in `dockerfile_optimizer` that records nothing and reports one finding.
+#[derive(Debug)]
+struct FakeDockerLinter;
+
+#[async_trait]
+impl Tool for FakeDockerLinter {
+    fn name(&self) -> &str {
+        "dockerfile_optimizer"
+    }
+    fn description(&self) -> &str {
+        "lints Dockerfiles"
+    }
+    fn input_schema(&self) -> Value {
+        json!({"type": "object"})
+    }
+    async fn call(&self, _: &ToolContext, input: Value) -> Result<Value, ToolError> {
+        let text = input["dockerfile"].as_str().ok_or_else(|| ToolError::InvalidInput("dockerfile missing".into()))?;
+        Ok(json!({"findings": if text.contains(":latest") { vec!["unpinned base image"] } else { vec![] }}))
+    }
+}
+
+const AGENT: &str = "name: Auditor\nrole: Security reviewer\ngoal: Review\nbackstory: Careful\ntools:\n  - secret_detector\n  - dockerfile_optimizer\nllm:\n  provider: claude\n  model: claude-sonnet-4\n  max_tokens: 1000\nmax_iterations: 3\n";
+
+async fn app_with(mock: Arc<MockProvider>) -> TestApp {
+    TestApp::with(move |b| {
+        b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", HS_SECRET).unwrap())
+            .llm_providers(Arc::new(ProviderRegistry::mock_only(mock)))
+            .tools(ToolRegistry::builtin().with(Arc::new(FakeDockerLinter)))
+    })
+    .await
+}
+
+/// Defines the `auditor` agent and a project with `budget`; returns (tenant, project).
+async fn setup(app: &TestApp, budget: Option<&str>) -> (TenantId, ProjectId) {
+    let request = Request::put("/v1/agents/auditor")
+        .header("authorization", format!("Bearer {}", app.admin_key))
+        .header("content-type", "application/yaml")
+        .body(Body::from(AGENT))
+        .unwrap();
+    assert_eq!(app.send(request).await.status.as_u16(), 201);
+    let body = match budget {
+        Some(b) => json!({"name": "Audit", "budget": b}),
+        None => json!({"name": "Audit"}),
+    };
+    let project = app.call("POST", "/v1/projects", Some(&app.admin_key), Some(body)).await.expect(201);
+    (project["tenant_id"].as_str().unwrap().parse().unwrap(), project["id"].as_str().unwrap().parse().unwrap())
+}
+
+fn task(tenant: TenantId, project: ProjectId) -> AgentTask {
+    AgentTask {
+        tenant_id: tenant,
+        project_id: project,
+        run_id: None,
+        agent: "auditor".into(),
+        task: "Audit the repository".into(),
+        context: Some(json!({"repo": "acme/web"})),
+    }
+}
+
+fn usage(input: u64, output: u64) -> Usage {
+    Usage { input_tokens: input, output_tokens: output, cached_input_tokens: 0 }
+}
+
+#[tokio::test]
+async fn a_run_calls_two_tools_and_finishes() {
+    let mock = Arc::new(
+        MockProvider::new()
+            .named("anthropic")
+            .then(
+                MockReply::tool_call(
+                    "secret_detector",
+                    json!({"files": [{"path": "app.py", "content": "KEY = 'AKIAIOSFODNN7EXAMPLE'"}]}),
+                )
+                .with_usage(usage(300, 40)),
+            )
+            .then(
+                MockReply::tool_call("dockerfile_optimizer", json!({"dockerfile": "FROM node:latest"}))
+                    .with_usage(usage(400, 30)),
+            )
+            .then(MockReply::text("Found one AWS key and an unpinned base image.").with_usage(usage(500, 20))),
+    );
+    let app = app_with(Arc::clone(&mock)).await;
+    let (tenant, project) = setup(&app, None).await;
+    let outcome = app.platform.run_agent(task(tenant, project)).await.unwrap();
+
+    assert_eq!(outcome.output, "Found one AWS key and an unpinned base image.");
+    let kinds: Vec<&str> = outcome
+        .steps
+        .iter()
+        .map(|s| match s {
+            RunStep::LlmCall { .. } => "llm",
+            RunStep::ToolCall { .. } => "tool",
+        })
+        .collect();
+    assert_eq!(kinds, vec!["llm", "tool", "llm", "tool", "llm"]);
+    let RunStep::ToolCall { output, ok: true, .. } = &outcome.steps[1] else { panic!("{:?}", outcome.steps[1]) };
+    assert_eq!(output["findings"][0]["rule"], "aws_access_key_id");
+    assert_eq!(outcome.usage, usage(1200, 90));
+
+    // The model saw the system prompt, the tools, and each tool result before its next turn.
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests[0].system.as_deref().unwrap().contains("Security reviewer"));
+    assert_eq!(requests[0].tools.len(), 2);
+    assert_eq!(requests[0].max_tokens, 1000);
+    let last = serde_json::to_string(&requests[2].messages).unwrap();
+    assert!(last.contains("unpinned base image") && last.contains("aws_access_key_id"), "{last}");
+
+    // Three cost records, one per model turn; events and metrics.
+    let report =
+        app.call("GET", &format!("/v1/projects/{project}/costs"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(report["total"]["calls"], 3);
+    assert_eq!(report["total"]["cost"], outcome.cost.to_string());
+    assert_eq!(app.events.of_kind("agent.started").len(), 1);
+    assert_eq!(app.events.of_kind("agent.completed").len(), 1);
+    let metrics = app.platform.metrics().render().unwrap();
+    assert!(metrics.contains(r#"agent_executions_total{agent_name="custom",status="completed"} 1"#), "{metrics}");
+}
+
+#[tokio::test]
+async fn the_iteration_bound_ends_a_run_that_never_stops_calling_tools() {
+    let mock = Arc::new(
+        MockProvider::new().named("anthropic").when(
+            |_| true,
+            MockReply::tool_call("dockerfile_optimizer", json!({"dockerfile": "FROM alpine:3.20"}))
+                .with_usage(usage(10, 10)),
+        ),
+    );
+    let app = app_with(Arc::clone(&mock)).await;
+    let (tenant, project) = setup(&app, None).await;
+    let error = app.platform.run_agent(task(tenant, project)).await.unwrap_err();
+    assert!(matches!(error, Error::MaxIterations { limit: 3 }), "{error}");
+    assert_eq!(mock.requests().len(), 3);
+    let failed = app.events.of_kind("agent.failed");
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].data["reason"].as_str().unwrap().contains("3 model turns"));
+}
+
+#[tokio::test]
+async fn an_exhausted_budget_ends_the_run_before_the_next_call() {
+    let mock = Arc::new(
+        MockProvider::new()
+            .named("anthropic")
+            .then(
+                MockReply::tool_call("dockerfile_optimizer", json!({"dockerfile": "FROM x"}))
+                    .with_usage(usage(100, 100)),
+            )
+            .reply("never requested"),
+    );
+    let app = app_with(Arc::clone(&mock)).await;
+    // The first turn's worst case (1,000 output tokens at $15/M plus the prompt) fits in $0.016; after it costs
+    // $0.0018, the second turn's worst case no longer does.
+    let (tenant, project) = setup(&app, Some("0.016")).await;
+    let error = app.platform.run_agent(task(tenant, project)).await.unwrap_err();
+    let Error::BudgetExceeded { status, .. } = &error else { panic!("{error}") };
+    assert_eq!(status.spent.to_string(), "0.0018");
+    assert_eq!(mock.requests().len(), 1, "no LLM call after the refusal");
+    assert_eq!(mock.remaining(), 1);
+    assert_eq!(app.events.of_kind("agent.failed").len(), 1);
+}
+
+#[tokio::test]
+async fn unknown_agents_and_unconfigured_providers_fail_clearly() {
+    let mock = Arc::new(MockProvider::new());
+    let app = app_with(mock).await;
+    let (tenant, project) = setup(&app, None).await;
+    let mut missing = task(tenant, project);
+    missing.agent = "nobody_here".into();
+    assert!(matches!(app.platform.run_agent(missing).await, Err(Error::NotFound("agent"))));
+
+    let bare = TestApp::new().await;
+    let (tenant, project) = setup(&bare, None).await;
+    let error = bare.platform.run_agent(task(tenant, project)).await.unwrap_err();
+    assert!(error.to_string().contains("no LLM providers"), "{error}");
+}
