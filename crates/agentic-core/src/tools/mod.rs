@@ -9,6 +9,8 @@
 //! assert_eq!(definitions[0].name, "secret_detector");
 //! ```
 
+mod dockerfile;
+mod report;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -16,7 +18,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use secrets::SecretDetector;
+pub use dockerfile::{DockerFinding, DockerfileOptimizer};
+pub use report::{ReportFinding, SecurityReportGenerator};
+pub use secrets::{SecretDetector, SecretFinding};
 
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::ToolDefinition;
@@ -76,7 +80,10 @@ impl ToolRegistry {
 
     /// The tools implemented in this crate.
     pub fn builtin() -> Self {
-        Self::new().with(Arc::new(SecretDetector::new()))
+        Self::new()
+            .with(Arc::new(SecretDetector::new()))
+            .with(Arc::new(DockerfileOptimizer))
+            .with(Arc::new(SecurityReportGenerator))
     }
 
     /// Adds (or replaces) a tool.
