@@ -9,6 +9,7 @@
 //! assert_eq!(definitions[0].name, "secret_detector");
 //! ```
 
+mod coverage;
 mod dockerfile;
 mod report;
 mod secrets;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_lcov};
 pub use dockerfile::{DockerFinding, DockerfileOptimizer};
 pub use report::{ReportFinding, SecurityReportGenerator};
 pub use secrets::{SecretDetector, SecretFinding};
@@ -84,6 +86,7 @@ impl ToolRegistry {
             .with(Arc::new(SecretDetector::new()))
             .with(Arc::new(DockerfileOptimizer))
             .with(Arc::new(SecurityReportGenerator))
+            .with(Arc::new(CoverageAnalyzer))
     }
 
     /// Adds (or replaces) a tool.

@@ -1,0 +1,266 @@
+//! `coverage_analyzer`: LCOV and Cobertura XML reports → per-file coverage and the uncovered lines.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use quick_xml::events::Event;
+use serde::{Deserialize, Serialize};
+
+use super::{Tool, ToolContext, ToolError};
+
+/// Coverage of one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCoverage {
+    /// Path as the report names it.
+    pub path: String,
+    /// Instrumented lines.
+    pub lines_total: usize,
+    /// Lines hit at least once.
+    pub lines_covered: usize,
+    /// Percentage with one decimal, e.g. `"83.3"` (`"100.0"` for a file with no instrumented lines).
+    pub percent: String,
+    /// Uncovered lines as ranges, e.g. `["3-5", "9"]`.
+    pub uncovered: Vec<String>,
+}
+
+/// The analyzer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CoverageAnalyzer;
+
+type Hits = BTreeMap<String, BTreeMap<usize, u64>>;
+
+fn record(files: &mut Hits, path: &str, line: usize, hits: u64) {
+    let entry = files.entry(path.to_owned()).or_default().entry(line).or_insert(0);
+    *entry = (*entry).max(hits);
+}
+
+/// Parses LCOV (`SF:`, `DA:line,hits`, `end_of_record`).
+pub fn parse_lcov(text: &str) -> Result<Hits, ToolError> {
+    let mut files = Hits::new();
+    let mut current: Option<String> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(path) = line.strip_prefix("SF:") {
+            current = Some(path.to_owned());
+            files.entry(path.to_owned()).or_default();
+        } else if let Some(data) = line.strip_prefix("DA:") {
+            let path = current.as_deref().ok_or_else(|| bad(index, "DA before any SF"))?;
+            let mut parts = data.split(',');
+            let number = parts
+                .next()
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .ok_or_else(|| bad(index, "bad line number"))?;
+            let hits =
+                parts.next().and_then(|h| h.trim().parse::<u64>().ok()).ok_or_else(|| bad(index, "bad hit count"))?;
+            record(&mut files, path, number, hits);
+        } else if line == "end_of_record" {
+            current = None;
+        }
+    }
+    if files.is_empty() {
+        return Err(ToolError::InvalidInput("no `SF:` records: this is not an LCOV report".into()));
+    }
+    Ok(files)
+}
+
+fn bad(index: usize, what: &str) -> ToolError {
+    ToolError::InvalidInput(format!("LCOV line {}: {what}", index + 1))
+}
+
+/// Parses Cobertura XML: `<class filename=…>` with `<lines><line number=… hits=…/>` (lines under `<methods>`
+/// repeat the class's and are skipped).
+pub fn parse_cobertura(text: &str) -> Result<Hits, ToolError> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut files = Hits::new();
+    let mut file: Option<String> = None;
+    let mut in_method = 0_usize;
+    let mut saw_coverage = false;
+    loop {
+        let event = reader.read_event().map_err(|e| ToolError::InvalidInput(format!("Cobertura XML: {e}")))?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "coverage" => saw_coverage = true,
+            Event::Start(e) if e.name().as_ref() == "class" => {
+                file = attribute(&e, "filename")?;
+                if let Some(f) = &file {
+                    files.entry(f.clone()).or_default();
+                }
+            }
+            Event::Start(e) if e.name().as_ref() == "method" => in_method += 1,
+            Event::End(e) if e.name().as_ref() == "method" => in_method = in_method.saturating_sub(1),
+            Event::End(e) if e.name().as_ref() == "class" => file = None,
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "line" && in_method == 0 => {
+                if let Some(path) = &file {
+                    let number = attribute(&e, "number")?.and_then(|n| n.parse::<usize>().ok());
+                    let hits = attribute(&e, "hits")?.and_then(|h| h.parse::<u64>().ok());
+                    match (number, hits) {
+                        (Some(n), Some(h)) => record(&mut files, path, n, h),
+                        _ => return Err(ToolError::InvalidInput("Cobertura <line> without number/hits".into())),
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_coverage {
+        return Err(ToolError::InvalidInput("no <coverage> element: this is not a Cobertura report".into()));
+    }
+    Ok(files)
+}
+
+fn attribute(element: &quick_xml::events::BytesStart<'_>, name: &str) -> Result<Option<String>, ToolError> {
+    for attr in element.attributes() {
+        let attr = attr.map_err(|e| ToolError::InvalidInput(format!("Cobertura XML: {e}")))?;
+        if attr.key.as_ref() == name {
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::default())
+                .map_err(|e| ToolError::InvalidInput(format!("Cobertura XML: {e}")))?;
+            return Ok(Some(value.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// Compresses sorted line numbers into ranges.
+fn ranges(lines: &[usize]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut iter = lines.iter().copied().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end + 1)) {
+            end += 1;
+            iter.next();
+        }
+        out.push(if start == end { start.to_string() } else { format!("{start}-{end}") });
+    }
+    out
+}
+
+fn percent(covered: usize, total: usize) -> String {
+    if total == 0 {
+        return "100.0".into();
+    }
+    // Tenths of a percent, rounded down: never reports more coverage than there is.
+    let tenths = covered * 1000 / total;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+impl CoverageAnalyzer {
+    /// Per-file coverage, sorted by path, and the totals.
+    pub fn summarize(&self, files: &Hits) -> (Vec<FileCoverage>, FileCoverage) {
+        let mut all = Vec::new();
+        let (mut total, mut covered) = (0, 0);
+        for (path, lines) in files {
+            let uncovered: Vec<usize> = lines.iter().filter(|(_, h)| **h == 0).map(|(n, _)| *n).collect();
+            let file_covered = lines.len() - uncovered.len();
+            total += lines.len();
+            covered += file_covered;
+            all.push(FileCoverage {
+                path: path.clone(),
+                lines_total: lines.len(),
+                lines_covered: file_covered,
+                percent: percent(file_covered, lines.len()),
+                uncovered: ranges(&uncovered),
+            });
+        }
+        let totals = FileCoverage {
+            path: "(total)".into(),
+            lines_total: total,
+            lines_covered: covered,
+            percent: percent(covered, total),
+            uncovered: Vec::new(),
+        };
+        (all, totals)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    #[serde(default)]
+    format: Option<String>,
+    report: String,
+}
+
+#[async_trait]
+impl Tool for CoverageAnalyzer {
+    fn name(&self) -> &str {
+        "coverage_analyzer"
+    }
+
+    fn description(&self) -> &str {
+        "Reads an LCOV or Cobertura XML coverage report and returns per-file line coverage and uncovered lines."
+    }
+
+    fn input_schema(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "object",
+            "properties": {"format": {"type": "string", "enum": ["lcov", "cobertura"]}, "report": {"type": "string"}},
+            "required": ["report"]
+        })
+    }
+
+    async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
+        let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
+        let cobertura = match input.format.as_deref() {
+            Some("cobertura") => true,
+            Some("lcov") => false,
+            Some(other) => return Err(ToolError::InvalidInput(format!("unknown format `{other}` (lcov, cobertura)"))),
+            None => input.report.trim_start().starts_with('<'),
+        };
+        let files = if cobertura { parse_cobertura(&input.report)? } else { parse_lcov(&input.report)? };
+        let (files, total) = self.summarize(&files);
+        Ok(serde_json::json!({"files": files, "total": total}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LCOV: &str = "TN:\nSF:src/lib.rs\nDA:1,5\nDA:2,0\nDA:3,0\nDA:4,1\nDA:6,0\nLF:5\nLH:2\nend_of_record\nSF:src/main.rs\nDA:1,1\nend_of_record\n";
+
+    const COBERTURA: &str = r#"<?xml version="1.0" ?>
+<coverage line-rate="0.6" version="7.4">
+  <packages><package name="app"><classes>
+    <class name="views" filename="app/views.py" line-rate="0.5">
+      <methods><method name="index"><lines><line number="10" hits="0"/></lines></method></methods>
+      <lines><line number="10" hits="3"/><line number="11" hits="0"/><line number="12" hits="0"/><line number="20" hits="1"/></lines>
+    </class>
+    <class name="models" filename="app/models.py"><lines><line number="1" hits="1"/></lines></class>
+  </classes></package></packages>
+</coverage>"#;
+
+    #[test]
+    fn lcov_reports() {
+        let (files, total) = CoverageAnalyzer.summarize(&parse_lcov(LCOV).unwrap());
+        assert_eq!(files[0].path, "src/lib.rs");
+        assert_eq!((files[0].lines_total, files[0].lines_covered), (5, 2));
+        assert_eq!(files[0].percent, "40.0");
+        assert_eq!(files[0].uncovered, vec!["2-3", "6"]);
+        assert_eq!((files[1].percent.as_str(), files[1].uncovered.len()), ("100.0", 0));
+        assert_eq!((total.lines_total, total.lines_covered, total.percent.as_str()), (6, 3, "50.0"));
+    }
+
+    #[test]
+    fn cobertura_reports_skip_method_lines() {
+        let (files, total) = CoverageAnalyzer.summarize(&parse_cobertura(COBERTURA).unwrap());
+        let views = files.iter().find(|f| f.path == "app/views.py").unwrap();
+        assert_eq!((views.lines_total, views.lines_covered), (4, 2));
+        assert_eq!(views.uncovered, vec!["11-12"]);
+        assert_eq!(total.percent, "60.0");
+    }
+
+    #[test]
+    fn garbage_is_refused_clearly() {
+        assert!(parse_lcov("hello").is_err());
+        assert!(parse_lcov("DA:1,1\n").is_err());
+        assert!(parse_lcov("SF:a\nDA:x,1\n").unwrap_err().to_string().contains("line 2"));
+        assert!(parse_cobertura("<html></html>").is_err());
+        assert!(
+            parse_cobertura("<coverage><class filename='a'><lines><line number='1'/></lines></class></coverage>")
+                .is_err()
+        );
+        assert_eq!(percent(2, 3), "66.6");
+    }
+}
