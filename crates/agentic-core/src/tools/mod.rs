@@ -11,6 +11,7 @@
 
 mod coverage;
 mod dockerfile;
+mod owasp;
 mod report;
 mod secrets;
 
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 
 pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_lcov};
 pub use dockerfile::{DockerFinding, DockerfileOptimizer};
+pub use owasp::{OwaspFinding, OwaspScanner};
 pub use report::{ReportFinding, SecurityReportGenerator};
 pub use secrets::{SecretDetector, SecretFinding};
 
@@ -87,6 +89,7 @@ impl ToolRegistry {
             .with(Arc::new(DockerfileOptimizer))
             .with(Arc::new(SecurityReportGenerator))
             .with(Arc::new(CoverageAnalyzer))
+            .with(Arc::new(OwaspScanner::new()))
     }
 
     /// Adds (or replaces) a tool.
