@@ -10,6 +10,7 @@
 //! ```
 
 mod coverage;
+mod dependencies;
 mod dockerfile;
 mod owasp;
 mod report;
@@ -21,6 +22,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_lcov};
+pub use dependencies::{
+    Advisory, Affected, Dependency, DependencyChecker, OsvPackage, OsvRange, VulnerableDependency, compare_versions,
+    parse_lockfile,
+};
 pub use dockerfile::{DockerFinding, DockerfileOptimizer};
 pub use owasp::{OwaspFinding, OwaspScanner};
 pub use report::{ReportFinding, SecurityReportGenerator};
@@ -90,6 +95,7 @@ impl ToolRegistry {
             .with(Arc::new(SecurityReportGenerator))
             .with(Arc::new(CoverageAnalyzer))
             .with(Arc::new(OwaspScanner::new()))
+            .with(Arc::new(DependencyChecker::new()))
     }
 
     /// Adds (or replaces) a tool.
