@@ -9,6 +9,7 @@
 //! assert_eq!(definitions[0].name, "secret_detector");
 //! ```
 
+mod accessibility;
 mod coverage;
 mod dependencies;
 mod dockerfile;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use accessibility::{A11yFinding, AccessibilityChecker, contrast_ratio};
 pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_lcov};
 pub use dependencies::{
     Advisory, Affected, Dependency, DependencyChecker, OsvPackage, OsvRange, VulnerableDependency, compare_versions,
@@ -96,6 +98,7 @@ impl ToolRegistry {
             .with(Arc::new(CoverageAnalyzer))
             .with(Arc::new(OwaspScanner::new()))
             .with(Arc::new(DependencyChecker::new()))
+            .with(Arc::new(AccessibilityChecker))
     }
 
     /// Adds (or replaces) a tool.
