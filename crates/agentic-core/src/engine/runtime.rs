@@ -1,6 +1,7 @@
 //! The agent runtime: prompt from the spec, a tool-calling loop bounded by `max_iterations`, every LLM call
 //! budgeted (reserve → settle, one cost record each), spans, metrics and `agent.*` events.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -131,6 +132,17 @@ impl Platform {
         let provider_name = provider.name().to_owned();
         let tools = self.inner.tools.definitions(&spec.tools);
         let context = ToolContext {
+            llm: Some(crate::tools::ToolLlm {
+                platform: self.clone(),
+                provider: Arc::clone(&provider),
+                provider_name: provider_name.clone(),
+                model: spec.llm.model.clone(),
+                max_tokens: spec.llm.max_tokens.unwrap_or(ChatRequest::DEFAULT_MAX_TOKENS),
+                tenant: task.tenant_id,
+                project: task.project_id,
+                run_id: task.run_id,
+                agent: task.agent.clone(),
+            }),
             tenant_id: task.tenant_id,
             project_id: task.project_id,
             run_id: task.run_id,

@@ -13,6 +13,8 @@ mod accessibility;
 mod coverage;
 mod dependencies;
 mod dockerfile;
+mod generators;
+mod llm;
 mod owasp;
 mod report;
 mod secrets;
@@ -29,6 +31,8 @@ pub use dependencies::{
     parse_lockfile,
 };
 pub use dockerfile::{DockerFinding, DockerfileOptimizer};
+pub use generators::{Generator, extract_code, generators};
+pub use llm::ToolLlm;
 pub use owasp::{OwaspFinding, OwaspScanner};
 pub use report::{ReportFinding, SecurityReportGenerator};
 pub use secrets::{SecretDetector, SecretFinding};
@@ -39,6 +43,8 @@ use crate::llm::ToolDefinition;
 /// What a tool call runs for.
 #[derive(Clone, Debug)]
 pub struct ToolContext {
+    /// The model LLM-backed tools use (the calling agent's), with budget and cost accounting.
+    pub llm: Option<ToolLlm>,
     /// Tenant.
     pub tenant_id: TenantId,
     /// Project charged for any LLM work the tool does.
@@ -89,9 +95,10 @@ impl ToolRegistry {
         Self::default()
     }
 
-    /// The tools implemented in this crate.
+    /// All fifteen tools of the plan: the seven analyzers and the eight generators.
     pub fn builtin() -> Self {
-        Self::new()
+        let registry = generators().into_iter().fold(Self::new(), |r, g| r.with(Arc::new(g)));
+        registry
             .with(Arc::new(SecretDetector::new()))
             .with(Arc::new(DockerfileOptimizer))
             .with(Arc::new(SecurityReportGenerator))
@@ -128,5 +135,24 @@ impl ToolRegistry {
     /// Names of the registered tools.
     pub fn names(&self) -> Vec<&str> {
         self.tools.keys().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_registry_has_every_tool_of_the_plan() {
+        let registry = ToolRegistry::builtin();
+        let mut names = registry.names();
+        names.sort_unstable();
+        let mut known = crate::agents::KNOWN_TOOLS.to_vec();
+        known.sort_unstable();
+        assert_eq!(names, known);
+        for name in known {
+            let schema = registry.get(name).unwrap().input_schema();
+            assert_eq!(schema["type"], "object", "{name}");
+        }
     }
 }

@@ -191,3 +191,68 @@ async fn unknown_agents_and_unconfigured_providers_fail_clearly() {
     let error = bare.platform.run_agent(task(tenant, project)).await.unwrap_err();
     assert!(error.to_string().contains("no LLM providers"), "{error}");
 }
+
+const BUILDER: &str = "name: Platform\nrole: Infrastructure\ngoal: Deploy\nbackstory: Careful\ntools:\n  - kubernetes_generator\nllm:\n  provider: claude\n  model: claude-sonnet-4\n  max_tokens: 500\n";
+
+#[tokio::test]
+async fn generators_repair_a_parse_failure_once() {
+    let good = "```yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n```";
+    let bad = "```yaml\napiVersion: v1\nkind: Service\n```";
+    let mock = Arc::new(
+        MockProvider::new()
+            .named("anthropic")
+            .then(MockReply::tool_call("kubernetes_generator", json!({"request": "a Service for web"})))
+            .reply(bad)
+            .reply(good)
+            .then(MockReply::tool_call("kubernetes_generator", json!({"request": "again"})))
+            .reply(bad)
+            .reply(bad)
+            .reply("Deployed manifests are ready."),
+    );
+    let app = TestApp::with({
+        let mock = Arc::clone(&mock);
+        move |b| {
+            b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", HS_SECRET).unwrap())
+                .llm_providers(Arc::new(ProviderRegistry::mock_only(mock)))
+        }
+    })
+    .await;
+    let request = Request::put("/v1/agents/builder")
+        .header("authorization", format!("Bearer {}", app.admin_key))
+        .header("content-type", "application/yaml")
+        .body(Body::from(BUILDER))
+        .unwrap();
+    assert_eq!(app.send(request).await.status.as_u16(), 201);
+    let project =
+        app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Infra"}))).await.expect(201);
+    let (tenant, project) =
+        (project["tenant_id"].as_str().unwrap().parse().unwrap(), project["id"].as_str().unwrap().parse().unwrap());
+    let mut job = task(tenant, project);
+    job.agent = "builder".into();
+    let outcome = app.platform.run_agent(job).await.unwrap();
+    assert_eq!(outcome.output, "Deployed manifests are ready.");
+
+    let tools: Vec<(&Value, bool)> = outcome
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            RunStep::ToolCall { output, ok, .. } => Some((output, *ok)),
+            RunStep::LlmCall { .. } => None,
+        })
+        .collect();
+    assert_eq!(tools.len(), 2);
+    assert!(tools[0].1);
+    assert_eq!(tools[0].0["repaired"], true);
+    assert!(tools[0].0["artifact"].as_str().unwrap().contains("name: web"));
+    assert!(!tools[1].1, "two bad answers: the tool reports an error to the agent");
+    assert!(tools[1].0["error"].as_str().unwrap().contains("metadata.name"));
+
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 7, "agent, ask, repair, agent, ask, repair, agent");
+    let repair = serde_json::to_string(&requests[2].messages).unwrap();
+    assert!(repair.contains("failed the check") && repair.contains("metadata.name"), "{repair}");
+    // Every model call, the tool's included, was costed.
+    let report =
+        app.call("GET", &format!("/v1/projects/{project}/costs"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(report["total"]["calls"], 7);
+}

@@ -1,0 +1,368 @@
+//! The LLM-backed generators: each asks the model for one artifact, checks it with a real parser, and feeds a
+//! parse failure back to the model once for repair before reporting an error.
+//!
+//! | tool | artifact | checked with |
+//! |---|---|---|
+//! | `pytest_generator`, `bug_reproducer` | Python | tree-sitter-python (no syntax errors) |
+//! | `component_generator` | a React component in TSX | tree-sitter-typescript (TSX) |
+//! | `kubernetes_generator` | Kubernetes manifests | YAML (serde-saphyr), each document with apiVersion/kind/metadata.name |
+//! | `cicd_generator` | a CI pipeline | YAML with `jobs` (GitHub Actions) or `stages` (GitLab CI) |
+//! | `terraform_generator` | Terraform | HCL (hcl-rs), at least one block |
+//! | `design_system_generator` | design tokens | JSON object with `colors` and `typography` |
+//! | `wireframe_generator` | a wireframe | Mermaid: a known diagram type and balanced brackets (no Mermaid parser exists for Rust) |
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use super::{Tool, ToolContext, ToolError};
+
+/// Checks an artifact; the error is shown to the model for its one repair.
+type Validate = fn(&str) -> Result<(), String>;
+
+/// One generator.
+#[derive(Clone, Copy)]
+pub struct Generator {
+    name: &'static str,
+    description: &'static str,
+    artifact: &'static str,
+    fence: &'static str,
+    validate: Validate,
+}
+
+impl std::fmt::Debug for Generator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generator").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// The eight generators of the plan.
+pub fn generators() -> [Generator; 8] {
+    [
+        Generator {
+            name: "pytest_generator",
+            description: "Writes pytest tests for the given code or behaviour.",
+            artifact: "pytest test code in Python",
+            fence: "python",
+            validate: python,
+        },
+        Generator {
+            name: "bug_reproducer",
+            description: "Writes a minimal Python script that reproduces the described bug.",
+            artifact: "a minimal Python reproduction script",
+            fence: "python",
+            validate: python,
+        },
+        Generator {
+            name: "component_generator",
+            description: "Writes a React component in TypeScript (TSX).",
+            artifact: "a React component in TSX",
+            fence: "tsx",
+            validate: tsx,
+        },
+        Generator {
+            name: "kubernetes_generator",
+            description: "Writes Kubernetes manifests (YAML).",
+            artifact: "Kubernetes manifests in YAML (one or more documents)",
+            fence: "yaml",
+            validate: kubernetes,
+        },
+        Generator {
+            name: "cicd_generator",
+            description: "Writes a CI/CD pipeline (GitHub Actions or GitLab CI YAML).",
+            artifact: "a CI pipeline in YAML (GitHub Actions `jobs:` or GitLab CI `stages:`)",
+            fence: "yaml",
+            validate: pipeline,
+        },
+        Generator {
+            name: "terraform_generator",
+            description: "Writes Terraform (HCL).",
+            artifact: "Terraform configuration in HCL",
+            fence: "hcl",
+            validate: terraform,
+        },
+        Generator {
+            name: "design_system_generator",
+            description: "Writes design tokens (colors, typography, spacing) as JSON.",
+            artifact: "design tokens as a JSON object with `colors` and `typography`",
+            fence: "json",
+            validate: design_tokens,
+        },
+        Generator {
+            name: "wireframe_generator",
+            description: "Draws a wireframe or flow as a Mermaid diagram.",
+            artifact: "a Mermaid diagram",
+            fence: "mermaid",
+            validate: mermaid,
+        },
+    ]
+}
+
+fn tree_sitter(language: tree_sitter::Language, code: &str, what: &str) -> Result<(), String> {
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&language).map_err(|e| format!("{what} grammar unavailable: {e}"))?;
+    let tree = parser.parse(code, None).ok_or_else(|| format!("{what} could not be parsed"))?;
+    let root = tree.root_node();
+    if !root.has_error() {
+        return Ok(());
+    }
+    let mut cursor = root.walk();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            let at = node.start_position();
+            return Err(format!("{what} syntax error at line {}, column {}", at.row + 1, at.column + 1));
+        }
+        stack.extend(node.children(&mut cursor));
+    }
+    Err(format!("{what} syntax error"))
+}
+
+fn python(code: &str) -> Result<(), String> {
+    tree_sitter(tree_sitter_python::LANGUAGE.into(), code, "Python")
+}
+
+fn tsx(code: &str) -> Result<(), String> {
+    tree_sitter(tree_sitter_typescript::LANGUAGE_TSX.into(), code, "TSX")
+}
+
+fn yaml_documents(code: &str) -> Result<Vec<serde_json::Value>, String> {
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(code).map_err(|e| {
+        let first = e.to_string().lines().next().unwrap_or("invalid YAML").to_owned();
+        format!("YAML: {first}")
+    })?;
+    let docs: Vec<serde_json::Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    if docs.is_empty() {
+        return Err("YAML: no documents".into());
+    }
+    Ok(docs)
+}
+
+fn kubernetes(code: &str) -> Result<(), String> {
+    for (i, doc) in yaml_documents(code)?.iter().enumerate() {
+        for field in ["apiVersion", "kind"] {
+            if !doc.get(field).is_some_and(|v| v.is_string()) {
+                return Err(format!("document {}: missing `{field}`", i + 1));
+            }
+        }
+        if !doc.pointer("/metadata/name").is_some_and(|v| v.is_string()) {
+            return Err(format!("document {}: missing `metadata.name`", i + 1));
+        }
+    }
+    Ok(())
+}
+
+fn pipeline(code: &str) -> Result<(), String> {
+    let docs = yaml_documents(code)?;
+    let doc = &docs[0];
+    if doc.get("jobs").is_some_and(|j| j.is_object()) || doc.get("stages").is_some_and(|s| s.is_array()) {
+        Ok(())
+    } else {
+        Err("a pipeline needs `jobs:` (GitHub Actions) or `stages:` (GitLab CI)".into())
+    }
+}
+
+fn terraform(code: &str) -> Result<(), String> {
+    let body = hcl::parse(code).map_err(|e| format!("HCL: {e}"))?;
+    if body.blocks().next().is_none() {
+        return Err("no resource, module, provider or variable block".into());
+    }
+    Ok(())
+}
+
+fn design_tokens(code: &str) -> Result<(), String> {
+    let value: serde_json::Value = serde_json::from_str(code).map_err(|e| format!("JSON: {e}"))?;
+    for key in ["colors", "typography"] {
+        if !value.get(key).is_some_and(|v| v.is_object()) {
+            return Err(format!("missing object `{key}`"));
+        }
+    }
+    Ok(())
+}
+
+fn mermaid(code: &str) -> Result<(), String> {
+    const TYPES: [&str; 10] = [
+        "flowchart",
+        "graph",
+        "sequenceDiagram",
+        "classDiagram",
+        "stateDiagram",
+        "stateDiagram-v2",
+        "erDiagram",
+        "journey",
+        "gantt",
+        "mindmap",
+    ];
+    let first = code.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("%%")).unwrap_or("");
+    let kind = first.split_whitespace().next().unwrap_or("");
+    if !TYPES.contains(&kind) {
+        return Err(format!("the first line must name a diagram type ({}), not `{first}`", TYPES.join(", ")));
+    }
+    let mut stack = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        for c in line.chars() {
+            match c {
+                '(' | '[' | '{' => stack.push(c),
+                ')' | ']' | '}' => {
+                    let open = match c {
+                        ')' => '(',
+                        ']' => '[',
+                        _ => '{',
+                    };
+                    if stack.pop() != Some(open) {
+                        return Err(format!("unbalanced `{c}` at line {}", n + 1));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(format!("unclosed `{open}`"));
+    }
+    Ok(())
+}
+
+/// The content of the first fenced code block (any language tag), or the whole text if there is none.
+pub fn extract_code(text: &str) -> String {
+    let Some(start) = text.find("```") else { return text.trim().to_owned() };
+    let after = &text[start + 3..];
+    let body = after.split_once('\n').map_or("", |(_, rest)| rest);
+    match body.find("```") {
+        Some(end) => body[..end].trim_end().to_owned(),
+        None => body.trim_end().to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Input {
+    request: String,
+    #[serde(default)]
+    context: Option<serde_json::Value>,
+}
+
+impl Generator {
+    /// Checks an artifact as this generator would.
+    pub fn check(&self, code: &str) -> Result<(), String> {
+        (self.validate)(code)
+    }
+}
+
+#[async_trait]
+impl Tool for Generator {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn description(&self) -> &str {
+        self.description
+    }
+
+    fn input_schema(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "object",
+            "properties": {"request": {"type": "string", "description": "what to generate"}, "context": {"description": "code, specs or notes to use"}},
+            "required": ["request"]
+        })
+    }
+
+    async fn call(&self, context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
+        let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
+        let llm = context
+            .llm
+            .as_ref()
+            .ok_or_else(|| ToolError::Failed(format!("{} needs a model, and none is available", self.name)))?;
+        let system = format!(
+            "You generate {}. Answer with exactly one ```{} code block containing only the artifact.",
+            self.artifact, self.fence
+        );
+        let mut prompt = input.request;
+        if let Some(extra) = input.context {
+            prompt.push_str("\n\nContext:\n");
+            prompt.push_str(&serde_json::to_string_pretty(&extra).unwrap_or_default());
+        }
+        let first = extract_code(&llm.ask(&system, &prompt).await?);
+        let error = match self.check(&first) {
+            Ok(()) => return Ok(serde_json::json!({"artifact": first, "format": self.fence, "repaired": false})),
+            Err(error) => error,
+        };
+        let repair = format!(
+            "{prompt}\n\nYour previous answer:\n```{fence}\n{first}\n```\nfailed the check: {error}\nReturn the corrected artifact, as one ```{fence} block.",
+            fence = self.fence
+        );
+        let second = extract_code(&llm.ask(&system, &repair).await?);
+        match self.check(&second) {
+            Ok(()) => Ok(serde_json::json!({"artifact": second, "format": self.fence, "repaired": true})),
+            Err(again) => Err(ToolError::Failed(format!(
+                "the generated {} failed its check after one repair: {again}",
+                self.fence
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generator(name: &str) -> Generator {
+        generators().into_iter().find(|g| g.name == name).unwrap()
+    }
+
+    #[test]
+    fn every_checker_accepts_good_and_refuses_bad_artifacts() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "pytest_generator",
+                "import pytest\n\ndef test_add():\n    assert 1 + 1 == 2\n",
+                "def test_add(:\n    assert\n",
+            ),
+            ("bug_reproducer", "print('boom')\n", "print('boom'\n"),
+            (
+                "component_generator",
+                "export function Hello({ name }: { name: string }) {\n  return <p>Hello {name}</p>;\n}\n",
+                "export function Hello( {\n  return <p>Hello</p\n",
+            ),
+            (
+                "kubernetes_generator",
+                "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+                "apiVersion: v1\nkind: Service\n",
+            ),
+            (
+                "cicd_generator",
+                "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n",
+                "name: ci\nsteps: [a, b]\n",
+            ),
+            (
+                "terraform_generator",
+                "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"acme-logs\"\n}\n",
+                "resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \n",
+            ),
+            (
+                "design_system_generator",
+                "{\"colors\": {\"primary\": \"#0055ff\"}, \"typography\": {\"body\": \"16px\"}}",
+                "{\"colors\": {}}",
+            ),
+            (
+                "wireframe_generator",
+                "flowchart TD\n  A[Home] --> B{Logged in?}\n  B -->|yes| C[Dashboard]\n",
+                "flowchart TD\n  A[Home --> B\n",
+            ),
+        ];
+        assert_eq!(cases.len(), 8);
+        for (name, good, bad) in cases {
+            let g = generator(name);
+            assert_eq!(g.check(good), Ok(()), "{name} refused good input");
+            assert!(g.check(bad).is_err(), "{name} accepted bad input");
+        }
+        assert!(generator("wireframe_generator").check("hello world").unwrap_err().contains("diagram type"));
+        assert!(generator("pytest_generator").check("def f(:\n  pass\n").unwrap_err().contains("line 1"));
+    }
+
+    #[test]
+    fn code_blocks_are_extracted() {
+        assert_eq!(extract_code("Here:\n```yaml\na: 1\n```\nthanks"), "a: 1");
+        assert_eq!(extract_code("```\nx\n"), "x");
+        assert_eq!(extract_code("  plain  "), "plain");
+    }
+}

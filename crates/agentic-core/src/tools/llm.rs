@@ -1,0 +1,65 @@
+//! The model an LLM-backed tool talks to: the calling agent's provider and model, through the same budget
+//! reservation and cost accounting as the agent's own turns.
+
+use std::sync::Arc;
+
+use super::ToolError;
+use crate::Platform;
+use crate::engine::LlmCall;
+use crate::ids::{ProjectId, TenantId};
+use crate::llm::{ChatRequest, LlmProvider, Message};
+
+/// A handle to ask the model one question.
+#[derive(Clone)]
+pub struct ToolLlm {
+    pub(crate) platform: Platform,
+    pub(crate) provider: Arc<dyn LlmProvider>,
+    pub(crate) provider_name: String,
+    pub(crate) model: String,
+    pub(crate) max_tokens: u32,
+    pub(crate) tenant: TenantId,
+    pub(crate) project: ProjectId,
+    pub(crate) run_id: Option<uuid::Uuid>,
+    pub(crate) agent: String,
+}
+
+impl std::fmt::Debug for ToolLlm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolLlm")
+            .field("provider", &self.provider_name)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolLlm {
+    /// Asks one question: reserves the worst case, calls, settles; a budget refusal or provider failure is a
+    /// tool error the agent sees.
+    pub async fn ask(&self, system: &str, prompt: &str) -> Result<String, ToolError> {
+        let request = ChatRequest::new(self.model.clone(), vec![Message::user(prompt)])
+            .with_system(system)
+            .with_max_tokens(self.max_tokens)
+            .with_temperature(0.0);
+        let platform = &self.platform;
+        let reservation = platform
+            .reserve_llm_call(self.tenant, self.project, &self.provider_name, &request)
+            .await
+            .map_err(|e| ToolError::Failed(e.to_string()))?;
+        let response = match self.provider.chat(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                let _ = platform.release_llm_call(&reservation).await;
+                return Err(ToolError::Failed(format!("the model failed: {error}")));
+            }
+        };
+        let call = LlmCall {
+            provider: &self.provider_name,
+            model: &self.model,
+            run_id: self.run_id,
+            agent: Some(&self.agent),
+            response: &response,
+        };
+        platform.settle_llm_call(&reservation, call).await.map_err(|e| ToolError::Failed(e.to_string()))?;
+        Ok(response.text)
+    }
+}
