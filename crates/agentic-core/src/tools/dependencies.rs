@@ -320,16 +320,9 @@ impl DependencyChecker {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Input {
-    files: Vec<File>,
+    files: Vec<super::SourceFile>,
     #[serde(default)]
     advisories: Vec<Advisory>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    path: String,
-    content: String,
 }
 
 #[async_trait]
@@ -347,8 +340,7 @@ impl Tool for DependencyChecker {
         serde_json::json!({
             "type": "object",
             "properties": {
-                "files": {"type": "array", "items": {"type": "object",
-                    "properties": {"path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}},
+                "files": super::files_schema(),
                 "advisories": {"type": "array", "items": {"type": "object"}, "description": "extra OSV advisories"}
             },
             "required": ["files"]

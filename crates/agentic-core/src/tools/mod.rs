@@ -83,6 +83,43 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
     async fn call(&self, context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError>;
 }
 
+/// A file handed to an analyzer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceFile {
+    pub(crate) path: String,
+    pub(crate) content: String,
+}
+
+/// The `{"files": [{"path", "content"}]}` input several analyzers share.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FilesInput {
+    pub(crate) files: Vec<SourceFile>,
+}
+
+impl FilesInput {
+    pub(crate) fn parse(input: serde_json::Value) -> Result<Self, ToolError> {
+        serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))
+    }
+}
+
+/// The JSON schema of an array of `{path, content}` files.
+pub(crate) fn files_schema() -> serde_json::Value {
+    serde_json::json!({"type": "array", "items": {"type": "object",
+        "properties": {"path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}})
+}
+
+/// Runs a per-file scanner over a [`FilesInput`] and returns `{findings, files_scanned}`.
+pub(crate) fn scan_files<F: serde::Serialize>(
+    input: serde_json::Value,
+    scan: impl Fn(&str, &str) -> Vec<F>,
+) -> Result<serde_json::Value, ToolError> {
+    let input = FilesInput::parse(input)?;
+    let findings: Vec<F> = input.files.iter().flat_map(|f| scan(&f.path, &f.content)).collect();
+    Ok(serde_json::json!({"findings": findings, "files_scanned": input.files.len()}))
+}
+
 /// Tools by name.
 #[derive(Clone, Debug, Default)]
 pub struct ToolRegistry {

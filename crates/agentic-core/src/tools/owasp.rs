@@ -242,19 +242,6 @@ impl OwaspScanner {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Input {
-    files: Vec<File>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    path: String,
-    content: String,
-}
-
 #[async_trait]
 impl Tool for OwaspScanner {
     fn name(&self) -> &str {
@@ -267,18 +254,11 @@ impl Tool for OwaspScanner {
     }
 
     fn input_schema(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": "object",
-            "properties": {"files": {"type": "array", "items": {"type": "object",
-                "properties": {"path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}}},
-            "required": ["files"]
-        })
+        serde_json::json!({"type": "object", "properties": {"files": super::files_schema()}, "required": ["files"]})
     }
 
     async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
-        let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
-        let findings: Vec<OwaspFinding> = input.files.iter().flat_map(|f| self.scan(&f.path, &f.content)).collect();
-        Ok(serde_json::json!({"findings": findings, "files_scanned": input.files.len()}))
+        super::scan_files(input, |path, content| self.scan(path, content))
     }
 }
 

@@ -19,19 +19,6 @@ pub struct SecretFinding {
     pub redacted: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Input {
-    files: Vec<File>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    path: String,
-    content: String,
-}
-
 /// The detector: fixed rules for well-known credential formats, plus high-entropy values assigned to names that
 /// sound secret (`password`, `token`, `api_key`, …).
 #[derive(Debug)]
@@ -127,19 +114,11 @@ impl Tool for SecretDetector {
     }
 
     fn input_schema(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": "object",
-            "properties": {"files": {"type": "array", "items": {"type": "object",
-                "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
-                "required": ["path", "content"]}}},
-            "required": ["files"]
-        })
+        serde_json::json!({"type": "object", "properties": {"files": super::files_schema()}, "required": ["files"]})
     }
 
     async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
-        let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
-        let findings: Vec<SecretFinding> = input.files.iter().flat_map(|f| self.scan(&f.path, &f.content)).collect();
-        Ok(serde_json::json!({ "findings": findings, "files_scanned": input.files.len() }))
+        super::scan_files(input, |path, content| self.scan(path, content))
     }
 }
 
