@@ -97,6 +97,10 @@ typed_id!(
     /// Identifies an event.
     EventId
 );
+typed_id!(
+    /// Identifies a run (of an agent or a workflow).
+    RunId
+);
 
 #[cfg(test)]
 mod tests {

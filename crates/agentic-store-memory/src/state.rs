@@ -28,6 +28,7 @@ pub(crate) struct State {
     pub(crate) reservation_projects: HashMap<(TenantId, ReservationId), ProjectId>,
     pub(crate) cost_records: BTreeMap<(TenantId, CostRecordId), CostRecord>,
     pub(crate) agents: BTreeMap<(TenantId, String), agentic_core::store::StoredAgent>,
+    pub(crate) runs: BTreeMap<(TenantId, agentic_core::ids::RunId), agentic_core::model::Run>,
 }
 
 /// A project's settled spending and the budget lines already announced.

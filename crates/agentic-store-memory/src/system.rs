@@ -44,6 +44,39 @@ impl SystemStore for MemoryStore {
         Ok(!self.state.read().tenants.is_empty())
     }
 
+    async fn claim_runs(
+        &self,
+        worker: &str,
+        now: agentic_core::clock::Timestamp,
+        lease_until: agentic_core::clock::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::model::Run>> {
+        use agentic_core::model::RunStatus;
+        let mut state = self.state.write();
+        let mut claimable: Vec<_> = state
+            .runs
+            .iter()
+            .filter(|(_, r)| {
+                r.status == RunStatus::Queued
+                    || (r.status == RunStatus::Running && r.lease_expires_at.is_some_and(|until| until < now))
+            })
+            .map(|(key, r)| (r.id, *key))
+            .collect();
+        claimable.sort();
+        let mut claimed = Vec::new();
+        for (_, key) in claimable.into_iter().take(limit as usize) {
+            if let Some(run) = state.runs.get_mut(&key) {
+                run.status = RunStatus::Running;
+                run.lease_owner = Some(worker.to_owned());
+                run.lease_expires_at = Some(lease_until);
+                run.attempts += 1;
+                run.updated_at = now;
+                claimed.push(run.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let state = self.state.read();
         let Some(&(tenant, id)) = state.lookups.get(lookup) else {

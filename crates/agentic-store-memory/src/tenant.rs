@@ -207,3 +207,44 @@ impl agentic_core::store::AgentStore for MemoryTenant {
             .collect())
     }
 }
+
+#[async_trait]
+impl agentic_core::store::RunStore for MemoryTenant {
+    async fn insert_run(&self, run: &agentic_core::model::Run) -> StoreResult<()> {
+        let mut state = self.state.write();
+        if !state.projects.contains_key(&(self.tenant, run.project_id)) {
+            return Err(StoreError::MissingReference { what: "the project".into() });
+        }
+        if state.runs.contains_key(&(self.tenant, run.id)) {
+            return Err(StoreError::conflict("a run with this id"));
+        }
+        state.runs.insert((self.tenant, run.id), agentic_core::model::Run { tenant_id: self.tenant, ..run.clone() });
+        Ok(())
+    }
+
+    async fn get_run(&self, id: agentic_core::ids::RunId) -> StoreResult<Option<agentic_core::model::Run>> {
+        Ok(self.state.read().runs.get(&(self.tenant, id)).cloned())
+    }
+
+    async fn finish_run(
+        &self,
+        id: agentic_core::ids::RunId,
+        worker: &str,
+        finish: &agentic_core::model::RunFinish,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut state = self.state.write();
+        let Some(run) = state.runs.get_mut(&(self.tenant, id)) else { return Ok(false) };
+        if run.status != agentic_core::model::RunStatus::Running || run.lease_owner.as_deref() != Some(worker) {
+            return Ok(false);
+        }
+        run.status = finish.status;
+        run.output.clone_from(&finish.output);
+        run.error.clone_from(&finish.error);
+        run.cost = finish.cost;
+        run.lease_owner = None;
+        run.lease_expires_at = None;
+        run.updated_at = at;
+        Ok(true)
+    }
+}

@@ -31,6 +31,7 @@ mod error;
 mod org;
 mod pool;
 mod rows;
+mod runs;
 mod system;
 mod tenant;
 #[cfg(feature = "testing")]

@@ -60,6 +60,26 @@ impl SystemStore for PgStore {
             .map_err(|e| store_error(e, "tenants"))
     }
 
+    async fn claim_runs(
+        &self,
+        worker: &str,
+        now: agentic_core::clock::Timestamp,
+        lease_until: agentic_core::clock::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::model::Run>> {
+        let rows: Vec<crate::runs::RunRow> = sqlx::query_as("SELECT * FROM system_claim_runs($1, $2, $3, $4)")
+            .bind(worker)
+            .bind(now)
+            .bind(lease_until)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| store_error(e, "runs"))?;
+        let mut runs = rows.into_iter().map(agentic_core::model::Run::try_from).collect::<StoreResult<Vec<_>>>()?;
+        runs.sort_by_key(|r| r.id);
+        Ok(runs)
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let row: Option<KeyWithOwner> = sqlx::query_as("SELECT * FROM system_api_key_by_lookup($1)")
             .bind(lookup)

@@ -125,6 +125,27 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         })
         .await
         .unwrap();
+    handle
+        .insert_run(&agentic_core::model::Run {
+            id: agentic_core::ids::RunId::new(),
+            tenant_id: tenant.id,
+            project_id: project.id,
+            agent: "qa_tester".into(),
+            input: serde_json::json!({}),
+            status: agentic_core::model::RunStatus::Queued,
+            risk_level: agentic_core::agents::RiskLevel::Low,
+            requested_by: admin.id,
+            output: None,
+            error: None,
+            cost: Money::ZERO,
+            attempts: 0,
+            lease_owner: None,
+            lease_expires_at: None,
+            created_at: at,
+            updated_at: at,
+        })
+        .await
+        .unwrap();
     tenant.id
 }
 

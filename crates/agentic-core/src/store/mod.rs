@@ -15,6 +15,7 @@ mod departments;
 mod error;
 mod page;
 mod projects;
+mod runs;
 mod system;
 mod users;
 
@@ -25,6 +26,7 @@ pub use departments::DepartmentStore;
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest};
 pub use projects::ProjectStore;
+pub use runs::RunStore;
 pub use system::SystemStore;
 pub use users::UserStore;
 
@@ -45,7 +47,7 @@ pub trait Store: Send + Sync + 'static {
 /// Everything one tenant owns. Every method is scoped to [`TenantStore::tenant_id`].
 #[async_trait]
 pub trait TenantStore:
-    UserStore + ApiKeyStore + DepartmentStore + ProjectStore + BudgetStore + AgentStore + Send + Sync
+    UserStore + ApiKeyStore + DepartmentStore + ProjectStore + BudgetStore + AgentStore + RunStore + Send + Sync
 {
     /// The tenant this handle is bound to.
     fn tenant_id(&self) -> TenantId;

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
+use crate::clock::Timestamp;
+use crate::model::{Run, Slug, StoredApiKey, Tenant, User, UserRecord};
 
 /// Operations that cannot be scoped to one tenant. Kept deliberately small: each method answers one question the
 /// platform must ask before it knows the tenant, and exposes nothing else.
@@ -19,6 +20,17 @@ pub trait SystemStore: Send + Sync {
 
     /// Whether any tenant exists (to bootstrap an empty platform).
     async fn has_tenants(&self) -> StoreResult<bool>;
+
+    /// Claims up to `limit` runs for `worker` across tenants, oldest first: queued runs, and running runs whose
+    /// lease lapsed before `now` (their worker died). Each claimed run becomes `running`, leased to `worker`
+    /// until `lease_until`, with `attempts` incremented. Concurrent claimers never get the same run.
+    async fn claim_runs(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Run>>;
 
     /// Finds an API key by its lookup id, with the user it acts as.
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>>;

@@ -21,6 +21,7 @@ mod fixtures;
 mod identity;
 mod isolation;
 mod org;
+mod runs;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -39,6 +40,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(isolation::cases());
     all.extend(budgets::cases());
     all.extend(agents::cases());
+    all.extend(runs::cases());
     all
 }
 

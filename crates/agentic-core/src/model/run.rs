@@ -1,0 +1,93 @@
+//! Runs: an agent (or workflow) working on a task, recorded durably so that any replica can pick it up and an
+//! interrupted one is resumed or failed, never lost.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Money;
+use crate::agents::RiskLevel;
+use crate::ids::{ProjectId, RunId, TenantId, UserId};
+
+/// Where a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Waiting for a worker.
+    Queued,
+    /// A worker holds it (under a lease).
+    Running,
+    /// Finished with an output.
+    Completed,
+    /// Finished with an error.
+    Failed,
+}
+
+impl RunStatus {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    /// Whether the run is over.
+    pub const fn is_final(self) -> bool {
+        matches!(self, RunStatus::Completed | RunStatus::Failed)
+    }
+}
+
+/// A run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Run {
+    /// Id.
+    pub id: RunId,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// Project charged.
+    pub project_id: ProjectId,
+    /// The agent it runs.
+    pub agent: String,
+    /// The task and its context.
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+    /// Status.
+    pub status: RunStatus,
+    /// Risk.
+    pub risk_level: RiskLevel,
+    /// Who asked for it.
+    pub requested_by: UserId,
+    /// The outcome (answer, steps), once completed.
+    #[schema(value_type = Option<Object>)]
+    pub output: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Money spent so far.
+    pub cost: Money,
+    /// How many times a worker has started it.
+    pub attempts: u32,
+    /// The worker holding it.
+    pub lease_owner: Option<String>,
+    /// Until when the worker's hold is valid; past it, another worker may take over.
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunFinish {
+    /// `completed` or `failed`.
+    pub status: RunStatus,
+    /// Output, for a completed run.
+    pub output: Option<serde_json::Value>,
+    /// Reason, for a failed run.
+    pub error: Option<String>,
+    /// Total cost.
+    pub cost: Money,
+}

@@ -1,0 +1,93 @@
+//! Runs: insertion, claiming with leases across tenants, finishing only by the lease holder.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use super::fixtures::{now, project, tenant_with_admin};
+use super::{Case, case};
+use crate::agents::RiskLevel;
+use crate::clock::Timestamp;
+use crate::ids::{ProjectId, RunId, TenantId, UserId};
+use crate::model::{Money, Run, RunFinish, RunStatus};
+use crate::store::{Store, StoreError};
+
+pub(super) fn cases() -> Vec<(&'static str, Case)> {
+    vec![case!(runs_are_claimed_once_and_reclaimed_after_their_lease)]
+}
+
+fn run(tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp) -> Run {
+    Run {
+        id: RunId::new(),
+        tenant_id: tenant,
+        project_id: project,
+        agent: "qa_tester".into(),
+        input: serde_json::json!({"task": "test it"}),
+        status: RunStatus::Queued,
+        risk_level: RiskLevel::Low,
+        requested_by: by,
+        output: None,
+        error: None,
+        cost: Money::ZERO,
+        attempts: 0,
+        lease_owner: None,
+        lease_expires_at: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn Store>) {
+    let (a, a_admin) = tenant_with_admin(&*store, "alpha").await;
+    let (b, b_admin) = tenant_with_admin(&*store, "bravo").await;
+    let pa = project(a.id, None, a_admin.user.id);
+    let pb = project(b.id, None, b_admin.user.id);
+    store.tenant(a.id).insert_project(&pa).await.unwrap();
+    store.tenant(b.id).insert_project(&pb).await.unwrap();
+    let t0 = now();
+    let first = run(a.id, pa.id, a_admin.user.id, t0);
+    let second = run(b.id, pb.id, b_admin.user.id, t0);
+    let third = run(a.id, pa.id, a_admin.user.id, t0);
+    for r in [&first, &third] {
+        store.tenant(a.id).insert_run(r).await.unwrap();
+    }
+    store.tenant(b.id).insert_run(&second).await.unwrap();
+    assert!(matches!(
+        store.tenant(a.id).insert_run(&run(a.id, pb.id, a_admin.user.id, t0)).await,
+        Err(StoreError::MissingReference { .. })
+    ));
+    assert_eq!(store.tenant(b.id).get_run(first.id).await.unwrap(), None);
+
+    // Two workers split the queue, oldest first; nobody gets a run twice.
+    let lease = t0 + Duration::seconds(30);
+    let w1 = store.system().claim_runs("w1", t0, lease, 2).await.unwrap();
+    assert_eq!(w1.iter().map(|r| r.id).collect::<Vec<_>>(), vec![first.id, second.id]);
+    assert!(
+        w1.iter().all(|r| r.status == RunStatus::Running && r.attempts == 1 && r.lease_owner.as_deref() == Some("w1"))
+    );
+    let w2 = store.system().claim_runs("w2", t0, lease, 5).await.unwrap();
+    assert_eq!(w2.iter().map(|r| r.id).collect::<Vec<_>>(), vec![third.id]);
+    assert!(store.system().claim_runs("w3", t0, lease, 5).await.unwrap().is_empty());
+
+    // w1 finishes the first; only the lease holder may.
+    let done = RunFinish {
+        status: RunStatus::Completed,
+        output: Some(serde_json::json!({"answer": 42})),
+        error: None,
+        cost: Money::from_nanos(7),
+    };
+    assert!(!store.tenant(a.id).finish_run(first.id, "w2", &done, t0).await.unwrap());
+    assert!(store.tenant(a.id).finish_run(first.id, "w1", &done, t0).await.unwrap());
+    let finished = store.tenant(a.id).get_run(first.id).await.unwrap().unwrap();
+    assert_eq!((finished.status, finished.cost.nanos(), finished.lease_owner), (RunStatus::Completed, 7, None));
+    assert!(!store.tenant(a.id).finish_run(first.id, "w1", &done, t0).await.unwrap(), "finishing twice is refused");
+
+    // w1 "dies" holding the second run; after its lease lapses another worker takes it over.
+    let later = lease + Duration::seconds(1);
+    let retaken = store.system().claim_runs("w4", later, later + Duration::seconds(30), 5).await.unwrap();
+    assert_eq!(retaken.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), vec![(second.id, 2), (third.id, 2)]);
+    assert!(!store.tenant(b.id).finish_run(second.id, "w1", &done, later).await.unwrap(), "the old holder lost it");
+    let failed = RunFinish { status: RunStatus::Failed, output: None, error: Some("boom".into()), cost: Money::ZERO };
+    assert!(store.tenant(b.id).finish_run(second.id, "w4", &failed, later).await.unwrap());
+    assert_eq!(store.tenant(b.id).get_run(second.id).await.unwrap().unwrap().error.as_deref(), Some("boom"));
+}

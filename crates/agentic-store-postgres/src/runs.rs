@@ -1,0 +1,148 @@
+//! Runs.
+
+use agentic_core::agents::RiskLevel;
+use agentic_core::clock::Timestamp;
+use agentic_core::ids::{ProjectId, RunId, TenantId, UserId};
+use agentic_core::model::{Money, Run, RunFinish, RunStatus};
+use agentic_core::store::{RunStore, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::{corrupt, store_error};
+use crate::tenant::{PgTenant, commit};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RunRow {
+    tenant_id: Uuid,
+    id: Uuid,
+    project_id: Uuid,
+    agent: String,
+    input: serde_json::Value,
+    status: String,
+    risk_level: String,
+    requested_by: Uuid,
+    output: Option<serde_json::Value>,
+    error: Option<String>,
+    cost_nanos: i64,
+    attempts: i32,
+    lease_owner: Option<String>,
+    lease_expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn status(text: &str) -> StoreResult<RunStatus> {
+    match text {
+        "queued" => Ok(RunStatus::Queued),
+        "running" => Ok(RunStatus::Running),
+        "completed" => Ok(RunStatus::Completed),
+        "failed" => Ok(RunStatus::Failed),
+        other => Err(corrupt(format!("run status `{other}`"))),
+    }
+}
+
+fn risk(level: RiskLevel) -> &'static str {
+    match level {
+        RiskLevel::Low => "low",
+        RiskLevel::Medium => "medium",
+        RiskLevel::High => "high",
+    }
+}
+
+impl TryFrom<RunRow> for Run {
+    type Error = agentic_core::store::StoreError;
+
+    fn try_from(row: RunRow) -> Result<Self, Self::Error> {
+        let risk_level = match row.risk_level.as_str() {
+            "low" => RiskLevel::Low,
+            "medium" => RiskLevel::Medium,
+            "high" => RiskLevel::High,
+            other => return Err(corrupt(format!("run risk `{other}`"))),
+        };
+        Ok(Run {
+            id: RunId::from_uuid(row.id),
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            project_id: ProjectId::from_uuid(row.project_id),
+            agent: row.agent,
+            input: row.input,
+            status: status(&row.status)?,
+            risk_level,
+            requested_by: UserId::from_uuid(row.requested_by),
+            output: row.output,
+            error: row.error,
+            cost: Money::from_nanos(row.cost_nanos),
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            lease_owner: row.lease_owner,
+            lease_expires_at: row.lease_expires_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[async_trait]
+impl RunStore for PgTenant {
+    async fn insert_run(&self, run: &Run) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO runs (tenant_id, id, project_id, agent, input, status, risk_level, requested_by, output, error, \
+             cost_nanos, attempts, lease_owner, lease_expires_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(self.uuid())
+        .bind(run.id.as_uuid())
+        .bind(run.project_id.as_uuid())
+        .bind(&run.agent)
+        .bind(&run.input)
+        .bind(run.status.as_str())
+        .bind(risk(run.risk_level))
+        .bind(run.requested_by.as_uuid())
+        .bind(&run.output)
+        .bind(&run.error)
+        .bind(run.cost.nanos())
+        .bind(i32::try_from(run.attempts).unwrap_or(i32::MAX))
+        .bind(&run.lease_owner)
+        .bind(run.lease_expires_at)
+        .bind(run.created_at)
+        .bind(run.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "a run with this id"))?;
+        commit(tx).await
+    }
+
+    async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>> {
+        let mut tx = self.begin().await?;
+        let row: Option<RunRow> = sqlx::query_as("SELECT * FROM runs WHERE tenant_id = $1 AND id = $2")
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the run"))?;
+        commit(tx).await?;
+        row.map(Run::try_from).transpose()
+    }
+
+    async fn finish_run(&self, id: RunId, worker: &str, finish: &RunFinish, at: Timestamp) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE runs SET status = $4, output = $5, error = $6, cost_nanos = $7, lease_owner = NULL, \
+             lease_expires_at = NULL, updated_at = $8 \
+             WHERE tenant_id = $1 AND id = $2 AND status = 'running' AND lease_owner = $3",
+        )
+        .bind(self.uuid())
+        .bind(id.as_uuid())
+        .bind(worker)
+        .bind(finish.status.as_str())
+        .bind(&finish.output)
+        .bind(&finish.error)
+        .bind(finish.cost.nanos())
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "the run"))?;
+        commit(tx).await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
