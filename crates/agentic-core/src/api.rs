@@ -258,3 +258,33 @@ pub struct AgentList {
     /// Every agent the tenant can run, by name.
     pub data: Vec<AgentView>,
 }
+
+/// `POST /v1/agents/{name}/execute`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecuteRequest {
+    /// The task, in words.
+    pub task: String,
+    /// Extra context for the agent.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// The project charged.
+    pub project_id: crate::ids::ProjectId,
+    /// Risk of this run (default: the agent's).
+    #[serde(default)]
+    pub risk_level: Option<crate::agents::RiskLevel>,
+    /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run).
+    #[serde(default)]
+    pub wait: Option<u64>,
+}
+
+/// `GET /v1/runs/{id}/result?wait=SECONDS`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct WaitQuery {
+    /// Seconds to wait for the run to finish (0–60).
+    #[serde(default)]
+    pub wait: Option<u64>,
+}

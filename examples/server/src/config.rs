@@ -79,6 +79,9 @@ pub(crate) struct Cli {
     /// Role the server switches to on every database connection (no BYPASSRLS, owns nothing) [default: agentic_app].
     #[arg(long, env = "AGENTIC_DB_RUNTIME_ROLE", value_name = "ROLE")]
     db_runtime_role: Option<String>,
+    /// Run workers in this process (they claim queued agent runs from the store) [default: 2; 0: none].
+    #[arg(long, env = "AGENTIC_WORKERS", value_name = "N")]
+    workers: Option<String>,
     /// Rate limits on or off [default: on]. Their quotas are set in the config file's [rate_limits] section.
     #[arg(long, env = "AGENTIC_RATE_LIMITS", value_name = "on|off")]
     rate_limits: Option<String>,
@@ -145,6 +148,7 @@ struct FileConfig {
     db_acquire_timeout_secs: Option<u64>,
     db_runtime_role: Option<String>,
     redis_url: Option<String>,
+    workers: Option<u32>,
     rate_limits: Option<RateLimitsFile>,
     log: Option<String>,
     log_format: Option<String>,
@@ -207,6 +211,7 @@ pub(crate) struct Config {
     pub(crate) db: PgStoreOptions,
     pub(crate) redis_url: Option<SecretString>,
     pub(crate) rate_limits: Option<RateLimitPolicy>,
+    pub(crate) workers: u32,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
     pub(crate) llm: ProviderSettings,
@@ -311,6 +316,13 @@ impl Config {
             acquire_timeout: Duration::from_secs(acquire_secs),
             runtime_role: (!runtime_role.is_empty()).then_some(runtime_role),
         };
+        let workers = match cli.workers {
+            Some(text) => parse_number::<u32>("AGENTIC_WORKERS", &text)?,
+            None => file.workers.unwrap_or(2),
+        };
+        if workers > 64 {
+            return Err(invalid("AGENTIC_WORKERS", "must be at most 64"));
+        }
         let rate_limits = rate_limit_policy(
             cli.rate_limits,
             cli.rate_limit_fail_mode,
@@ -360,6 +372,7 @@ impl Config {
             db,
             redis_url: cli.redis_url.or(file.redis_url).filter(|u| !u.is_empty()).map(SecretString::from),
             rate_limits,
+            workers,
             log,
             log_format,
         })

@@ -151,11 +151,31 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("agentic-server listening on http://{addr}");
     tracing::info!(%addr, "listening");
+    let (stop_workers, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..config.workers)
+        .map(|i| {
+            let (platform, mut stopped) = (platform.clone(), stopped.clone());
+            let name = format!("{}-{i}", std::process::id());
+            tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                };
+                platform.run_worker(name, std::time::Duration::from_millis(250), shutdown).await;
+            })
+        })
+        .collect();
+    tracing::info!(workers = workers.len(), "run workers started");
     // Connection info gives the rate limiter the client address for its per-IP limit.
-    axum::serve(listener, platform.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
+    let served = axum::serve(listener, platform.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|e| format!("server error: {e}"))?;
+        .map_err(|e| format!("server error: {e}"));
+    // A run interrupted here is taken over by another worker once its lease lapses.
+    let _ = stop_workers.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    served?;
     tracing::info!("shut down cleanly");
     Ok(())
 }

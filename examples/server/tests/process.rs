@@ -97,3 +97,34 @@ fn rate_limits_run_on_redis_when_configured() {
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(stderr.contains("rate limits: Redis"), "{stderr}");
 }
+
+/// POST with a JSON body over raw HTTP/1.1; returns (status, body).
+fn post(addr: &str, path: &str, bearer: &str, body: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+#[test]
+fn the_server_runs_an_agent_end_to_end_on_the_mock() {
+    let mut child = server().env("AGENTIC_BIND", "127.0.0.1:0").env("AGENTIC_BOOTSTRAP_API_KEY", KEY).spawn().unwrap();
+    let (addr, _) = wait_for_listen_line(&mut child);
+    let (status, project) = post(&addr, "/v1/projects", KEY, r#"{"name":"Demo"}"#);
+    assert_eq!(status, 201, "{project}");
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let body = format!(r#"{{"task":"Say hello","project_id":"{}","wait":20}}"#, project["id"].as_str().unwrap());
+    let (status, run) = post(&addr, "/v1/agents/developer/execute", KEY, &body);
+    assert_eq!(status, 200, "{run}");
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["output"]["answer"], "mock reply to: Say hello");
+    stop(&mut child);
+}

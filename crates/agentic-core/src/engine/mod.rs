@@ -9,9 +9,11 @@ mod agents;
 mod api_keys;
 mod budgets;
 mod org;
+mod runs;
 mod runtime;
 mod tenants;
 
 pub use budgets::{LlmCall, estimate_input_tokens};
+pub use runs::{LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub use runtime::{AgentOutcome, AgentTask, RunStep, system_prompt};
 pub use tenants::{Bootstrap, BootstrapReport};

@@ -36,6 +36,7 @@ use crate::limit::PlanCache;
         (name = "api-keys", description = "API keys (shown once; scopes within the creator's permissions)"),
         (name = "departments", description = "Departments (departments:manage to write)"),
         (name = "projects", description = "Projects (departments:manage to write)"),
+        (name = "runs", description = "Agent runs (agents:execute to start)"),
         (name = "agents", description = "Agents: the built-in catalog and the tenant's own (departments:manage to write)"),
     )
 )]

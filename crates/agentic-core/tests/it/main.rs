@@ -8,6 +8,7 @@ mod isolation;
 mod jwt;
 mod limits;
 mod rbac;
+mod runs;
 mod runtime;
 mod support;
 mod validation;

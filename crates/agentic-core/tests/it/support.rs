@@ -37,7 +37,9 @@ pub struct TestApp {
     pub admin_key: String,
     /// Every event the platform published.
     pub events: MemoryEventSink,
-    _database: Option<TestDatabase>,
+    /// Keeps the test database alive as long as the app.
+    #[allow(dead_code)]
+    pub database: Option<TestDatabase>,
 }
 
 pub struct Response {
@@ -112,7 +114,7 @@ impl TestApp {
             .unwrap();
         let admin_key = secrecy::ExposeSecret::expose_secret(&report.api_key).to_owned();
         let router = platform.router();
-        Some(Self { platform, router, memory, clock, admin_key, events, _database: database })
+        Some(Self { platform, router, memory, clock, admin_key, events, database })
     }
 
     pub async fn call(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<Value>) -> Response {

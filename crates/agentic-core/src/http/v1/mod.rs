@@ -6,6 +6,7 @@ mod auth;
 mod costs;
 mod departments;
 mod projects;
+mod runs;
 mod system;
 mod tenants;
 mod users;
@@ -30,4 +31,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(projects::routes())
         .merge(costs::routes())
         .merge(agents::routes())
+        .merge(runs::routes())
 }

@@ -1,0 +1,72 @@
+//! `POST /v1/agents/{name}/execute`, `GET /v1/runs/{id}`, `GET /v1/runs/{id}/result?wait=`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::Platform;
+use crate::api::{ExecuteRequest, Problem, WaitQuery};
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::ids::RunId;
+use crate::model::{Run, ValidationError};
+
+pub(super) fn routes() -> OpenApiRouter<Platform> {
+    OpenApiRouter::new().routes(routes!(execute)).routes(routes!(get_run)).routes(routes!(run_result))
+}
+
+fn status_of(run: &Run) -> StatusCode {
+    if run.status.is_final() { StatusCode::OK } else { StatusCode::ACCEPTED }
+}
+
+/// Runs an agent on a task (`agents:execute`). Answers 202 with the queued run, or, with `wait`, the finished run
+/// (200) or the run still in progress (202).
+#[utoipa::path(post, path = "/v1/agents/{name}/execute", tag = "runs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Agent name")), request_body = ExecuteRequest,
+    responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn execute(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(request): ApiJson<ExecuteRequest>,
+) -> Result<(StatusCode, Json<Run>), Error> {
+    let run = platform.execute_agent(&principal, &name, request).await?;
+    Ok((status_of(&run), Json(run)))
+}
+
+/// A run: status, output (answer, steps, usage), cost, error.
+#[utoipa::path(get, path = "/v1/runs/{id}", tag = "runs", security(("bearer" = [])),
+    params(("id" = RunId, Path, description = "Run id")),
+    responses((status = 200, body = Run), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn get_run(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(id): ApiPath<RunId>,
+) -> Result<Json<Run>, Error> {
+    Ok(Json(platform.get_run(&principal, id).await?))
+}
+
+/// Long-polls a run: waits up to `wait` seconds (at most 60) for it to finish; 200 when final, 202 otherwise.
+#[utoipa::path(get, path = "/v1/runs/{id}/result", tag = "runs", security(("bearer" = [])),
+    params(("id" = RunId, Path, description = "Run id"), WaitQuery),
+    responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn run_result(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(id): ApiPath<RunId>,
+    ApiQuery(query): ApiQuery<WaitQuery>,
+) -> Result<(StatusCode, Json<Run>), Error> {
+    let wait = query.wait.unwrap_or(0);
+    if wait > crate::engine::MAX_WAIT.as_secs() {
+        return Err(ValidationError::new("wait", "must be at most 60 seconds").into());
+    }
+    let run = platform.wait_for_run(&principal, id, Duration::from_secs(wait)).await?;
+    Ok((status_of(&run), Json(run)))
+}
