@@ -288,3 +288,27 @@ pub struct WaitQuery {
     #[serde(default)]
     pub wait: Option<u64>,
 }
+
+/// `GET /v1/approvals?status=`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalQuery {
+    /// Only requests with this status.
+    pub status: Option<crate::model::ApprovalStatus>,
+}
+
+/// The optional body of `POST /v1/approvals/{id}/approve|deny`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// Why.
+    pub comment: Option<String>,
+}
+
+/// `GET /v1/approvals`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApprovalList {
+    /// The requests, oldest first (at most 200).
+    pub data: Vec<crate::model::Approval>,
+}

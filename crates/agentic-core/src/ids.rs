@@ -101,6 +101,10 @@ typed_id!(
     /// Identifies a run (of an agent or a workflow).
     RunId
 );
+typed_id!(
+    /// Identifies an approval request.
+    ApprovalId
+);
 
 #[cfg(test)]
 mod tests {

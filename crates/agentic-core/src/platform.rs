@@ -44,6 +44,7 @@ pub(crate) struct Inner {
     pub(crate) reservation_ttl: chrono::Duration,
     pub(crate) rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     pub(crate) tools: ToolRegistry,
+    pub(crate) approval_ttl: chrono::Duration,
 }
 
 /// Limits on HTTP requests.
@@ -149,9 +150,16 @@ pub struct PlatformBuilder {
     reservation_ttl: Option<chrono::Duration>,
     rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     tools: Option<ToolRegistry>,
+    approval_ttl: Option<chrono::Duration>,
 }
 
 impl PlatformBuilder {
+    /// How long an approval request stays open (default 24 hours).
+    pub fn approval_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.approval_ttl = Some(ttl);
+        self
+    }
+
     /// The tools agents may call (default: [`ToolRegistry::builtin`]).
     pub fn tools(mut self, tools: ToolRegistry) -> Self {
         self.tools = Some(tools);
@@ -273,6 +281,7 @@ impl PlatformBuilder {
                 reservation_ttl: self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)),
                 rate_limits: self.rate_limits,
                 tools: self.tools.unwrap_or_else(ToolRegistry::builtin),
+                approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
             }),
         })
     }

@@ -15,6 +15,7 @@
 //! # let _ = platform;
 //! ```
 
+mod approvals;
 mod budgets;
 mod limiter;
 mod state;

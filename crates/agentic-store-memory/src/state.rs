@@ -29,6 +29,7 @@ pub(crate) struct State {
     pub(crate) cost_records: BTreeMap<(TenantId, CostRecordId), CostRecord>,
     pub(crate) agents: BTreeMap<(TenantId, String), agentic_core::store::StoredAgent>,
     pub(crate) runs: BTreeMap<(TenantId, agentic_core::ids::RunId), agentic_core::model::Run>,
+    pub(crate) approvals: BTreeMap<(TenantId, agentic_core::ids::ApprovalId), agentic_core::model::Approval>,
 }
 
 /// A project's settled spending and the budget lines already announced.

@@ -26,6 +26,7 @@
 
 mod agents;
 mod api_keys;
+mod approvals;
 mod budgets;
 mod error;
 mod org;

@@ -38,6 +38,8 @@ fn status(text: &str) -> StoreResult<RunStatus> {
         "running" => Ok(RunStatus::Running),
         "completed" => Ok(RunStatus::Completed),
         "failed" => Ok(RunStatus::Failed),
+        "awaiting_approval" => Ok(RunStatus::AwaitingApproval),
+        "denied" => Ok(RunStatus::Denied),
         other => Err(corrupt(format!("run status `{other}`"))),
     }
 }
@@ -85,30 +87,7 @@ impl TryFrom<RunRow> for Run {
 impl RunStore for PgTenant {
     async fn insert_run(&self, run: &Run) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO runs (tenant_id, id, project_id, agent, input, status, risk_level, requested_by, output, error, \
-             cost_nanos, attempts, lease_owner, lease_expires_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        )
-        .bind(self.uuid())
-        .bind(run.id.as_uuid())
-        .bind(run.project_id.as_uuid())
-        .bind(&run.agent)
-        .bind(&run.input)
-        .bind(run.status.as_str())
-        .bind(risk(run.risk_level))
-        .bind(run.requested_by.as_uuid())
-        .bind(&run.output)
-        .bind(&run.error)
-        .bind(run.cost.nanos())
-        .bind(i32::try_from(run.attempts).unwrap_or(i32::MAX))
-        .bind(&run.lease_owner)
-        .bind(run.lease_expires_at)
-        .bind(run.created_at)
-        .bind(run.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "a run with this id"))?;
+        insert_run(&mut tx, self.uuid(), run).await?;
         commit(tx).await
     }
 
@@ -145,4 +124,33 @@ impl RunStore for PgTenant {
         commit(tx).await?;
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// Inserts a run inside the caller's tenant transaction.
+pub(crate) async fn insert_run(conn: &mut sqlx::PgConnection, tenant: Uuid, run: &Run) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO runs (tenant_id, id, project_id, agent, input, status, risk_level, requested_by, output, error, \
+         cost_nanos, attempts, lease_owner, lease_expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(tenant)
+    .bind(run.id.as_uuid())
+    .bind(run.project_id.as_uuid())
+    .bind(&run.agent)
+    .bind(&run.input)
+    .bind(run.status.as_str())
+    .bind(risk(run.risk_level))
+    .bind(run.requested_by.as_uuid())
+    .bind(&run.output)
+    .bind(&run.error)
+    .bind(run.cost.nanos())
+    .bind(i32::try_from(run.attempts).unwrap_or(i32::MAX))
+    .bind(&run.lease_owner)
+    .bind(run.lease_expires_at)
+    .bind(run.created_at)
+    .bind(run.updated_at)
+    .execute(conn)
+    .await
+    .map_err(|e| store_error(e, "a run with this id"))?;
+    Ok(())
 }

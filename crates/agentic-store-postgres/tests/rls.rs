@@ -125,6 +125,37 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         })
         .await
         .unwrap();
+    let gated_run = agentic_core::model::Run {
+        id: agentic_core::ids::RunId::new(),
+        tenant_id: tenant.id,
+        project_id: project.id,
+        agent: "devops_engineer".into(),
+        input: serde_json::json!({}),
+        status: agentic_core::model::RunStatus::AwaitingApproval,
+        risk_level: agentic_core::agents::RiskLevel::High,
+        requested_by: admin.id,
+        output: None,
+        error: None,
+        cost: Money::ZERO,
+        attempts: 0,
+        lease_owner: None,
+        lease_expires_at: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let approval = agentic_core::model::Approval {
+        id: agentic_core::ids::ApprovalId::new(),
+        tenant_id: tenant.id,
+        run_id: gated_run.id,
+        status: agentic_core::model::ApprovalStatus::Pending,
+        requested_by: admin.id,
+        decided_by: None,
+        comment: None,
+        created_at: at,
+        expires_at: at + chrono::Duration::hours(1),
+        decided_at: None,
+    };
+    handle.insert_gated_run(&gated_run, &approval).await.unwrap();
     handle
         .insert_run(&agentic_core::model::Run {
             id: agentic_core::ids::RunId::new(),

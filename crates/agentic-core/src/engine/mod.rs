@@ -7,12 +7,14 @@
 mod accounts;
 mod agents;
 mod api_keys;
+mod approvals;
 mod budgets;
 mod org;
 mod runs;
 mod runtime;
 mod tenants;
 
+pub use approvals::approval_threshold;
 pub use budgets::{LlmCall, estimate_input_tokens};
 pub use runs::{LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub use runtime::{AgentOutcome, AgentTask, RunStep, system_prompt};

@@ -36,14 +36,16 @@ impl Platform {
             return Err(Error::NotFound("project"));
         }
         let now = self.inner.clock.now();
+        let risk_level = request.risk_level.unwrap_or(spec.risk_level);
+        let gated = self.needs_approval(principal.tenant_id, risk_level).await?;
         let run = Run {
             id: RunId::new(),
             tenant_id: principal.tenant_id,
             project_id: request.project_id,
             agent: key.to_string(),
             input: json!({"task": task, "context": request.context}),
-            status: RunStatus::Queued,
-            risk_level: request.risk_level.unwrap_or(spec.risk_level),
+            status: if gated { RunStatus::AwaitingApproval } else { RunStatus::Queued },
+            risk_level,
             requested_by: principal.user_id,
             output: None,
             error: None,
@@ -54,7 +56,16 @@ impl Platform {
             created_at: now,
             updated_at: now,
         };
-        store.insert_run(&run).await?;
+        if gated {
+            let approval = self.approval_for(&run);
+            store.insert_gated_run(&run, &approval).await?;
+            let data =
+                json!({"approval_id": approval.id, "run_id": run.id, "risk_level": run.risk_level, "agent": run.agent});
+            let event = crate::events::Event::new(principal.tenant_id, "approval.requested", data, now);
+            self.inner.events.publish(event).await;
+        } else {
+            store.insert_run(&run).await?;
+        }
         match request.wait {
             Some(seconds) if seconds > 0 => self.wait_for_run(principal, run.id, Duration::from_secs(seconds)).await,
             _ => Ok(run),

@@ -37,6 +37,7 @@ use crate::limit::PlanCache;
         (name = "departments", description = "Departments (departments:manage to write)"),
         (name = "projects", description = "Projects (departments:manage to write)"),
         (name = "runs", description = "Agent runs (agents:execute to start)"),
+        (name = "approvals", description = "Approval gates for risky runs (approvals:approve)"),
         (name = "agents", description = "Agents: the built-in catalog and the tenant's own (departments:manage to write)"),
     )
 )]

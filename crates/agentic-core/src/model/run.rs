@@ -15,12 +15,16 @@ use crate::ids::{ProjectId, RunId, TenantId, UserId};
 pub enum RunStatus {
     /// Waiting for a worker.
     Queued,
+    /// Waiting for a human to approve it.
+    AwaitingApproval,
     /// A worker holds it (under a lease).
     Running,
     /// Finished with an output.
     Completed,
     /// Finished with an error.
     Failed,
+    /// Not approved (denied, or the request expired).
+    Denied,
 }
 
 impl RunStatus {
@@ -28,15 +32,17 @@ impl RunStatus {
     pub const fn as_str(self) -> &'static str {
         match self {
             RunStatus::Queued => "queued",
+            RunStatus::AwaitingApproval => "awaiting_approval",
             RunStatus::Running => "running",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
+            RunStatus::Denied => "denied",
         }
     }
 
     /// Whether the run is over.
     pub const fn is_final(self) -> bool {
-        matches!(self, RunStatus::Completed | RunStatus::Failed)
+        matches!(self, RunStatus::Completed | RunStatus::Failed | RunStatus::Denied)
     }
 }
 
@@ -90,4 +96,55 @@ pub struct RunFinish {
     pub error: Option<String>,
     /// Total cost.
     pub cost: Money,
+}
+
+/// Where an approval request is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    /// Waiting for a decision.
+    Pending,
+    /// Approved: the run proceeds.
+    Approved,
+    /// Denied: the run ends `denied`.
+    Denied,
+    /// Nobody decided in time: the run ends `denied`.
+    Expired,
+}
+
+impl ApprovalStatus {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Denied => "denied",
+            ApprovalStatus::Expired => "expired",
+        }
+    }
+}
+
+/// A request for a human to approve a risky run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Approval {
+    /// Id.
+    pub id: crate::ids::ApprovalId,
+    /// Tenant.
+    pub tenant_id: TenantId,
+    /// The run waiting for it.
+    pub run_id: RunId,
+    /// Status.
+    pub status: ApprovalStatus,
+    /// Who asked for the run (who may not approve it).
+    pub requested_by: UserId,
+    /// Who decided.
+    pub decided_by: Option<UserId>,
+    /// The decider's comment.
+    pub comment: Option<String>,
+    /// When it was requested.
+    pub created_at: DateTime<Utc>,
+    /// After this nobody can approve it.
+    pub expires_at: DateTime<Utc>,
+    /// When it was decided.
+    pub decided_at: Option<DateTime<Utc>>,
 }

@@ -10,6 +10,7 @@
 
 mod agents;
 mod api_keys;
+mod approvals;
 mod budgets;
 mod departments;
 mod error;
@@ -21,6 +22,7 @@ mod users;
 
 pub use agents::{AgentStore, StoredAgent};
 pub use api_keys::ApiKeyStore;
+pub use approvals::ApprovalStore;
 pub use budgets::BudgetStore;
 pub use departments::DepartmentStore;
 pub use error::{StoreError, StoreResult};
@@ -47,7 +49,16 @@ pub trait Store: Send + Sync + 'static {
 /// Everything one tenant owns. Every method is scoped to [`TenantStore::tenant_id`].
 #[async_trait]
 pub trait TenantStore:
-    UserStore + ApiKeyStore + DepartmentStore + ProjectStore + BudgetStore + AgentStore + RunStore + Send + Sync
+    UserStore
+    + ApiKeyStore
+    + DepartmentStore
+    + ProjectStore
+    + BudgetStore
+    + AgentStore
+    + RunStore
+    + ApprovalStore
+    + Send
+    + Sync
 {
     /// The tenant this handle is bound to.
     fn tenant_id(&self) -> TenantId;

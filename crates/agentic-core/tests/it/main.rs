@@ -3,6 +3,7 @@
 
 mod agents;
 mod api_keys;
+mod approvals;
 mod budgets;
 mod isolation;
 mod jwt;

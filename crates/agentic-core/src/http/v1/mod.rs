@@ -2,6 +2,7 @@
 
 mod agents;
 mod api_keys;
+mod approvals;
 mod auth;
 mod costs;
 mod departments;
@@ -32,4 +33,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(costs::routes())
         .merge(agents::routes())
         .merge(runs::routes())
+        .merge(approvals::routes())
 }

@@ -1,0 +1,88 @@
+//! Approval gates: runs at or above the tenant's risk threshold wait for a human with `approvals:approve`, who may
+//! not be the requester. A decision and the run's new status are written together; requests expire.
+
+use serde_json::json;
+
+use crate::Platform;
+use crate::agents::RiskLevel;
+use crate::auth::Principal;
+use crate::error::{Error, Result};
+use crate::ids::{ApprovalId, TenantId};
+use crate::model::{Approval, ApprovalStatus, Permission, Run};
+
+/// The risk at which a tenant's runs need approval: `settings.approvals.required_at` (`low`, `medium`, `high` or
+/// `never`), default `high`.
+pub fn approval_threshold(settings: &serde_json::Value) -> Option<RiskLevel> {
+    match settings.pointer("/approvals/required_at").and_then(|v| v.as_str()) {
+        Some("never") => None,
+        Some("low") => Some(RiskLevel::Low),
+        Some("medium") => Some(RiskLevel::Medium),
+        _ => Some(RiskLevel::High),
+    }
+}
+
+impl Platform {
+    /// Whether a run of `risk` in `tenant` needs approval.
+    pub(crate) async fn needs_approval(&self, tenant: TenantId, risk: RiskLevel) -> Result<bool> {
+        let settings = self.inner.store.tenant(tenant).get_tenant().await?.map(|t| t.settings).unwrap_or_default();
+        Ok(approval_threshold(&settings).is_some_and(|threshold| risk >= threshold))
+    }
+
+    /// Approval requests, optionally of one status. Needs `approvals:approve`.
+    pub async fn list_approvals(&self, principal: &Principal, status: Option<ApprovalStatus>) -> Result<Vec<Approval>> {
+        principal.require(Permission::ApprovalsApprove)?;
+        Ok(self.inner.store.tenant(principal.tenant_id).list_approvals(status).await?)
+    }
+
+    /// Approves (the run is queued) or denies (the run ends `denied`) a pending request. Needs
+    /// `approvals:approve`; nobody approves their own run. A request past its expiry ends `expired` instead.
+    pub async fn decide_approval(
+        &self,
+        principal: &Principal,
+        id: ApprovalId,
+        approve: bool,
+        comment: Option<String>,
+    ) -> Result<Approval> {
+        principal.require(Permission::ApprovalsApprove)?;
+        let store = self.inner.store.tenant(principal.tenant_id);
+        let current = store.get_approval(id).await?.ok_or(Error::NotFound("approval"))?;
+        if approve && current.requested_by == principal.user_id {
+            return Err(Error::Forbidden("you cannot approve a run you requested".into()));
+        }
+        if current.status != ApprovalStatus::Pending {
+            return Err(Error::Conflict(format!("the request is already {}", current.status.as_str())));
+        }
+        let now = self.inner.clock.now();
+        let decided = store
+            .decide_approval(id, approve, principal.user_id, comment.as_deref(), now)
+            .await?
+            .ok_or(Error::NotFound("approval"))?;
+        let kind = match decided.status {
+            ApprovalStatus::Approved => "approval.approved",
+            ApprovalStatus::Expired => "approval.expired",
+            _ => "approval.denied",
+        };
+        let data = json!({"approval_id": decided.id, "run_id": decided.run_id, "by": principal.user_id});
+        self.inner.events.publish(crate::events::Event::new(principal.tenant_id, kind, data, now)).await;
+        if decided.status == ApprovalStatus::Expired {
+            return Err(Error::Conflict("the request expired before it was decided".into()));
+        }
+        Ok(decided)
+    }
+
+    /// The approval request of a gated run, newly made.
+    pub(crate) fn approval_for(&self, run: &Run) -> Approval {
+        Approval {
+            id: ApprovalId::new(),
+            tenant_id: run.tenant_id,
+            run_id: run.id,
+            status: ApprovalStatus::Pending,
+            requested_by: run.requested_by,
+            decided_by: None,
+            comment: None,
+            created_at: run.created_at,
+            expires_at: run.created_at + self.inner.approval_ttl,
+            decided_at: None,
+        }
+    }
+}

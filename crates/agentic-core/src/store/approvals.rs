@@ -1,0 +1,33 @@
+//! Approval requests of one tenant, kept consistent with their runs.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+use crate::clock::Timestamp;
+use crate::ids::{ApprovalId, UserId};
+use crate::model::{Approval, ApprovalStatus, Run};
+
+/// Approvals of the handle's tenant. A decision and its run's new status are written together.
+#[async_trait]
+pub trait ApprovalStore: Send + Sync {
+    /// Records a run that waits for approval, with its request (both or neither).
+    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<()>;
+
+    /// An approval by id.
+    async fn get_approval(&self, id: ApprovalId) -> StoreResult<Option<Approval>>;
+
+    /// Approvals, oldest first, optionally of one status (at most 200).
+    async fn list_approvals(&self, status: Option<ApprovalStatus>) -> StoreResult<Vec<Approval>>;
+
+    /// Decides a pending request at `at`: `approve` queues its run, otherwise the run ends `denied`. A request
+    /// past its expiry becomes `expired` (and its run `denied`) instead. Returns the request after the change,
+    /// or as it was if it was no longer pending; `None` if there is no such request.
+    async fn decide_approval(
+        &self,
+        id: ApprovalId,
+        approve: bool,
+        by: UserId,
+        comment: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<Option<Approval>>;
+}

@@ -1,0 +1,88 @@
+//! Approval gates over HTTP, on both stores.
+
+use serde_json::json;
+
+use crate::support::TestApp;
+
+crate::both_backends!(approval_gates, risky_runs_wait_for_a_human);
+
+async fn risky_runs_wait_for_a_human(app: TestApp) {
+    let key = app.admin_key.clone();
+    let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Prod"}))).await.expect(201);
+    let (_, manager) = app.user("manager@acme.test", &["manager"]).await;
+    let (_, other_manager) = app.user("manager2@acme.test", &["manager"]).await;
+    let (_, viewer) = app.user("viewer@acme.test", &["viewer"]).await;
+    let execute = |risk: &str| json!({"task": "Rotate the keys", "project_id": project["id"], "risk_level": risk});
+
+    // A low-risk run is queued at once; a high-risk one waits, and no worker takes it.
+    let low =
+        app.call("POST", "/v1/agents/devops_engineer/execute", Some(&manager), Some(execute("low"))).await.expect(202);
+    assert_eq!(low["status"], "queued");
+    let gated =
+        app.call("POST", "/v1/agents/devops_engineer/execute", Some(&manager), Some(execute("high"))).await.expect(202);
+    assert_eq!(gated["status"], "awaiting_approval");
+    let run_id = gated["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.events.of_kind("approval.requested").len(), 1);
+    assert!(app.platform.work_once("w").await.unwrap(), "the low-risk run is worked");
+    assert!(!app.platform.work_once("w").await.unwrap(), "the gated run is not claimable");
+
+    let pending = app.call("GET", "/v1/approvals?status=pending", Some(&other_manager), None).await.expect(200);
+    assert_eq!(pending["data"].as_array().unwrap().len(), 1);
+    let approval = pending["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(pending["data"][0]["run_id"], run_id.as_str());
+
+    // Viewers cannot decide; the requester cannot approve their own run.
+    app.call("GET", "/v1/approvals", Some(&viewer), None).await.expect(403);
+    app.call("POST", &format!("/v1/approvals/{approval}/approve"), Some(&viewer), None).await.expect(403);
+    let own = app.call("POST", &format!("/v1/approvals/{approval}/approve"), Some(&manager), None).await.expect(403);
+    assert!(own["detail"].as_str().unwrap().contains("you requested"));
+
+    // Another manager approves: the run is queued and then worked.
+    let decided = app
+        .call(
+            "POST",
+            &format!("/v1/approvals/{approval}/approve"),
+            Some(&other_manager),
+            Some(json!({"comment": "ok, change window"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        (decided["status"].as_str(), decided["comment"].as_str()),
+        (Some("approved"), Some("ok, change window"))
+    );
+    assert_eq!(app.call("GET", &format!("/v1/runs/{run_id}"), Some(&key), None).await.expect(200)["status"], "queued");
+    app.call("POST", &format!("/v1/approvals/{approval}/deny"), Some(&other_manager), None).await.expect(409);
+    assert_eq!(app.events.of_kind("approval.approved").len(), 1);
+
+    // Denied: the run ends `denied`.
+    let second =
+        app.call("POST", "/v1/agents/devops_engineer/execute", Some(&manager), Some(execute("high"))).await.expect(202);
+    let pending = app.call("GET", "/v1/approvals?status=pending", Some(&key), None).await.expect(200);
+    let deny_id = pending["data"][0]["id"].as_str().unwrap().to_owned();
+    app.call("POST", &format!("/v1/approvals/{deny_id}/deny"), Some(&key), None).await.expect(200);
+    let denied =
+        app.call("GET", &format!("/v1/runs/{}", second["id"].as_str().unwrap()), Some(&key), None).await.expect(200);
+    assert_eq!((denied["status"].as_str(), denied["error"].as_str()), (Some("denied"), Some("approval denied")));
+
+    // Expired: nobody decided within 24 hours.
+    let third =
+        app.call("POST", "/v1/agents/devops_engineer/execute", Some(&manager), Some(execute("high"))).await.expect(202);
+    let pending = app.call("GET", "/v1/approvals?status=pending", Some(&key), None).await.expect(200);
+    let late = pending["data"][0]["id"].as_str().unwrap().to_owned();
+    // (Access tokens do not last a day; an API key does.)
+    let (_, other_manager_key) = app.api_key(&other_manager, &["approvals:approve"]).await;
+    app.clock.advance(chrono::Duration::hours(25));
+    let refused =
+        app.call("POST", &format!("/v1/approvals/{late}/approve"), Some(&other_manager_key), None).await.expect(409);
+    assert!(refused["detail"].as_str().unwrap().contains("expired"));
+    let expired =
+        app.call("GET", &format!("/v1/runs/{}", third["id"].as_str().unwrap()), Some(&key), None).await.expect(200);
+    assert_eq!(expired["status"], "denied");
+
+    // Other tenants see none of it.
+    let (_, outsider) = app.second_tenant("outsiders").await;
+    let theirs = app.call("GET", "/v1/approvals", Some(&outsider), None).await.expect(200);
+    assert!(theirs["data"].as_array().unwrap().is_empty());
+    app.call("POST", &format!("/v1/approvals/{approval}/deny"), Some(&outsider), None).await.expect(404);
+}
