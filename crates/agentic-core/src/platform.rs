@@ -45,6 +45,7 @@ pub(crate) struct Inner {
     pub(crate) rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     pub(crate) tools: ToolRegistry,
     pub(crate) approval_ttl: chrono::Duration,
+    pub(crate) run_lease: chrono::Duration,
 }
 
 /// Limits on HTTP requests.
@@ -151,9 +152,17 @@ pub struct PlatformBuilder {
     rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     tools: Option<ToolRegistry>,
     approval_ttl: Option<chrono::Duration>,
+    run_lease: Option<chrono::Duration>,
 }
 
 impl PlatformBuilder {
+    /// How long a worker holds a run before another may take it over (default 10 minutes; a run should finish
+    /// well within it).
+    pub fn run_lease(mut self, lease: chrono::Duration) -> Self {
+        self.run_lease = Some(lease);
+        self
+    }
+
     /// How long an approval request stays open (default 24 hours).
     pub fn approval_ttl(mut self, ttl: chrono::Duration) -> Self {
         self.approval_ttl = Some(ttl);
@@ -282,6 +291,7 @@ impl PlatformBuilder {
                 rate_limits: self.rate_limits,
                 tools: self.tools.unwrap_or_else(ToolRegistry::builtin),
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
+                run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
             }),
         })
     }

@@ -82,6 +82,13 @@ pub(crate) struct Cli {
     /// Run workers in this process (they claim queued agent runs from the store) [default: 2; 0: none].
     #[arg(long, env = "AGENTIC_WORKERS", value_name = "N")]
     workers: Option<String>,
+    /// Seconds a worker holds a run before another worker may take it over [default: 600].
+    #[arg(long, env = "AGENTIC_RUN_LEASE_SECS", value_name = "SECONDS")]
+    run_lease_secs: Option<String>,
+    /// A TOML pricing file merged over the built-in prices (same format as `pricing.toml`), e.g. to mark a
+    /// self-hosted OpenAI-compatible server free.
+    #[arg(long, env = "AGENTIC_PRICING_FILE", value_name = "FILE")]
+    pricing_file: Option<PathBuf>,
     /// Rate limits on or off [default: on]. Their quotas are set in the config file's [rate_limits] section.
     #[arg(long, env = "AGENTIC_RATE_LIMITS", value_name = "on|off")]
     rate_limits: Option<String>,
@@ -149,6 +156,8 @@ struct FileConfig {
     db_runtime_role: Option<String>,
     redis_url: Option<String>,
     workers: Option<u32>,
+    run_lease_secs: Option<u64>,
+    pricing_file: Option<PathBuf>,
     rate_limits: Option<RateLimitsFile>,
     log: Option<String>,
     log_format: Option<String>,
@@ -212,6 +221,8 @@ pub(crate) struct Config {
     pub(crate) redis_url: Option<SecretString>,
     pub(crate) rate_limits: Option<RateLimitPolicy>,
     pub(crate) workers: u32,
+    pub(crate) run_lease: Duration,
+    pub(crate) pricing: Option<agentic_core::budget::PricingTable>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
     pub(crate) llm: ProviderSettings,
@@ -323,6 +334,23 @@ impl Config {
         if workers > 64 {
             return Err(invalid("AGENTIC_WORKERS", "must be at most 64"));
         }
+        let run_lease_secs = match cli.run_lease_secs {
+            Some(text) => parse_number::<u64>("AGENTIC_RUN_LEASE_SECS", &text)?,
+            None => file.run_lease_secs.unwrap_or(600),
+        };
+        if !(1..=86_400).contains(&run_lease_secs) {
+            return Err(invalid("AGENTIC_RUN_LEASE_SECS", "must be between 1 and 86400"));
+        }
+        let pricing = match cli.pricing_file.or(file.pricing_file) {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| invalid("AGENTIC_PRICING_FILE", format!("{}: {e}", path.display())))?;
+                let extra = agentic_core::budget::PricingTable::from_toml(&text)
+                    .map_err(|e| invalid("AGENTIC_PRICING_FILE", e.to_string()))?;
+                Some(agentic_core::budget::PricingTable::builtin().merge(extra))
+            }
+            None => None,
+        };
         let rate_limits = rate_limit_policy(
             cli.rate_limits,
             cli.rate_limit_fail_mode,
@@ -373,6 +401,8 @@ impl Config {
             redis_url: cli.redis_url.or(file.redis_url).filter(|u| !u.is_empty()).map(SecretString::from),
             rate_limits,
             workers,
+            run_lease: Duration::from_secs(run_lease_secs),
+            pricing,
             log,
             log_format,
         })

@@ -124,7 +124,11 @@ async fn run(config: Config) -> Result<(), String> {
             ttl: config.jwt_ttl,
             ..JwtSettings::default()
         })
-        .http_limits(HttpLimits { max_body_bytes: config.max_body_bytes });
+        .http_limits(HttpLimits { max_body_bytes: config.max_body_bytes })
+        .run_lease(chrono::Duration::from_std(config.run_lease).map_err(|e| e.to_string())?);
+    if let Some(pricing) = &config.pricing {
+        builder = builder.pricing(pricing.clone());
+    }
     match &config.jwt_secret {
         Some(secret) => {
             let key = KeyPair::hs256("primary", secret.expose_secret().as_bytes()).map_err(|e| e.to_string())?;

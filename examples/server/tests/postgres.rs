@@ -6,7 +6,7 @@ mod common;
 use std::io::Read;
 
 use agentic_store_postgres::testing::database_url;
-use common::{KEY, get, server, stop, wait_for_listen_line};
+use common::{KEY, get, post, server, stop, wait_for_listen_line};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 /// An empty database on the server of `DATABASE_URL`, dropped at the end.
@@ -121,4 +121,75 @@ fn an_unreachable_database_stops_start_up_with_a_clear_message() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr_of(&output).contains("cannot connect to PostgreSQL"), "{}", stderr_of(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_survives_its_server_being_killed() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let Some(admin_url) = database_url() else { return };
+    let db = EmptyDatabase::create(&admin_url).await;
+    assert!(server().arg("migrate").env("DATABASE_URL", db.url()).output().unwrap().status.success());
+
+    // A slow model: each answer takes 3 s, long enough to kill the server mid-call.
+    let llm = MockServer::start().await;
+    let answer = serde_json::json!({"id": "c", "object": "chat.completion", "model": "slow",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "done"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3}});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer).set_delay(std::time::Duration::from_secs(3)))
+        .mount(&llm)
+        .await;
+    let dir = std::env::temp_dir().join(format!("agentic-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pricing = dir.join("pricing.toml");
+    std::fs::write(&pricing, "[free]\nproviders = [\"openai\"]\n").unwrap();
+
+    let start = || {
+        server()
+            .env("AGENTIC_BIND", "127.0.0.1:0")
+            .env("AGENTIC_BOOTSTRAP_API_KEY", KEY)
+            .env("DATABASE_URL", db.url())
+            .env("OPENAI_BASE_URL", format!("{}/v1", llm.uri()))
+            .env("AGENTIC_LLM_DEFAULT_PROVIDER", "openai")
+            .env("AGENTIC_PRICING_FILE", &pricing)
+            .env("AGENTIC_RUN_LEASE_SECS", "2")
+            .env("AGENTIC_WORKERS", "1")
+            .spawn()
+            .unwrap()
+    };
+    let mut first = start();
+    let (addr, _) = wait_for_listen_line(&mut first);
+    let (status, project) = post(&addr, "/v1/projects", KEY, r#"{"name":"Durable"}"#);
+    assert_eq!(status, 201, "{project}");
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let body = format!(r#"{{"task":"Do it","project_id":"{}"}}"#, project["id"].as_str().unwrap());
+    let (status, run) = post(&addr, "/v1/agents/developer/execute", KEY, &body);
+    assert_eq!(status, 202, "{run}");
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    let run_id = run["id"].as_str().unwrap().to_owned();
+
+    // Wait until the worker is inside the model call, then SIGKILL the server.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while llm.received_requests().await.unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the worker never called the model");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // A fresh server takes the run over once the dead worker's lease lapses, and finishes it.
+    let mut second = start();
+    let (addr, _) = wait_for_listen_line(&mut second);
+    let (status, done) = get(&addr, &format!("/v1/runs/{run_id}/result?wait=30"), Some(KEY));
+    assert_eq!(status, 200, "{done}");
+    let done: serde_json::Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["attempts"], 2, "{done}");
+    assert_eq!(done["output"]["answer"], "done");
+    stop(&mut second);
+    std::fs::remove_dir_all(&dir).unwrap();
+    db.drop_it().await;
 }

@@ -5,7 +5,7 @@ use std::io::Read;
 
 mod common;
 
-use common::{KEY, get, server, stop, wait_for_listen_line};
+use common::{KEY, get, post, server, stop, wait_for_listen_line};
 
 #[test]
 fn serves_on_defaults_and_exits_cleanly_on_sigterm() {
@@ -96,21 +96,6 @@ fn rate_limits_run_on_redis_when_configured() {
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(stderr.contains("rate limits: Redis"), "{stderr}");
-}
-
-/// POST with a JSON body over raw HTTP/1.1; returns (status, body).
-fn post(addr: &str, path: &str, bearer: &str, body: &str) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    std::io::Write::write_all(&mut stream, request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
 }
 
 #[test]

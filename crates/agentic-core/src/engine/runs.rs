@@ -16,7 +16,7 @@ use crate::model::{Money, Permission, Run, RunFinish, RunStatus, ValidationError
 
 /// Starts of one run before it is failed as repeatedly interrupted.
 pub const MAX_ATTEMPTS: u32 = 3;
-/// How long a worker's claim on a run lasts.
+/// How long a worker's claim on a run lasts by default (see [`PlatformBuilder::run_lease`](crate::PlatformBuilder::run_lease)).
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// The longest a caller may wait for a result in one request.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -92,7 +92,7 @@ impl Platform {
     /// Claims and runs at most one run as `worker`; returns whether there was one.
     pub async fn work_once(&self, worker: &str) -> Result<bool> {
         let now = self.inner.clock.now();
-        let claimed = self.inner.store.system().claim_runs(worker, now, now + LEASE, 1).await?;
+        let claimed = self.inner.store.system().claim_runs(worker, now, now + self.inner.run_lease, 1).await?;
         let Some(run) = claimed.into_iter().next() else { return Ok(false) };
         let finish = if run.attempts > MAX_ATTEMPTS {
             RunFinish {
