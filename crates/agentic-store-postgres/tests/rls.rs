@@ -125,24 +125,16 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         })
         .await
         .unwrap();
-    let gated_run = agentic_core::model::Run {
-        id: agentic_core::ids::RunId::new(),
-        tenant_id: tenant.id,
-        project_id: project.id,
-        agent: "devops_engineer".into(),
-        input: serde_json::json!({}),
-        status: agentic_core::model::RunStatus::AwaitingApproval,
-        risk_level: agentic_core::agents::RiskLevel::High,
-        requested_by: admin.id,
-        output: None,
-        error: None,
-        cost: Money::ZERO,
-        attempts: 0,
-        lease_owner: None,
-        lease_expires_at: None,
-        created_at: at,
-        updated_at: at,
-    };
+    let mut gated_run = agentic_core::model::Run::queued(
+        tenant.id,
+        project.id,
+        "devops_engineer",
+        serde_json::json!({}),
+        agentic_core::agents::RiskLevel::High,
+        admin.id,
+        at,
+    );
+    gated_run.status = agentic_core::model::RunStatus::AwaitingApproval;
     let approval = agentic_core::model::Approval {
         id: agentic_core::ids::ApprovalId::new(),
         tenant_id: tenant.id,
@@ -157,24 +149,15 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
     };
     handle.insert_gated_run(&gated_run, &approval).await.unwrap();
     handle
-        .insert_run(&agentic_core::model::Run {
-            id: agentic_core::ids::RunId::new(),
-            tenant_id: tenant.id,
-            project_id: project.id,
-            agent: "qa_tester".into(),
-            input: serde_json::json!({}),
-            status: agentic_core::model::RunStatus::Queued,
-            risk_level: agentic_core::agents::RiskLevel::Low,
-            requested_by: admin.id,
-            output: None,
-            error: None,
-            cost: Money::ZERO,
-            attempts: 0,
-            lease_owner: None,
-            lease_expires_at: None,
-            created_at: at,
-            updated_at: at,
-        })
+        .insert_run(&agentic_core::model::Run::queued(
+            tenant.id,
+            project.id,
+            "qa_tester",
+            serde_json::json!({}),
+            agentic_core::agents::RiskLevel::Low,
+            admin.id,
+            at,
+        ))
         .await
         .unwrap();
     tenant.id

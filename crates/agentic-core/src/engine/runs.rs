@@ -38,24 +38,12 @@ impl Platform {
         let now = self.inner.clock.now();
         let risk_level = request.risk_level.unwrap_or(spec.risk_level);
         let gated = self.needs_approval(principal.tenant_id, risk_level).await?;
-        let run = Run {
-            id: RunId::new(),
-            tenant_id: principal.tenant_id,
-            project_id: request.project_id,
-            agent: key.to_string(),
-            input: json!({"task": task, "context": request.context}),
-            status: if gated { RunStatus::AwaitingApproval } else { RunStatus::Queued },
-            risk_level,
-            requested_by: principal.user_id,
-            output: None,
-            error: None,
-            cost: Money::ZERO,
-            attempts: 0,
-            lease_owner: None,
-            lease_expires_at: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let input = json!({"task": task, "context": request.context});
+        let mut run =
+            Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now);
+        if gated {
+            run.status = RunStatus::AwaitingApproval;
+        }
         if gated {
             let approval = self.approval_for(&run);
             store.insert_gated_run(&run, &approval).await?;

@@ -85,6 +85,38 @@ pub struct Run {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Run {
+    /// A new run, queued, not yet started by any worker.
+    pub fn queued(
+        tenant_id: TenantId,
+        project_id: ProjectId,
+        agent: impl Into<String>,
+        input: serde_json::Value,
+        risk_level: RiskLevel,
+        requested_by: UserId,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: RunId::new(),
+            tenant_id,
+            project_id,
+            agent: agent.into(),
+            input,
+            status: RunStatus::Queued,
+            risk_level,
+            requested_by,
+            output: None,
+            error: None,
+            cost: Money::ZERO,
+            attempts: 0,
+            lease_owner: None,
+            lease_expires_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunFinish {

@@ -8,7 +8,7 @@ use super::fixtures::{now, project, tenant_with_admin};
 use super::{Case, case};
 use crate::agents::RiskLevel;
 use crate::clock::Timestamp;
-use crate::ids::{ProjectId, RunId, TenantId, UserId};
+use crate::ids::{ProjectId, TenantId, UserId};
 use crate::model::{Money, Run, RunFinish, RunStatus};
 use crate::store::{Store, StoreError};
 
@@ -17,24 +17,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
 }
 
 fn run(tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp) -> Run {
-    Run {
-        id: RunId::new(),
-        tenant_id: tenant,
-        project_id: project,
-        agent: "qa_tester".into(),
-        input: serde_json::json!({"task": "test it"}),
-        status: RunStatus::Queued,
-        risk_level: RiskLevel::Low,
-        requested_by: by,
-        output: None,
-        error: None,
-        cost: Money::ZERO,
-        attempts: 0,
-        lease_owner: None,
-        lease_expires_at: None,
-        created_at: at,
-        updated_at: at,
-    }
+    Run::queued(tenant, project, "qa_tester", serde_json::json!({"task": "test it"}), RiskLevel::Low, by, at)
 }
 
 async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn Store>) {

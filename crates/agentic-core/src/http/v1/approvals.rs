@@ -30,7 +30,7 @@ async fn list_approvals(
 }
 
 /// The optional `{"comment": …}` body.
-fn comment(body: &Bytes) -> Result<Option<String>, Error> {
+fn comment(body: &[u8]) -> Result<Option<String>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -40,6 +40,18 @@ fn comment(body: &Bytes) -> Result<Option<String>, Error> {
         return Err(ValidationError::new("comment", "must be at most 2000 characters").into());
     }
     Ok(request.comment)
+}
+
+/// Shared by approve and deny: parses the optional comment, then records the decision.
+async fn decide(
+    platform: &Platform,
+    principal: &Principal,
+    id: ApprovalId,
+    body: &[u8],
+    approved: bool,
+) -> Result<Json<Approval>, Error> {
+    let comment = comment(body)?;
+    Ok(Json(platform.decide_approval(principal, id, approved, comment).await?))
 }
 
 /// Approves a request: the run proceeds. Not allowed to the run's requester.
@@ -53,8 +65,7 @@ async fn approve(
     ApiPath(id): ApiPath<ApprovalId>,
     body: Bytes,
 ) -> Result<Json<Approval>, Error> {
-    let comment = comment(&body)?;
-    Ok(Json(platform.decide_approval(&principal, id, true, comment).await?))
+    decide(&platform, &principal, id, &body, true).await
 }
 
 /// Denies a request: the run ends `denied`.
@@ -68,6 +79,5 @@ async fn deny(
     ApiPath(id): ApiPath<ApprovalId>,
     body: Bytes,
 ) -> Result<Json<Approval>, Error> {
-    let comment = comment(&body)?;
-    Ok(Json(platform.decide_approval(&principal, id, false, comment).await?))
+    decide(&platform, &principal, id, &body, false).await
 }
