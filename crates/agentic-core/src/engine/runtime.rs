@@ -142,6 +142,7 @@ impl Platform {
                 project: task.project_id,
                 run_id: task.run_id,
                 agent: task.agent.clone(),
+                spent: Arc::default(),
             }),
             tenant_id: task.tenant_id,
             project_id: task.project_id,
@@ -218,6 +219,11 @@ impl Platform {
                     is_error: !ok,
                 });
                 outcome.steps.push(RunStep::ToolCall { name: call.name, input: call.arguments, output, ok });
+            }
+            if let Some(llm) = &context.llm {
+                let (usage, cost) = llm.take_spent();
+                outcome.usage = outcome.usage.plus(usage);
+                outcome.cost = outcome.cost.checked_add(cost).unwrap_or(outcome.cost);
             }
         }
         Err(Error::MaxIterations { limit: spec.max_iterations })

@@ -7,7 +7,8 @@ use super::ToolError;
 use crate::Platform;
 use crate::engine::LlmCall;
 use crate::ids::{ProjectId, TenantId};
-use crate::llm::{ChatRequest, LlmProvider, Message};
+use crate::llm::{ChatRequest, LlmProvider, Message, Usage};
+use crate::model::Money;
 
 /// A handle to ask the model one question.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct ToolLlm {
     pub(crate) project: ProjectId,
     pub(crate) run_id: Option<uuid::Uuid>,
     pub(crate) agent: String,
+    /// Tokens and money the tool's questions cost, drained into the run's totals after each tool call.
+    pub(crate) spent: Arc<parking_lot::Mutex<(Usage, Money)>>,
 }
 
 impl std::fmt::Debug for ToolLlm {
@@ -33,6 +36,11 @@ impl std::fmt::Debug for ToolLlm {
 }
 
 impl ToolLlm {
+    /// Takes what the tool's questions have cost since the last call, leaving zero.
+    pub(crate) fn take_spent(&self) -> (Usage, Money) {
+        std::mem::take(&mut *self.spent.lock())
+    }
+
     /// Asks one question: reserves the worst case, calls, settles; a budget refusal or provider failure is a
     /// tool error the agent sees.
     pub async fn ask(&self, system: &str, prompt: &str) -> Result<String, ToolError> {
@@ -59,7 +67,12 @@ impl ToolLlm {
             agent: Some(&self.agent),
             response: &response,
         };
-        platform.settle_llm_call(&reservation, call).await.map_err(|e| ToolError::Failed(e.to_string()))?;
+        let record =
+            platform.settle_llm_call(&reservation, call).await.map_err(|e| ToolError::Failed(e.to_string()))?;
+        let mut spent = self.spent.lock();
+        spent.0 = spent.0.plus(response.usage);
+        spent.1 = spent.1.checked_add(record.cost).unwrap_or(spent.1);
+        drop(spent);
         Ok(response.text)
     }
 }

@@ -255,4 +255,8 @@ async fn generators_repair_a_parse_failure_once() {
     let report =
         app.call("GET", &format!("/v1/projects/{project}/costs"), Some(&app.admin_key), None).await.expect(200);
     assert_eq!(report["total"]["calls"], 7);
+    // The run's totals include the tools' questions, not only the agent's own turns.
+    assert_eq!(report["total"]["output_tokens"], outcome.usage.output_tokens);
+    assert_eq!(report["total"]["input_tokens"], outcome.usage.input_tokens);
+    assert_eq!(report["total"]["cost"], json!(outcome.cost));
 }
