@@ -279,6 +279,25 @@ pub struct ExecuteRequest {
     pub wait: Option<u64>,
 }
 
+/// `POST /v1/workflows`: starts a named workflow as one durable run.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowRequest {
+    /// The workflow: `ProjectPipelineWorkflow` (or `project_pipeline`).
+    pub name: String,
+    /// The workflow's arguments; for the project pipeline `{"goal": "...", "context": {...}?}`.
+    #[schema(value_type = Object)]
+    pub args: serde_json::Value,
+    /// The project charged.
+    pub project_id: crate::ids::ProjectId,
+    /// Risk of this run (default `medium`).
+    #[serde(default)]
+    pub risk_level: Option<crate::agents::RiskLevel>,
+    /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run).
+    #[serde(default)]
+    pub wait: Option<u64>,
+}
+
 /// `GET /v1/runs/{id}/result?wait=SECONDS`.
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

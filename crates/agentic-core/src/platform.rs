@@ -46,6 +46,9 @@ pub(crate) struct Inner {
     pub(crate) tools: ToolRegistry,
     pub(crate) approval_ttl: chrono::Duration,
     pub(crate) run_lease: chrono::Duration,
+    /// Wakes this process's workers when a run is queued and its waiters when one ends, so nobody sleeps out a
+    /// poll interval for work done here (runs queued or ended by other replicas are seen by polling).
+    pub(crate) run_signals: crate::engine::RunSignals,
 }
 
 /// Limits on HTTP requests.
@@ -292,6 +295,7 @@ impl PlatformBuilder {
                 tools: self.tools.unwrap_or_else(ToolRegistry::builtin),
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
+                run_signals: crate::engine::RunSignals::default(),
             }),
         })
     }

@@ -226,6 +226,28 @@ impl agentic_core::store::RunStore for MemoryTenant {
         Ok(self.state.read().runs.get(&(self.tenant, id)).cloned())
     }
 
+    async fn renew_run(
+        &self,
+        id: agentic_core::ids::RunId,
+        worker: &str,
+        until: Timestamp,
+        progress: Option<&agentic_core::model::RunProgress>,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut state = self.state.write();
+        let Some(run) = state.runs.get_mut(&(self.tenant, id)) else { return Ok(false) };
+        if run.status != agentic_core::model::RunStatus::Running || run.lease_owner.as_deref() != Some(worker) {
+            return Ok(false);
+        }
+        run.lease_expires_at = Some(until);
+        if let Some(progress) = progress {
+            run.output = Some(progress.output.clone());
+            run.cost = progress.cost;
+        }
+        run.updated_at = at;
+        Ok(true)
+    }
+
     async fn finish_run(
         &self,
         id: agentic_core::ids::RunId,

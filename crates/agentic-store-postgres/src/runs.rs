@@ -3,7 +3,7 @@
 use agentic_core::agents::RiskLevel;
 use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ProjectId, RunId, TenantId, UserId};
-use agentic_core::model::{Money, Run, RunFinish, RunStatus};
+use agentic_core::model::{Money, Run, RunFinish, RunKind, RunProgress, RunStatus};
 use agentic_core::store::{RunStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,6 +17,7 @@ pub(crate) struct RunRow {
     tenant_id: Uuid,
     id: Uuid,
     project_id: Uuid,
+    kind: String,
     agent: String,
     input: serde_json::Value,
     status: String,
@@ -66,6 +67,11 @@ impl TryFrom<RunRow> for Run {
             id: RunId::from_uuid(row.id),
             tenant_id: TenantId::from_uuid(row.tenant_id),
             project_id: ProjectId::from_uuid(row.project_id),
+            kind: match row.kind.as_str() {
+                "agent" => RunKind::Agent,
+                "workflow" => RunKind::Workflow,
+                other => return Err(corrupt(format!("run kind `{other}`"))),
+            },
             agent: row.agent,
             input: row.input,
             status: status(&row.status)?,
@@ -103,6 +109,35 @@ impl RunStore for PgTenant {
         row.map(Run::try_from).transpose()
     }
 
+    async fn renew_run(
+        &self,
+        id: RunId,
+        worker: &str,
+        until: Timestamp,
+        progress: Option<&RunProgress>,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let renewed = sqlx::query(
+            "UPDATE runs SET lease_expires_at = $4, updated_at = $5, \
+             output = CASE WHEN $6 THEN $7 ELSE output END, cost_nanos = COALESCE($8, cost_nanos) \
+             WHERE tenant_id = $1 AND id = $2 AND status = 'running' AND lease_owner = $3",
+        )
+        .bind(self.uuid())
+        .bind(id.as_uuid())
+        .bind(worker)
+        .bind(until)
+        .bind(at)
+        .bind(progress.is_some())
+        .bind(progress.map(|p| &p.output))
+        .bind(progress.map(|p| p.cost.nanos()))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "the run"))?;
+        commit(tx).await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
     async fn finish_run(&self, id: RunId, worker: &str, finish: &RunFinish, at: Timestamp) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(
@@ -130,8 +165,8 @@ impl RunStore for PgTenant {
 pub(crate) async fn insert_run(conn: &mut sqlx::PgConnection, tenant: Uuid, run: &Run) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO runs (tenant_id, id, project_id, agent, input, status, risk_level, requested_by, output, error, \
-         cost_nanos, attempts, lease_owner, lease_expires_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         cost_nanos, attempts, lease_owner, lease_expires_at, created_at, updated_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(tenant)
     .bind(run.id.as_uuid())
@@ -149,6 +184,7 @@ pub(crate) async fn insert_run(conn: &mut sqlx::PgConnection, tenant: Uuid, run:
     .bind(run.lease_expires_at)
     .bind(run.created_at)
     .bind(run.updated_at)
+    .bind(run.kind.as_str())
     .execute(conn)
     .await
     .map_err(|e| store_error(e, "a run with this id"))?;

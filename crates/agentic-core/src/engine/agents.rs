@@ -49,8 +49,13 @@ impl Platform {
 
     /// Every agent the tenant can run: the built-ins, with the tenant's own added or overriding by name.
     pub async fn list_agents(&self, principal: &Principal) -> Result<Vec<AgentView>> {
+        self.agent_roster(principal.tenant_id).await
+    }
+
+    /// Every agent a tenant can run, sorted by name.
+    pub(crate) async fn agent_roster(&self, tenant: crate::ids::TenantId) -> Result<Vec<AgentView>> {
         let mut views: Vec<AgentView> = catalog().iter().filter_map(|(key, spec)| builtin_view(key, spec)).collect();
-        for agent in self.inner.store.tenant(principal.tenant_id).list_agents().await? {
+        for agent in self.inner.store.tenant(tenant).list_agents().await? {
             let view = tenant_view(agent);
             match views.iter_mut().find(|v| v.name == view.name) {
                 Some(existing) => *existing = view,

@@ -64,6 +64,11 @@ impl Platform {
         };
         let data = json!({"approval_id": decided.id, "run_id": decided.run_id, "by": principal.user_id});
         self.inner.events.publish(crate::events::Event::new(principal.tenant_id, kind, data, now)).await;
+        if decided.status == ApprovalStatus::Approved {
+            self.inner.run_signals.run_queued();
+        } else {
+            self.inner.run_signals.run_ended();
+        }
         if decided.status == ApprovalStatus::Expired {
             return Err(Error::Conflict("the request expired before it was decided".into()));
         }

@@ -1,9 +1,11 @@
-//! Durable runs: queue a run, let any replica's worker claim it under a lease, record the outcome; a run whose
-//! worker died is claimed again after its lease lapses (up to [`MAX_ATTEMPTS`], then failed with a reason).
+//! Durable runs: queue a run, let any replica's worker claim it under a lease, keep the lease alive while working,
+//! record the outcome; a run whose worker died is claimed again after its lease lapses (up to [`MAX_ATTEMPTS`],
+//! then failed with a reason).
 
 use std::time::Duration;
 
 use serde_json::json;
+use tokio::sync::Notify;
 
 use crate::Platform;
 use crate::agents::AgentKey;
@@ -12,14 +14,40 @@ use crate::auth::Principal;
 use crate::engine::AgentTask;
 use crate::error::{Error, Result};
 use crate::ids::RunId;
-use crate::model::{Money, Permission, Run, RunFinish, RunStatus, ValidationError, validate_name};
+use crate::model::{
+    Money, Permission, Run, RunFinish, RunKind, RunProgress, RunStatus, ValidationError, validate_name,
+};
 
 /// Starts of one run before it is failed as repeatedly interrupted.
 pub const MAX_ATTEMPTS: u32 = 3;
 /// How long a worker's claim on a run lasts by default (see [`PlatformBuilder::run_lease`](crate::PlatformBuilder::run_lease)).
+/// A working worker renews it every third of this, so a run may take longer than its lease.
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// The longest a caller may wait for a result in one request.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// How often a waiter re-reads a run it is waiting for (for runs that end on another replica).
+const WAIT_POLL: Duration = Duration::from_millis(100);
+
+/// In-process wake-ups for workers and waiters.
+#[derive(Debug, Default)]
+pub(crate) struct RunSignals {
+    /// A run became claimable.
+    queued: Notify,
+    /// A run ended.
+    finished: Notify,
+}
+
+impl RunSignals {
+    /// Tells one idle worker there is work.
+    pub(crate) fn run_queued(&self) {
+        self.queued.notify_one();
+    }
+
+    /// Wakes everyone waiting for a run to end.
+    pub(crate) fn run_ended(&self) {
+        self.finished.notify_waiters();
+    }
+}
 
 impl Platform {
     /// Queues a run of `agent`. Needs `agents:execute`; the agent and the project must exist in the tenant.
@@ -28,33 +56,36 @@ impl Platform {
         let key = AgentKey::parse(agent).map_err(|_| Error::NotFound("agent"))?;
         let (spec, _) = self.agent_spec(principal.tenant_id, &key).await?;
         let task = validate_name("task", &request.task, 20_000)?;
-        if request.wait.is_some_and(|w| w > MAX_WAIT.as_secs()) {
+        let input = json!({"task": task, "context": request.context});
+        let risk_level = request.risk_level.unwrap_or(spec.risk_level);
+        let now = self.inner.clock.now();
+        let run = Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now);
+        self.submit_run(principal, run, request.wait).await
+    }
+
+    /// Stores a new run — gated behind an approval request when its risk needs one — and, with `wait`, waits
+    /// for it to finish.
+    pub(crate) async fn submit_run(&self, principal: &Principal, mut run: Run, wait: Option<u64>) -> Result<Run> {
+        if wait.is_some_and(|w| w > MAX_WAIT.as_secs()) {
             return Err(ValidationError::new("wait", format!("must be at most {} seconds", MAX_WAIT.as_secs())).into());
         }
         let store = self.inner.store.tenant(principal.tenant_id);
-        if store.get_project(request.project_id).await?.is_none() {
+        if store.get_project(run.project_id).await?.is_none() {
             return Err(Error::NotFound("project"));
         }
-        let now = self.inner.clock.now();
-        let risk_level = request.risk_level.unwrap_or(spec.risk_level);
-        let gated = self.needs_approval(principal.tenant_id, risk_level).await?;
-        let input = json!({"task": task, "context": request.context});
-        let mut run =
-            Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now);
-        if gated {
+        if self.needs_approval(principal.tenant_id, run.risk_level).await? {
             run.status = RunStatus::AwaitingApproval;
-        }
-        if gated {
             let approval = self.approval_for(&run);
             store.insert_gated_run(&run, &approval).await?;
-            let data =
-                json!({"approval_id": approval.id, "run_id": run.id, "risk_level": run.risk_level, "agent": run.agent});
-            let event = crate::events::Event::new(principal.tenant_id, "approval.requested", data, now);
+            let data = json!({"approval_id": approval.id, "run_id": run.id, "risk_level": run.risk_level,
+                "agent": run.agent, "kind": run.kind});
+            let event = crate::events::Event::new(principal.tenant_id, "approval.requested", data, run.created_at);
             self.inner.events.publish(event).await;
         } else {
             store.insert_run(&run).await?;
+            self.inner.run_signals.run_queued();
         }
-        match request.wait {
+        match wait {
             Some(seconds) if seconds > 0 => self.wait_for_run(principal, run.id, Duration::from_secs(seconds)).await,
             _ => Ok(run),
         }
@@ -69,11 +100,20 @@ impl Platform {
     pub async fn wait_for_run(&self, principal: &Principal, id: RunId, wait: Duration) -> Result<Run> {
         let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
         loop {
+            // Registered before reading, so an end signalled between the read and the sleep is not missed.
+            let finished = self.inner.run_signals.finished.notified();
+            tokio::pin!(finished);
+            finished.as_mut().enable();
             let run = self.get_run(principal, id).await?;
-            if run.status.is_final() || tokio::time::Instant::now() >= deadline {
+            let now = tokio::time::Instant::now();
+            if run.status.is_final() || now >= deadline {
                 return Ok(run);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            let nap = WAIT_POLL.min(deadline - now);
+            tokio::select! {
+                () = finished => {}
+                () = tokio::time::sleep(nap) => {}
+            }
         }
     }
 
@@ -83,44 +123,79 @@ impl Platform {
         let claimed = self.inner.store.system().claim_runs(worker, now, now + self.inner.run_lease, 1).await?;
         let Some(run) = claimed.into_iter().next() else { return Ok(false) };
         let finish = if run.attempts > MAX_ATTEMPTS {
-            RunFinish {
-                status: RunStatus::Failed,
-                output: None,
-                error: Some(format!("interrupted {} times; not retried again", run.attempts - 1)),
-                cost: run.cost,
+            let reason = format!("interrupted {} times; not retried again", run.attempts - 1);
+            if run.kind == RunKind::Workflow {
+                self.publish_workflow_end(&run, Err(&reason), run.cost).await;
             }
+            RunFinish { status: RunStatus::Failed, output: run.output.clone(), error: Some(reason), cost: run.cost }
         } else {
-            let task = AgentTask {
-                tenant_id: run.tenant_id,
-                project_id: run.project_id,
-                run_id: Some(run.id.as_uuid()),
-                agent: run.agent.clone(),
-                task: run.input["task"].as_str().unwrap_or_default().to_owned(),
-                context: run.input.get("context").cloned().filter(|c| !c.is_null()),
-            };
-            match self.run_agent(task).await {
-                Ok(outcome) => RunFinish {
-                    status: RunStatus::Completed,
-                    cost: outcome.cost,
-                    output: Some(json!({"answer": outcome.output, "steps": outcome.steps, "usage": outcome.usage})),
-                    error: None,
-                },
-                Err(error) => RunFinish {
-                    status: RunStatus::Failed,
-                    output: None,
-                    error: Some(error.to_string()),
-                    cost: Money::ZERO,
-                },
+            tokio::select! {
+                finish = self.perform(&run, worker) => finish,
+                () = self.keep_lease(&run, worker) => {
+                    tracing::warn!(run_id = %run.id, worker, "lost the run's lease; stopped working on it");
+                    return Ok(true);
+                }
             }
         };
         let finished = self.inner.clock.now();
         if !self.inner.store.tenant(run.tenant_id).finish_run(run.id, worker, &finish, finished).await? {
             tracing::warn!(run_id = %run.id, worker, "lost the run's lease before finishing; another worker's result stands");
         }
+        self.inner.run_signals.run_ended();
         Ok(true)
     }
 
-    /// Works runs until `shutdown` resolves, polling every `idle` when there is nothing to do.
+    /// Does a claimed run's work and says how it ended.
+    async fn perform(&self, run: &Run, worker: &str) -> RunFinish {
+        if run.kind == RunKind::Workflow {
+            return self.perform_workflow(run, worker).await;
+        }
+        let task = AgentTask {
+            tenant_id: run.tenant_id,
+            project_id: run.project_id,
+            run_id: Some(run.id.as_uuid()),
+            agent: run.agent.clone(),
+            task: run.input["task"].as_str().unwrap_or_default().to_owned(),
+            context: run.input.get("context").cloned().filter(|c| !c.is_null()),
+        };
+        match self.run_agent(task).await {
+            Ok(outcome) => RunFinish {
+                status: RunStatus::Completed,
+                cost: outcome.cost,
+                output: Some(json!({"answer": outcome.output, "steps": outcome.steps, "usage": outcome.usage})),
+                error: None,
+            },
+            Err(error) => {
+                RunFinish { status: RunStatus::Failed, output: None, error: Some(error.to_string()), cost: Money::ZERO }
+            }
+        }
+    }
+
+    /// Renews `worker`'s lease on `run` every third of the lease; returns only when the lease is lost.
+    async fn keep_lease(&self, run: &Run, worker: &str) {
+        let every =
+            (self.inner.run_lease / 3).to_std().unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(50));
+        loop {
+            tokio::time::sleep(every).await;
+            match self.renew_lease(run, worker, None).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                // The store is unreachable: keep working and try again; if the lease lapses meanwhile, the next
+                // renewal says so.
+                Err(error) => tracing::warn!(run_id = %run.id, %error, "could not renew the run's lease"),
+            }
+        }
+    }
+
+    /// Extends `worker`'s lease on `run` by a full lease from now, saving `progress` when given.
+    pub(crate) async fn renew_lease(&self, run: &Run, worker: &str, progress: Option<&RunProgress>) -> Result<bool> {
+        let now = self.inner.clock.now();
+        let until = now + self.inner.run_lease;
+        Ok(self.inner.store.tenant(run.tenant_id).renew_run(run.id, worker, until, progress, now).await?)
+    }
+
+    /// Works runs until `shutdown` resolves; when there is nothing to do, sleeps until a run is queued in this
+    /// process or `idle` passes (runs queued by other replicas are found by that poll).
     pub async fn run_worker(&self, worker: String, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
@@ -132,6 +207,7 @@ impl Platform {
                 Ok(true) => {}
                 Ok(false) => tokio::select! {
                     () = &mut shutdown => return,
+                    () = self.inner.run_signals.queued.notified() => {}
                     () = tokio::time::sleep(idle) => {}
                 },
                 Err(error) => {

@@ -229,7 +229,7 @@ impl Platform {
         Err(Error::MaxIterations { limit: spec.max_iterations })
     }
 
-    async fn publish(&self, tenant: TenantId, kind: &str, data: serde_json::Value) {
+    pub(crate) async fn publish(&self, tenant: TenantId, kind: &str, data: serde_json::Value) {
         let event = Event::new(tenant, kind, data, self.inner.clock.now());
         self.inner.events.publish(event).await;
     }

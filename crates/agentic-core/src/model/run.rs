@@ -46,6 +46,27 @@ impl RunStatus {
     }
 }
 
+/// What a run runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// One agent on one task.
+    #[default]
+    Agent,
+    /// A named workflow (several agents, in steps).
+    Workflow,
+}
+
+impl RunKind {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Agent => "agent",
+            RunKind::Workflow => "workflow",
+        }
+    }
+}
+
 /// A run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Run {
@@ -55,7 +76,9 @@ pub struct Run {
     pub tenant_id: TenantId,
     /// Project charged.
     pub project_id: ProjectId,
-    /// The agent it runs.
+    /// Whether it runs an agent or a workflow.
+    pub kind: RunKind,
+    /// The agent it runs, or for a workflow run the workflow's name.
     pub agent: String,
     /// The task and its context.
     #[schema(value_type = Object)]
@@ -100,6 +123,7 @@ impl Run {
             id: RunId::new(),
             tenant_id,
             project_id,
+            kind: RunKind::Agent,
             agent: agent.into(),
             input,
             status: RunStatus::Queued,
@@ -115,6 +139,16 @@ impl Run {
             updated_at: now,
         }
     }
+}
+
+/// How far a worker got with a run: saved with a lease renewal so that a run resumed after a crash continues
+/// from its last finished step instead of paying for that work again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunProgress {
+    /// The partial output (a workflow's finished steps).
+    pub output: serde_json::Value,
+    /// Money spent so far.
+    pub cost: Money,
 }
 
 /// How a run ended.

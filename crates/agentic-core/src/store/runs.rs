@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::StoreResult;
 use crate::clock::Timestamp;
 use crate::ids::RunId;
-use crate::model::{Run, RunFinish};
+use crate::model::{Run, RunFinish, RunProgress};
 
 /// Runs of the handle's tenant. Claiming (across tenants) is on the system interface.
 #[async_trait]
@@ -15,6 +15,17 @@ pub trait RunStore: Send + Sync {
 
     /// A run by id.
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>>;
+
+    /// Extends the lease `worker` holds on a running run to `until`, saving `progress` when given. `false` if it
+    /// no longer holds it: the worker must stop, another one has taken the run over.
+    async fn renew_run(
+        &self,
+        id: RunId,
+        worker: &str,
+        until: Timestamp,
+        progress: Option<&RunProgress>,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
 
     /// Ends a run `worker` holds (status `running`, leased by it). `false` if it no longer does (its lease lapsed
     /// and another worker took over): the other worker's result stands.

@@ -9,11 +9,14 @@ use super::{Case, case};
 use crate::agents::RiskLevel;
 use crate::clock::Timestamp;
 use crate::ids::{ProjectId, TenantId, UserId};
-use crate::model::{Money, Run, RunFinish, RunStatus};
+use crate::model::{Money, Run, RunFinish, RunKind, RunProgress, RunStatus};
 use crate::store::{Store, StoreError};
 
 pub(super) fn cases() -> Vec<(&'static str, Case)> {
-    vec![case!(runs_are_claimed_once_and_reclaimed_after_their_lease)]
+    vec![
+        case!(runs_are_claimed_once_and_reclaimed_after_their_lease),
+        case!(a_renewed_lease_keeps_the_run_and_saves_progress),
+    ]
 }
 
 fn run(tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp) -> Run {
@@ -73,4 +76,44 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
     let failed = RunFinish { status: RunStatus::Failed, output: None, error: Some("boom".into()), cost: Money::ZERO };
     assert!(store.tenant(b.id).finish_run(second.id, "w4", &failed, later).await.unwrap());
     assert_eq!(store.tenant(b.id).get_run(second.id).await.unwrap().unwrap().error.as_deref(), Some("boom"));
+}
+
+async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>) {
+    let (a, admin) = tenant_with_admin(&*store, "alpha").await;
+    let (b, _) = tenant_with_admin(&*store, "bravo").await;
+    let p = project(a.id, None, admin.user.id);
+    store.tenant(a.id).insert_project(&p).await.unwrap();
+    let t0 = now();
+    let mut workflow = run(a.id, p.id, admin.user.id, t0);
+    workflow.kind = RunKind::Workflow;
+    workflow.agent = "project_pipeline".into();
+    store.tenant(a.id).insert_run(&workflow).await.unwrap();
+    assert_eq!(store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap().kind, RunKind::Workflow);
+
+    let lease = t0 + Duration::seconds(30);
+    assert_eq!(store.system().claim_runs("w1", t0, lease, 1).await.unwrap().len(), 1);
+    let progress = RunProgress { output: serde_json::json!({"done": ["plan"]}), cost: Money::from_nanos(11) };
+    let t1 = t0 + Duration::seconds(20);
+    let renewed_until = t1 + Duration::seconds(30);
+    assert!(store.tenant(a.id).renew_run(workflow.id, "w1", renewed_until, Some(&progress), t1).await.unwrap());
+    assert!(!store.tenant(a.id).renew_run(workflow.id, "w2", renewed_until, None, t1).await.unwrap());
+    assert!(!store.tenant(b.id).renew_run(workflow.id, "w1", renewed_until, None, t1).await.unwrap());
+    let saved = store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap();
+    assert_eq!(saved.output, Some(progress.output.clone()));
+    assert_eq!((saved.cost.nanos(), saved.lease_expires_at), (11, Some(renewed_until)));
+
+    // Past the first lease but within the renewed one, nobody else may claim it.
+    let t2 = lease + Duration::seconds(5);
+    assert!(store.system().claim_runs("w2", t2, t2 + Duration::seconds(30), 1).await.unwrap().is_empty());
+    // A renewal without progress keeps what was saved.
+    assert!(store.tenant(a.id).renew_run(workflow.id, "w1", t2 + Duration::seconds(30), None, t2).await.unwrap());
+    assert_eq!(store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap().cost.nanos(), 11);
+
+    // Once the holder stops renewing, another worker takes it over with the saved progress; the old holder can no
+    // longer renew.
+    let t3 = t2 + Duration::seconds(31);
+    let retaken = store.system().claim_runs("w2", t3, t3 + Duration::seconds(30), 1).await.unwrap();
+    assert_eq!(retaken.len(), 1);
+    assert_eq!((retaken[0].attempts, retaken[0].output.clone()), (2, Some(progress.output)));
+    assert!(!store.tenant(a.id).renew_run(workflow.id, "w1", t3 + Duration::seconds(60), None, t3).await.unwrap());
 }

@@ -13,3 +13,4 @@ mod runs;
 mod runtime;
 mod support;
 mod validation;
+mod workflows;

@@ -1,32 +1,16 @@
 //! Durable runs over HTTP, on both stores: queue, work, long-poll, take over an interrupted run.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use agentic_llm::mock::MockProvider;
-use agentic_llm::registry::ProviderRegistry;
 use serde_json::json;
 
 use crate::support::TestApp;
 
-async fn with_mock_llm(app: TestApp) -> TestApp {
-    // The shared harness has no LLM; rebuild the router with the echoing mock on the same store.
-    let platform = agentic_core::Platform::builder()
-        .store(Arc::clone(app.platform.store()))
-        .clock(Arc::new(app.clock.clone()))
-        .llm_providers(Arc::new(ProviderRegistry::mock_only(Arc::new(MockProvider::echo()))))
-        .jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", crate::support::HS_SECRET).unwrap())
-        .master_key(crate::support::MASTER_KEY.into())
-        .event_sink(Arc::new(app.events.clone()))
-        .build()
-        .unwrap();
-    TestApp { router: platform.router(), platform, ..app }
-}
-
 crate::both_backends!(run_lifecycle, runs_are_queued_worked_and_polled);
 
 async fn runs_are_queued_worked_and_polled(app: TestApp) {
-    let app = with_mock_llm(app).await;
+    let app = app.with_llm(MockProvider::echo());
     let key = app.admin_key.clone();
     let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Site"}))).await.expect(201);
     let project_id = project["id"].as_str().unwrap().to_owned();
@@ -120,7 +104,7 @@ async fn runs_are_queued_worked_and_polled(app: TestApp) {
 crate::both_backends!(interrupted_runs, an_interrupted_run_is_taken_over_after_its_lease);
 
 async fn an_interrupted_run_is_taken_over_after_its_lease(app: TestApp) {
-    let app = with_mock_llm(app).await;
+    let app = app.with_llm(MockProvider::echo());
     let key = app.admin_key.clone();
     let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Ops"}))).await.expect(201);
     let queued = app

@@ -117,6 +117,29 @@ impl TestApp {
         Some(Self { platform, router, memory, clock, admin_key, events, database })
     }
 
+    /// The same app (store, clock, events) with `mock` as every LLM provider.
+    pub fn with_llm(self, mock: impl Into<Arc<agentic_llm::mock::MockProvider>>) -> Self {
+        self.with_llm_and(mock, |b| b)
+    }
+
+    /// [`with_llm`](Self::with_llm), with more builder settings.
+    pub fn with_llm_and(
+        self,
+        mock: impl Into<Arc<agentic_llm::mock::MockProvider>>,
+        configure: impl FnOnce(PlatformBuilder) -> PlatformBuilder,
+    ) -> Self {
+        let registry = agentic_llm::registry::ProviderRegistry::mock_only(mock.into());
+        let platform = Platform::builder()
+            .store(Arc::clone(self.platform.store()))
+            .clock(Arc::new(self.clock.clone()))
+            .llm_providers(Arc::new(registry))
+            .jwt_key(KeyPair::hs256("hs-1", HS_SECRET).unwrap())
+            .master_key(MASTER_KEY.into())
+            .event_sink(Arc::new(self.events.clone()));
+        let platform = configure(platform).build().unwrap();
+        Self { router: platform.router(), platform, ..self }
+    }
+
     pub async fn call(&self, method: &str, path: &str, bearer: Option<&str>, body: Option<Value>) -> Response {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(bearer) = bearer {

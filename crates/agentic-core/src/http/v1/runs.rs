@@ -1,4 +1,4 @@
-//! `POST /v1/agents/{name}/execute`, `GET /v1/runs/{id}`, `GET /v1/runs/{id}/result?wait=`.
+//! `POST /v1/agents/{name}/execute`, `POST /v1/workflows`, `GET /v1/runs/{id}`, `GET /v1/runs/{id}/result?wait=`.
 
 use std::time::Duration;
 
@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{ExecuteRequest, Problem, WaitQuery};
+use crate::api::{ExecuteRequest, Problem, WaitQuery, WorkflowRequest};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -17,7 +17,11 @@ use crate::ids::RunId;
 use crate::model::{Run, ValidationError};
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().routes(routes!(execute)).routes(routes!(get_run)).routes(routes!(run_result))
+    OpenApiRouter::new()
+        .routes(routes!(execute))
+        .routes(routes!(start_workflow))
+        .routes(routes!(get_run))
+        .routes(routes!(run_result))
 }
 
 fn status_of(run: &Run) -> StatusCode {
@@ -37,6 +41,21 @@ async fn execute(
     ApiJson(request): ApiJson<ExecuteRequest>,
 ) -> Result<(StatusCode, Json<Run>), Error> {
     let run = platform.execute_agent(&principal, &name, request).await?;
+    Ok((status_of(&run), Json(run)))
+}
+
+/// Starts a named workflow (`agents:execute`): `ProjectPipelineWorkflow` with `args.goal`. Answers like
+/// `execute`; the run's output holds the plan, each finished step and the QA review.
+#[utoipa::path(post, path = "/v1/workflows", tag = "runs", security(("bearer" = [])),
+    request_body = WorkflowRequest,
+    responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn start_workflow(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiJson(request): ApiJson<WorkflowRequest>,
+) -> Result<(StatusCode, Json<Run>), Error> {
+    let run = platform.start_workflow(&principal, request).await?;
     Ok((status_of(&run), Json(run)))
 }
 

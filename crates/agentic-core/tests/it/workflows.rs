@@ -1,0 +1,262 @@
+//! `ProjectPipelineWorkflow` over HTTP on both stores, with a mock LLM that answers by agent: plan, tasks in order
+//! with results passed forward, QA review, plan repair, failure, resumption after a crash, and lease renewal.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use agentic_core::llm::{ChatRequest, Message};
+use agentic_llm::mock::{MockProvider, MockReply};
+use serde_json::{Value, json};
+
+use crate::support::TestApp;
+
+const PLAN: &str = "Here is the plan:\n```json\n{\"tasks\": [\
+    {\"agent\": \"developer\", \"task\": \"Build the signup form\"},\
+    {\"agent\": \"devops_engineer\", \"task\": \"Ship it to staging\"}]}\n```";
+
+/// Whether `request` comes from the agent called `name` (its system prompt starts with it).
+fn from_agent(request: &ChatRequest, name: &str) -> bool {
+    request.system.as_deref().is_some_and(|s| s.starts_with(&format!("You are {name},")))
+}
+
+fn user_text(request: &ChatRequest) -> String {
+    request
+        .messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::User { content } => Some(content.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A mock team: the Overseer answers `plan`, every other agent a fixed line of its own.
+fn team(plan: &str) -> MockProvider {
+    MockProvider::new()
+        .when(|r| from_agent(r, "Overseer"), MockReply::text(plan))
+        .when(|r| from_agent(r, "Developer"), MockReply::text("Form built in src/signup.tsx"))
+        .when(|r| from_agent(r, "DevOps Engineer"), MockReply::text("Deployed to staging"))
+        .when(|r| from_agent(r, "QA Tester"), MockReply::text("Review: add tests for invalid emails"))
+}
+
+async fn project(app: &TestApp) -> String {
+    let project =
+        app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Signup"}))).await.expect(201);
+    project["id"].as_str().unwrap().to_owned()
+}
+
+async fn start(app: &TestApp, bearer: &str, body: Value) -> Value {
+    app.call("POST", "/v1/workflows", Some(bearer), Some(body)).await.expect(202)
+}
+
+fn pipeline(project: &str) -> Value {
+    json!({"name": "ProjectPipelineWorkflow", "project_id": project,
+        "args": {"goal": "Add a signup page", "context": {"repo": "acme/web"}}})
+}
+
+crate::both_backends!(pipeline_end_to_end, the_pipeline_plans_executes_in_order_and_reviews);
+
+async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
+    let mock = Arc::new(team(PLAN));
+    let app = app.with_llm(Arc::clone(&mock));
+    let project = project(&app).await;
+    let (_, developer) = app.user("dev@acme.test", &["developer"]).await;
+
+    let queued = start(&app, &developer, pipeline(&project)).await;
+    assert_eq!((queued["status"].as_str(), queued["kind"].as_str()), (Some("queued"), Some("workflow")));
+    assert_eq!(queued["agent"], "project_pipeline");
+    let id = queued["id"].as_str().unwrap().to_owned();
+    assert!(app.platform.work_once("worker").await.unwrap());
+
+    let run = app.call("GET", &format!("/v1/runs/{id}/result"), Some(&developer), None).await.expect(200);
+    assert_eq!(run["status"], "completed", "{run}");
+    let output = &run["output"];
+    let plan: Vec<(&str, &str)> = output["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["agent"].as_str().unwrap(), t["task"].as_str().unwrap()))
+        .collect();
+    assert_eq!(plan, vec![("developer", "Build the signup form"), ("devops_engineer", "Ship it to staging")]);
+    let steps: Vec<(&str, &str)> = output["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["phase"].as_str().unwrap(), s["agent"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![("plan", "overseer"), ("task", "developer"), ("task", "devops_engineer"), ("review", "qa_tester")]
+    );
+    assert_eq!(output["review"], "Review: add tests for invalid emails");
+    assert_eq!(output["steps"][2]["output"], "Deployed to staging");
+
+    // The agents were asked in order, each later one with the earlier results as context.
+    let requests = mock.requests();
+    let order: Vec<&str> = requests
+        .iter()
+        .map(|r| {
+            ["Overseer", "Developer", "DevOps Engineer", "QA Tester"].into_iter().find(|n| from_agent(r, n)).unwrap()
+        })
+        .collect();
+    assert_eq!(order, vec!["Overseer", "Developer", "DevOps Engineer", "QA Tester"]);
+    assert!(user_text(&requests[0]).contains("devops_engineer:"), "the Overseer sees the roster");
+    assert!(user_text(&requests[0]).contains("acme/web"), "and the project context");
+    assert!(user_text(&requests[2]).contains("Form built in src/signup.tsx"), "results are passed forward");
+    assert!(user_text(&requests[3]).contains("Deployed to staging"), "QA reviews every result");
+
+    // Cost: one record per model call, and the run's cost is their sum.
+    let report =
+        app.call("GET", &format!("/v1/projects/{project}/costs"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(report["total"]["calls"], 4);
+    assert_eq!(report["total"]["cost"], run["cost"]);
+    assert_eq!(output["cost"], run["cost"]);
+
+    let started = app.events.of_kind("workflow.started");
+    let completed = app.events.of_kind("workflow.completed");
+    assert_eq!((started.len(), completed.len()), (1, 1));
+    assert_eq!(completed[0].data["run_id"].as_str(), Some(id.as_str()));
+    assert_eq!(completed[0].data["steps"], 4);
+    assert_eq!(app.events.of_kind("agent.completed").len(), 4);
+    assert!(app.events.of_kind("workflow.failed").is_empty());
+
+    // Refusals: unknown workflow, bad args, a role without `agents:execute`, another tenant.
+    let call = |body: Value| {
+        let app = &app;
+        let developer = developer.clone();
+        async move { app.call("POST", "/v1/workflows", Some(&developer), Some(body)).await }
+    };
+    call(json!({"name": "Nope", "project_id": project, "args": {"goal": "x"}})).await.expect(404);
+    let missing = call(json!({"name": "project_pipeline", "project_id": project, "args": {}})).await.expect(422);
+    assert!(missing.to_string().contains("args.goal"), "{missing}");
+    call(json!({"name": "project_pipeline", "project_id": project, "args": {"goal": "x", "extra": 1}}))
+        .await
+        .expect(422);
+    call(json!({"name": "project_pipeline", "project_id": project, "args": {"goal": "x"}, "wait": 61}))
+        .await
+        .expect(422);
+    let (_, viewer) = app.user("viewer@acme.test", &["viewer"]).await;
+    app.call("POST", "/v1/workflows", Some(&viewer), Some(pipeline(&project))).await.expect(403);
+    let (_, rival) = app.second_tenant("rivals").await;
+    app.call("GET", &format!("/v1/runs/{id}"), Some(&rival), None).await.expect(404);
+    app.call("POST", "/v1/workflows", Some(&rival), Some(pipeline(&project))).await.expect(404);
+
+    // A high-risk workflow waits for approval like an agent run.
+    let mut risky = pipeline(&project);
+    risky["risk_level"] = json!("high");
+    let gated = app.call("POST", "/v1/workflows", Some(&developer), Some(risky)).await.expect(202);
+    assert_eq!(gated["status"], "awaiting_approval");
+    assert_eq!(app.events.of_kind("approval.requested")[0].data["kind"], "workflow");
+}
+
+crate::both_backends!(plan_repair, an_unusable_plan_is_sent_back_once_then_the_run_fails);
+
+async fn an_unusable_plan_is_sent_back_once_then_the_run_fails(app: TestApp) {
+    // First workflow: a bad plan, then a good one.
+    let mock = Arc::new(
+        MockProvider::new()
+            .when(|r| from_agent(r, "Overseer") && user_text(r).contains("could not be used"), MockReply::text(PLAN))
+            .when(
+                |r| from_agent(r, "Overseer"),
+                MockReply::text("{\"tasks\": [{\"agent\": \"wizard\", \"task\": \"x\"}]}"),
+            )
+            .when(|r| !from_agent(r, "Overseer"), MockReply::text("done")),
+    );
+    let app = app.with_llm(Arc::clone(&mock));
+    let project = project(&app).await;
+    let id = start(&app, &app.admin_key, pipeline(&project)).await["id"].as_str().unwrap().to_owned();
+    assert!(app.platform.work_once("worker").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(run["status"], "completed", "{run}");
+    let phases: Vec<&str> =
+        run["output"]["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
+    assert_eq!(phases, vec!["plan", "plan", "task", "task", "review"]);
+    assert!(user_text(&mock.requests()[1]).contains("`wizard`, which does not exist"), "the reason is fed back");
+
+    // Second workflow: the Overseer never answers with JSON; the run fails with the reason, keeping its steps.
+    let app = app.with_llm(MockProvider::new().when(|_| true, MockReply::text("I would rather not plan.")));
+    let id = start(&app, &app.admin_key, pipeline(&project)).await["id"].as_str().unwrap().to_owned();
+    assert!(app.platform.work_once("worker").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(run["status"], "failed");
+    assert!(run["error"].as_str().unwrap().contains("plan could not be used: the answer holds no JSON"), "{run}");
+    assert_eq!(run["output"]["steps"].as_array().unwrap().len(), 2);
+    let failed = app.events.of_kind("workflow.failed");
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].data["reason"].as_str().unwrap().contains("plan could not be used"));
+}
+
+crate::both_backends!(pipeline_resume, a_crashed_pipeline_resumes_from_its_last_finished_step);
+
+async fn a_crashed_pipeline_resumes_from_its_last_finished_step(app: TestApp) {
+    // The developer's first answer never comes (its worker "crashes" while waiting); later answers are instant.
+    let first = Arc::new(AtomicBool::new(true));
+    let mock = Arc::new(
+        MockProvider::new()
+            // Rules are tried in order, so the one-time hang comes first.
+            .when(
+                move |r| from_agent(r, "Developer") && first.swap(false, Ordering::SeqCst),
+                MockReply::text("never seen").with_delay(Duration::from_secs(600)),
+            )
+            .when(|r| from_agent(r, "Overseer"), MockReply::text(PLAN))
+            .when(|r| from_agent(r, "Developer"), MockReply::text("Form built in src/signup.tsx"))
+            .when(|r| from_agent(r, "DevOps Engineer"), MockReply::text("Deployed to staging"))
+            .when(|r| from_agent(r, "QA Tester"), MockReply::text("Review: fine")),
+    );
+    let app = app.with_llm(Arc::clone(&mock));
+    let project = project(&app).await;
+    let id = start(&app, &app.admin_key, pipeline(&project)).await["id"].as_str().unwrap().to_owned();
+
+    let platform = app.platform.clone();
+    let doomed = tokio::spawn(async move { platform.work_once("doomed").await });
+    // Wait until the plan is saved and the developer is being asked, then kill the worker.
+    for _ in 0..200 {
+        if mock.requests().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(mock.requests().len(), 2, "the Overseer and the (hanging) Developer were asked");
+    doomed.abort();
+    let saved = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(saved["status"], "running");
+    assert_eq!(saved["output"]["plan"].as_array().unwrap().len(), 2, "the plan was saved: {saved}");
+    assert!(saved["cost"].as_str().is_some());
+
+    app.clock.advance(agentic_core::engine::LEASE + chrono::Duration::seconds(1));
+    assert!(app.platform.work_once("rescuer").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!((run["status"].as_str(), run["attempts"].as_u64()), (Some("completed"), Some(2)), "{run}");
+    let overseer_calls = mock.requests().iter().filter(|r| from_agent(r, "Overseer")).count();
+    assert_eq!(overseer_calls, 1, "the plan was not made (or paid for) again");
+    let phases: Vec<&str> =
+        run["output"]["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
+    assert_eq!(phases, vec!["plan", "task", "task", "review"]);
+    assert_eq!(app.events.of_kind("workflow.started").len(), 1, "started once, resumed once");
+}
+
+crate::both_backends!(lease_renewal, a_working_worker_keeps_its_lease_past_the_lease_time);
+
+async fn a_working_worker_keeps_its_lease_past_the_lease_time(app: TestApp) {
+    // A 300 ms lease and a model that takes a second: without renewal another worker would take the run over.
+    let mock = MockProvider::new().when(|_| true, MockReply::text("slow answer").with_delay(Duration::from_secs(1)));
+    let app = app.with_llm_and(mock, |b| b.run_lease(chrono::Duration::milliseconds(300)));
+    let project = project(&app).await;
+    let body = json!({"task": "Think slowly", "project_id": project});
+    let queued = app.call("POST", "/v1/agents/developer/execute", Some(&app.admin_key), Some(body)).await.expect(202);
+    let id = queued["id"].as_str().unwrap().to_owned();
+
+    let platform = app.platform.clone();
+    let holder = tokio::spawn(async move { platform.work_once("holder").await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        app.clock.advance(chrono::Duration::milliseconds(100));
+        assert!(!app.platform.work_once("thief").await.unwrap(), "the holder's lease is renewed while it works");
+    }
+    assert!(holder.await.unwrap().unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!((run["status"].as_str(), run["attempts"].as_u64()), (Some("completed"), Some(1)), "{run}");
+}
