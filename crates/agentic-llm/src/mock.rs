@@ -109,8 +109,11 @@ enum Fallback {
 struct State {
     rules: Vec<(Matcher, Step)>,
     queue: VecDeque<Step>,
-    requests: Vec<ChatRequest>,
+    requests: VecDeque<ChatRequest>,
 }
+
+/// How many of the latest requests a mock keeps for [`MockProvider::requests`].
+pub const RECORDED_REQUESTS: usize = 1024;
 
 /// The scripted provider. Cheap to share (`Arc<MockProvider>` or `Arc<dyn LlmProvider>`).
 pub struct MockProvider {
@@ -143,7 +146,7 @@ impl MockProvider {
         Self {
             name: "mock".into(),
             fallback: Fallback::None,
-            state: Mutex::new(State { rules: Vec::new(), queue: VecDeque::new(), requests: Vec::new() }),
+            state: Mutex::new(State { rules: Vec::new(), queue: VecDeque::new(), requests: VecDeque::new() }),
         }
     }
 
@@ -192,9 +195,10 @@ impl MockProvider {
         self.when(move |request| last_user_text(request).is_some_and(|t| t.contains(&needle)), reply)
     }
 
-    /// Every request received, in order.
+    /// The requests received, in order: every one, up to the last [`RECORDED_REQUESTS`] (a long-lived mock,
+    /// such as the reference server's default, must not grow without bound).
     pub fn requests(&self) -> Vec<ChatRequest> {
-        self.state.lock().requests.clone()
+        self.state.lock().requests.iter().cloned().collect()
     }
 
     /// How many steps of the queue are left.
@@ -204,7 +208,10 @@ impl MockProvider {
 
     fn next_step(&self, request: &ChatRequest) -> Step {
         let mut state = self.state.lock();
-        state.requests.push(request.clone());
+        if state.requests.len() == RECORDED_REQUESTS {
+            state.requests.pop_front();
+        }
+        state.requests.push_back(request.clone());
         if let Some((_, step)) = state.rules.iter().find(|(matcher, _)| matcher(request)) {
             return step.clone();
         }

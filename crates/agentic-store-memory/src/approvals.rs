@@ -20,6 +20,7 @@ impl ApprovalStore for MemoryTenant {
             return Err(StoreError::conflict("a run or approval with this id"));
         }
         state.runs.insert((self.tenant, run.id), Run { tenant_id: self.tenant, ..run.clone() });
+        state.reindex_run(self.tenant, run.id);
         state.approvals.insert((self.tenant, approval.id), Approval { tenant_id: self.tenant, ..approval.clone() });
         Ok(())
     }
@@ -74,6 +75,7 @@ impl ApprovalStore for MemoryTenant {
                 run.error = Some(format!("approval {}", status.as_str()));
             }
             run.updated_at = at;
+            state.reindex_run(self.tenant, run_id);
         }
         Ok(Some(decided))
     }

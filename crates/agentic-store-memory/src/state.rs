@@ -1,7 +1,7 @@
 //! The store's tables. Tenant-owned maps are keyed by `(TenantId, id)`, so a tenant's rows form one contiguous
 //! range: lookups and pages never touch another tenant's rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
 use agentic_core::ids::{ApiKeyId, CostRecordId, DepartmentId, ProjectId, ReservationId, TenantId, UserId};
@@ -29,7 +29,24 @@ pub(crate) struct State {
     pub(crate) cost_records: BTreeMap<(TenantId, CostRecordId), CostRecord>,
     pub(crate) agents: BTreeMap<(TenantId, String), agentic_core::store::StoredAgent>,
     pub(crate) runs: BTreeMap<(TenantId, agentic_core::ids::RunId), agentic_core::model::Run>,
+    /// Runs a worker may claim (queued, or running under a lease), oldest first, so claiming does not scan every
+    /// run ever made. Kept in step by [`State::reindex_run`].
+    pub(crate) active_runs: BTreeSet<(agentic_core::ids::RunId, TenantId)>,
     pub(crate) approvals: BTreeMap<(TenantId, agentic_core::ids::ApprovalId), agentic_core::model::Approval>,
+}
+
+impl State {
+    /// Puts a run into, or takes it out of, the claimable index after its status changed.
+    pub(crate) fn reindex_run(&mut self, tenant: TenantId, id: agentic_core::ids::RunId) {
+        use agentic_core::model::RunStatus;
+        let active =
+            self.runs.get(&(tenant, id)).is_some_and(|r| matches!(r.status, RunStatus::Queued | RunStatus::Running));
+        if active {
+            self.active_runs.insert((id, tenant));
+        } else {
+            self.active_runs.remove(&(id, tenant));
+        }
+    }
 }
 
 /// A project's settled spending and the budget lines already announced.

@@ -53,18 +53,21 @@ impl SystemStore for MemoryStore {
     ) -> StoreResult<Vec<agentic_core::model::Run>> {
         use agentic_core::model::RunStatus;
         let mut state = self.state.write();
-        let mut claimable: Vec<_> = state
-            .runs
+        let state = &mut *state;
+        let claimable: Vec<_> = state
+            .active_runs
             .iter()
-            .filter(|(_, r)| {
-                r.status == RunStatus::Queued
-                    || (r.status == RunStatus::Running && r.lease_expires_at.is_some_and(|until| until < now))
+            .filter(|(id, tenant)| {
+                state.runs.get(&(*tenant, *id)).is_some_and(|r| {
+                    r.status == RunStatus::Queued
+                        || (r.status == RunStatus::Running && r.lease_expires_at.is_some_and(|until| until < now))
+                })
             })
-            .map(|(key, r)| (r.id, *key))
+            .take(limit as usize)
+            .map(|(id, tenant)| (*tenant, *id))
             .collect();
-        claimable.sort();
         let mut claimed = Vec::new();
-        for (_, key) in claimable.into_iter().take(limit as usize) {
+        for key in claimable {
             if let Some(run) = state.runs.get_mut(&key) {
                 run.status = RunStatus::Running;
                 run.lease_owner = Some(worker.to_owned());

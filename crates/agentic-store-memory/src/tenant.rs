@@ -219,6 +219,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
             return Err(StoreError::conflict("a run with this id"));
         }
         state.runs.insert((self.tenant, run.id), agentic_core::model::Run { tenant_id: self.tenant, ..run.clone() });
+        state.reindex_run(self.tenant, run.id);
         Ok(())
     }
 
@@ -267,6 +268,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
         run.lease_owner = None;
         run.lease_expires_at = None;
         run.updated_at = at;
+        state.reindex_run(self.tenant, id);
         Ok(true)
     }
 }

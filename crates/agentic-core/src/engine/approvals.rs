@@ -67,7 +67,7 @@ impl Platform {
         if decided.status == ApprovalStatus::Approved {
             self.inner.run_signals.run_queued();
         } else {
-            self.inner.run_signals.run_ended();
+            self.inner.run_signals.run_ended(decided.run_id);
         }
         if decided.status == ApprovalStatus::Expired {
             return Err(Error::Conflict("the request expired before it was decided".into()));

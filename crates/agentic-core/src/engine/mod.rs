@@ -12,14 +12,15 @@ mod budgets;
 mod org;
 mod runs;
 mod runtime;
+mod signals;
 mod tenants;
 mod workflows;
 
 pub use approvals::approval_threshold;
 pub use budgets::{LlmCall, estimate_input_tokens};
-pub(crate) use runs::RunSignals;
 pub use runs::{LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub use runtime::{AgentOutcome, AgentTask, RunStep, system_prompt};
+pub(crate) use signals::RunSignals;
 pub use tenants::{Bootstrap, BootstrapReport};
 pub use workflows::{
     MAX_PLAN_TASKS, PROJECT_PIPELINE, PipelineOutput, PlannedTask, StepPhase, WorkflowStep, parse_plan,

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::Notify;
 
 use crate::Platform;
 use crate::agents::AgentKey;
@@ -25,29 +24,11 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// The longest a caller may wait for a result in one request.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
-/// How often a waiter re-reads a run it is waiting for (for runs that end on another replica).
+/// How soon a waiter first re-reads a run it waits for, in case it ends on another replica (an end in this
+/// process wakes it at once); the interval doubles up to [`WAIT_POLL_MAX`] so idle waiters cost the store little.
 const WAIT_POLL: Duration = Duration::from_millis(100);
-
-/// In-process wake-ups for workers and waiters.
-#[derive(Debug, Default)]
-pub(crate) struct RunSignals {
-    /// A run became claimable.
-    queued: Notify,
-    /// A run ended.
-    finished: Notify,
-}
-
-impl RunSignals {
-    /// Tells one idle worker there is work.
-    pub(crate) fn run_queued(&self) {
-        self.queued.notify_one();
-    }
-
-    /// Wakes everyone waiting for a run to end.
-    pub(crate) fn run_ended(&self) {
-        self.finished.notify_waiters();
-    }
-}
+/// The longest interval between a waiter's re-reads.
+const WAIT_POLL_MAX: Duration = Duration::from_secs(1);
 
 impl Platform {
     /// Queues a run of `agent`. Needs `agents:execute`; the agent and the project must exist in the tenant.
@@ -70,19 +51,22 @@ impl Platform {
             return Err(ValidationError::new("wait", format!("must be at most {} seconds", MAX_WAIT.as_secs())).into());
         }
         let store = self.inner.store.tenant(principal.tenant_id);
-        if store.get_project(run.project_id).await?.is_none() {
-            return Err(Error::NotFound("project"));
-        }
+        // The project is checked by the insert itself (a missing one is a missing reference), which saves a read
+        // and leaves no gap between check and write.
+        let unknown_project = |error: crate::store::StoreError| match error {
+            crate::store::StoreError::MissingReference { .. } => Error::NotFound("project"),
+            other => other.into(),
+        };
         if self.needs_approval(principal.tenant_id, run.risk_level).await? {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
-            store.insert_gated_run(&run, &approval).await?;
+            store.insert_gated_run(&run, &approval).await.map_err(unknown_project)?;
             let data = json!({"approval_id": approval.id, "run_id": run.id, "risk_level": run.risk_level,
                 "agent": run.agent, "kind": run.kind});
             let event = crate::events::Event::new(principal.tenant_id, "approval.requested", data, run.created_at);
             self.inner.events.publish(event).await;
         } else {
-            store.insert_run(&run).await?;
+            store.insert_run(&run).await.map_err(unknown_project)?;
             self.inner.run_signals.run_queued();
         }
         match wait {
@@ -99,9 +83,11 @@ impl Platform {
     /// The run once it is final, or as it stands after `wait` (at most [`MAX_WAIT`]).
     pub async fn wait_for_run(&self, principal: &Principal, id: RunId, wait: Duration) -> Result<Run> {
         let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);
+        let watch = self.inner.run_signals.watch(id);
+        let mut poll = WAIT_POLL;
         loop {
             // Registered before reading, so an end signalled between the read and the sleep is not missed.
-            let finished = self.inner.run_signals.finished.notified();
+            let finished = watch.notify().notified();
             tokio::pin!(finished);
             finished.as_mut().enable();
             let run = self.get_run(principal, id).await?;
@@ -109,10 +95,9 @@ impl Platform {
             if run.status.is_final() || now >= deadline {
                 return Ok(run);
             }
-            let nap = WAIT_POLL.min(deadline - now);
             tokio::select! {
                 () = finished => {}
-                () = tokio::time::sleep(nap) => {}
+                () = tokio::time::sleep(poll.min(deadline - now)) => poll = (poll * 2).min(WAIT_POLL_MAX),
             }
         }
     }
@@ -141,7 +126,7 @@ impl Platform {
         if !self.inner.store.tenant(run.tenant_id).finish_run(run.id, worker, &finish, finished).await? {
             tracing::warn!(run_id = %run.id, worker, "lost the run's lease before finishing; another worker's result stands");
         }
-        self.inner.run_signals.run_ended();
+        self.inner.run_signals.run_ended(run.id);
         Ok(true)
     }
 
@@ -207,7 +192,7 @@ impl Platform {
                 Ok(true) => {}
                 Ok(false) => tokio::select! {
                     () = &mut shutdown => return,
-                    () = self.inner.run_signals.queued.notified() => {}
+                    () = self.inner.run_signals.queued() => {}
                     () = tokio::time::sleep(idle) => {}
                 },
                 Err(error) => {

@@ -173,7 +173,7 @@ async fn service_documents_are_served() {
     let app = TestApp::new().await;
     let openapi = app.call("GET", "/openapi.json", None, None).await.expect(200);
     assert_eq!(openapi["openapi"], "3.1.0");
-    for path in ["/v1/users", "/v1/api-keys", "/v1/projects/{id}", "/v1/auth/login", "/v1/tenants"] {
+    for path in ["/v1/users", "/v1/api-keys", "/v1/projects/{id}", "/v1/auth/login", "/v1/tenants", "/v1/workflows"] {
         assert!(openapi["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
     let docs = app.send(Request::get("/docs").body(Body::empty()).unwrap()).await;

@@ -149,6 +149,10 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     let gated = app.call("POST", "/v1/workflows", Some(&developer), Some(risky)).await.expect(202);
     assert_eq!(gated["status"], "awaiting_approval");
     assert_eq!(app.events.of_kind("approval.requested")[0].data["kind"], "workflow");
+    let mut nowhere = pipeline(&agentic_core::ids::ProjectId::new().to_string());
+    nowhere["risk_level"] = json!("high");
+    app.call("POST", "/v1/workflows", Some(&developer), Some(nowhere)).await.expect(404);
+    assert_eq!(app.events.of_kind("approval.requested").len(), 1, "nothing was gated for a missing project");
 }
 
 crate::both_backends!(plan_repair, an_unusable_plan_is_sent_back_once_then_the_run_fails);

@@ -95,3 +95,15 @@ async fn mock_rules_recording_and_streaming() {
     assert_eq!(mock.requests().len(), 5);
     assert_eq!(mock.remaining(), 0);
 }
+
+#[tokio::test]
+async fn a_long_lived_mock_keeps_only_the_latest_requests() {
+    let mock = MockProvider::echo();
+    for n in 0..agentic_llm::mock::RECORDED_REQUESTS + 5 {
+        mock.chat(ChatRequest::new("m", vec![Message::user(format!("q{n}"))])).await.unwrap();
+    }
+    let requests = mock.requests();
+    assert_eq!(requests.len(), agentic_llm::mock::RECORDED_REQUESTS);
+    let first = serde_json::to_string(&requests[0].messages).unwrap();
+    assert!(first.contains("\"q5\""), "the oldest five were dropped: {first}");
+}
