@@ -165,10 +165,10 @@ fn workflow_name(name: &str) -> Option<&'static str> {
 }
 
 impl Platform {
-    /// Starts a named workflow as one run. Needs `agents:execute`. Risk defaults to `medium`, and the run is
+    /// Starts a named workflow as one run. Needs `workflows:create`. Risk defaults to `medium`, and the run is
     /// gated like an agent run when that needs approval.
     pub async fn start_workflow(&self, principal: &Principal, request: WorkflowRequest) -> Result<Run> {
-        principal.require(Permission::AgentsExecute)?;
+        principal.require(Permission::WorkflowsCreate)?;
         let name = workflow_name(&request.name).ok_or(Error::NotFound("workflow"))?;
         let goal = match request.args.get("goal").and_then(|g| g.as_str()).map(str::trim) {
             Some(goal) if !goal.is_empty() && goal.chars().count() <= 20_000 => goal.to_owned(),

@@ -139,6 +139,11 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
         .expect(422);
     let (_, viewer) = app.user("viewer@acme.test", &["viewer"]).await;
     app.call("POST", "/v1/workflows", Some(&viewer), Some(pipeline(&project))).await.expect(403);
+    // Starting workflows is its own permission: a key scoped to `agents:execute` alone may not.
+    let (_, executor) = app.api_key(&developer, &["agents:execute"]).await;
+    app.call("POST", "/v1/workflows", Some(&executor), Some(pipeline(&project))).await.expect(403);
+    let (_, starter) = app.api_key(&developer, &["workflows:create"]).await;
+    start(&app, &starter, pipeline(&project)).await;
     let (_, rival) = app.second_tenant("rivals").await;
     app.call("GET", &format!("/v1/runs/{id}"), Some(&rival), None).await.expect(404);
     app.call("POST", "/v1/workflows", Some(&rival), Some(pipeline(&project))).await.expect(404);

@@ -44,7 +44,7 @@ async fn execute(
     Ok((status_of(&run), Json(run)))
 }
 
-/// Starts a named workflow (`agents:execute`): `ProjectPipelineWorkflow` with `args.goal`. Answers like
+/// Starts a named workflow (`workflows:create`): `ProjectPipelineWorkflow` with `args.goal`. Answers like
 /// `execute`; the run's output holds the plan, each finished step and the QA review.
 #[utoipa::path(post, path = "/v1/workflows", tag = "runs", security(("bearer" = [])),
     request_body = WorkflowRequest,
