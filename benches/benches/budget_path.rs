@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use agentic_core::Platform;
 use agentic_core::engine::LlmCall;
-use agentic_core::ids::ProjectId;
 use agentic_core::llm::{ChatRequest, ChatResponse, Message, StopReason, Usage};
-use agentic_core::model::{Money, Project};
 use agentic_core::store::Store;
 use agentic_store_memory::MemoryStore;
 use agentic_store_postgres::PgStoreOptions;
@@ -22,17 +20,7 @@ async fn run(label: &str, store: Arc<dyn Store>, seconds: u64) {
     let platform = Platform::builder().store(store).build().unwrap();
     let report = agentic_benches::bootstrap(&platform).await.unwrap();
     let tenant = report.tenant.id;
-    let project = Project {
-        id: ProjectId::new(),
-        tenant_id: tenant,
-        department_id: None,
-        name: "bench".into(),
-        description: None,
-        budget: Some(Money::from_usd(1_000_000_000).unwrap()),
-        created_by: report.admin.id,
-        created_at: platform.clock().now(),
-    };
-    platform.store().tenant(tenant).insert_project(&project).await.unwrap();
+    let project = agentic_benches::project(&platform, tenant, report.admin.id, "bench").await.unwrap();
     let request = ChatRequest::new("claude-sonnet-4-20250514", vec![Message::user("Summarise the incident report.")])
         .with_max_tokens(1024);
     let response = ChatResponse {

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use agentic_core::Platform;
 use agentic_core::limit::{PlanQuotas, Quota, RateLimitPolicy, RouteOverride};
-use agentic_core::model::{Money, Project};
 use agentic_core::store::Store;
 use agentic_llm::mock::MockProvider;
 use agentic_llm::registry::ProviderRegistry;
@@ -76,17 +75,7 @@ async fn serve(store: Arc<dyn Store>, workers: u64) -> Server {
         .build()
         .unwrap();
     let report = agentic_benches::bootstrap(&platform).await.unwrap();
-    let project = Project {
-        id: agentic_core::ids::ProjectId::new(),
-        tenant_id: report.tenant.id,
-        department_id: None,
-        name: "load".into(),
-        description: None,
-        budget: Some(Money::from_usd(1_000_000_000).unwrap()),
-        created_by: report.admin.id,
-        created_at: platform.clock().now(),
-    };
-    platform.store().tenant(report.tenant.id).insert_project(&project).await.unwrap();
+    let project = agentic_benches::project(&platform, report.tenant.id, report.admin.id, "load").await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);

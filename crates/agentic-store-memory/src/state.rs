@@ -36,6 +36,18 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The run `worker` holds: running and leased by it.
+    pub(crate) fn held_run(
+        &mut self,
+        tenant: TenantId,
+        id: agentic_core::ids::RunId,
+        worker: &str,
+    ) -> Option<&mut agentic_core::model::Run> {
+        self.runs.get_mut(&(tenant, id)).filter(|run| {
+            run.status == agentic_core::model::RunStatus::Running && run.lease_owner.as_deref() == Some(worker)
+        })
+    }
+
     /// Puts a run into, or takes it out of, the claimable index after its status changed.
     pub(crate) fn reindex_run(&mut self, tenant: TenantId, id: agentic_core::ids::RunId) {
         use agentic_core::model::RunStatus;

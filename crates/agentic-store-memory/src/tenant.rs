@@ -236,10 +236,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
         at: Timestamp,
     ) -> StoreResult<bool> {
         let mut state = self.state.write();
-        let Some(run) = state.runs.get_mut(&(self.tenant, id)) else { return Ok(false) };
-        if run.status != agentic_core::model::RunStatus::Running || run.lease_owner.as_deref() != Some(worker) {
-            return Ok(false);
-        }
+        let Some(run) = state.held_run(self.tenant, id, worker) else { return Ok(false) };
         run.lease_expires_at = Some(until);
         if let Some(progress) = progress {
             run.output = Some(progress.output.clone());
@@ -257,10 +254,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
         at: Timestamp,
     ) -> StoreResult<bool> {
         let mut state = self.state.write();
-        let Some(run) = state.runs.get_mut(&(self.tenant, id)) else { return Ok(false) };
-        if run.status != agentic_core::model::RunStatus::Running || run.lease_owner.as_deref() != Some(worker) {
-            return Ok(false);
-        }
+        let Some(run) = state.held_run(self.tenant, id, worker) else { return Ok(false) };
         run.status = finish.status;
         run.output.clone_from(&finish.output);
         run.error.clone_from(&finish.error);
