@@ -80,6 +80,38 @@ impl SystemStore for MemoryStore {
         Ok(claimed)
     }
 
+    async fn expire_approvals(
+        &self,
+        now: agentic_core::clock::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::model::Approval>> {
+        use agentic_core::model::{ApprovalStatus, RunStatus};
+        let mut state = self.state.write();
+        let mut due: Vec<_> = state
+            .approvals
+            .iter()
+            .filter(|(_, a)| a.status == ApprovalStatus::Pending && a.expires_at <= now)
+            .map(|(key, a)| (a.expires_at, *key))
+            .collect();
+        due.sort();
+        let mut expired = Vec::new();
+        for (_, key) in due.into_iter().take(limit as usize) {
+            let Some(approval) = state.approvals.get_mut(&key) else { continue };
+            approval.status = ApprovalStatus::Expired;
+            approval.decided_at = Some(now);
+            let approval = approval.clone();
+            if let Some(run) = state.runs.get_mut(&(key.0, approval.run_id))
+                && run.status == RunStatus::AwaitingApproval
+            {
+                run.status = RunStatus::Denied;
+                run.error = Some("approval expired".into());
+                run.updated_at = now;
+            }
+            expired.push(approval);
+        }
+        Ok(expired)
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let state = self.state.read();
         let Some(&(tenant, id)) = state.lookups.get(lookup) else {

@@ -13,7 +13,7 @@ use crate::runs::insert_run;
 use crate::tenant::{PgTenant, commit};
 
 #[derive(sqlx::FromRow)]
-struct ApprovalRow {
+pub(crate) struct ApprovalRow {
     tenant_id: Uuid,
     id: Uuid,
     run_id: Uuid,

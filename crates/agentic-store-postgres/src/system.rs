@@ -80,6 +80,20 @@ impl SystemStore for PgStore {
         Ok(runs)
     }
 
+    async fn expire_approvals(
+        &self,
+        now: agentic_core::clock::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::model::Approval>> {
+        let rows: Vec<crate::approvals::ApprovalRow> = sqlx::query_as("SELECT * FROM system_expire_approvals($1, $2)")
+            .bind(now)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| store_error(e, "approvals"))?;
+        rows.into_iter().map(agentic_core::model::Approval::try_from).collect()
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let row: Option<KeyWithOwner> = sqlx::query_as("SELECT * FROM system_api_key_by_lookup($1)")
             .bind(lookup)

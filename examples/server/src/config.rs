@@ -82,9 +82,13 @@ pub(crate) struct Cli {
     /// Run workers in this process (they claim queued agent runs from the store) [default: 2; 0: none].
     #[arg(long, env = "AGENTIC_WORKERS", value_name = "N")]
     workers: Option<String>,
-    /// Seconds a worker holds a run before another worker may take it over [default: 600].
+    /// Seconds a run stays with a worker that stopped renewing its lease (it renews every third) [default: 600].
     #[arg(long, env = "AGENTIC_RUN_LEASE_SECS", value_name = "SECONDS")]
     run_lease_secs: Option<String>,
+    /// Seconds an approval request may wait for a decision before it expires and its run ends `denied`
+    /// [default: 86400].
+    #[arg(long, env = "AGENTIC_APPROVAL_TTL_SECS", value_name = "SECONDS")]
+    approval_ttl_secs: Option<String>,
     /// A TOML pricing file merged over the built-in prices (same format as `pricing.toml`), e.g. to mark a
     /// self-hosted OpenAI-compatible server free.
     #[arg(long, env = "AGENTIC_PRICING_FILE", value_name = "FILE")]
@@ -157,6 +161,7 @@ struct FileConfig {
     redis_url: Option<String>,
     workers: Option<u32>,
     run_lease_secs: Option<u64>,
+    approval_ttl_secs: Option<u64>,
     pricing_file: Option<PathBuf>,
     rate_limits: Option<RateLimitsFile>,
     log: Option<String>,
@@ -222,6 +227,7 @@ pub(crate) struct Config {
     pub(crate) rate_limits: Option<RateLimitPolicy>,
     pub(crate) workers: u32,
     pub(crate) run_lease: Duration,
+    pub(crate) approval_ttl: Duration,
     pub(crate) pricing: Option<agentic_core::budget::PricingTable>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
@@ -341,6 +347,13 @@ impl Config {
         if !(1..=86_400).contains(&run_lease_secs) {
             return Err(invalid("AGENTIC_RUN_LEASE_SECS", "must be between 1 and 86400"));
         }
+        let approval_ttl_secs = match cli.approval_ttl_secs {
+            Some(text) => parse_number::<u64>("AGENTIC_APPROVAL_TTL_SECS", &text)?,
+            None => file.approval_ttl_secs.unwrap_or(86_400),
+        };
+        if !(60..=30 * 86_400).contains(&approval_ttl_secs) {
+            return Err(invalid("AGENTIC_APPROVAL_TTL_SECS", "must be between 60 and 2592000 (30 days)"));
+        }
         let pricing = match cli.pricing_file.or(file.pricing_file) {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
@@ -402,6 +415,7 @@ impl Config {
             rate_limits,
             workers,
             run_lease: Duration::from_secs(run_lease_secs),
+            approval_ttl: Duration::from_secs(approval_ttl_secs),
             pricing,
             log,
             log_format,
@@ -490,6 +504,7 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:9000");
         assert!(config.master_key.is_none());
         assert_eq!(config.jwt_ttl, Duration::from_secs(900));
+        assert_eq!((config.run_lease, config.approval_ttl), (Duration::from_secs(600), Duration::from_secs(86_400)));
     }
 
     #[test]
@@ -510,6 +525,9 @@ mod tests {
         check(&["--rate-limits", "sometimes"], "AGENTIC_RATE_LIMITS");
         check(&["--rate-limit-fail-mode", "ajar"], "AGENTIC_RATE_LIMIT_FAIL_MODE");
         check(&["--rate-limit-per-ip", "lots"], "AGENTIC_RATE_LIMIT_PER_IP");
+        check(&["--approval-ttl-secs", "5"], "AGENTIC_APPROVAL_TTL_SECS");
+        check(&["--run-lease-secs", "0"], "AGENTIC_RUN_LEASE_SECS");
+        assert_eq!(load(&["--approval-ttl-secs", "3600"]).unwrap().approval_ttl, Duration::from_secs(3600));
     }
 
     #[test]

@@ -125,7 +125,8 @@ async fn run(config: Config) -> Result<(), String> {
             ..JwtSettings::default()
         })
         .http_limits(HttpLimits { max_body_bytes: config.max_body_bytes })
-        .run_lease(chrono::Duration::from_std(config.run_lease).map_err(|e| e.to_string())?);
+        .run_lease(chrono::Duration::from_std(config.run_lease).map_err(|e| e.to_string())?)
+        .approval_ttl(chrono::Duration::from_std(config.approval_ttl).map_err(|e| e.to_string())?);
     if let Some(pricing) = &config.pricing {
         builder = builder.pricing(pricing.clone());
     }

@@ -75,6 +75,28 @@ impl Platform {
         Ok(decided)
     }
 
+    /// Expires every pending request past its expiry, across tenants (their runs end `denied`), publishing
+    /// `approval.expired` for each and waking the runs' waiters. Workers call it periodically; returns how many
+    /// expired.
+    pub async fn expire_approvals(&self) -> Result<usize> {
+        const BATCH: u32 = 100;
+        let mut total = 0;
+        loop {
+            let now = self.inner.clock.now();
+            let expired = self.inner.store.system().expire_approvals(now, BATCH).await?;
+            for approval in &expired {
+                let data = json!({"approval_id": approval.id, "run_id": approval.run_id});
+                let event = crate::events::Event::new(approval.tenant_id, "approval.expired", data, now);
+                self.inner.events.publish(event).await;
+                self.inner.run_signals.run_ended(approval.run_id);
+            }
+            total += expired.len();
+            if expired.len() < BATCH as usize {
+                return Ok(total);
+            }
+        }
+    }
+
     /// The approval request of a gated run, newly made.
     pub(crate) fn approval_for(&self, run: &Run) -> Approval {
         Approval {

@@ -22,6 +22,8 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// How long a worker's claim on a run lasts by default (see [`PlatformBuilder::run_lease`](crate::PlatformBuilder::run_lease)).
 /// A working worker renews it every third of this, so a run may take longer than its lease.
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(10);
+/// How often each worker expires overdue approval requests.
+pub const APPROVAL_SWEEP: Duration = Duration::from_secs(5);
 /// The longest a caller may wait for a result in one request.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How soon a waiter first re-reads a run it waits for, in case it ends on another replica (an end in this
@@ -180,10 +182,18 @@ impl Platform {
     }
 
     /// Works runs until `shutdown` resolves; when there is nothing to do, sleeps until a run is queued in this
-    /// process or `idle` passes (runs queued by other replicas are found by that poll).
+    /// process or `idle` passes (runs queued by other replicas are found by that poll). Every
+    /// [`APPROVAL_SWEEP`] it also expires overdue approval requests.
     pub async fn run_worker(&self, worker: String, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut next_sweep = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_sweep {
+                next_sweep = tokio::time::Instant::now() + APPROVAL_SWEEP;
+                if let Err(error) = self.expire_approvals().await {
+                    tracing::warn!(%error, worker, "could not expire overdue approval requests");
+                }
+            }
             let worked = tokio::select! {
                 () = &mut shutdown => return,
                 result = self.work_once(&worker) => result,

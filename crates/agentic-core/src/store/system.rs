@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 use crate::clock::Timestamp;
-use crate::model::{Run, Slug, StoredApiKey, Tenant, User, UserRecord};
+use crate::model::{Approval, Run, Slug, StoredApiKey, Tenant, User, UserRecord};
 
 /// Operations that cannot be scoped to one tenant. Kept deliberately small: each method answers one question the
 /// platform must ask before it knows the tenant, and exposes nothing else.
@@ -31,6 +31,11 @@ pub trait SystemStore: Send + Sync {
         lease_until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<Run>>;
+
+    /// Expires up to `limit` pending approval requests across tenants whose expiry is at or before `now`, oldest
+    /// expiry first: each becomes `expired` and its run `denied`, together. Returns the expired requests. A request
+    /// being decided at the same moment is left to that decision.
+    async fn expire_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Approval>>;
 
     /// Finds an API key by its lookup id, with the user it acts as.
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>>;

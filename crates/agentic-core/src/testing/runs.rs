@@ -9,13 +9,14 @@ use super::{Case, case};
 use crate::agents::RiskLevel;
 use crate::clock::Timestamp;
 use crate::ids::{ProjectId, TenantId, UserId};
-use crate::model::{Money, Run, RunFinish, RunKind, RunProgress, RunStatus};
+use crate::model::{Approval, ApprovalStatus, Money, Run, RunFinish, RunKind, RunProgress, RunStatus};
 use crate::store::{Store, StoreError};
 
 pub(super) fn cases() -> Vec<(&'static str, Case)> {
     vec![
         case!(runs_are_claimed_once_and_reclaimed_after_their_lease),
         case!(a_renewed_lease_keeps_the_run_and_saves_progress),
+        case!(overdue_approvals_expire_across_tenants_and_deny_their_runs),
     ]
 }
 
@@ -116,4 +117,64 @@ async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>)
     assert_eq!(retaken.len(), 1);
     assert_eq!((retaken[0].attempts, retaken[0].output.clone()), (2, Some(progress.output)));
     assert!(!store.tenant(a.id).renew_run(workflow.id, "w1", t3 + Duration::seconds(60), None, t3).await.unwrap());
+}
+
+fn gated(run: &mut Run, expires_at: Timestamp) -> Approval {
+    run.status = RunStatus::AwaitingApproval;
+    Approval {
+        id: crate::ids::ApprovalId::new(),
+        tenant_id: run.tenant_id,
+        run_id: run.id,
+        status: ApprovalStatus::Pending,
+        requested_by: run.requested_by,
+        decided_by: None,
+        comment: None,
+        created_at: run.created_at,
+        expires_at,
+        decided_at: None,
+    }
+}
+
+async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<dyn Store>) {
+    let (a, a_admin) = tenant_with_admin(&*store, "alpha").await;
+    let (b, b_admin) = tenant_with_admin(&*store, "bravo").await;
+    let (pa, pb) = (project(a.id, None, a_admin.user.id), project(b.id, None, b_admin.user.id));
+    store.tenant(a.id).insert_project(&pa).await.unwrap();
+    store.tenant(b.id).insert_project(&pb).await.unwrap();
+    let t0 = now();
+    let (soon, later) = (t0 + Duration::minutes(1), t0 + Duration::hours(1));
+    let mut overdue_a = run(a.id, pa.id, a_admin.user.id, t0);
+    let mut overdue_b = run(b.id, pb.id, b_admin.user.id, t0);
+    let mut decided = run(a.id, pa.id, a_admin.user.id, t0);
+    let mut fresh = run(b.id, pb.id, b_admin.user.id, t0);
+    let requests = [
+        (a.id, gated(&mut overdue_a, soon), overdue_a.clone()),
+        (b.id, gated(&mut overdue_b, soon + Duration::seconds(1)), overdue_b.clone()),
+        (a.id, gated(&mut decided, soon), decided.clone()),
+        (b.id, gated(&mut fresh, later), fresh.clone()),
+    ];
+    for (tenant, approval, run) in &requests {
+        store.tenant(*tenant).insert_gated_run(run, approval).await.unwrap();
+    }
+    let approved = store.tenant(a.id).decide_approval(requests[2].1.id, true, a_admin.user.id, None, t0).await;
+    assert_eq!(approved.unwrap().unwrap().status, ApprovalStatus::Approved);
+
+    assert!(store.system().expire_approvals(t0, 10).await.unwrap().is_empty(), "nothing is due yet");
+    let at = soon + Duration::seconds(5);
+    let first = store.system().expire_approvals(at, 1).await.unwrap();
+    assert_eq!(first.iter().map(|x| x.id).collect::<Vec<_>>(), vec![requests[0].1.id], "the limit holds, oldest first");
+    let rest = store.system().expire_approvals(at, 10).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|x| (x.id, x.status)).collect::<Vec<_>>(),
+        vec![(requests[1].1.id, ApprovalStatus::Expired)]
+    );
+    for (tenant, approval, run) in &requests[..2] {
+        let stored = store.tenant(*tenant).get_run(run.id).await.unwrap().unwrap();
+        assert_eq!((stored.status, stored.error.as_deref()), (RunStatus::Denied, Some("approval expired")));
+        let request = store.tenant(*tenant).get_approval(approval.id).await.unwrap().unwrap();
+        assert_eq!((request.status, request.decided_at, request.decided_by), (ApprovalStatus::Expired, Some(at), None));
+    }
+    assert_eq!(store.tenant(a.id).get_run(decided.id).await.unwrap().unwrap().status, RunStatus::Queued);
+    assert_eq!(store.tenant(b.id).get_run(fresh.id).await.unwrap().unwrap().status, RunStatus::AwaitingApproval);
+    assert!(store.system().expire_approvals(at, 10).await.unwrap().is_empty(), "each request expires once");
 }

@@ -86,3 +86,47 @@ async fn risky_runs_wait_for_a_human(app: TestApp) {
     assert!(theirs["data"].as_array().unwrap().is_empty());
     app.call("POST", &format!("/v1/approvals/{approval}/deny"), Some(&outsider), None).await.expect(404);
 }
+
+crate::both_backends!(approval_expiry, an_undecided_request_expires_and_its_run_ends_denied);
+
+async fn an_undecided_request_expires_and_its_run_ends_denied(app: TestApp) {
+    let key = app.admin_key.clone();
+    let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Prod"}))).await.expect(201);
+    let body = json!({"task": "Drop the staging database", "project_id": project["id"], "risk_level": "high"});
+    let gated = app.call("POST", "/v1/agents/devops_engineer/execute", Some(&key), Some(body)).await.expect(202);
+    let run_id = gated["id"].as_str().unwrap().to_owned();
+
+    // Someone long-polls the run while nobody decides.
+    let waiter = {
+        let (router, key, path) = (app.router.clone(), key.clone(), format!("/v1/runs/{run_id}/result?wait=30"));
+        tokio::spawn(async move {
+            use tower::ServiceExt;
+            let request = axum::http::Request::get(path)
+                .header("authorization", format!("Bearer {key}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let started = std::time::Instant::now();
+            let response = router.oneshot(request).await.unwrap();
+            (response.status().as_u16(), started.elapsed())
+        })
+    };
+    assert_eq!(app.platform.expire_approvals().await.unwrap(), 0, "not due yet");
+    app.clock.advance(chrono::Duration::hours(24) + chrono::Duration::seconds(1));
+    assert_eq!(app.platform.expire_approvals().await.unwrap(), 1);
+
+    let (status, waited) = waiter.await.unwrap();
+    assert_eq!(status, 200, "the waiter got the final run");
+    assert!(waited < std::time::Duration::from_secs(5), "woken by the expiry, not by its 30 s deadline: {waited:?}");
+    let run = app.call("GET", &format!("/v1/runs/{run_id}"), Some(&key), None).await.expect(200);
+    assert_eq!((run["status"].as_str(), run["error"].as_str()), (Some("denied"), Some("approval expired")));
+    let expired = app.events.of_kind("approval.expired");
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0].data["run_id"].as_str(), Some(run_id.as_str()));
+    assert!(
+        app.call("GET", "/v1/approvals?status=pending", Some(&key), None).await.expect(200)["data"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(app.platform.expire_approvals().await.unwrap(), 0, "expired once");
+}
