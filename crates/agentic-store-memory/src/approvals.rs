@@ -3,7 +3,7 @@
 use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ApprovalId, UserId};
 use agentic_core::model::{Approval, ApprovalStatus, Run, RunStatus};
-use agentic_core::store::{ApprovalStore, StoreError, StoreResult};
+use agentic_core::store::{ApprovalStore, Decision, StoreError, StoreResult};
 use async_trait::async_trait;
 
 use crate::tenant::MemoryTenant;
@@ -22,6 +22,9 @@ impl ApprovalStore for MemoryTenant {
         state.runs.insert((self.tenant, run.id), Run { tenant_id: self.tenant, ..run.clone() });
         state.reindex_run(self.tenant, run.id);
         state.approvals.insert((self.tenant, approval.id), Approval { tenant_id: self.tenant, ..approval.clone() });
+        if approval.status == ApprovalStatus::Pending {
+            state.pending_approvals.insert((approval.expires_at, self.tenant, approval.id));
+        }
         Ok(())
     }
 
@@ -47,11 +50,11 @@ impl ApprovalStore for MemoryTenant {
         by: UserId,
         comment: Option<&str>,
         at: Timestamp,
-    ) -> StoreResult<Option<Approval>> {
+    ) -> StoreResult<Option<Decision>> {
         let mut state = self.state.write();
         let Some(approval) = state.approvals.get_mut(&(self.tenant, id)) else { return Ok(None) };
         if approval.status != ApprovalStatus::Pending {
-            return Ok(Some(approval.clone()));
+            return Ok(Some(Decision { approval: approval.clone(), changed: false }));
         }
         let status = if approval.expires_at <= at {
             ApprovalStatus::Expired
@@ -62,11 +65,13 @@ impl ApprovalStore for MemoryTenant {
         };
         approval.status = status;
         approval.decided_at = Some(at);
+        let expires_at = approval.expires_at;
         if status != ApprovalStatus::Expired {
             approval.decided_by = Some(by);
             approval.comment = comment.map(str::to_owned);
         }
         let (decided, run_id) = (approval.clone(), approval.run_id);
+        state.pending_approvals.remove(&(expires_at, self.tenant, id));
         if let Some(run) = state.runs.get_mut(&(self.tenant, run_id))
             && run.status == RunStatus::AwaitingApproval
         {
@@ -77,6 +82,6 @@ impl ApprovalStore for MemoryTenant {
             run.updated_at = at;
             state.reindex_run(self.tenant, run_id);
         }
-        Ok(Some(decided))
+        Ok(Some(Decision { approval: decided, changed: true }))
     }
 }

@@ -33,6 +33,8 @@ pub(crate) struct State {
     /// run ever made. Kept in step by [`State::reindex_run`].
     pub(crate) active_runs: BTreeSet<(agentic_core::ids::RunId, TenantId)>,
     pub(crate) approvals: BTreeMap<(TenantId, agentic_core::ids::ApprovalId), agentic_core::model::Approval>,
+    /// Pending approval requests by expiry, so the expiry sweep reads only what is due.
+    pub(crate) pending_approvals: BTreeSet<(agentic_core::clock::Timestamp, TenantId, agentic_core::ids::ApprovalId)>,
 }
 
 impl State {

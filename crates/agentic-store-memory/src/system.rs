@@ -86,17 +86,25 @@ impl SystemStore for MemoryStore {
         limit: u32,
     ) -> StoreResult<Vec<agentic_core::model::Approval>> {
         use agentic_core::model::{ApprovalStatus, RunStatus};
+        // Most sweeps find nothing due: answer those under the shared lock.
+        if self.state.read().pending_approvals.first().is_none_or(|(expires_at, _, _)| *expires_at > now) {
+            return Ok(Vec::new());
+        }
         let mut state = self.state.write();
-        let mut due: Vec<_> = state
-            .approvals
+        let due: Vec<_> = state
+            .pending_approvals
             .iter()
-            .filter(|(_, a)| a.status == ApprovalStatus::Pending && a.expires_at <= now)
-            .map(|(key, a)| (a.expires_at, *key))
+            .take_while(|(expires_at, _, _)| *expires_at <= now)
+            .take(limit as usize)
+            .copied()
             .collect();
-        due.sort();
         let mut expired = Vec::new();
-        for (_, key) in due.into_iter().take(limit as usize) {
-            let Some(approval) = state.approvals.get_mut(&key) else { continue };
+        for entry @ (_, tenant, id) in due {
+            state.pending_approvals.remove(&entry);
+            let key = (tenant, id);
+            let Some(approval) = state.approvals.get_mut(&key).filter(|a| a.status == ApprovalStatus::Pending) else {
+                continue;
+            };
             approval.status = ApprovalStatus::Expired;
             approval.decided_at = Some(now);
             let approval = approval.clone();

@@ -3,7 +3,7 @@
 use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ApprovalId, RunId, TenantId, UserId};
 use agentic_core::model::{Approval, ApprovalStatus, Run};
-use agentic_core::store::{ApprovalStore, StoreResult};
+use agentic_core::store::{ApprovalStore, Decision, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -110,7 +110,7 @@ impl ApprovalStore for PgTenant {
         by: UserId,
         comment: Option<&str>,
         at: Timestamp,
-    ) -> StoreResult<Option<Approval>> {
+    ) -> StoreResult<Option<Decision>> {
         let mut tx = self.begin().await?;
         let row: Option<ApprovalRow> =
             sqlx::query_as("SELECT * FROM approvals WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
@@ -126,7 +126,7 @@ impl ApprovalStore for PgTenant {
         let current = Approval::try_from(row)?;
         if current.status != ApprovalStatus::Pending {
             commit(tx).await?;
-            return Ok(Some(current));
+            return Ok(Some(Decision { approval: current, changed: false }));
         }
         let decided = if current.expires_at <= at {
             ApprovalStatus::Expired
@@ -168,6 +168,6 @@ impl ApprovalStore for PgTenant {
         .await
         .map_err(|e| store_error(e, "the run"))?;
         commit(tx).await?;
-        Approval::try_from(row).map(Some)
+        Ok(Some(Decision { approval: Approval::try_from(row)?, changed: true }))
     }
 }

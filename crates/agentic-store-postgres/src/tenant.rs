@@ -25,14 +25,12 @@ impl PgTenant {
     /// transaction-local (`is_local = true`), so it ends with the transaction and never reaches the next user of
     /// the pooled connection.
     pub(crate) async fn begin(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        // One round trip for both: the tenant id is a UUID (hex digits and dashes only), so inlining it into the
-        // simple-query BEGIN is safe, and it saves a round trip on every tenant transaction.
-        let begin = format!("BEGIN; SELECT set_config('app.current_tenant', '{}', true)", self.tenant.as_uuid());
-        let tx = self
-            .pool
-            .begin_with(sqlx::AssertSqlSafe(begin))
+        let mut tx = self.pool.begin().await.map_err(|e| store_error(e, "a transaction"))?;
+        sqlx::query("SELECT set_config('app.current_tenant', $1, true)")
+            .bind(self.tenant.to_string())
+            .execute(&mut *tx)
             .await
-            .map_err(|e| store_error(e, "a transaction in the tenant's scope"))?;
+            .map_err(|e| store_error(e, "the tenant scope"))?;
         Ok(tx)
     }
 

@@ -157,10 +157,13 @@ async fn run(config: Config) -> Result<(), String> {
     println!("agentic-server listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let (stop_workers, stopped) = tokio::sync::watch::channel(false);
+    // Lease ownership is by worker name, so names must differ across replicas: a pid alone repeats (pid 1 in
+    // every container), a random process id does not.
+    let process = uuid::Uuid::now_v7().simple().to_string(); // its last 12 hex digits are random
     let workers: Vec<_> = (0..config.workers)
         .map(|i| {
             let (platform, mut stopped) = (platform.clone(), stopped.clone());
-            let name = format!("{}-{i}", std::process::id());
+            let name = format!("{}-{}-{i}", std::process::id(), &process[20..]);
             tokio::spawn(async move {
                 let shutdown = async move {
                     let _ = stopped.wait_for(|stop| *stop).await;

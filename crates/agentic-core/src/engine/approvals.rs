@@ -53,16 +53,24 @@ impl Platform {
             return Err(Error::Conflict(format!("the request is already {}", current.status.as_str())));
         }
         let now = self.inner.clock.now();
-        let decided = store
+        let decision = store
             .decide_approval(id, approve, principal.user_id, comment.as_deref(), now)
             .await?
             .ok_or(Error::NotFound("approval"))?;
+        let decided = decision.approval;
+        if !decision.changed {
+            // Decided (or expired by the sweep) since the check above: that call announced it.
+            return Err(Error::Conflict(format!("the request is already {}", decided.status.as_str())));
+        }
         let kind = match decided.status {
             ApprovalStatus::Approved => "approval.approved",
             ApprovalStatus::Expired => "approval.expired",
             _ => "approval.denied",
         };
-        let data = json!({"approval_id": decided.id, "run_id": decided.run_id, "by": principal.user_id});
+        let mut data = json!({"approval_id": decided.id, "run_id": decided.run_id});
+        if decided.status != ApprovalStatus::Expired {
+            data["by"] = json!(principal.user_id);
+        }
         self.inner.events.publish(crate::events::Event::new(principal.tenant_id, kind, data, now)).await;
         if decided.status == ApprovalStatus::Approved {
             self.inner.run_signals.run_queued();

@@ -9,6 +9,7 @@ mod agents;
 mod api_keys;
 mod approvals;
 mod budgets;
+mod llm_call;
 mod org;
 mod runs;
 mod runtime;
@@ -18,6 +19,7 @@ mod workflows;
 
 pub use approvals::approval_threshold;
 pub use budgets::{LlmCall, estimate_input_tokens};
+pub(crate) use llm_call::CallSite;
 pub use runs::{APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub use runtime::{AgentOutcome, AgentTask, RunStep, system_prompt};
 pub(crate) use signals::RunSignals;

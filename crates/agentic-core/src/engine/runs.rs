@@ -116,13 +116,15 @@ impl Platform {
             }
             RunFinish { status: RunStatus::Failed, output: run.output.clone(), error: Some(reason), cost: run.cost }
         } else {
-            tokio::select! {
+            let performed = tokio::select! {
                 finish = self.perform(&run, worker) => finish,
-                () = self.keep_lease(&run, worker) => {
-                    tracing::warn!(run_id = %run.id, worker, "lost the run's lease; stopped working on it");
-                    return Ok(true);
-                }
-            }
+                () = self.keep_lease(&run, worker) => None,
+            };
+            let Some(finish) = performed else {
+                tracing::warn!(run_id = %run.id, worker, "lost the run's lease; stopped working on it");
+                return Ok(true);
+            };
+            finish
         };
         let finished = self.inner.clock.now();
         if !self.inner.store.tenant(run.tenant_id).finish_run(run.id, worker, &finish, finished).await? {
@@ -132,8 +134,8 @@ impl Platform {
         Ok(true)
     }
 
-    /// Does a claimed run's work and says how it ended.
-    async fn perform(&self, run: &Run, worker: &str) -> RunFinish {
+    /// Does a claimed run's work and says how it ended; `None` if another worker took the run over meanwhile.
+    async fn perform(&self, run: &Run, worker: &str) -> Option<RunFinish> {
         if run.kind == RunKind::Workflow {
             return self.perform_workflow(run, worker).await;
         }
@@ -145,7 +147,7 @@ impl Platform {
             task: run.input["task"].as_str().unwrap_or_default().to_owned(),
             context: run.input.get("context").cloned().filter(|c| !c.is_null()),
         };
-        match self.run_agent(task).await {
+        Some(match self.run_agent(task).await {
             Ok(outcome) => RunFinish {
                 status: RunStatus::Completed,
                 cost: outcome.cost,
@@ -155,7 +157,7 @@ impl Platform {
             Err(error) => {
                 RunFinish { status: RunStatus::Failed, output: None, error: Some(error.to_string()), cost: Money::ZERO }
             }
-        }
+        })
     }
 
     /// Renews `worker`'s lease on `run` every third of the lease; returns only when the lease is lost.

@@ -18,7 +18,7 @@ use crate::llm::{ChatRequest, Message, StopReason, Usage};
 use crate::model::Money;
 use crate::tools::{ToolContext, ToolError};
 
-use super::budgets::LlmCall;
+use super::CallSite;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -163,26 +163,15 @@ impl Platform {
                 .with_max_tokens(spec.llm.max_tokens.unwrap_or(ChatRequest::DEFAULT_MAX_TOKENS));
             request.temperature = spec.llm.temperature;
             request.tools = tools.clone();
-            let reservation = self.reserve_llm_call(task.tenant_id, task.project_id, &provider_name, &request).await?;
-            let response = match provider
-                .chat(request)
-                .instrument(tracing::info_span!("llm_call", provider = %provider_name))
-                .await
-            {
-                Ok(response) => response,
-                Err(error) => {
-                    self.release_llm_call(&reservation).await?;
-                    return Err(Error::Llm(error));
-                }
-            };
-            let call = LlmCall {
+            let site = CallSite {
+                tenant: task.tenant_id,
+                project: task.project_id,
                 provider: &provider_name,
                 model: &spec.llm.model,
                 run_id: task.run_id,
                 agent: Some(&task.agent),
-                response: &response,
             };
-            let record = self.settle_llm_call(&reservation, call).await?;
+            let (response, record) = self.budgeted_chat(site, &*provider, request).await?;
             outcome.usage = outcome.usage.plus(response.usage);
             outcome.cost = outcome.cost.checked_add(record.cost).unwrap_or(outcome.cost);
             outcome.steps.push(RunStep::LlmCall {

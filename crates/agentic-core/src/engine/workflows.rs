@@ -156,6 +156,20 @@ pub fn parse_plan(answer: &str, agents: &[AgentKey]) -> std::result::Result<Vec<
     Ok(tasks)
 }
 
+/// Why a workflow stopped before its end.
+enum Stop {
+    /// Another worker holds the run now: the work is theirs, so nothing is published or recorded here.
+    LeaseLost,
+    /// The workflow failed.
+    Failed(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Self {
+        Stop::Failed(error)
+    }
+}
+
 /// The workflow a request names, by its stored name.
 fn workflow_name(name: &str) -> Option<&'static str> {
     match name {
@@ -186,8 +200,9 @@ impl Platform {
         self.submit_run(principal, run, request.wait).await
     }
 
-    /// Does a claimed workflow run's work, from where an earlier attempt left it.
-    pub(crate) async fn perform_workflow(&self, run: &Run, worker: &str) -> RunFinish {
+    /// Does a claimed workflow run's work, from where an earlier attempt left it; `None` if the run was taken over
+    /// by another worker meanwhile.
+    pub(crate) async fn perform_workflow(&self, run: &Run, worker: &str) -> Option<RunFinish> {
         let mut state: PipelineOutput =
             run.output.clone().and_then(|saved| serde_json::from_value(saved).ok()).unwrap_or_default();
         state.workflow = run.agent.clone();
@@ -197,19 +212,20 @@ impl Platform {
         }
         let result = match run.agent.as_str() {
             PROJECT_PIPELINE => self.project_pipeline(run, worker, &mut state).await,
-            other => Err(Error::Internal(format!("unknown workflow `{other}`"))),
+            other => Err(Stop::Failed(Error::Internal(format!("unknown workflow `{other}`")))),
         };
         let output = serde_json::to_value(&state).ok();
         match result {
             Ok(()) => {
                 self.publish_workflow_end(run, Ok(state.steps.len()), state.cost).await;
-                RunFinish { status: RunStatus::Completed, output, error: None, cost: state.cost }
+                Some(RunFinish { status: RunStatus::Completed, output, error: None, cost: state.cost })
             }
-            Err(error) => {
+            Err(Stop::Failed(error)) => {
                 let reason = error.to_string();
                 self.publish_workflow_end(run, Err(&reason), state.cost).await;
-                RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: state.cost }
+                Some(RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: state.cost })
             }
+            Err(Stop::LeaseLost) => None,
         }
     }
 
@@ -229,7 +245,12 @@ impl Platform {
         self.publish(run.tenant_id, kind, data).await;
     }
 
-    async fn project_pipeline(&self, run: &Run, worker: &str, state: &mut PipelineOutput) -> Result<()> {
+    async fn project_pipeline(
+        &self,
+        run: &Run,
+        worker: &str,
+        state: &mut PipelineOutput,
+    ) -> std::result::Result<(), Stop> {
         let goal = run.input["args"]["goal"].as_str().unwrap_or_default().to_owned();
         let project_context = run.input["args"].get("context").cloned().unwrap_or(serde_json::Value::Null);
         let plan = match state.plan.clone() {
@@ -319,14 +340,19 @@ impl Platform {
         }
     }
 
-    /// Saves the finished steps with a lease renewal; fails when the lease is lost (another worker has the run).
-    async fn save_progress(&self, run: &Run, worker: &str, state: &PipelineOutput) -> Result<()> {
+    /// Saves the finished steps with a lease renewal; stops when the lease is lost (another worker has the run).
+    /// A store that cannot be reached does not stop the workflow: the next step's save (or the lease keeper)
+    /// tries again, and at worst a resumed run redoes the unsaved steps.
+    async fn save_progress(&self, run: &Run, worker: &str, state: &PipelineOutput) -> std::result::Result<(), Stop> {
         let output = serde_json::to_value(state).map_err(|e| Error::Internal(e.to_string()))?;
         let progress = RunProgress { output, cost: state.cost };
-        if self.renew_lease(run, worker, Some(&progress)).await? {
-            Ok(())
-        } else {
-            Err(Error::Conflict("the run's lease was lost to another worker".into()))
+        match self.renew_lease(run, worker, Some(&progress)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Stop::LeaseLost),
+            Err(error) => {
+                tracing::warn!(run_id = %run.id, %error, "could not save the workflow's progress; going on");
+                Ok(())
+            }
         }
     }
 }

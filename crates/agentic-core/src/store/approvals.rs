@@ -7,6 +7,16 @@ use crate::clock::Timestamp;
 use crate::ids::{ApprovalId, UserId};
 use crate::model::{Approval, ApprovalStatus, Run};
 
+/// What deciding a request did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The request after the call.
+    pub approval: Approval,
+    /// Whether this call decided it (or expired it); `false` when it was no longer pending, so that only the
+    /// call that changed a request announces it.
+    pub changed: bool,
+}
+
 /// Approvals of the handle's tenant. A decision and its run's new status are written together.
 #[async_trait]
 pub trait ApprovalStore: Send + Sync {
@@ -21,7 +31,7 @@ pub trait ApprovalStore: Send + Sync {
 
     /// Decides a pending request at `at`: `approve` queues its run, otherwise the run ends `denied`. A request
     /// past its expiry becomes `expired` (and its run `denied`) instead. Returns the request after the change,
-    /// or as it was if it was no longer pending; `None` if there is no such request.
+    /// or as it was (`changed: false`) if it was no longer pending; `None` if there is no such request.
     async fn decide_approval(
         &self,
         id: ApprovalId,
@@ -29,5 +39,5 @@ pub trait ApprovalStore: Send + Sync {
         by: UserId,
         comment: Option<&str>,
         at: Timestamp,
-    ) -> StoreResult<Option<Approval>>;
+    ) -> StoreResult<Option<Decision>>;
 }

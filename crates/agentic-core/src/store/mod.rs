@@ -22,7 +22,7 @@ mod users;
 
 pub use agents::{AgentStore, StoredAgent};
 pub use api_keys::ApiKeyStore;
-pub use approvals::ApprovalStore;
+pub use approvals::{ApprovalStore, Decision};
 pub use budgets::BudgetStore;
 pub use departments::DepartmentStore;
 pub use error::{StoreError, StoreResult};

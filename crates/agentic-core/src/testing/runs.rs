@@ -157,7 +157,11 @@ async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<
         store.tenant(*tenant).insert_gated_run(run, approval).await.unwrap();
     }
     let approved = store.tenant(a.id).decide_approval(requests[2].1.id, true, a_admin.user.id, None, t0).await;
-    assert_eq!(approved.unwrap().unwrap().status, ApprovalStatus::Approved);
+    let approved = approved.unwrap().unwrap();
+    assert_eq!((approved.approval.status, approved.changed), (ApprovalStatus::Approved, true));
+    let again = store.tenant(a.id).decide_approval(requests[2].1.id, false, a_admin.user.id, None, t0).await;
+    let again = again.unwrap().unwrap();
+    assert_eq!((again.approval.status, again.changed), (ApprovalStatus::Approved, false), "decided once");
 
     assert!(store.system().expire_approvals(t0, 10).await.unwrap().is_empty(), "nothing is due yet");
     let at = soon + Duration::seconds(5);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::ToolError;
 use crate::Platform;
-use crate::engine::LlmCall;
+use crate::engine::CallSite;
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, LlmProvider, Message, Usage};
 use crate::model::Money;
@@ -48,27 +48,19 @@ impl ToolLlm {
             .with_system(system)
             .with_max_tokens(self.max_tokens)
             .with_temperature(0.0);
-        let platform = &self.platform;
-        let reservation = platform
-            .reserve_llm_call(self.tenant, self.project, &self.provider_name, &request)
-            .await
-            .map_err(|e| ToolError::Failed(e.to_string()))?;
-        let response = match self.provider.chat(request).await {
-            Ok(response) => response,
-            Err(error) => {
-                let _ = platform.release_llm_call(&reservation).await;
-                return Err(ToolError::Failed(format!("the model failed: {error}")));
-            }
-        };
-        let call = LlmCall {
+        let site = CallSite {
+            tenant: self.tenant,
+            project: self.project,
             provider: &self.provider_name,
             model: &self.model,
             run_id: self.run_id,
             agent: Some(&self.agent),
-            response: &response,
         };
-        let record =
-            platform.settle_llm_call(&reservation, call).await.map_err(|e| ToolError::Failed(e.to_string()))?;
+        let (response, record) =
+            self.platform.budgeted_chat(site, &*self.provider, request).await.map_err(|error| match error {
+                crate::error::Error::Llm(error) => ToolError::Failed(format!("the model failed: {error}")),
+                other => ToolError::Failed(other.to_string()),
+            })?;
         let mut spent = self.spent.lock();
         spent.0 = spent.0.plus(response.usage);
         spent.1 = spent.1.checked_add(record.cost).unwrap_or(spent.1);

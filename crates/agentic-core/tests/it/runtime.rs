@@ -260,3 +260,42 @@ async fn generators_repair_a_parse_failure_once() {
     assert_eq!(report["total"]["input_tokens"], outcome.usage.input_tokens);
     assert_eq!(report["total"]["cost"], json!(outcome.cost));
 }
+
+#[tokio::test]
+async fn an_abandoned_call_releases_its_budget_hold() {
+    // The model never answers; the run is dropped mid-call, as a worker that lost its lease drops its work.
+    let mock = Arc::new(
+        MockProvider::new()
+            .named("anthropic")
+            .then(MockReply::text("late").with_delay(std::time::Duration::from_secs(600))),
+    );
+    let app = app_with(Arc::clone(&mock)).await;
+    let (tenant, project) = setup(&app, Some("5.00")).await;
+    let reserved = || async {
+        let report =
+            app.call("GET", &format!("/v1/projects/{project}/costs"), Some(&app.admin_key), None).await.expect(200);
+        report["budget"]["reserved"].clone()
+    };
+    let platform = app.platform.clone();
+    let job = tokio::spawn(async move { platform.run_agent(task(tenant, project)).await });
+    let mut held = false;
+    for _ in 0..200 {
+        if reserved().await != json!(agentic_core::model::Money::ZERO) {
+            held = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(held, "the call holds its worst case while in flight");
+    job.abort();
+    assert!(job.await.unwrap_err().is_cancelled());
+    let mut released = false;
+    for _ in 0..200 {
+        if reserved().await == json!(agentic_core::model::Money::ZERO) {
+            released = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(released, "the abandoned call's hold was released, not left to expire");
+}

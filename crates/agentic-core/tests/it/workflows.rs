@@ -269,3 +269,37 @@ async fn a_working_worker_keeps_its_lease_past_the_lease_time(app: TestApp) {
     let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
     assert_eq!((run["status"].as_str(), run["attempts"].as_u64()), (Some("completed"), Some(1)), "{run}");
 }
+
+crate::both_backends!(pipeline_lease_lost, a_worker_that_lost_the_run_stops_without_a_word);
+
+async fn a_worker_that_lost_the_run_stops_without_a_word(app: TestApp) {
+    // The developer answers slowly; meanwhile the worker's lease lapses and another worker takes the run over.
+    let mock = Arc::new(
+        MockProvider::new()
+            .when(|r| from_agent(r, "Overseer"), MockReply::text(PLAN))
+            .when(|r| from_agent(r, "Developer"), MockReply::text("built").with_delay(Duration::from_millis(500)))
+            .when(|_| true, MockReply::text("done")),
+    );
+    let app = app.with_llm(Arc::clone(&mock));
+    let project = project(&app).await;
+    let id = start(&app, &app.admin_key, pipeline(&project)).await["id"].as_str().unwrap().to_owned();
+    let platform = app.platform.clone();
+    let slow = tokio::spawn(async move { platform.work_once("slow").await });
+    for _ in 0..200 {
+        if mock.requests().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.clock.advance(agentic_core::engine::LEASE + chrono::Duration::seconds(1));
+    let now = app.platform.clock().now();
+    let taken = app.platform.store().system().claim_runs("rescuer", now, now + agentic_core::engine::LEASE, 1).await;
+    assert_eq!(taken.unwrap().len(), 1, "the lapsed run is claimable");
+
+    assert!(slow.await.unwrap().unwrap());
+    assert!(app.events.of_kind("workflow.failed").is_empty(), "the old holder announces nothing");
+    assert!(app.events.of_kind("workflow.completed").is_empty());
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!((run["status"].as_str(), run["lease_owner"].as_str()), (Some("running"), Some("rescuer")), "{run}");
+    assert_eq!(run["output"]["steps"].as_array().unwrap().len(), 1, "only the plan, saved while the lease held");
+}
