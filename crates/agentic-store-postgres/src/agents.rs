@@ -58,16 +58,13 @@ impl AgentStore for PgTenant {
     }
 
     async fn get_agent(&self, key: &AgentKey) -> StoreResult<Option<StoredAgent>> {
-        let mut tx = self.begin().await?;
-        let row: Option<AgentRow> = sqlx::query_as(
-            "SELECT tenant_id, key, yaml, spec, updated_by, updated_at FROM tenant_agents WHERE tenant_id = $1 AND key = $2",
-        )
-        .bind(self.uuid())
-        .bind(key.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "the agent"))?;
-        commit(tx).await?;
+        // Read on every run (twice): one round trip (see migration `single_statement_hot_path`).
+        let row: Option<AgentRow> = sqlx::query_as("SELECT * FROM tenant_get_agent($1, $2)")
+            .bind(self.uuid())
+            .bind(key.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "the agent"))?;
         row.map(StoredAgent::try_from).transpose()
     }
 

@@ -67,19 +67,18 @@ macro_rules! summary {
 #[async_trait]
 impl BudgetStore for PgTenant {
     async fn reserve(&self, reservation: &Reservation, now: Timestamp) -> StoreResult<ReserveOutcome> {
-        let mut tx = self.begin().await?;
+        // One round trip (see migration `single_statement_hot_path`).
         let row: Option<(bool, Option<i64>, i64, i64)> =
-            sqlx::query_as("SELECT reserved, budget, spent, held FROM budget_reserve($1, $2, $3, $4, $5, $6)")
+            sqlx::query_as("SELECT reserved, budget, spent, held FROM tenant_budget_reserve($1, $2, $3, $4, $5, $6)")
                 .bind(self.uuid())
                 .bind(reservation.id.as_uuid())
                 .bind(reservation.project_id.as_uuid())
                 .bind(reservation.amount.nanos())
                 .bind(reservation.expires_at)
                 .bind(now)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&self.pool)
                 .await
                 .map_err(|e| store_error(e, "a reservation with this id"))?;
-        commit(tx).await?;
         match row {
             None => Err(StoreError::MissingReference { what: "the project".into() }),
             Some((true, ..)) => {
@@ -90,10 +89,10 @@ impl BudgetStore for PgTenant {
     }
 
     async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
-        let mut tx = self.begin().await?;
+        // One round trip (see migration `single_statement_hot_path`).
         let (budget, spent, held, warning, exceeded): (Option<i64>, i64, i64, bool, bool) = sqlx::query_as(
             "SELECT budget, spent, held, crossed_warning, crossed_exceeded \
-             FROM budget_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             FROM tenant_budget_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(self.uuid())
         .bind(reservation.as_uuid())
@@ -111,10 +110,9 @@ impl BudgetStore for PgTenant {
         .bind(non_negative(record.latency_ms, "latency")?)
         .bind(record.created_at)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&self.pool)
         .await
         .map_err(|e| store_error(e, "a cost record with this id"))?;
-        commit(tx).await?;
         let crossed = [(warning, BudgetThreshold::Warning), (exceeded, BudgetThreshold::Exceeded)]
             .into_iter()
             .filter_map(|(crossed, line)| crossed.then_some(line))

@@ -92,20 +92,41 @@ impl TryFrom<RunRow> for Run {
 #[async_trait]
 impl RunStore for PgTenant {
     async fn insert_run(&self, run: &Run) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        insert_run(&mut tx, self.uuid(), run).await?;
-        commit(tx).await
+        // One round trip (see migration `single_statement_hot_path`); a gated run goes with its approval instead.
+        sqlx::query(
+            "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(self.uuid())
+        .bind(run.id.as_uuid())
+        .bind(run.project_id.as_uuid())
+        .bind(&run.agent)
+        .bind(&run.input)
+        .bind(run.status.as_str())
+        .bind(risk(run.risk_level))
+        .bind(run.requested_by.as_uuid())
+        .bind(&run.output)
+        .bind(&run.error)
+        .bind(run.cost.nanos())
+        .bind(i32::try_from(run.attempts).unwrap_or(i32::MAX))
+        .bind(&run.lease_owner)
+        .bind(run.lease_expires_at)
+        .bind(run.created_at)
+        .bind(run.updated_at)
+        .bind(run.kind.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| store_error(e, "a run with this id"))?;
+        Ok(())
     }
 
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>> {
-        let mut tx = self.begin().await?;
-        let row: Option<RunRow> = sqlx::query_as("SELECT * FROM runs WHERE tenant_id = $1 AND id = $2")
+        // Waiters read runs often: one round trip (see migration `single_statement_hot_path`).
+        let row: Option<RunRow> = sqlx::query_as("SELECT * FROM tenant_get_run($1, $2)")
             .bind(self.uuid())
             .bind(id.as_uuid())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&self.pool)
             .await
             .map_err(|e| store_error(e, "the run"))?;
-        commit(tx).await?;
         row.map(Run::try_from).transpose()
     }
 
@@ -139,25 +160,20 @@ impl RunStore for PgTenant {
     }
 
     async fn finish_run(&self, id: RunId, worker: &str, finish: &RunFinish, at: Timestamp) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let done = sqlx::query(
-            "UPDATE runs SET status = $4, output = $5, error = $6, cost_nanos = $7, lease_owner = NULL, \
-             lease_expires_at = NULL, updated_at = $8 \
-             WHERE tenant_id = $1 AND id = $2 AND status = 'running' AND lease_owner = $3",
-        )
-        .bind(self.uuid())
-        .bind(id.as_uuid())
-        .bind(worker)
-        .bind(finish.status.as_str())
-        .bind(&finish.output)
-        .bind(&finish.error)
-        .bind(finish.cost.nanos())
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "the run"))?;
-        commit(tx).await?;
-        Ok(done.rows_affected() == 1)
+        // One round trip (see migration `single_statement_hot_path`).
+        let done: bool = sqlx::query_scalar("SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .bind(worker)
+            .bind(finish.status.as_str())
+            .bind(&finish.output)
+            .bind(&finish.error)
+            .bind(finish.cost.nanos())
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "the run"))?;
+        Ok(done)
     }
 }
 

@@ -51,14 +51,12 @@ impl TenantStore for PgTenant {
     }
 
     async fn get_tenant(&self) -> StoreResult<Option<Tenant>> {
-        let mut tx = self.begin().await?;
-        let row: Option<TenantRow> =
-            sqlx::query_as("SELECT id, name, slug, plan, settings, created_at, updated_at FROM tenants WHERE id = $1")
-                .bind(self.uuid())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| store_error(e, "the tenant"))?;
-        commit(tx).await?;
+        // Read on every run submission (its approval policy): one round trip (see migration `single_statement_hot_path`).
+        let row: Option<TenantRow> = sqlx::query_as("SELECT * FROM tenant_get_tenant($1)")
+            .bind(self.uuid())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "the tenant"))?;
         row.map(Tenant::try_from).transpose()
     }
 }
