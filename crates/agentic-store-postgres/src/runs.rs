@@ -92,31 +92,8 @@ impl TryFrom<RunRow> for Run {
 #[async_trait]
 impl RunStore for PgTenant {
     async fn insert_run(&self, run: &Run) -> StoreResult<()> {
-        // One round trip (see migration `single_statement_hot_path`); a gated run goes with its approval instead.
-        sqlx::query(
-            "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(self.uuid())
-        .bind(run.id.as_uuid())
-        .bind(run.project_id.as_uuid())
-        .bind(&run.agent)
-        .bind(&run.input)
-        .bind(run.status.as_str())
-        .bind(risk(run.risk_level))
-        .bind(run.requested_by.as_uuid())
-        .bind(&run.output)
-        .bind(&run.error)
-        .bind(run.cost.nanos())
-        .bind(i32::try_from(run.attempts).unwrap_or(i32::MAX))
-        .bind(&run.lease_owner)
-        .bind(run.lease_expires_at)
-        .bind(run.created_at)
-        .bind(run.updated_at)
-        .bind(run.kind.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| store_error(e, "a run with this id"))?;
-        Ok(())
+        // One round trip (see migration `single_statement_hot_path`).
+        insert_run(&self.pool, self.uuid(), run).await
     }
 
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>> {
@@ -177,32 +154,29 @@ impl RunStore for PgTenant {
     }
 }
 
-/// Inserts a run inside the caller's tenant transaction.
-pub(crate) async fn insert_run(conn: &mut sqlx::PgConnection, tenant: Uuid, run: &Run) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO runs (tenant_id, id, project_id, agent, input, status, risk_level, requested_by, output, error, \
-         cost_nanos, attempts, lease_owner, lease_expires_at, created_at, updated_at, kind) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-    )
-    .bind(tenant)
-    .bind(run.id.as_uuid())
-    .bind(run.project_id.as_uuid())
-    .bind(&run.agent)
-    .bind(&run.input)
-    .bind(run.status.as_str())
-    .bind(risk(run.risk_level))
-    .bind(run.requested_by.as_uuid())
-    .bind(&run.output)
-    .bind(&run.error)
-    .bind(run.cost.nanos())
-    .bind(i32::try_from(run.attempts).unwrap_or(i32::MAX))
-    .bind(&run.lease_owner)
-    .bind(run.lease_expires_at)
-    .bind(run.created_at)
-    .bind(run.updated_at)
-    .bind(run.kind.as_str())
-    .execute(conn)
-    .await
-    .map_err(|e| store_error(e, "a run with this id"))?;
+/// Inserts a run: on the pool as its own statement, or inside the caller's tenant transaction (a gated run goes
+/// with its approval request).
+pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: Uuid, run: &Run) -> StoreResult<()> {
+    sqlx::query("SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+        .bind(tenant)
+        .bind(run.id.as_uuid())
+        .bind(run.project_id.as_uuid())
+        .bind(&run.agent)
+        .bind(&run.input)
+        .bind(run.status.as_str())
+        .bind(risk(run.risk_level))
+        .bind(run.requested_by.as_uuid())
+        .bind(&run.output)
+        .bind(&run.error)
+        .bind(run.cost.nanos())
+        .bind(i32::try_from(run.attempts).unwrap_or(i32::MAX))
+        .bind(&run.lease_owner)
+        .bind(run.lease_expires_at)
+        .bind(run.created_at)
+        .bind(run.updated_at)
+        .bind(run.kind.as_str())
+        .execute(executor)
+        .await
+        .map_err(|e| store_error(e, "a run with this id"))?;
     Ok(())
 }

@@ -41,6 +41,16 @@ fn team(plan: &str) -> MockProvider {
         .when(|r| from_agent(r, "QA Tester"), MockReply::text("Review: add tests for invalid emails"))
 }
 
+/// Waits (up to 2 s) until the mock has received `n` requests.
+async fn wait_for_requests(mock: &MockProvider, n: usize) {
+    for _ in 0..200 {
+        if mock.requests().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 async fn project(app: &TestApp) -> String {
     let project =
         app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Signup"}))).await.expect(201);
@@ -221,12 +231,7 @@ async fn a_crashed_pipeline_resumes_from_its_last_finished_step(app: TestApp) {
     let platform = app.platform.clone();
     let doomed = tokio::spawn(async move { platform.work_once("doomed").await });
     // Wait until the plan is saved and the developer is being asked, then kill the worker.
-    for _ in 0..200 {
-        if mock.requests().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_requests(&mock, 2).await;
     assert_eq!(mock.requests().len(), 2, "the Overseer and the (hanging) Developer were asked");
     doomed.abort();
     let saved = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
@@ -285,12 +290,7 @@ async fn a_worker_that_lost_the_run_stops_without_a_word(app: TestApp) {
     let id = start(&app, &app.admin_key, pipeline(&project)).await["id"].as_str().unwrap().to_owned();
     let platform = app.platform.clone();
     let slow = tokio::spawn(async move { platform.work_once("slow").await });
-    for _ in 0..200 {
-        if mock.requests().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_requests(&mock, 2).await;
     app.clock.advance(agentic_core::engine::LEASE + chrono::Duration::seconds(1));
     let now = app.platform.clock().now();
     let taken = app.platform.store().system().claim_runs("rescuer", now, now + agentic_core::engine::LEASE, 1).await;
