@@ -160,7 +160,7 @@ async fn run(config: Config) -> Result<(), String> {
     // Lease ownership is by worker name, so names must differ across replicas: a pid alone repeats (pid 1 in
     // every container), a random process id does not.
     let process = uuid::Uuid::now_v7().simple().to_string(); // its last 12 hex digits are random
-    let workers: Vec<_> = (0..config.workers)
+    let mut workers: Vec<_> = (0..config.workers)
         .map(|i| {
             let (platform, mut stopped) = (platform.clone(), stopped.clone());
             let name = format!("{}-{}-{i}", std::process::id(), &process[20..]);
@@ -173,6 +173,17 @@ async fn run(config: Config) -> Result<(), String> {
         })
         .collect();
     tracing::info!(workers = workers.len(), "run workers started");
+    // Upkeep (approval expiry) runs on every replica, also one without workers; it is safe to run concurrently.
+    workers.push({
+        let (platform, mut stopped) = (platform.clone(), stopped.clone());
+        tokio::spawn(async move {
+            platform
+                .run_maintenance(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await;
+        })
+    });
     // Connection info gives the rate limiter the client address for its per-IP limit.
     let served = axum::serve(listener, platform.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -22,7 +22,7 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// How long a worker's claim on a run lasts by default (see [`PlatformBuilder::run_lease`](crate::PlatformBuilder::run_lease)).
 /// A working worker renews it every third of this, so a run may take longer than its lease.
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(10);
-/// How often each worker expires overdue approval requests.
+/// How often [`Platform::run_maintenance`] expires overdue approval requests.
 pub const APPROVAL_SWEEP: Duration = Duration::from_secs(5);
 /// The longest a caller may wait for a result in one request.
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
@@ -176,6 +176,21 @@ impl Platform {
         }
     }
 
+    /// Periodic upkeep until `shutdown` resolves: every [`APPROVAL_SWEEP`], expires overdue approval requests
+    /// (their runs end `denied`). Safe to run on every replica at once.
+    pub async fn run_maintenance(&self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(error) = self.expire_approvals().await {
+                tracing::warn!(%error, "could not expire overdue approval requests");
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(APPROVAL_SWEEP) => {}
+            }
+        }
+    }
+
     /// Extends `worker`'s lease on `run` by a full lease from now, saving `progress` when given.
     pub(crate) async fn renew_lease(&self, run: &Run, worker: &str, progress: Option<&RunProgress>) -> Result<bool> {
         let now = self.inner.clock.now();
@@ -184,18 +199,12 @@ impl Platform {
     }
 
     /// Works runs until `shutdown` resolves; when there is nothing to do, sleeps until a run is queued in this
-    /// process or `idle` passes (runs queued by other replicas are found by that poll). Every
-    /// [`APPROVAL_SWEEP`] it also expires overdue approval requests.
+    /// process or `idle` passes (runs queued by other replicas are found by that poll). A process that runs
+    /// workers also runs [`run_maintenance`](Self::run_maintenance), so that approvals expire while every worker
+    /// is busy.
     pub async fn run_worker(&self, worker: String, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut next_sweep = tokio::time::Instant::now();
         loop {
-            if tokio::time::Instant::now() >= next_sweep {
-                next_sweep = tokio::time::Instant::now() + APPROVAL_SWEEP;
-                if let Err(error) = self.expire_approvals().await {
-                    tracing::warn!(%error, worker, "could not expire overdue approval requests");
-                }
-            }
             let worked = tokio::select! {
                 () = &mut shutdown => return,
                 result = self.work_once(&worker) => result,

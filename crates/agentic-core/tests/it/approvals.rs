@@ -130,3 +130,28 @@ async fn an_undecided_request_expires_and_its_run_ends_denied(app: TestApp) {
     );
     assert_eq!(app.platform.expire_approvals().await.unwrap(), 0, "expired once");
 }
+
+#[tokio::test]
+async fn the_upkeep_loop_expires_overdue_requests() {
+    let app = TestApp::new().await;
+    let key = app.admin_key.clone();
+    let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Prod"}))).await.expect(201);
+    let body = json!({"task": "Rotate the keys", "project_id": project["id"], "risk_level": "high"});
+    let gated = app.call("POST", "/v1/agents/devops_engineer/execute", Some(&key), Some(body)).await.expect(202);
+    app.clock.advance(chrono::Duration::hours(25));
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let platform = app.platform.clone();
+    let upkeep = tokio::spawn(async move {
+        platform
+            .run_maintenance(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    let path = format!("/v1/runs/{}/result?wait=5", gated["id"].as_str().unwrap());
+    let run = app.call("GET", &path, Some(&key), None).await.expect(200);
+    assert_eq!(run["status"], "denied");
+    let _ = stop.send(());
+    upkeep.await.unwrap();
+}

@@ -298,4 +298,7 @@ async fn an_abandoned_call_releases_its_budget_hold() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert!(released, "the abandoned call's hold was released, not left to expire");
+    let failed = app.events.of_kind("agent.failed");
+    assert_eq!(failed.len(), 1, "the abandoned run's agent.started got its end");
+    assert_eq!(failed[0].data["reason"], "abandoned before it finished");
 }
