@@ -2,7 +2,7 @@
 
 use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ApprovalId, UserId};
-use agentic_core::model::{Approval, ApprovalStatus, Run, RunStatus};
+use agentic_core::model::{Approval, ApprovalStatus, Run};
 use agentic_core::store::{ApprovalStore, Decision, StoreError, StoreResult};
 use async_trait::async_trait;
 
@@ -72,16 +72,7 @@ impl ApprovalStore for MemoryTenant {
         }
         let (decided, run_id) = (approval.clone(), approval.run_id);
         state.pending_approvals.remove(&(expires_at, self.tenant, id));
-        if let Some(run) = state.runs.get_mut(&(self.tenant, run_id))
-            && run.status == RunStatus::AwaitingApproval
-        {
-            run.status = if status == ApprovalStatus::Approved { RunStatus::Queued } else { RunStatus::Denied };
-            if run.status == RunStatus::Denied {
-                run.error = Some(format!("approval {}", status.as_str()));
-            }
-            run.updated_at = at;
-            state.reindex_run(self.tenant, run_id);
-        }
+        state.resolve_gated_run(self.tenant, run_id, status, at);
         Ok(Some(Decision { approval: decided, changed: true }))
     }
 }

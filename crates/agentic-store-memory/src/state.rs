@@ -50,6 +50,29 @@ impl State {
         })
     }
 
+    /// Moves a run waiting for approval on after its request was decided: queued when approved, else `denied`
+    /// with the reason (`approval denied`, `approval expired`).
+    pub(crate) fn resolve_gated_run(
+        &mut self,
+        tenant: TenantId,
+        id: agentic_core::ids::RunId,
+        decision: agentic_core::model::ApprovalStatus,
+        at: agentic_core::clock::Timestamp,
+    ) {
+        use agentic_core::model::{ApprovalStatus, RunStatus};
+        let Some(run) = self.runs.get_mut(&(tenant, id)).filter(|r| r.status == RunStatus::AwaitingApproval) else {
+            return;
+        };
+        if decision == ApprovalStatus::Approved {
+            run.status = RunStatus::Queued;
+        } else {
+            run.status = RunStatus::Denied;
+            run.error = Some(format!("approval {}", decision.as_str()));
+        }
+        run.updated_at = at;
+        self.reindex_run(tenant, id);
+    }
+
     /// Puts a run into, or takes it out of, the claimable index after its status changed.
     pub(crate) fn reindex_run(&mut self, tenant: TenantId, id: agentic_core::ids::RunId) {
         use agentic_core::model::RunStatus;

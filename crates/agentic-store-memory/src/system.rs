@@ -85,7 +85,7 @@ impl SystemStore for MemoryStore {
         now: agentic_core::clock::Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<agentic_core::model::Approval>> {
-        use agentic_core::model::{ApprovalStatus, RunStatus};
+        use agentic_core::model::ApprovalStatus;
         // Most sweeps find nothing due: answer those under the shared lock.
         if self.state.read().pending_approvals.first().is_none_or(|(expires_at, _, _)| *expires_at > now) {
             return Ok(Vec::new());
@@ -108,13 +108,7 @@ impl SystemStore for MemoryStore {
             approval.status = ApprovalStatus::Expired;
             approval.decided_at = Some(now);
             let approval = approval.clone();
-            if let Some(run) = state.runs.get_mut(&(key.0, approval.run_id))
-                && run.status == RunStatus::AwaitingApproval
-            {
-                run.status = RunStatus::Denied;
-                run.error = Some("approval expired".into());
-                run.updated_at = now;
-            }
+            state.resolve_gated_run(tenant, approval.run_id, ApprovalStatus::Expired, now);
             expired.push(approval);
         }
         Ok(expired)

@@ -160,7 +160,7 @@ async fn run(config: Config) -> Result<(), String> {
     // Lease ownership is by worker name, so names must differ across replicas: a pid alone repeats (pid 1 in
     // every container), a random process id does not.
     let process = uuid::Uuid::now_v7().simple().to_string(); // its last 12 hex digits are random
-    let mut workers: Vec<_> = (0..config.workers)
+    let mut background: Vec<_> = (0..config.workers)
         .map(|i| {
             let (platform, mut stopped) = (platform.clone(), stopped.clone());
             let name = format!("{}-{}-{i}", std::process::id(), &process[20..]);
@@ -172,9 +172,9 @@ async fn run(config: Config) -> Result<(), String> {
             })
         })
         .collect();
-    tracing::info!(workers = workers.len(), "run workers started");
+    tracing::info!(workers = background.len(), "run workers started");
     // Upkeep (approval expiry) runs on every replica, also one without workers; it is safe to run concurrently.
-    workers.push({
+    background.push({
         let (platform, mut stopped) = (platform.clone(), stopped.clone());
         tokio::spawn(async move {
             platform
@@ -191,8 +191,8 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"));
     // A run interrupted here is taken over by another worker once its lease lapses.
     let _ = stop_workers.send(true);
-    for worker in workers {
-        let _ = worker.await;
+    for task in background {
+        let _ = task.await;
     }
     served?;
     tracing::info!("shut down cleanly");

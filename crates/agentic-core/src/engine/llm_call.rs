@@ -9,9 +9,10 @@ use crate::Platform;
 use crate::error::{Error, Result};
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, ChatResponse, LlmProvider};
-use crate::model::{CostRecord, Reservation};
+use crate::model::CostRecord;
 
 use super::budgets::LlmCall;
+use super::on_abandon::OnAbandon;
 
 /// Who makes a call and for what: the budget it is charged to and what its cost record says.
 #[derive(Clone, Copy, Debug)]
@@ -25,26 +26,6 @@ pub(crate) struct CallSite<'a> {
     pub(crate) agent: Option<&'a str>,
 }
 
-/// A budget hold released on drop unless the call it covers was settled.
-struct Hold {
-    platform: Platform,
-    reservation: Option<Reservation>,
-}
-
-impl Drop for Hold {
-    fn drop(&mut self) {
-        let (Some(reservation), Ok(runtime)) = (self.reservation.take(), tokio::runtime::Handle::try_current()) else {
-            return;
-        };
-        let platform = self.platform.clone();
-        runtime.spawn(async move {
-            if let Err(error) = platform.release_llm_call(&reservation).await {
-                tracing::warn!(%error, reservation = %reservation.id, "could not release an abandoned budget hold");
-            }
-        });
-    }
-}
-
 impl Platform {
     /// Makes one model call charged to `site`. Fails with [`Error::BudgetExceeded`] before calling when the
     /// worst case does not fit, and with [`Error::Llm`] when the provider fails (the hold is released).
@@ -55,7 +36,14 @@ impl Platform {
         request: ChatRequest,
     ) -> Result<(ChatResponse, CostRecord)> {
         let reservation = self.reserve_llm_call(site.tenant, site.project, site.provider, &request).await?;
-        let mut hold = Hold { platform: self.clone(), reservation: Some(reservation.clone()) };
+        let hold = OnAbandon::new({
+            let (platform, reservation) = (self.clone(), reservation.clone());
+            async move {
+                if let Err(error) = platform.release_llm_call(&reservation).await {
+                    tracing::warn!(%error, reservation = %reservation.id, "could not release an abandoned budget hold");
+                }
+            }
+        });
         let response = provider
             .chat(request)
             .instrument(tracing::info_span!("llm_call", provider = %site.provider, model = %site.model))
@@ -69,7 +57,7 @@ impl Platform {
             response: &response,
         };
         let record = self.settle_llm_call(&reservation, call).await?;
-        hold.reservation = None;
+        hold.disarm();
         Ok((response, record))
     }
 }

@@ -10,6 +10,7 @@ mod api_keys;
 mod approvals;
 mod budgets;
 mod llm_call;
+mod on_abandon;
 mod org;
 mod runs;
 mod runtime;

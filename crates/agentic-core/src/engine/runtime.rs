@@ -19,6 +19,7 @@ use crate::model::Money;
 use crate::tools::{ToolContext, ToolError};
 
 use super::CallSite;
+use super::on_abandon::OnAbandon;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -83,23 +84,6 @@ pub struct AgentOutcome {
     pub cost: Money,
 }
 
-/// Gives an `agent.started` its end when the run is dropped midway (a worker that lost its lease stops): dropped
-/// with `data` still set, it publishes `agent.failed` as abandoned, in the background.
-struct Unfinished {
-    platform: Platform,
-    tenant: TenantId,
-    data: Option<serde_json::Value>,
-}
-
-impl Drop for Unfinished {
-    fn drop(&mut self) {
-        let (Some(mut data), Ok(runtime)) = (self.data.take(), tokio::runtime::Handle::try_current()) else { return };
-        data["reason"] = json!("abandoned before it finished");
-        let (platform, tenant) = (self.platform.clone(), self.tenant);
-        runtime.spawn(async move { platform.publish(tenant, "agent.failed", data).await });
-    }
-}
-
 /// The system prompt of an agent.
 pub fn system_prompt(spec: &AgentSpec) -> String {
     let mut prompt =
@@ -124,9 +108,14 @@ impl Platform {
         let started = Instant::now();
         let data = json!({"agent": key, "run_id": task.run_id, "project_id": task.project_id});
         self.publish(task.tenant_id, "agent.started", data.clone()).await;
-        let mut unfinished = Unfinished { platform: self.clone(), tenant: task.tenant_id, data: Some(data.clone()) };
+        // Dropped midway (a worker that lost its lease stops), the run still gets an end to its `agent.started`.
+        let unfinished = OnAbandon::new({
+            let (platform, tenant, mut data) = (self.clone(), task.tenant_id, data.clone());
+            data["reason"] = json!("abandoned before it finished");
+            async move { platform.publish(tenant, "agent.failed", data).await }
+        });
         let result = self.agent_loop(&task, &spec).instrument(span).await;
-        unfinished.data = None;
+        unfinished.disarm();
         let metrics = &self.inner.metrics;
         metrics.agent_execution_duration_seconds.with_label_values(&[&label]).observe(started.elapsed().as_secs_f64());
         match &result {
