@@ -271,7 +271,7 @@ pub struct ExecuteRequest {
     pub context: Option<serde_json::Value>,
     /// The project charged.
     pub project_id: crate::ids::ProjectId,
-    /// Risk of this run (default: the agent's).
+    /// Risk of this run: may raise the agent's own risk level, never lower it (default: the agent's).
     #[serde(default)]
     pub risk_level: Option<crate::agents::RiskLevel>,
     /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run).
@@ -290,7 +290,8 @@ pub struct WorkflowRequest {
     pub args: serde_json::Value,
     /// The project charged.
     pub project_id: crate::ids::ProjectId,
-    /// Risk of this run (default `medium`).
+    /// Risk of this run: may raise it above the highest risk of the agents the workflow may run, never lower
+    /// it (default: that highest risk).
     #[serde(default)]
     pub risk_level: Option<crate::agents::RiskLevel>,
     /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run).

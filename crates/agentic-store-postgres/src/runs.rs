@@ -45,14 +45,6 @@ fn status(text: &str) -> StoreResult<RunStatus> {
     }
 }
 
-fn risk(level: RiskLevel) -> &'static str {
-    match level {
-        RiskLevel::Low => "low",
-        RiskLevel::Medium => "medium",
-        RiskLevel::High => "high",
-    }
-}
-
 impl TryFrom<RunRow> for Run {
     type Error = agentic_core::store::StoreError;
 
@@ -164,7 +156,7 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
         .bind(&run.agent)
         .bind(&run.input)
         .bind(run.status.as_str())
-        .bind(risk(run.risk_level))
+        .bind(run.risk_level.as_str())
         .bind(run.requested_by.as_uuid())
         .bind(&run.output)
         .bind(&run.error)

@@ -160,7 +160,18 @@ mod tests {
                 .starts_with("Certified security professional (CISSP, CEH)")
         );
         assert_eq!(catalog.get("overseer").unwrap().max_iterations, 5);
-        assert_eq!(catalog.get("developer").unwrap().risk_level, RiskLevel::Low);
+        // Every built-in states its risk; deployments are the one thing gated by default.
+        let risks = [
+            ("qa_tester", RiskLevel::Low),
+            ("ux_designer", RiskLevel::Low),
+            ("overseer", RiskLevel::Low),
+            ("developer", RiskLevel::Medium),
+            ("security_auditor", RiskLevel::Medium),
+            ("devops_engineer", RiskLevel::High),
+        ];
+        for (key, risk) in risks {
+            assert_eq!(catalog.get(key).unwrap().risk_level, risk, "{key}");
+        }
     }
 
     #[test]

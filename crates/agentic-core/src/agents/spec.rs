@@ -39,6 +39,17 @@ pub enum RiskLevel {
     High,
 }
 
+impl RiskLevel {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+}
+
 /// Which model an agent uses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LlmChoice {

@@ -40,7 +40,8 @@ impl Platform {
         let (spec, _) = self.agent_spec(principal.tenant_id, &key).await?;
         let task = validate_name("task", &request.task, 20_000)?;
         let input = json!({"task": task, "context": request.context});
-        let risk_level = request.risk_level.unwrap_or(spec.risk_level);
+        // A request may raise the agent's risk, never lower it: the spec's level is what approval gates go by.
+        let risk_level = request.risk_level.map_or(spec.risk_level, |asked| asked.max(spec.risk_level));
         let now = self.inner.clock.now();
         let run = Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now);
         self.submit_run(principal, run, request.wait).await
@@ -146,6 +147,7 @@ impl Platform {
             agent: run.agent.clone(),
             task: run.input["task"].as_str().unwrap_or_default().to_owned(),
             context: run.input.get("context").cloned().filter(|c| !c.is_null()),
+            cleared_risk: Some(run.risk_level),
         };
         Some(match self.run_agent(task).await {
             Ok(outcome) => RunFinish {

@@ -10,7 +10,7 @@ use tracing::Instrument;
 use utoipa::ToSchema;
 
 use crate::Platform;
-use crate::agents::{AgentKey, AgentSpec};
+use crate::agents::{AgentKey, AgentSpec, RiskLevel};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::ids::{ProjectId, TenantId};
@@ -36,6 +36,10 @@ pub struct AgentTask {
     pub task: String,
     /// Extra context (results of earlier steps, files, …).
     pub context: Option<serde_json::Value>,
+    /// The highest risk this task was cleared to run at (its run's risk level, approved when gated). An agent
+    /// whose specification has since become riskier is refused rather than run without approval. `None` for a
+    /// host app's direct call, which does its own gating.
+    pub cleared_risk: Option<RiskLevel>,
 }
 
 /// One thing that happened in a run.
@@ -102,6 +106,16 @@ impl Platform {
     pub async fn run_agent(&self, task: AgentTask) -> Result<AgentOutcome> {
         let key = AgentKey::parse(&task.agent).map_err(|_| Error::NotFound("agent"))?;
         let (spec, builtin) = self.agent_spec(task.tenant_id, &key).await?;
+        if let Some(cleared) = task.cleared_risk
+            && spec.risk_level > cleared
+        {
+            return Err(Error::Conflict(format!(
+                "agent `{key}` is now at risk {}, above the {} this run was cleared for; start it again to have it \
+                 gated",
+                spec.risk_level.as_str(),
+                cleared.as_str()
+            )));
+        }
         // Tenants name their own agents freely: only built-in names become metric labels (bounded cardinality).
         let label = if builtin { key.as_str().to_owned() } else { "custom".to_owned() };
         let span = tracing::info_span!("agent_run", tenant_id = %task.tenant_id, agent = %key, run_id = ?task.run_id);

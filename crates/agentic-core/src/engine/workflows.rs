@@ -179,8 +179,10 @@ fn workflow_name(name: &str) -> Option<&'static str> {
 }
 
 impl Platform {
-    /// Starts a named workflow as one run. Needs `workflows:create`. Risk defaults to `medium`, and the run is
-    /// gated like an agent run when that needs approval.
+    /// Starts a named workflow as one run. Needs `workflows:create`. Its risk is the highest of any agent it may
+    /// run (the tenant's whole roster, since the Overseer picks the agents) or the request's, if higher; the run
+    /// is gated like an agent run when that needs approval. When it runs, the plan may name only agents at or
+    /// below that risk, so an agent added later at a higher risk is not run without approval.
     pub async fn start_workflow(&self, principal: &Principal, request: WorkflowRequest) -> Result<Run> {
         principal.require(Permission::WorkflowsCreate)?;
         let name = workflow_name(&request.name).ok_or(Error::NotFound("workflow"))?;
@@ -193,7 +195,8 @@ impl Platform {
         }
         let context = request.args.get("context").cloned().unwrap_or(serde_json::Value::Null);
         let input = json!({"workflow": name, "args": {"goal": goal, "context": context}});
-        let risk = request.risk_level.unwrap_or(RiskLevel::Medium);
+        let roster_risk = self.agent_roster(principal.tenant_id).await?.iter().map(|a| a.spec.risk_level).max();
+        let risk = roster_risk.unwrap_or(RiskLevel::Low).max(request.risk_level.unwrap_or(RiskLevel::Low));
         let now = self.inner.clock.now();
         let mut run = Run::queued(principal.tenant_id, request.project_id, name, input, risk, principal.user_id, now);
         run.kind = RunKind::Workflow;
@@ -294,7 +297,9 @@ impl Platform {
         project_context: &serde_json::Value,
         state: &mut PipelineOutput,
     ) -> Result<Vec<PlannedTask>> {
-        let roster = self.agent_roster(run.tenant_id).await?;
+        // Only agents the run was cleared for: its risk was fixed (and approved, when gated) at submission.
+        let mut roster = self.agent_roster(run.tenant_id).await?;
+        roster.retain(|agent| agent.spec.risk_level <= run.risk_level);
         let names: Vec<AgentKey> = roster.iter().map(|a| a.name.clone()).collect();
         let mut listing = String::new();
         for agent in &roster {
@@ -337,6 +342,7 @@ impl Platform {
             agent: agent.to_owned(),
             task,
             context: (!context.is_null()).then_some(context),
+            cleared_risk: Some(run.risk_level),
         }
     }
 

@@ -15,8 +15,7 @@ async fn risky_runs_wait_for_a_human(app: TestApp) {
     let execute = |risk: &str| json!({"task": "Rotate the keys", "project_id": project["id"], "risk_level": risk});
 
     // A low-risk run is queued at once; a high-risk one waits, and no worker takes it.
-    let low =
-        app.call("POST", "/v1/agents/devops_engineer/execute", Some(&manager), Some(execute("low"))).await.expect(202);
+    let low = app.call("POST", "/v1/agents/qa_tester/execute", Some(&manager), Some(execute("low"))).await.expect(202);
     assert_eq!(low["status"], "queued");
     let gated =
         app.call("POST", "/v1/agents/devops_engineer/execute", Some(&manager), Some(execute("high"))).await.expect(202);
@@ -85,6 +84,51 @@ async fn risky_runs_wait_for_a_human(app: TestApp) {
     let theirs = app.call("GET", "/v1/approvals", Some(&outsider), None).await.expect(200);
     assert!(theirs["data"].as_array().unwrap().is_empty());
     app.call("POST", &format!("/v1/approvals/{approval}/deny"), Some(&outsider), None).await.expect(404);
+}
+
+crate::both_backends!(risk_floor, a_request_may_raise_the_risk_but_never_lower_it);
+
+async fn a_request_may_raise_the_risk_but_never_lower_it(app: TestApp) {
+    let project =
+        app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Prod"}))).await.expect(201);
+    let (_, developer) = app.user("dev@acme.test", &["developer"]).await;
+    let execute = |agent: &str, risk: Option<&str>| {
+        let mut body = json!({"task": "Ship it", "project_id": project["id"]});
+        if let Some(risk) = risk {
+            body["risk_level"] = json!(risk);
+        }
+        let path = format!("/v1/agents/{agent}/execute");
+        let developer = developer.clone();
+        let app = &app;
+        async move { app.call("POST", &path, Some(&developer), Some(body)).await.expect(202) }
+    };
+
+    // The DevOps Engineer is `high`: asking for `low` does not get past the gate.
+    let lowered = execute("devops_engineer", Some("low")).await;
+    assert_eq!((lowered["status"].as_str(), lowered["risk_level"].as_str()), (Some("awaiting_approval"), Some("high")));
+    // Raising is allowed; the QA Tester's own `low` runs at once.
+    let raised = execute("qa_tester", Some("high")).await;
+    assert_eq!((raised["status"].as_str(), raised["risk_level"].as_str()), (Some("awaiting_approval"), Some("high")));
+    let plain = execute("qa_tester", None).await;
+    assert_eq!((plain["status"].as_str(), plain["risk_level"].as_str()), (Some("queued"), Some("low")));
+
+    // A workflow may run any agent of the roster, so it is gated at the riskiest one, whatever it asks for.
+    let body = json!({"name": "ProjectPipelineWorkflow", "project_id": project["id"], "risk_level": "low",
+        "args": {"goal": "Add a signup page"}});
+    let workflow = app.call("POST", "/v1/workflows", Some(&developer), Some(body)).await.expect(202);
+    assert_eq!(
+        (workflow["status"].as_str(), workflow["risk_level"].as_str()),
+        (Some("awaiting_approval"), Some("high"))
+    );
+
+    // An agent made riskier after its run was queued is not run at the old level.
+    let qa = include_str!("../../agents/qa_tester.yaml").replace("risk_level: low", "risk_level: high");
+    app.put_agent("qa_tester", &qa).await;
+    assert!(app.platform.work_once("w").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{}", plain["id"].as_str().unwrap()), Some(&app.admin_key), None).await;
+    let run = run.expect(200);
+    assert_eq!(run["status"], "failed");
+    assert!(run["error"].as_str().unwrap().contains("now at risk high"), "{run}");
 }
 
 crate::both_backends!(approval_expiry, an_undecided_request_expires_and_its_run_ends_denied);

@@ -72,6 +72,7 @@ fn task(tenant: TenantId, project: ProjectId) -> AgentTask {
         agent: "auditor".into(),
         task: "Audit the repository".into(),
         context: Some(json!({"repo": "acme/web"})),
+        cleared_risk: None,
     }
 }
 

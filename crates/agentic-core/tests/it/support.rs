@@ -173,6 +173,17 @@ impl TestApp {
         Response { status, body }
     }
 
+    /// Adds or overrides the tenant's agent `name` from YAML, as the admin.
+    pub async fn put_agent(&self, name: &str, yaml: &str) {
+        let request = Request::put(format!("/v1/agents/{name}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.admin_key))
+            .header(header::CONTENT_TYPE, "application/yaml")
+            .body(Body::from(yaml.to_owned()))
+            .unwrap();
+        let response = self.send(request).await;
+        assert!(matches!(response.status.as_u16(), 200 | 201), "{}: {}", response.status, response.body);
+    }
+
     /// Creates a user with `roles` through the API (as the admin) and signs in as them.
     pub async fn user(&self, email: &str, roles: &[&str]) -> (String, String) {
         let user = self

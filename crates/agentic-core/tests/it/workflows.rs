@@ -51,7 +51,11 @@ async fn wait_for_requests(mock: &MockProvider, n: usize) {
     }
 }
 
+/// A project, in a tenant whose DevOps Engineer works at medium risk (the built-in is `high`, which would gate
+/// every pipeline behind an approval).
 async fn project(app: &TestApp) -> String {
+    let devops = include_str!("../../agents/devops_engineer.yaml").replace("risk_level: high", "risk_level: medium");
+    app.put_agent("devops_engineer", &devops).await;
     let project =
         app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Signup"}))).await.expect(201);
     project["id"].as_str().unwrap().to_owned()
