@@ -71,5 +71,46 @@ pub enum Error {
     Internal(String),
 }
 
+impl Error {
+    /// Whether the cause is the platform's own (a store, the configuration, a bug) rather than something the
+    /// caller can act on: its text may name internal hosts or SQL, so it belongs in the log, not in a reply.
+    pub fn is_internal(&self) -> bool {
+        matches!(
+            self,
+            Error::Store(StoreError::Unavailable(_) | StoreError::Backend(_)) | Error::Internal(_) | Error::Config(_)
+        )
+    }
+
+    /// A stable, machine-readable name of the kind of failure (the slug of its problem type over HTTP).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Unauthenticated(_) => "unauthenticated",
+            Error::MissingPermission(_) | Error::Forbidden(_) => "forbidden",
+            Error::NotFound(_) => "not-found",
+            Error::Validation(_) | Error::Store(StoreError::MissingReference { .. }) => "validation",
+            Error::Conflict(_) | Error::Store(StoreError::Conflict { .. }) => "conflict",
+            Error::Disabled(_) => "disabled",
+            Error::BudgetExceeded { .. } => "budget-exceeded",
+            Error::Llm(_) => "llm-failed",
+            Error::MaxIterations { .. } => "agent-unfinished",
+            Error::Pricing(_) => "unpriced-model",
+            Error::Store(StoreError::Unavailable(_)) => "unavailable",
+            Error::Store(_) | Error::Config(_) | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// What a tenant may be told: the message itself for failures they can act on, a generic sentence for
+    /// internal ones ([`is_internal`](Self::is_internal)), and for provider failures their kind without
+    /// transport details or response bodies ([`LlmError::public_detail`](crate::llm::LlmError::public_detail)).
+    pub fn public_detail(&self) -> String {
+        match self {
+            Error::Llm(e) => format!("LLM provider failed: {}", e.public_detail()),
+            Error::Store(StoreError::Unavailable(_)) => "a backing service is unavailable; retry later".into(),
+            internal if internal.is_internal() => "an internal error occurred".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Result with the core [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

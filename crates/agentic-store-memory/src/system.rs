@@ -5,34 +5,32 @@ use agentic_core::store::{StoreError, StoreResult, SystemStore};
 use async_trait::async_trait;
 
 use crate::MemoryStore;
-use crate::state::canonical_roles;
+use crate::state::{State, canonical_roles};
 
 #[async_trait]
 impl SystemStore for MemoryStore {
     async fn create_tenant(&self, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()> {
+        insert_tenant(&mut self.state.write(), tenant, admin)
+    }
+
+    async fn bootstrap_tenant(&self, tenant: &Tenant, admin: &UserRecord, key: &StoredApiKey) -> StoreResult<bool> {
         let mut state = self.state.write();
-        if state.slugs.contains_key(&tenant.slug) {
-            return Err(StoreError::conflict(format!("a tenant with slug `{}`", tenant.slug)));
+        if !state.tenants.is_empty() {
+            return Ok(false);
         }
-        if state.tenants.contains_key(&tenant.id) {
-            return Err(StoreError::conflict("a tenant with this id"));
+        // Checked before anything is written, so a refusal leaves nothing behind (as the PostgreSQL transaction).
+        if key.key.owner_id != admin.user.id {
+            return Err(StoreError::MissingReference { what: "the key's owner".into() });
         }
-        state.slugs.insert(tenant.slug.clone(), tenant.id);
-        state.tenants.insert(tenant.id, tenant.clone());
-        let user = &admin.user;
-        state.emails.insert((tenant.id, user.email.clone()), user.id);
-        state.users.insert(
-            (tenant.id, user.id),
-            UserRecord {
-                user: agentic_core::model::User {
-                    tenant_id: tenant.id,
-                    roles: canonical_roles(&user.roles),
-                    ..user.clone()
-                },
-                password_hash: admin.password_hash.clone(),
-            },
-        );
-        Ok(())
+        if state.lookups.contains_key(&key.lookup) {
+            return Err(StoreError::conflict("an API key with this lookup id"));
+        }
+        insert_tenant(&mut state, tenant, admin)?;
+        state.lookups.insert(key.lookup.clone(), (tenant.id, key.key.id));
+        let mut stored = key.clone();
+        stored.key.tenant_id = tenant.id;
+        state.api_keys.insert((tenant.id, key.key.id), stored);
+        Ok(true)
     }
 
     async fn tenant_by_slug(&self, slug: &Slug) -> StoreResult<Option<Tenant>> {
@@ -125,4 +123,30 @@ impl SystemStore for MemoryStore {
         let owner = state.users.get(&(tenant, key.key.owner_id)).map(|r| r.user.clone());
         Ok(owner.map(|owner| (key.clone(), owner)))
     }
+}
+
+/// Inserts a tenant and its admin if the slug and the id are free.
+fn insert_tenant(state: &mut State, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()> {
+    if state.slugs.contains_key(&tenant.slug) {
+        return Err(StoreError::conflict(format!("a tenant with slug `{}`", tenant.slug)));
+    }
+    if state.tenants.contains_key(&tenant.id) {
+        return Err(StoreError::conflict("a tenant with this id"));
+    }
+    state.slugs.insert(tenant.slug.clone(), tenant.id);
+    state.tenants.insert(tenant.id, tenant.clone());
+    let user = &admin.user;
+    state.emails.insert((tenant.id, user.email.clone()), user.id);
+    state.users.insert(
+        (tenant.id, user.id),
+        UserRecord {
+            user: agentic_core::model::User {
+                tenant_id: tenant.id,
+                roles: canonical_roles(&user.roles),
+                ..user.clone()
+            },
+            password_hash: admin.password_hash.clone(),
+        },
+    );
+    Ok(())
 }

@@ -23,27 +23,8 @@ fn key(row: ApiKeyRow) -> StoreResult<ApiKey> {
 #[async_trait]
 impl ApiKeyStore for PgTenant {
     async fn insert_api_key(&self, stored: &StoredApiKey) -> StoreResult<()> {
-        let key = &stored.key;
         let mut tx = self.begin().await?;
-        sqlx::query(concat!(
-            "INSERT INTO api_keys (",
-            columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(self.uuid())
-        .bind(key.id.as_uuid())
-        .bind(key.owner_id.as_uuid())
-        .bind(&key.name)
-        .bind(&stored.lookup)
-        .bind(stored.hash.as_slice())
-        .bind(scope_names(key.scopes))
-        .bind(key.expires_at)
-        .bind(key.last_used_at)
-        .bind(key.revoked_at)
-        .bind(key.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "an API key with this lookup id"))?;
+        insert_api_key(&mut *tx, self.uuid(), stored).await?;
         commit(tx).await
     }
 
@@ -111,4 +92,33 @@ impl ApiKeyStore for PgTenant {
         .map_err(|e| store_error(e, "the API key"))?;
         commit(tx).await
     }
+}
+
+/// Inserts an API key of `tenant` in a transaction already bound to that tenant.
+pub(crate) async fn insert_api_key<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    tenant: uuid::Uuid,
+    stored: &StoredApiKey,
+) -> StoreResult<()> {
+    let key = &stored.key;
+    sqlx::query(concat!(
+        "INSERT INTO api_keys (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(tenant)
+    .bind(key.id.as_uuid())
+    .bind(key.owner_id.as_uuid())
+    .bind(&key.name)
+    .bind(&stored.lookup)
+    .bind(stored.hash.as_slice())
+    .bind(scope_names(key.scopes))
+    .bind(key.expires_at)
+    .bind(key.last_used_at)
+    .bind(key.revoked_at)
+    .bind(key.created_at)
+    .execute(executor)
+    .await
+    .map_err(|e| store_error(e, "an API key with this lookup id"))?;
+    Ok(())
 }

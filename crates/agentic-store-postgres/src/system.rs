@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::PgStore;
 use crate::error::store_error;
 use crate::rows::{ApiKeyRow, TenantRow, role_names, user};
+use crate::tenant::commit;
 
 #[derive(sqlx::FromRow)]
 struct KeyWithOwner {
@@ -24,24 +25,34 @@ struct KeyWithOwner {
 #[async_trait]
 impl SystemStore for PgStore {
     async fn create_tenant(&self, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()> {
-        sqlx::query("SELECT system_create_tenant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
-            .bind(tenant.id.as_uuid())
-            .bind(&tenant.name)
-            .bind(tenant.slug.as_str())
-            .bind(tenant.plan.as_str())
-            .bind(&tenant.settings)
-            .bind(tenant.created_at)
-            .bind(tenant.updated_at)
-            .bind(admin.user.id.as_uuid())
-            .bind(admin.user.email.as_str())
-            .bind(admin.password_hash.as_phc())
-            .bind(role_names(&admin.user.roles))
-            .bind(admin.user.created_at)
-            .bind(admin.user.updated_at)
-            .execute(self.pool())
+        insert_tenant(self.pool(), tenant, admin).await
+    }
+
+    async fn bootstrap_tenant(&self, tenant: &Tenant, admin: &UserRecord, key: &StoredApiKey) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await.map_err(|e| store_error(e, "a transaction"))?;
+        // Replicas starting together on an empty database queue here; the first one creates, the others find a
+        // tenant and leave. The lock ends with the transaction.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(BOOTSTRAP_LOCK)
+            .execute(&mut *tx)
             .await
-            .map_err(|e| store_error(e, &format!("a tenant with slug `{}`", tenant.slug)))?;
-        Ok(())
+            .map_err(|e| store_error(e, "the bootstrap lock"))?;
+        let exists: bool = sqlx::query_scalar("SELECT system_has_tenants()")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "tenants"))?;
+        if exists {
+            return Ok(false);
+        }
+        insert_tenant(&mut *tx, tenant, admin).await?;
+        sqlx::query("SELECT set_config('app.current_tenant', $1, true)")
+            .bind(tenant.id.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the tenant scope"))?;
+        crate::api_keys::insert_api_key(&mut *tx, tenant.id.as_uuid(), key).await?;
+        commit(tx).await?;
+        Ok(true)
     }
 
     async fn tenant_by_slug(&self, slug: &Slug) -> StoreResult<Option<Tenant>> {
@@ -114,4 +125,33 @@ impl SystemStore for PgStore {
         )?;
         Ok(Some((StoredApiKey::try_from(row.key)?, owner)))
     }
+}
+
+/// The advisory lock that serialises bootstrapping (an arbitrary constant: "agentic" in ASCII).
+const BOOTSTRAP_LOCK: i64 = 0x0061_6765_6e74_6963;
+
+/// Inserts a tenant and its admin through the system function, on the pool or in the caller's transaction.
+async fn insert_tenant<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    tenant: &Tenant,
+    admin: &UserRecord,
+) -> StoreResult<()> {
+    sqlx::query("SELECT system_create_tenant($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+        .bind(tenant.id.as_uuid())
+        .bind(&tenant.name)
+        .bind(tenant.slug.as_str())
+        .bind(tenant.plan.as_str())
+        .bind(&tenant.settings)
+        .bind(tenant.created_at)
+        .bind(tenant.updated_at)
+        .bind(admin.user.id.as_uuid())
+        .bind(admin.user.email.as_str())
+        .bind(admin.password_hash.as_phc())
+        .bind(role_names(&admin.user.roles))
+        .bind(admin.user.created_at)
+        .bind(admin.user.updated_at)
+        .execute(executor)
+        .await
+        .map_err(|e| store_error(e, &format!("a tenant with slug `{}`", tenant.slug)))?;
+    Ok(())
 }

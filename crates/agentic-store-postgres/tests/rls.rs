@@ -308,3 +308,61 @@ async fn reference_tables_match_the_code() {
     expected.sort();
     assert_eq!(rows, expected);
 }
+
+#[tokio::test]
+async fn functions_resolve_names_with_pg_temp_last() {
+    let Some(url) = database_url() else { return };
+    let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+    let rows = sqlx::query(
+        "SELECT p.proname::text AS name, p.prosecdef AS definer, array_to_string(p.proconfig, ',') AS config \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = 'public' AND p.prokind = 'f' AND p.proname <> 'app_current_tenant'",
+    )
+    .fetch_all(&db.admin_pool)
+    .await
+    .unwrap();
+    let definers = rows.iter().filter(|r| r.get::<bool, _>("definer")).count();
+    assert!(definers >= 6, "the SECURITY DEFINER functions are found: {definers}");
+    for row in &rows {
+        let name: String = row.get("name");
+        let config: Option<String> = row.get("config");
+        assert_eq!(config.as_deref(), Some("search_path=pg_catalog, public, pg_temp"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_function_refuses_a_tenant_other_than_the_bound_one() {
+    let Some(url) = database_url() else { return };
+    let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+    let a = populate(&db.store, "alpha").await;
+    let b = populate(&db.store, "bravo").await;
+    let pool = db.store.pool();
+
+    // In a transaction bound to A, asking for B's tenant record is refused (and would have rebound it to B).
+    let mut tx = pool.begin().await.unwrap();
+    bind(&mut tx, a).await;
+    let refused = sqlx::query("SELECT * FROM tenant_get_tenant($1)").bind(b.as_uuid()).fetch_all(&mut *tx).await;
+    let error = refused.unwrap_err().to_string();
+    assert!(error.contains("bound to another tenant"), "{error}");
+    tx.rollback().await.unwrap();
+
+    // The bound tenant itself, and an unbound call (autocommit), work.
+    let mut tx = pool.begin().await.unwrap();
+    bind(&mut tx, a).await;
+    let own = sqlx::query("SELECT id FROM tenant_get_tenant($1)").bind(a.as_uuid()).fetch_all(&mut *tx).await;
+    assert_eq!(own.unwrap().len(), 1);
+    tx.rollback().await.unwrap();
+    let alone = sqlx::query("SELECT id FROM tenant_get_tenant($1)").bind(b.as_uuid()).fetch_all(pool).await.unwrap();
+    assert_eq!(alone.len(), 1);
+    // After an autocommit call the setting is empty again, so the next one may bind any tenant.
+    let next = sqlx::query("SELECT id FROM tenant_get_tenant($1)").bind(a.as_uuid()).fetch_all(pool).await.unwrap();
+    assert_eq!(next.len(), 1);
+}
+
+async fn bind(tx: &mut sqlx::PgConnection, tenant: TenantId) {
+    sqlx::query("SELECT set_config('app.current_tenant', $1, true)")
+        .bind(tenant.to_string())
+        .execute(tx)
+        .await
+        .unwrap();
+}

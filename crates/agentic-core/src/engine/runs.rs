@@ -156,10 +156,26 @@ impl Platform {
                 output: Some(json!({"answer": outcome.output, "steps": outcome.steps, "usage": outcome.usage})),
                 error: None,
             },
-            Err(error) => {
-                RunFinish { status: RunStatus::Failed, output: None, error: Some(error.to_string()), cost: Money::ZERO }
-            }
+            Err(error) => RunFinish {
+                status: RunStatus::Failed,
+                output: None,
+                error: Some(self.failure_reason(run, &error)),
+                cost: Money::ZERO,
+            },
         })
+    }
+
+    /// Why `run` failed, as its tenant may read it ([`Error::public_detail`]); an internal cause is logged with
+    /// the run's id and replaced by its code, which the tenant can quote to the operators.
+    pub(crate) fn failure_reason(&self, run: &Run, error: &Error) -> String {
+        if error.is_internal() {
+            tracing::error!(run_id = %run.id, tenant_id = %run.tenant_id, %error, "run failed on an internal error");
+            return format!("{} (code: {}, run {})", error.public_detail(), error.code(), run.id);
+        }
+        if let Error::Llm(cause) = error {
+            tracing::warn!(run_id = %run.id, error = %cause, "run failed on its LLM provider");
+        }
+        error.public_detail()
     }
 
     /// Renews `worker`'s lease on `run` every third of the lease; returns only when the lease is lost.

@@ -55,6 +55,17 @@ impl Platform {
 
     /// Creates a tenant without checking a master key: for host apps and bootstrapping.
     pub async fn create_tenant_unchecked(&self, request: CreateTenantRequest) -> Result<(Tenant, User)> {
+        let (tenant, record) = self.tenant_records(request).await?;
+        self.inner.store.system().create_tenant(&tenant, &record).await.map_err(|e| match e {
+            StoreError::Conflict { .. } => Error::Conflict(format!("the slug `{}` is taken", tenant.slug)),
+            other => other.into(),
+        })?;
+        tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
+        Ok((tenant, record.user))
+    }
+
+    /// A new tenant and its first admin from a validated request (the password hashed), not yet stored.
+    async fn tenant_records(&self, request: CreateTenantRequest) -> Result<(Tenant, UserRecord)> {
         let name = validate_name("name", &request.name, 200)?;
         let slug = Slug::parse(&request.slug)?;
         let settings = request.settings.unwrap_or_else(|| serde_json::json!({}));
@@ -76,13 +87,7 @@ impl Platform {
             created_at: now,
             updated_at: now,
         };
-        let record = UserRecord { user: admin, password_hash };
-        self.inner.store.system().create_tenant(&tenant, &record).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => Error::Conflict(format!("the slug `{}` is taken", tenant.slug)),
-            other => other.into(),
-        })?;
-        tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "tenant created");
-        Ok((tenant, record.user))
+        Ok((tenant, UserRecord { user: admin, password_hash }))
     }
 
     /// The caller's own tenant; any other id answers not found.
@@ -93,9 +98,11 @@ impl Platform {
         self.inner.store.tenant(id).get_tenant().await?.ok_or(Error::NotFound("tenant"))
     }
 
-    /// If no tenant exists, creates one with an admin and an admin API key with every permission.
+    /// If no tenant exists, creates one with an admin and an admin API key with every permission, all three in
+    /// one step: a crash midway leaves nothing, so the next start bootstraps again.
     ///
-    /// Returns `None` when tenants already exist (a restart on a persistent store).
+    /// Returns `None` when tenants already exist (a restart on a persistent store, or another replica that
+    /// bootstrapped first).
     pub async fn bootstrap(&self, bootstrap: Bootstrap) -> Result<Option<BootstrapReport>> {
         let store = self.inner.store.system();
         if store.has_tenants().await? {
@@ -113,7 +120,8 @@ impl Platform {
             admin_email: bootstrap.admin_email,
             admin_password: bootstrap.admin_password,
         };
-        let (tenant, admin) = self.create_tenant_unchecked(request).await?;
+        let (tenant, record) = self.tenant_records(request).await?;
+        let admin = record.user.clone();
         let now = self.inner.clock.now();
         let key = StoredApiKey {
             key: ApiKey {
@@ -131,7 +139,11 @@ impl Platform {
             lookup: material.lookup,
             hash: material.hash,
         };
-        self.inner.store.tenant(tenant.id).insert_api_key(&key).await?;
+        if !self.inner.store.system().bootstrap_tenant(&tenant, &record, &key).await? {
+            tracing::info!("a tenant exists already; not bootstrapping");
+            return Ok(None);
+        }
+        tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "bootstrapped the first tenant");
         Ok(Some(BootstrapReport {
             tenant,
             admin,

@@ -224,7 +224,7 @@ impl Platform {
                 Some(RunFinish { status: RunStatus::Completed, output, error: None, cost: state.cost })
             }
             Err(Stop::Failed(error)) => {
-                let reason = error.to_string();
+                let reason = self.failure_reason(run, &error);
                 self.publish_workflow_end(run, Err(&reason), state.cost).await;
                 Some(RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: state.cost })
             }
@@ -271,7 +271,14 @@ impl Platform {
             let outcome = self
                 .run_agent(self.step_task(run, &planned.agent, planned.task.clone(), context))
                 .await
-                .map_err(|e| Error::Conflict(format!("task {} ({}) failed: {e}", i + 1, planned.agent)))?;
+                .map_err(|e| {
+                    Error::Conflict(format!(
+                        "task {} ({}) failed: {}",
+                        i + 1,
+                        planned.agent,
+                        self.failure_reason(run, &e)
+                    ))
+                })?;
             state.push(StepPhase::Task, &planned.agent, planned.task.clone(), outcome);
             self.save_progress(run, worker, state).await?;
         }
@@ -283,7 +290,7 @@ impl Platform {
         let outcome = self
             .run_agent(self.step_task(run, "qa_tester", review.clone(), context))
             .await
-            .map_err(|e| Error::Conflict(format!("the QA review failed: {e}")))?;
+            .map_err(|e| Error::Conflict(format!("the QA review failed: {}", self.failure_reason(run, &e))))?;
         state.review = Some(outcome.output.clone());
         state.push(StepPhase::Review, "qa_tester", review, outcome);
         Ok(())
@@ -316,7 +323,10 @@ impl Platform {
             let context = (!project_context.is_null()).then(|| json!({"project_context": project_context}));
             let mut job = self.step_task(run, "overseer", task.clone(), serde_json::Value::Null);
             job.context = context;
-            let outcome = self.run_agent(job).await.map_err(|e| Error::Conflict(format!("planning failed: {e}")))?;
+            let outcome = self
+                .run_agent(job)
+                .await
+                .map_err(|e| Error::Conflict(format!("planning failed: {}", self.failure_reason(run, &e))))?;
             let parsed = parse_plan(&outcome.output, &names);
             let answer = outcome.output.clone();
             state.push(StepPhase::Plan, "overseer", task.clone(), outcome);

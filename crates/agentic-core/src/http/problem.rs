@@ -58,7 +58,7 @@ pub fn problem_for(error: &Error) -> Problem {
             p.extensions.insert("requested".into(), money(*requested));
             p
         }
-        Error::Llm(e) => problem(S::BAD_GATEWAY, "llm-failed", "LLM provider failed", e.to_string()),
+        Error::Llm(e) => problem(S::BAD_GATEWAY, error.code(), "LLM provider failed", e.public_detail()),
         Error::MaxIterations { .. } => {
             problem(S::UNPROCESSABLE_ENTITY, "agent-unfinished", "Agent did not finish", error.to_string())
         }

@@ -70,6 +70,23 @@ pub enum LlmError {
 }
 
 impl LlmError {
+    /// The failure as a tenant may read it: its kind and the provider's status, never transport details or
+    /// response excerpts (a proxy's error page or a connection error can name internal hosts).
+    pub fn public_detail(&self) -> String {
+        match self {
+            LlmError::Unavailable { status, .. } => format!("provider unavailable (HTTP {status})"),
+            LlmError::Auth { status, .. } => format!("provider refused the credentials (HTTP {status})"),
+            LlmError::BadResponse { .. } => "unexpected response from the provider".into(),
+            LlmError::Transport(_) => "could not reach the provider".into(),
+            LlmError::NotConfigured(_) => "the agent's provider is not configured".into(),
+            LlmError::RateLimited { .. }
+            | LlmError::Overloaded { .. }
+            | LlmError::Timeout(_)
+            | LlmError::InvalidRequest { .. }
+            | LlmError::ContextTooLong { .. } => self.to_string(),
+        }
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(

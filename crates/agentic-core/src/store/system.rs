@@ -15,6 +15,11 @@ pub trait SystemStore: Send + Sync {
     /// [`StoreError::Conflict`](super::StoreError::Conflict) if the slug is taken.
     async fn create_tenant(&self, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()>;
 
+    /// Creates the platform's first tenant, its admin and the admin's API key, all or nothing, if no tenant
+    /// exists yet. `false` when one already does (another replica bootstrapped first, or a restart). Concurrent
+    /// calls create at most one tenant.
+    async fn bootstrap_tenant(&self, tenant: &Tenant, admin: &UserRecord, key: &StoredApiKey) -> StoreResult<bool>;
+
     /// Finds a tenant by slug (to sign in to it).
     async fn tenant_by_slug(&self, slug: &Slug) -> StoreResult<Option<Tenant>>;
 

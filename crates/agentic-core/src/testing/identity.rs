@@ -17,6 +17,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(api_keys_round_trip_and_lookups_are_unique),
         case!(api_key_revocation_keeps_the_first_time_and_touch_only_moves_forward),
         case!(racing_duplicate_inserts_admit_exactly_one),
+        case!(bootstrap_is_all_or_nothing_and_happens_once),
     ]
 }
 
@@ -192,4 +193,48 @@ async fn racing_duplicate_inserts_admit_exactly_one(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(tenants, 1);
+}
+
+async fn bootstrap_is_all_or_nothing_and_happens_once(store: Arc<dyn Store>) {
+    let system = store.system();
+    // A bootstrap that fails at its last write (the key names another owner) leaves no tenant behind.
+    let t = tenant("default");
+    let admin = user(t.id, "admin@default.test", &[Role::Admin]);
+    let stray = api_key(t.id, UserId::new(), "straylookup1", PermissionSet::from_iter(Permission::ALL));
+    assert!(system.bootstrap_tenant(&t, &admin, &stray).await.is_err());
+    assert!(!system.has_tenants().await.unwrap(), "nothing was created");
+    assert_eq!(system.api_key_by_lookup("straylookup1").await.unwrap(), None);
+
+    // Replicas racing on an empty store: one creates, every other one finds a tenant (whatever its slug).
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let t = tenant(&format!("replica{i}"));
+            let admin = user(t.id, "admin@default.test", &[Role::Admin]);
+            let key =
+                api_key(t.id, admin.user.id, &format!("bootlookup{i:02}"), PermissionSet::from_iter(Permission::ALL));
+            let created = store.system().bootstrap_tenant(&t, &admin, &key).await.unwrap();
+            (created, t, admin, key)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (created, t, admin, key) = task.await.unwrap();
+        if created {
+            winners.push((t, admin, key));
+        } else {
+            assert_eq!(system.tenant_by_slug(&t.slug).await.unwrap(), None, "a loser wrote nothing");
+            assert_eq!(system.api_key_by_lookup(&key.lookup).await.unwrap(), None);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one replica bootstraps");
+    let (t, admin, key) = &winners[0];
+    assert_eq!(system.tenant_by_slug(&t.slug).await.unwrap().map(|found| found.id), Some(t.id));
+    let (found, owner) = system.api_key_by_lookup(&key.lookup).await.unwrap().expect("the admin's key");
+    assert_eq!((found.key.id, owner.id), (key.key.id, admin.user.id));
+    let again = tenant("later");
+    let later_admin = user(again.id, "admin@later.test", &[Role::Admin]);
+    let later_key = api_key(again.id, later_admin.user.id, "latelookup01", PermissionSet::from_iter(Permission::ALL));
+    assert!(!system.bootstrap_tenant(&again, &later_admin, &later_key).await.unwrap(), "a restart skips it");
 }

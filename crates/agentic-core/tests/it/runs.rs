@@ -133,3 +133,19 @@ async fn an_interrupted_run_is_taken_over_after_its_lease(app: TestApp) {
     let done = app.call("GET", &format!("/v1/runs/{run_id}"), Some(&key), None).await.expect(200);
     assert_eq!((done["status"].as_str(), done["attempts"].as_u64()), (Some("completed"), Some(2)));
 }
+
+#[tokio::test]
+async fn a_failed_run_tells_its_tenant_what_failed_without_internal_details() {
+    use agentic_core::llm::LlmError;
+    let internal = "tcp connect error: 10.0.3.7:11434 (ollama.corp.internal) refused";
+    let app = TestApp::new().await.with_llm(MockProvider::new().error(move || LlmError::Transport(internal.into())));
+    let key = app.admin_key.clone();
+    let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Site"}))).await.expect(201);
+    let body = json!({"task": "Fix it", "project_id": project["id"]});
+    let queued = app.call("POST", "/v1/agents/qa_tester/execute", Some(&key), Some(body)).await.expect(202);
+    assert!(app.platform.work_once("w").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{}", queued["id"].as_str().unwrap()), Some(&key), None).await;
+    let run = run.expect(200);
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["error"], "LLM provider failed: could not reach the provider");
+}
