@@ -67,4 +67,9 @@ impl Platform {
     pub fn router(&self) -> axum::Router {
         http::router(self.clone())
     }
+
+    /// `/metrics` on its own router, to serve on a separate (private) address (see [`http::metrics_router`]).
+    pub fn metrics_router(&self) -> axum::Router {
+        http::metrics_router(self.clone())
+    }
 }

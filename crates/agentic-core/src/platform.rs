@@ -46,6 +46,12 @@ pub(crate) struct Inner {
     pub(crate) tools: ToolRegistry,
     pub(crate) approval_ttl: chrono::Duration,
     pub(crate) run_lease: chrono::Duration,
+    /// Bearer token that opens `/metrics` on the API router; without one, metrics are served only by
+    /// `Platform::metrics_router` (on an address of the operator's choosing).
+    pub(crate) metrics_token: Option<SecretString>,
+    /// Whether `project_cost_usd` is labelled by project id (one series per project; off by default, since the
+    /// ids are tenants' data and unbounded).
+    pub(crate) project_cost_metrics: bool,
     /// Wakes this process's workers when a run is queued and its waiters when one ends, so nobody sleeps out a
     /// poll interval for work done here (runs queued or ended by other replicas are seen by polling).
     pub(crate) run_signals: crate::engine::RunSignals,
@@ -129,6 +135,19 @@ impl Platform {
         }
     }
 
+    /// Whether `presented` is the metrics token (compared in constant time); `false` when none is configured.
+    pub fn check_metrics_token(&self, presented: Option<&str>) -> bool {
+        match (&self.inner.metrics_token, presented) {
+            (Some(expected), Some(presented)) => expected.expose_secret().as_bytes().ct_eq(presented.as_bytes()).into(),
+            _ => false,
+        }
+    }
+
+    /// Whether the API router serves `/metrics` (to bearers of the metrics token).
+    pub fn metrics_on_api(&self) -> bool {
+        self.inner.metrics_token.is_some()
+    }
+
     /// Checks a presented platform master key in constant time.
     pub fn check_master_key(&self, presented: Option<&str>) -> Result<()> {
         let expected = self.inner.master_key.as_ref().ok_or(Error::Disabled("tenant creation is disabled"))?;
@@ -156,6 +175,8 @@ pub struct PlatformBuilder {
     tools: Option<ToolRegistry>,
     approval_ttl: Option<chrono::Duration>,
     run_lease: Option<chrono::Duration>,
+    metrics_token: Option<SecretString>,
+    project_cost_metrics: bool,
 }
 
 impl PlatformBuilder {
@@ -245,6 +266,21 @@ impl PlatformBuilder {
         self
     }
 
+    /// Serves `/metrics` on the API router too, to requests bearing this token (at least
+    /// [`MIN_MASTER_KEY_LEN`] characters). Without one, `/metrics` is served only by the separate
+    /// `Platform::metrics_router`, so that the public listener does not expose every tenant's figures.
+    pub fn metrics_token(mut self, token: SecretString) -> Self {
+        self.metrics_token = Some(token);
+        self
+    }
+
+    /// Labels `project_cost_usd` by project id (default off: project ids are tenants' data, and one series per
+    /// project is unbounded).
+    pub fn project_cost_metrics(mut self, enabled: bool) -> Self {
+        self.project_cost_metrics = enabled;
+        self
+    }
+
     /// HTTP limits.
     pub fn http_limits(mut self, limits: HttpLimits) -> Self {
         self.limits = limits;
@@ -264,6 +300,11 @@ impl PlatformBuilder {
             && key.expose_secret().chars().count() < MIN_MASTER_KEY_LEN
         {
             return Err(Error::Config(format!("the master key must be at least {MIN_MASTER_KEY_LEN} characters")));
+        }
+        if let Some(token) = &self.metrics_token
+            && token.expose_secret().chars().count() < MIN_MASTER_KEY_LEN
+        {
+            return Err(Error::Config(format!("the metrics token must be at least {MIN_MASTER_KEY_LEN} characters")));
         }
         let jwt_key = match self.jwt_key {
             Some(key) => key,
@@ -295,6 +336,8 @@ impl PlatformBuilder {
                 tools: self.tools.unwrap_or_else(ToolRegistry::builtin),
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
+                metrics_token: self.metrics_token,
+                project_cost_metrics: self.project_cost_metrics,
                 run_signals: crate::engine::RunSignals::default(),
             }),
         })

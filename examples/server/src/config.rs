@@ -124,6 +124,17 @@ pub(crate) struct Cli {
     /// Provider used for agents whose own provider is not configured.
     #[arg(long, env = "AGENTIC_LLM_DEFAULT_PROVIDER", value_name = "NAME")]
     llm_default_provider: Option<String>,
+    /// Address of the separate, unauthenticated `/metrics` listener (keep it private: the figures span every
+    /// tenant), or `off` [default: 127.0.0.1:9464].
+    #[arg(long, env = "AGENTIC_METRICS_BIND", value_name = "ADDR|off")]
+    metrics_bind: Option<String>,
+    /// Token (at least 32 characters) that also opens `/metrics` on the API listener to `Authorization: Bearer
+    /// <token>`. Unset: the API listener has no `/metrics`.
+    #[arg(long, env = "AGENTIC_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Label `project_cost_usd` by project id (one series per project) [default: false].
+    #[arg(long, env = "AGENTIC_METRICS_PROJECT_LABELS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    metrics_project_labels: Option<String>,
     /// Log filter, in `tracing` EnvFilter syntax [default: info].
     #[arg(long, env = "AGENTIC_LOG", value_name = "FILTER")]
     log: Option<String>,
@@ -166,6 +177,9 @@ struct FileConfig {
     rate_limits: Option<RateLimitsFile>,
     log: Option<String>,
     log_format: Option<String>,
+    metrics_bind: Option<String>,
+    metrics_token: Option<String>,
+    metrics_project_labels: Option<bool>,
     anthropic_api_key: Option<String>,
     anthropic_base_url: Option<String>,
     openai_api_key: Option<String>,
@@ -231,6 +245,10 @@ pub(crate) struct Config {
     pub(crate) pricing: Option<agentic_core::budget::PricingTable>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
+    /// Where the separate `/metrics` listener binds; `None`: no such listener.
+    pub(crate) metrics_bind: Option<SocketAddr>,
+    pub(crate) metrics_token: Option<SecretString>,
+    pub(crate) metrics_project_labels: bool,
     pub(crate) llm: ProviderSettings,
 }
 
@@ -260,6 +278,24 @@ impl Config {
         let bind = bind_text
             .parse::<SocketAddr>()
             .map_err(|_| invalid("AGENTIC_BIND", format!("`{bind_text}` is not an address like 127.0.0.1:9000")))?;
+
+        let metrics_text = cli.metrics_bind.or(file.metrics_bind).unwrap_or_else(|| "127.0.0.1:9464".to_owned());
+        let metrics_bind = match metrics_text.as_str() {
+            "off" => None,
+            text => Some(text.parse::<SocketAddr>().map_err(|_| {
+                invalid("AGENTIC_METRICS_BIND", format!("`{text}` is not an address like 127.0.0.1:9464, or `off`"))
+            })?),
+        };
+        let metrics_token = cli.metrics_token.or(file.metrics_token);
+        if let Some(token) = &metrics_token
+            && token.chars().count() < MIN_MASTER_KEY_LEN
+        {
+            return Err(invalid("AGENTIC_METRICS_TOKEN", format!("must be at least {MIN_MASTER_KEY_LEN} characters")));
+        }
+        let metrics_project_labels = match cli.metrics_project_labels {
+            Some(text) => parse_bool("AGENTIC_METRICS_PROJECT_LABELS", &text)?,
+            None => file.metrics_project_labels.unwrap_or(false),
+        };
 
         let master_key = cli.master_key.or(file.master_key);
         if let Some(key) = &master_key
@@ -307,11 +343,9 @@ impl Config {
         };
         let log = cli.log.or(file.log).unwrap_or_else(|| "info".to_owned());
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| invalid("AGENTIC_LOG", e.to_string()))?;
-        let migrate = match cli.migrate.as_deref().map(str::trim) {
+        let migrate = match cli.migrate {
+            Some(text) => parse_bool("AGENTIC_DB_MIGRATE", &text)?,
             None => file.migrate.unwrap_or(false),
-            Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no" | "") => false,
-            Some(other) => return Err(invalid("AGENTIC_DB_MIGRATE", format!("`{other}` is not true or false"))),
         };
         let pool_size = match cli.db_pool_size {
             Some(text) => parse_number::<u32>("AGENTIC_DB_POOL_SIZE", &text)?,
@@ -419,7 +453,19 @@ impl Config {
             pricing,
             log,
             log_format,
+            metrics_bind,
+            metrics_token: metrics_token.map(SecretString::from),
+            metrics_project_labels,
         })
+    }
+}
+
+/// A boolean setting: `true`/`1`/`yes` or `false`/`0`/`no` (empty is false).
+fn parse_bool(key: &'static str, text: &str) -> Result<bool, ConfigError> {
+    match text.trim() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" | "" => Ok(false),
+        other => Err(invalid(key, format!("`{other}` is not true or false"))),
     }
 }
 

@@ -127,6 +127,10 @@ async fn run(config: Config) -> Result<(), String> {
         .http_limits(HttpLimits { max_body_bytes: config.max_body_bytes })
         .run_lease(chrono::Duration::from_std(config.run_lease).map_err(|e| e.to_string())?)
         .approval_ttl(chrono::Duration::from_std(config.approval_ttl).map_err(|e| e.to_string())?);
+    builder = builder.project_cost_metrics(config.metrics_project_labels);
+    if let Some(token) = &config.metrics_token {
+        builder = builder.metrics_token(token.clone());
+    }
     if let Some(pricing) = &config.pricing {
         builder = builder.pricing(pricing.clone());
     }
@@ -184,6 +188,24 @@ async fn run(config: Config) -> Result<(), String> {
                 .await;
         })
     });
+    // Metrics on their own listener (loopback by default): they span every tenant, so the API listener serves
+    // them only with the metrics token.
+    if let Some(metrics_bind) = config.metrics_bind {
+        let listener = tokio::net::TcpListener::bind(metrics_bind)
+            .await
+            .map_err(|e| format!("cannot listen on {metrics_bind} for metrics: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!(%addr, "serving /metrics");
+        let (router, mut stopped) = (platform.metrics_router(), stopped.clone());
+        background.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+                tracing::error!(%error, "the metrics listener failed");
+            }
+        }));
+    }
     // Connection info gives the rate limiter the client address for its per-IP limit.
     let served = axum::serve(listener, platform.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

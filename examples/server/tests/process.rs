@@ -5,11 +5,17 @@ use std::io::Read;
 
 mod common;
 
-use common::{KEY, get, post, server, stop, wait_for_listen_line};
+use common::{KEY, free_port, get, post, server, stop, wait_for_listen_line};
 
 #[test]
 fn serves_on_defaults_and_exits_cleanly_on_sigterm() {
-    let mut child = server().env("AGENTIC_BIND", "127.0.0.1:0").env("AGENTIC_BOOTSTRAP_API_KEY", KEY).spawn().unwrap();
+    let metrics_addr = format!("127.0.0.1:{}", free_port());
+    let mut child = server()
+        .env("AGENTIC_BIND", "127.0.0.1:0")
+        .env("AGENTIC_BOOTSTRAP_API_KEY", KEY)
+        .env("AGENTIC_METRICS_BIND", &metrics_addr)
+        .spawn()
+        .unwrap();
     let (addr, banner) = wait_for_listen_line(&mut child);
     assert!(banner.contains("scripted mock provider"), "{banner}");
 
@@ -20,6 +26,11 @@ fn serves_on_defaults_and_exits_cleanly_on_sigterm() {
     assert!(body.contains("admin@example.com"), "{body}");
     let (status, _) = get(&addr, "/v1/me", None);
     assert_eq!(status, 401);
+    // Metrics are on their own listener, not on the API's.
+    assert_eq!(get(&addr, "/metrics", Some(KEY)).0, 404);
+    let (status, body) = get(&metrics_addr, "/metrics", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("http_requests_total"), "{body}");
 
     stop(&mut child);
     let mut stderr = String::new();
@@ -35,6 +46,8 @@ fn malformed_configuration_stops_start_up_with_a_clear_message() {
         ("AGENTIC_BOOTSTRAP_API_KEY", "sk_live_abc", "AGENTIC_BOOTSTRAP_API_KEY"),
         ("AGENTIC_LLM_DEFAULT_PROVIDER", "gemini", "AGENTIC_LLM_DEFAULT_PROVIDER"),
         ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL"),
+        ("AGENTIC_METRICS_BIND", "everywhere", "AGENTIC_METRICS_BIND"),
+        ("AGENTIC_METRICS_TOKEN", "short", "AGENTIC_METRICS_TOKEN"),
     ] {
         let output = server().env(name, value).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{name}={value}");
@@ -56,6 +69,8 @@ fn help_explains_every_option() {
         "--bootstrap-api-key",
         "DATABASE_URL",
         "--config",
+        "AGENTIC_METRICS_BIND",
+        "AGENTIC_METRICS_TOKEN",
     ] {
         assert!(help.contains(option), "--help does not mention {option}");
     }

@@ -40,4 +40,7 @@ pub enum AuthError {
     /// The platform master key was missing or wrong.
     #[error("invalid master key")]
     InvalidMasterKey,
+    /// The metrics token was missing or wrong.
+    #[error("invalid metrics token")]
+    InvalidMetricsToken,
 }

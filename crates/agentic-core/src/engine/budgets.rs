@@ -98,10 +98,12 @@ impl Platform {
             metrics.llm_tokens_total.with_label_values(&[call.provider, &record.model, kind]).inc_by(tokens);
         }
         metrics.llm_cost_usd_total.with_label_values(&[call.provider, &record.model]).inc_by(usd(record.cost));
-        metrics
-            .project_cost_usd
-            .with_label_values(&[&reservation.project_id.to_string()])
-            .set(usd(settlement.status.spent));
+        if self.inner.project_cost_metrics {
+            metrics
+                .project_cost_usd
+                .with_label_values(&[&reservation.project_id.to_string()])
+                .set(usd(settlement.status.spent));
+        }
 
         for line in settlement.crossed {
             let data = json!({

@@ -10,4 +10,4 @@ pub mod problem;
 mod router;
 mod v1;
 
-pub use router::{openapi, router};
+pub use router::{metrics_router, openapi, router};

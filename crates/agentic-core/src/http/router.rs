@@ -17,6 +17,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
 
+use super::extract::BearerCredential;
 use super::problem::{ProblemResponse, problem, problem_response};
 use super::v1;
 use crate::Platform;
@@ -96,7 +97,11 @@ pub fn router(platform: Platform) -> Router {
         }),
     )
     .merge(Scalar::with_url("/docs", openapi))
-    .route("/metrics", get(metrics))
+    .merge(if platform.metrics_on_api() {
+        Router::new().route("/metrics", get(guarded_metrics))
+    } else {
+        Router::new()
+    })
     .fallback(not_found)
     .method_not_allowed_fallback(method_not_allowed)
     .layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
@@ -108,6 +113,20 @@ pub fn router(platform: Platform) -> Router {
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
     .layer(CatchPanicLayer::custom(panic_response))
     .with_state(platform)
+}
+
+/// `/metrics` alone, unauthenticated, for a listener only Prometheus reaches (by default the reference server
+/// binds it to loopback). The API router serves `/metrics` only to bearers of the metrics token
+/// ([`PlatformBuilder::metrics_token`](crate::PlatformBuilder::metrics_token)): the figures span every tenant.
+pub fn metrics_router(platform: Platform) -> Router {
+    Router::new().route("/metrics", get(metrics)).fallback(not_found).with_state(platform)
+}
+
+async fn guarded_metrics(State(platform): State<Platform>, BearerCredential(token): BearerCredential) -> Response {
+    if !platform.check_metrics_token(token.as_deref()) {
+        return crate::Error::from(crate::auth::AuthError::InvalidMetricsToken).into_response();
+    }
+    metrics(State(platform)).await
 }
 
 async fn metrics(State(platform): State<Platform>) -> Response {

@@ -181,7 +181,42 @@ async fn service_documents_are_served() {
     app.call("GET", "/health", None, None).await.expect(200);
     app.call("GET", "/ready", None, None).await.expect(200);
     app.call("GET", "/v1/me", Some(&app.admin_key), None).await.expect(200);
-    let metrics = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
-    let text = metrics.body.as_str().unwrap().to_owned();
+    let text = scrape(&app.platform.metrics_router(), None).await.1;
     assert!(text.contains(r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#), "{text}");
+}
+
+async fn scrape(router: &axum::Router, bearer: Option<&str>) -> (u16, String) {
+    use tower::ServiceExt;
+    let mut request = Request::get("/metrics");
+    if let Some(bearer) = bearer {
+        request = request.header("authorization", format!("Bearer {bearer}"));
+    }
+    let response = router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn metrics_stay_off_the_api_unless_a_token_opens_them() {
+    // By default the API listener has no /metrics at all, and project ids are no label.
+    let app = TestApp::new().await;
+    let project = app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "P"}))).await.expect(201);
+    assert_eq!(scrape(&app.router, None).await.0, 404);
+    assert_eq!(scrape(&app.router, Some(&app.admin_key)).await.0, 404, "not even for a tenant's admin");
+    let (status, text) = scrape(&app.platform.metrics_router(), None).await;
+    assert_eq!(status, 200);
+    assert!(!text.contains(project["id"].as_str().unwrap()));
+
+    // With a metrics token, the API serves them to its bearer only.
+    let token = "metrics-token-0123456789abcdefghijkl";
+    let app = TestApp::with(|b| b.metrics_token(token.into())).await;
+    assert_eq!(scrape(&app.router, None).await.0, 401);
+    assert_eq!(scrape(&app.router, Some(&app.admin_key)).await.0, 401);
+    let (status, text) = scrape(&app.router, Some(token)).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("http_requests_total"), "{text}");
+    let store = std::sync::Arc::new(agentic_store_memory::MemoryStore::new());
+    let short = agentic_core::Platform::builder().store(store).metrics_token("short".into()).build();
+    assert!(matches!(short, Err(agentic_core::Error::Config(_))), "a guessable token is refused");
 }

@@ -16,6 +16,8 @@ pub(crate) fn server() -> Command {
             command.env_remove(name);
         }
     }
+    // Servers run side by side in the tests: none takes the fixed default metrics port.
+    command.env("AGENTIC_METRICS_BIND", "127.0.0.1:0");
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     command
 }
@@ -100,4 +102,9 @@ pub(crate) fn request(
     stream.read_to_string(&mut response).unwrap();
     let status = response.split(' ').nth(1).unwrap().parse().unwrap();
     (status, response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+/// A loopback port that was free a moment ago.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
