@@ -173,18 +173,26 @@ pub struct RateLimitPolicy {
 }
 
 impl Default for RateLimitPolicy {
-    /// Plan tiers as in [`PlanQuotas::default`], 1200/minute per IP, agent execution 10/minute per principal.
+    /// Plan tiers as in [`PlanQuotas::default`], 1200/minute per IP, agent execution 10/minute and workflow
+    /// starts 5/minute per user.
     fn default() -> Self {
         Self {
             per_ip: Some(Quota::per_minute(1200)),
             plans: PlanQuotas::default(),
             per_principal: None,
             roles: Vec::new(),
-            routes: vec![RouteOverride {
-                method: Some("POST".into()),
-                route: "/v1/agents/{name}/execute".into(),
-                quota: Quota::per_minute(10),
-            }],
+            routes: vec![
+                RouteOverride {
+                    method: Some("POST".into()),
+                    route: "/v1/agents/{name}/execute".into(),
+                    quota: Quota::per_minute(10),
+                },
+                RouteOverride {
+                    method: Some("POST".into()),
+                    route: "/v1/workflows".into(),
+                    quota: Quota::per_minute(5),
+                },
+            ],
             fail_mode: FailMode::Open,
         }
     }
@@ -196,22 +204,35 @@ impl RateLimitPolicy {
         parse_rate(text)
     }
 
-    /// The check for a client IP, if limited.
+    /// The check for a client IP, if limited. An IPv6 client is limited by its /64, the block one subscriber
+    /// typically holds (a per-address key would let them rotate through 2^64 addresses); an IPv4-mapped IPv6
+    /// address counts as its IPv4 address.
     pub fn ip_check(&self, ip: std::net::IpAddr) -> Option<LimitCheck> {
-        self.per_ip.map(|quota| LimitCheck { key: format!("ip:{ip}"), quota, scope: LimitScope::Ip })
+        let key = match ip {
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => format!("ip:{v4}"),
+                None => {
+                    let network = u128::from(v6) & !((1_u128 << 64) - 1);
+                    format!("ip:{}/64", std::net::Ipv6Addr::from(network))
+                }
+            },
+            std::net::IpAddr::V4(v4) => format!("ip:{v4}"),
+        };
+        self.per_ip.map(|quota| LimitCheck { key, quota, scope: LimitScope::Ip })
     }
 
     /// The checks for an authenticated request: the tenant's plan quota, and the principal's route, role or
-    /// general quota (the first that applies, in that order).
+    /// general quota (the first that applies, in that order). The principal is the user, whatever credential
+    /// it presents: a user's API keys share its buckets, so minting keys does not multiply its limits. Every key
+    /// carries the tenant as a Redis Cluster hash tag (`{<tenant id>}`), so the keys of one decision live in one
+    /// slot and one script may touch them all.
     pub fn principal_checks(&self, principal: &Principal, plan: Plan, method: &str, route: &str) -> Vec<LimitCheck> {
         let mut checks = Vec::with_capacity(2);
+        let tenant = principal.tenant_id;
         if let Some(quota) = self.plans.of(plan) {
-            checks.push(LimitCheck { key: format!("t:{}", principal.tenant_id), quota, scope: LimitScope::Tenant });
+            checks.push(LimitCheck { key: format!("t:{{{tenant}}}"), quota, scope: LimitScope::Tenant });
         }
-        let who = match principal.api_key_id() {
-            Some(key) => format!("k:{key}"),
-            None => format!("u:{}", principal.user_id),
-        };
+        let who = format!("{{{tenant}}}:u:{}", principal.user_id);
         if let Some(o) = self.routes.iter().find(|o| o.matches(method, route)) {
             let key = format!("r:{who}:{} {}", o.method.as_deref().unwrap_or("*"), o.route);
             checks.push(LimitCheck { key, quota: o.quota, scope: LimitScope::Route });
@@ -275,5 +296,45 @@ mod tests {
         assert_eq!((execute[0].scope, execute[0].quota), (LimitScope::Route, Quota::per_minute(10)));
         assert!(policy.principal_checks(&principal, Plan::Enterprise, "GET", "/v1/agents/{name}/execute").len() == 1);
         assert_eq!(RouteOverride::parse("post /v1/x", "5/minute").unwrap().method.as_deref(), Some("POST"));
+        let workflows = policy.principal_checks(&principal, Plan::Enterprise, "POST", "/v1/workflows");
+        assert_eq!((workflows[0].scope, workflows[0].quota), (LimitScope::Route, Quota::per_minute(5)));
+    }
+
+    #[test]
+    fn a_users_keys_share_its_buckets_and_one_decisions_keys_share_a_hash_slot() {
+        let policy = RateLimitPolicy { per_principal: Some(Quota::per_minute(60)), ..RateLimitPolicy::default() };
+        let user = UserId::new();
+        let as_credential = |credential| Principal {
+            tenant_id: TenantId::from_uuid(uuid::Uuid::nil()),
+            user_id: user,
+            credential,
+            roles: vec![Role::Developer],
+            permissions: PermissionSet::EMPTY,
+        };
+        let keys = |principal: &Principal, route: &str| -> Vec<String> {
+            policy.principal_checks(principal, Plan::Free, "POST", route).into_iter().map(|c| c.key).collect()
+        };
+        let token = as_credential(Credential::AccessToken);
+        let key_one = as_credential(Credential::ApiKey { id: crate::ids::ApiKeyId::new() });
+        let key_two = as_credential(Credential::ApiKey { id: crate::ids::ApiKeyId::new() });
+        for route in ["/v1/projects", "/v1/agents/{name}/execute"] {
+            assert_eq!(keys(&token, route), keys(&key_one, route), "{route}");
+            assert_eq!(keys(&key_one, route), keys(&key_two, route), "{route}");
+            let tag = format!("{{{}}}", uuid::Uuid::nil());
+            for key in keys(&key_one, route) {
+                assert_eq!(key.find('{').map(|at| &key[at..at + tag.len()]), Some(tag.as_str()), "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        let policy = RateLimitPolicy::default();
+        let key = |ip: &str| policy.ip_check(ip.parse().unwrap()).unwrap().key;
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_eq!(key("2001:db8:1:2::7"), "ip:2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "ip:192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "ip:192.0.2.7");
     }
 }
