@@ -60,6 +60,20 @@ pub enum Error {
     /// A model has no price and no fallback is configured (422).
     #[error(transparent)]
     Pricing(#[from] PricingError),
+    /// Too many attempts of this kind (429 with `Retry-After`), e.g. failed sign-ins to one account.
+    #[error("{reason}; retry in {} s", retry_after.as_secs().max(1))]
+    TooManyAttempts {
+        /// What was refused, for a human.
+        reason: String,
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
+    /// The platform is at capacity for this work (503 with `Retry-After`), e.g. password hashing.
+    #[error("the server is busy; retry in {} s", retry_after.as_secs().max(1))]
+    Overloaded {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
     /// A store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -72,6 +86,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// How long the caller should wait before retrying, for errors that say so.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::TooManyAttempts { retry_after, .. } | Error::Overloaded { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     /// Whether the cause is the platform's own (a store, the configuration, a bug) rather than something the
     /// caller can act on: its text may name internal hosts or SQL, so it belongs in the log, not in a reply.
     pub fn is_internal(&self) -> bool {
@@ -94,6 +116,8 @@ impl Error {
             Error::Llm(_) => "llm-failed",
             Error::MaxIterations { .. } => "agent-unfinished",
             Error::Pricing(_) => "unpriced-model",
+            Error::TooManyAttempts { .. } => "rate-limited",
+            Error::Overloaded { .. } => "overloaded",
             Error::Store(StoreError::Unavailable(_)) => "unavailable",
             Error::Store(_) | Error::Config(_) | Error::Internal(_) => "internal",
         }

@@ -52,6 +52,10 @@ pub(crate) struct Inner {
     /// Whether `project_cost_usd` is labelled by project id (one series per project; off by default, since the
     /// ids are tenants' data and unbounded).
     pub(crate) project_cost_metrics: bool,
+    /// Bounds the password hashes in progress.
+    pub(crate) hashing: crate::auth::password::HashingGate,
+    /// Failed sign-in streaks per account.
+    pub(crate) lockout: crate::auth::lockout::LoginLockout,
     /// Wakes this process's workers when a run is queued and its waiters when one ends, so nobody sleeps out a
     /// poll interval for work done here (runs queued or ended by other replicas are seen by polling).
     pub(crate) run_signals: crate::engine::RunSignals,
@@ -177,6 +181,7 @@ pub struct PlatformBuilder {
     run_lease: Option<chrono::Duration>,
     metrics_token: Option<SecretString>,
     project_cost_metrics: bool,
+    password_hashing: Option<(usize, usize)>,
 }
 
 impl PlatformBuilder {
@@ -281,6 +286,13 @@ impl PlatformBuilder {
         self
     }
 
+    /// Password hashes run at once (`concurrency`, default one per core, at least two) and waiting (`queue`,
+    /// default four per core); sign-ins beyond are refused with 503 and `Retry-After` rather than queued.
+    pub fn password_hashing(mut self, concurrency: usize, queue: usize) -> Self {
+        self.password_hashing = Some((concurrency, queue));
+        self
+    }
+
     /// HTTP limits.
     pub fn http_limits(mut self, limits: HttpLimits) -> Self {
         self.limits = limits;
@@ -338,6 +350,11 @@ impl PlatformBuilder {
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
                 metrics_token: self.metrics_token,
                 project_cost_metrics: self.project_cost_metrics,
+                hashing: match self.password_hashing {
+                    Some((concurrency, queue)) => crate::auth::password::HashingGate::new(concurrency, queue),
+                    None => crate::auth::password::HashingGate::for_this_machine(),
+                },
+                lockout: crate::auth::lockout::LoginLockout::default(),
                 run_signals: crate::engine::RunSignals::default(),
             }),
         })

@@ -196,6 +196,7 @@ struct RateLimitsFile {
     fail_mode: Option<String>,
     per_ip: Option<String>,
     per_principal: Option<String>,
+    login_per_account: Option<String>,
     #[serde(default)]
     plans: BTreeMap<String, String>,
     #[serde(default)]
@@ -493,6 +494,9 @@ fn rate_limit_policy(
     }
     if let Some(text) = &file.per_principal {
         policy.per_principal = rate("rate_limits.per_principal", text)?;
+    }
+    if let Some(text) = &file.login_per_account {
+        policy.login_per_account = rate("rate_limits.login_per_account", text)?;
     }
     policy.fail_mode = match fail_mode.as_deref().or(file.fail_mode.as_deref()).map(str::trim) {
         None | Some("open") => FailMode::Open,

@@ -9,6 +9,7 @@ pub mod api_key;
 mod authenticator;
 mod error;
 pub mod jwt;
+pub mod lockout;
 pub mod password;
 mod principal;
 

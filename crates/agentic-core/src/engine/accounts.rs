@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use crate::Platform;
 use crate::api::{CreateUserRequest, UpdateUserRequest};
 use crate::auth::jwt::IssuedToken;
-use crate::auth::password::{hash_password, validate_new_password, verify_password};
+use crate::auth::password::validate_new_password;
 use crate::auth::{AuthError, Principal};
 use crate::error::{Error, Result};
 use crate::ids::UserId;
@@ -19,7 +19,18 @@ impl Platform {
     ///
     /// Unknown tenant, unknown user, inactive user and wrong password all answer [`AuthError::InvalidLogin`], and
     /// take the time of one password verification, so neither the answer nor its timing tells which.
+    ///
+    /// Guessing is bounded per account (what was typed, known or not): after
+    /// [`FREE_FAILURES`](crate::auth::lockout::FREE_FAILURES) failures each further one locks the account for
+    /// twice as long as the last ([`Error::TooManyAttempts`], no password is checked meanwhile), and with rate
+    /// limits on, the policy's `login_per_account` bounds attempts across replicas. Password checks wait for a
+    /// slot of the platform's hashing gate ([`Error::Overloaded`] when too many wait).
     pub async fn login(&self, tenant: &str, email: &str, password: SecretString) -> Result<IssuedToken> {
+        let now = self.inner.clock.now();
+        if let Some(wait) = self.inner.lockout.locked_for(tenant, email, now) {
+            return Err(locked(wait));
+        }
+        self.limit_login(tenant, email).await?;
         let record = match (Slug::parse(tenant), Email::parse(email)) {
             (Ok(slug), Ok(email)) => match self.inner.store.system().tenant_by_slug(&slug).await? {
                 Some(tenant) => self.inner.store.tenant(tenant.id).user_record_by_email(&email).await?,
@@ -28,12 +39,42 @@ impl Platform {
             _ => None,
         };
         let hash = record.as_ref().map_or_else(|| dummy_hash().clone(), |r| r.password_hash.clone());
-        let password_ok = verify_password(password, hash).await?;
+        let password_ok = self.inner.hashing.verify(password, hash).await?;
         let user = match record {
             Some(record) if password_ok && record.user.active => record.user,
-            _ => return Err(AuthError::InvalidLogin.into()),
+            _ => {
+                self.inner.lockout.failed(tenant, email, self.inner.clock.now());
+                return Err(AuthError::InvalidLogin.into());
+            }
         };
+        self.inner.lockout.succeeded(tenant, email);
         self.inner.jwt.issue(user.tenant_id, user.id, &user.roles, self.inner.clock.now())
+    }
+
+    /// Consumes one sign-in attempt of the account from the shared limiter, when rate limits are on.
+    async fn limit_login(&self, tenant: &str, email: &str) -> Result<()> {
+        let Some((limiter, policy)) = &self.inner.rate_limits else { return Ok(()) };
+        let Some(check) = policy.login_check(tenant, email) else { return Ok(()) };
+        match limiter.check(std::slice::from_ref(&check)).await {
+            Ok(decision) if decision.allowed => Ok(()),
+            Ok(decision) => {
+                self.inner.metrics.rate_limit_hits_total.with_label_values(&[check.scope.as_str()]).inc();
+                let wait = std::time::Duration::from_secs(decision.retry_after_secs());
+                Err(Error::TooManyAttempts {
+                    reason: "too many sign-in attempts to this account".into(),
+                    retry_after: wait,
+                })
+            }
+            Err(error) => match policy.fail_mode {
+                crate::limit::FailMode::Open => {
+                    tracing::warn!(%error, "the rate limiter cannot decide; letting a sign-in through (fail mode open)");
+                    Ok(())
+                }
+                crate::limit::FailMode::Closed => {
+                    Err(Error::Overloaded { retry_after: std::time::Duration::from_secs(1) })
+                }
+            },
+        }
     }
 
     /// The calling user.
@@ -47,7 +88,7 @@ impl Platform {
         let email = Email::parse(&request.email)?;
         let roles = normalize_roles(request.roles)?;
         validate_new_password(&request.password)?;
-        let password_hash = hash_password(request.password).await?;
+        let password_hash = self.inner.hashing.hash(request.password).await?;
         let now = self.inner.clock.now();
         let user = User {
             id: UserId::new(),
@@ -98,7 +139,7 @@ impl Platform {
         let password_hash = match request.password {
             Some(password) => {
                 validate_new_password(&password)?;
-                Some(hash_password(password).await?)
+                Some(self.inner.hashing.hash(password).await?)
             }
             None => None,
         };
@@ -124,4 +165,8 @@ fn dummy_hash() -> &'static PasswordHash {
         crate::auth::password::hash_password_blocking(&SecretString::from(text))
             .unwrap_or_else(|_| PasswordHash::from_phc(String::new()))
     })
+}
+
+fn locked(wait: std::time::Duration) -> Error {
+    Error::TooManyAttempts { reason: "too many failed sign-ins to this account".into(), retry_after: wait }
 }

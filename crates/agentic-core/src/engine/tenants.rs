@@ -4,7 +4,7 @@ use secrecy::SecretString;
 
 use crate::Platform;
 use crate::api::CreateTenantRequest;
-use crate::auth::password::{hash_password, validate_new_password};
+use crate::auth::password::validate_new_password;
 use crate::auth::{Principal, api_key};
 use crate::error::{Error, Result};
 use crate::ids::{ApiKeyId, TenantId, UserId};
@@ -74,7 +74,7 @@ impl Platform {
         }
         let email = Email::parse(&request.admin_email).map_err(|e| rename_field(e, "admin_email"))?;
         validate_new_password(&request.admin_password).map_err(|e| rename_field(e, "admin_password"))?;
-        let password_hash = hash_password(request.admin_password).await?;
+        let password_hash = self.inner.hashing.hash(request.admin_password).await?;
         let now = self.inner.clock.now();
         let tenant =
             Tenant { id: TenantId::new(), name, slug, plan: request.plan, settings, created_at: now, updated_at: now };

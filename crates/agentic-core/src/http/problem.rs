@@ -63,6 +63,10 @@ pub fn problem_for(error: &Error) -> Problem {
             problem(S::UNPROCESSABLE_ENTITY, "agent-unfinished", "Agent did not finish", error.to_string())
         }
         Error::Pricing(e) => problem(S::UNPROCESSABLE_ENTITY, "unpriced-model", "Model has no price", e.to_string()),
+        Error::TooManyAttempts { .. } => {
+            problem(S::TOO_MANY_REQUESTS, error.code(), "Too many attempts", error.to_string())
+        }
+        Error::Overloaded { .. } => problem(S::SERVICE_UNAVAILABLE, error.code(), "Server busy", error.to_string()),
         Error::Disabled(detail) => problem(S::NOT_FOUND, "disabled", "Feature disabled", *detail),
         Error::Store(StoreError::Conflict { what }) => {
             problem(S::CONFLICT, "conflict", "Conflict", format!("{what} already exists"))
@@ -96,10 +100,15 @@ pub fn problem_response<B: From<Bytes>>(problem: &Problem) -> http::Response<B> 
 /// Logs server-side failures (their cause is not shown to the client) and renders the problem.
 pub fn error_response<B: From<Bytes>>(error: &Error) -> http::Response<B> {
     let problem = problem_for(error);
-    if problem.status >= 500 {
+    if problem.status >= 500 && !matches!(error, Error::Overloaded { .. }) {
         tracing::error!(%error, "request failed");
     }
-    problem_response(&problem)
+    let mut response = problem_response(&problem);
+    if let Some(wait) = error.retry_after() {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 impl IntoResponse for Error {

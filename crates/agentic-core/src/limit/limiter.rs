@@ -17,6 +17,8 @@ pub enum LimitScope {
     Principal,
     /// Per principal on one route.
     Route,
+    /// Per account named at sign-in (tenant slug + e-mail), before anyone is authenticated.
+    Account,
 }
 
 impl LimitScope {
@@ -27,6 +29,7 @@ impl LimitScope {
             LimitScope::Tenant => "tenant",
             LimitScope::Principal => "principal",
             LimitScope::Route => "route",
+            LimitScope::Account => "account",
         }
     }
 }

@@ -168,6 +168,9 @@ pub struct RateLimitPolicy {
     pub roles: Vec<(Role, Quota)>,
     /// Per principal on specific routes; wins over the role and general limits there.
     pub routes: Vec<RouteOverride>,
+    /// Sign-in attempts per account (tenant slug + e-mail, whether or not it exists), across replicas when the
+    /// limiter is shared; on top of each process's doubling lockout after failures.
+    pub login_per_account: Option<Quota>,
     /// What to do when the limiter cannot decide.
     pub fail_mode: FailMode,
 }
@@ -193,6 +196,7 @@ impl Default for RateLimitPolicy {
                     quota: Quota::per_minute(5),
                 },
             ],
+            login_per_account: Some(Quota::per_minute(10)),
             fail_mode: FailMode::Open,
         }
     }
@@ -219,6 +223,16 @@ impl RateLimitPolicy {
             std::net::IpAddr::V4(v4) => format!("ip:{v4}"),
         };
         self.per_ip.map(|quota| LimitCheck { key, quota, scope: LimitScope::Ip })
+    }
+
+    /// The check for a sign-in to the account `email` of tenant `slug`, if limited. The e-mail is hashed into
+    /// the key (limiter keys may be visible to whoever operates Redis).
+    pub fn login_check(&self, slug: &str, email: &str) -> Option<LimitCheck> {
+        let quota = self.login_per_account?;
+        let account = format!("{}\n{}", slug.trim().to_lowercase(), email.trim().to_lowercase());
+        let digest = crate::auth::api_key::hash(&account);
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        Some(LimitCheck { key: format!("login:{hex}"), quota, scope: LimitScope::Account })
     }
 
     /// The checks for an authenticated request: the tenant's plan quota, and the principal's route, role or

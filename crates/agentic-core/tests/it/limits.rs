@@ -24,6 +24,7 @@ fn policy() -> RateLimitPolicy {
         per_principal: None,
         roles: vec![(Role::Viewer, Quota::per_minute(1))],
         routes: vec![RouteOverride::parse("GET /v1/projects", "2/minute").unwrap()],
+        login_per_account: None,
         fail_mode: FailMode::Open,
     }
 }
@@ -172,4 +173,17 @@ async fn a_limiter_that_cannot_decide_applies_the_fail_mode() {
     let token = closed.login("closed-t", "b@c.test", "tenant password 1").await;
     let refused = get(&closed, "/v1/me", &token).await;
     assert_eq!(refused.status(), 503);
+}
+
+#[tokio::test]
+async fn sign_ins_are_limited_per_account_through_the_shared_limiter() {
+    let policy = RateLimitPolicy { login_per_account: Some(Quota::per_minute(2)), per_ip: None, ..policy() };
+    let app = limited_app(policy, Arc::new(MemoryRateLimiter::new())).await;
+    let body = |email: &str| json!({"tenant": "acme", "email": email, "password": "admin password 123"});
+    app.call("POST", "/v1/auth/login", None, Some(body("admin@acme.test"))).await.expect(200);
+    app.call("POST", "/v1/auth/login", None, Some(body("ADMIN@acme.test"))).await.expect(200);
+    let refused = app.call("POST", "/v1/auth/login", None, Some(body("admin@acme.test"))).await.expect(429);
+    assert!(refused["detail"].as_str().unwrap().contains("sign-in attempts"), "{refused}");
+    // Another account of the same tenant has its own allowance.
+    app.call("POST", "/v1/auth/login", None, Some(body("other@acme.test"))).await.expect(401);
 }

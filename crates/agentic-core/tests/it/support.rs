@@ -44,6 +44,7 @@ pub struct TestApp {
 
 pub struct Response {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub body: Value,
 }
 
@@ -158,6 +159,7 @@ impl TestApp {
     pub async fn send(&self, request: Request<Body>) -> Response {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         let body = if bytes.is_empty() {
@@ -170,7 +172,7 @@ impl TestApp {
             assert_eq!(body["status"].as_u64(), Some(u64::from(status.as_u16())), "{body}");
             assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
         }
-        Response { status, body }
+        Response { status, headers, body }
     }
 
     /// Adds or overrides the tenant's agent `name` from YAML, as the admin.

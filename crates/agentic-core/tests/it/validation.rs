@@ -142,6 +142,79 @@ async fn login_failures_are_indistinguishable() {
 }
 
 #[tokio::test]
+async fn repeated_failed_sign_ins_lock_the_account_for_doubling_times() {
+    let app = TestApp::new().await;
+    app.user("dev@acme.test", &["developer"]).await;
+    let login = |email: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                "POST",
+                "/v1/auth/login",
+                None,
+                Some(json!({"tenant": "acme", "email": email, "password": password})),
+            )
+            .await
+        }
+    };
+    // An existing account and an unknown one behave alike: five free failures, then a lockout on the sixth.
+    for email in ["dev@acme.test", "ghost@acme.test"] {
+        for _ in 0..6 {
+            assert_eq!(login(email, "wrong password!").await.status.as_u16(), 401, "{email}");
+        }
+        let locked = login(email, "user password 123").await;
+        assert_eq!(locked.status.as_u16(), 429, "{email}: even the right password waits: {}", locked.body);
+        assert_eq!(locked.headers["retry-after"], "1");
+        assert!(locked.body["detail"].as_str().unwrap().contains("failed sign-ins"), "{}", locked.body);
+    }
+    // Another failure after the lockout doubles it.
+    app.clock.advance(chrono::Duration::seconds(2));
+    assert_eq!(login("dev@acme.test", "wrong password!").await.status.as_u16(), 401);
+    assert_eq!(login("dev@acme.test", "user password 123").await.headers["retry-after"], "2");
+    // Once it has passed, the right password signs in and the streak starts over.
+    app.clock.advance(chrono::Duration::seconds(3));
+    login("dev@acme.test", "user password 123").await.expect(200);
+    assert_eq!(login("dev@acme.test", "wrong password!").await.status.as_u16(), 401);
+    login("dev@acme.test", "user password 123").await.expect(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_beyond_the_hashing_capacity_are_turned_away_with_retry_after() {
+    let app = TestApp::with(|b| {
+        b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", crate::support::HS_SECRET).unwrap())
+            .password_hashing(1, 0)
+    })
+    .await;
+    let attempts: Vec<_> = (0..8)
+        .map(|i| {
+            let body = json!({"tenant": "acme", "email": format!("u{i}@acme.test"), "password": "wrong password!"});
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let request = Request::post("/v1/auth/login")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap();
+                let response = router.oneshot(request).await.unwrap();
+                (response.status().as_u16(), response.headers().get("retry-after").cloned())
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            (401, _) => {}
+            (503, Some(retry_after)) => {
+                assert_eq!(retry_after, "1");
+                busy += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert!(busy > 0, "eight concurrent hashes with room for one: some are turned away");
+}
+
+#[tokio::test]
 async fn pagination_walks_every_item_once() {
     let app = TestApp::new().await;
     for i in 0..7 {
