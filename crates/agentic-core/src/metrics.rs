@@ -18,6 +18,8 @@ pub struct Metrics {
     pub llm_tokens_total: IntCounterVec,
     /// `llm_cost_usd_total{provider,model}`: money spent on LLM calls.
     pub llm_cost_usd_total: CounterVec,
+    /// `llm_reservation_overshoot_total{provider}`: calls that cost more than their reserved worst case.
+    pub llm_reservation_overshoot_total: IntCounterVec,
     /// `project_cost_usd{project_id}`: a project's settled spending (one series per project that spent).
     pub project_cost_usd: GaugeVec,
     /// `rate_limit_hits_total{scope}`: requests refused by a limit, by the limit's scope.
@@ -83,6 +85,12 @@ impl Metrics {
         registry.register(Box::new(http_request_duration_seconds.clone())).map_err(metric_error)?;
         registry.register(Box::new(llm_tokens_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(llm_cost_usd_total.clone())).map_err(metric_error)?;
+        let llm_reservation_overshoot_total = IntCounterVec::new(
+            Opts::new("llm_reservation_overshoot_total", "LLM calls that cost more than their reserved worst case"),
+            &["provider"],
+        )
+        .map_err(metric_error)?;
+        registry.register(Box::new(llm_reservation_overshoot_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(project_cost_usd.clone())).map_err(metric_error)?;
         registry.register(Box::new(rate_limit_hits_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(rate_limit_backend_errors_total.clone())).map_err(metric_error)?;
@@ -92,6 +100,7 @@ impl Metrics {
             http_request_duration_seconds,
             llm_tokens_total,
             llm_cost_usd_total,
+            llm_reservation_overshoot_total,
             project_cost_usd,
             rate_limit_hits_total,
             rate_limit_backend_errors_total,

@@ -222,7 +222,9 @@ impl PlatformBuilder {
         self
     }
 
-    /// How long a budget reservation holds if its call never settles (default 10 minutes).
+    /// How long a budget reservation holds if its call never settles (default 10 minutes). Never shorter than
+    /// the providers' longest call ([`ProviderResolver::longest_call`]) plus a minute, so a hold cannot lapse
+    /// while its call is still running.
     pub fn reservation_ttl(mut self, ttl: chrono::Duration) -> Self {
         self.reservation_ttl = Some(ttl);
         self
@@ -331,6 +333,12 @@ impl PlatformBuilder {
         let authenticator =
             Arc::new(PlatformAuthenticator::new(Arc::clone(&store), Arc::clone(&jwt), Arc::clone(&clock)));
         let metrics = Metrics::new()?;
+        // A hold must outlive the longest call it covers (retries included), with a minute to settle.
+        let longest_call = self.llm.as_ref().and_then(|llm| llm.longest_call()).map(|longest| {
+            chrono::Duration::from_std(longest).unwrap_or(chrono::Duration::MAX) + chrono::Duration::minutes(1)
+        });
+        let reservation_ttl =
+            self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)).max(longest_call.unwrap_or_default());
         Ok(Platform {
             inner: Arc::new(Inner {
                 store,
@@ -343,7 +351,7 @@ impl PlatformBuilder {
                 llm: self.llm,
                 pricing: Arc::new(self.pricing.unwrap_or_default()),
                 events: self.events.unwrap_or_else(|| Arc::new(LogEventSink)),
-                reservation_ttl: self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)),
+                reservation_ttl,
                 rate_limits: self.rate_limits,
                 tools: self.tools.unwrap_or_else(ToolRegistry::builtin),
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),

@@ -15,6 +15,9 @@ use crate::retry::{Retry, RetryPolicy};
 use crate::timeout::Timeout;
 use crate::{anthropic, ollama, openai};
 
+/// Per-attempt timeout of a configured provider unless the settings say otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The canonical name of a provider name, or `None` if unknown.
 pub fn canonical_name(name: &str) -> Option<&'static str> {
     match name.trim().to_ascii_lowercase().as_str() {
@@ -41,7 +44,7 @@ pub struct ProviderSettings {
     pub ollama_host: Option<String>,
     /// `AGENTIC_LLM_DEFAULT_PROVIDER`: used for agents whose own provider is not configured.
     pub default_provider: Option<String>,
-    /// Per-call timeout (default 120 s).
+    /// Per-attempt timeout (default 120 s).
     pub timeout: Option<Duration>,
     /// Retry policy (default [`RetryPolicy::default`]).
     pub retry: Option<RetryPolicy>,
@@ -75,12 +78,13 @@ pub struct ProviderRegistry {
     providers: BTreeMap<&'static str, Arc<dyn LlmProvider>>,
     default: Option<&'static str>,
     mock_only: bool,
+    longest_call: Option<Duration>,
 }
 
 impl ProviderRegistry {
     /// An empty registry (add providers with [`insert`](Self::insert)).
     pub fn new() -> Self {
-        Self { providers: BTreeMap::new(), default: None, mock_only: false }
+        Self { providers: BTreeMap::new(), default: None, mock_only: false, longest_call: None }
     }
 
     /// A registry where every provider name resolves to `mock`.
@@ -94,11 +98,12 @@ impl ProviderRegistry {
     /// Builds every provider `settings` configures. None configured → [`mock_only`](Self::mock_only) with an
     /// echoing mock.
     pub fn from_settings(settings: &ProviderSettings) -> Result<Self, LlmError> {
+        let (per_attempt, retry) = (settings.timeout.unwrap_or(DEFAULT_TIMEOUT), settings.retry.unwrap_or_default());
         let wrap = |provider: Arc<dyn LlmProvider>| -> Arc<dyn LlmProvider> {
-            let timed = Arc::new(Timeout::new(provider, settings.timeout.unwrap_or(Duration::from_secs(120))));
-            Arc::new(Retry::new(timed, settings.retry.unwrap_or_default()))
+            Arc::new(Retry::new(Arc::new(Timeout::new(provider, per_attempt)), retry))
         };
         let mut registry = Self::new();
+        registry.longest_call = Some(retry.longest_call(per_attempt));
         if settings.anthropic_api_key.is_some() || settings.anthropic_base_url.is_some() {
             let mut builder = anthropic::Client::builder();
             if let Some(key) = &settings.anthropic_api_key {
@@ -184,6 +189,10 @@ impl ProviderResolver for ProviderRegistry {
     fn is_mock_only(&self) -> bool {
         self.mock_only
     }
+
+    fn longest_call(&self) -> Option<Duration> {
+        self.longest_call
+    }
 }
 
 impl Default for ProviderRegistry {
@@ -195,6 +204,14 @@ impl Default for ProviderRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_longest_call_counts_every_attempt_and_wait() {
+        let registry = ProviderRegistry::from_settings(&settings(&[("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")]));
+        // 4 attempts of 120 s and 3 waits of at most 60 s (the Retry-After cap).
+        assert_eq!(registry.unwrap().longest_call(), Some(Duration::from_secs(660)));
+        assert_eq!(ProviderRegistry::mock_only(Arc::new(MockProvider::echo())).longest_call(), None);
+    }
 
     fn settings(vars: &[(&str, &str)]) -> ProviderSettings {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();

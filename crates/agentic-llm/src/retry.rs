@@ -44,6 +44,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The longest a call can take when each attempt is cut off after `per_attempt`: every attempt timing out,
+    /// with the longest wait allowed between them.
+    pub fn longest_call(&self, per_attempt: Duration) -> Duration {
+        let attempts = self.max_attempts.max(1);
+        let longest_wait = self.max_delay.max(self.max_retry_after);
+        per_attempt.saturating_mul(attempts).saturating_add(longest_wait.saturating_mul(attempts - 1))
+    }
+
     /// The wait before attempt `attempt + 1` (so `attempt` ≥ 1) after `error`.
     pub fn delay(&self, attempt: u32, error: &LlmError) -> Duration {
         if let Some(wait) = error.retry_after() {

@@ -41,8 +41,7 @@ impl BudgetStore for MemoryTenant {
         let status = self
             .status(&mut state, project, now)
             .ok_or_else(|| StoreError::MissingReference { what: "the project".into() })?;
-        let fits = status.available().is_none_or(|available| reservation.amount <= available);
-        if !fits {
+        if !status.admits(reservation.amount) {
             return Ok(ReserveOutcome::Refused(status));
         }
         let reservation = Reservation { tenant_id: self.tenant, ..reservation.clone() };

@@ -26,11 +26,25 @@ pub struct LlmCall<'a> {
     pub response: &'a ChatResponse,
 }
 
-/// An upper bound on the input tokens of a request: its encoded size over three (tokenizers average about four
-/// bytes per token on English and code; three keeps the estimate above the truth).
+/// Tokens a provider adds around each message (role markers, separators).
+const MESSAGE_FRAMING_TOKENS: u64 = 8;
+/// Tokens a provider adds when tools are offered (Anthropic documents ~350 for its tool-use instructions).
+const TOOL_PROMPT_TOKENS: u64 = 500;
+
+/// An upper bound on the input tokens of a request, counted per character of its encoded form. ASCII (English,
+/// code, JSON) averages about four characters per token; one per three keeps the estimate above the truth. Any
+/// other character (CJK, emoji, accents) is counted as one token per UTF-8 byte, the worst case of byte-level
+/// BPE. Each message adds its framing, and offering tools adds the provider's tool-use instructions. A call that
+/// still costs more than its reservation is charged in full and blocks the project's further calls once it is
+/// over budget ([`BudgetStatus::admits`](crate::model::BudgetStatus::admits)).
 pub fn estimate_input_tokens(request: &ChatRequest) -> u64 {
-    let bytes = serde_json::to_vec(&(&request.system, &request.messages, &request.tools)).map_or(0, |b| b.len());
-    (bytes as u64).div_ceil(3)
+    let text = serde_json::to_string(&(&request.system, &request.messages, &request.tools)).unwrap_or_default();
+    let (ascii, other_bytes) = text.chars().fold((0_u64, 0_u64), |(ascii, other), c| {
+        if c.is_ascii() { (ascii + 1, other) } else { (ascii, other + c.len_utf8() as u64) }
+    });
+    let framing = MESSAGE_FRAMING_TOKENS * (request.messages.len() as u64 + 1);
+    let tools = if request.tools.is_empty() { 0 } else { TOOL_PROMPT_TOKENS };
+    ascii.div_ceil(3) + other_bytes + framing + tools
 }
 
 impl Platform {
@@ -88,6 +102,14 @@ impl Platform {
             created_at: now,
         };
         let settlement = self.inner.store.tenant(reservation.tenant_id).settle(reservation.id, &record, now).await?;
+        if record.cost > reservation.amount {
+            // Charged in full all the same; once the project is over budget, its next reservation is refused.
+            tracing::warn!(
+                project_id = %reservation.project_id, provider = call.provider, model = %record.model,
+                reserved = %reservation.amount, cost = %record.cost, "an LLM call cost more than its reservation"
+            );
+            self.inner.metrics.llm_reservation_overshoot_total.with_label_values(&[call.provider]).inc();
+        }
 
         let metrics = &self.inner.metrics;
         for (kind, tokens) in [
@@ -157,4 +179,35 @@ impl Platform {
 
 fn usd(money: crate::model::Money) -> f64 {
     money.nanos() as f64 / 1e9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::{Message, ToolDefinition};
+
+    fn estimate(text: &str, tools: bool) -> u64 {
+        let mut request = ChatRequest::new("m", vec![Message::user(text)]);
+        if tools {
+            request.tools.push(ToolDefinition {
+                name: "t".into(),
+                description: "d".into(),
+                input_schema: serde_json::json!({"type": "object"}),
+            });
+        }
+        estimate_input_tokens(&request)
+    }
+
+    #[test]
+    fn the_input_estimate_stays_above_the_worst_case_of_each_script() {
+        let english = "The quick brown fox jumps over the lazy dog. ".repeat(100);
+        assert!(estimate(&english, false) >= english.len() as u64 / 3, "ASCII: a token per three characters");
+        // CJK and emoji: at least one token per byte of UTF-8, not one per three bytes.
+        let japanese = "日本語の文章".repeat(200);
+        assert!(estimate(&japanese, false) >= japanese.len() as u64);
+        let emoji = "🙂🚀".repeat(300);
+        assert!(estimate(&emoji, false) >= emoji.len() as u64);
+        // Offering tools adds the provider's tool instructions.
+        assert!(estimate("hi", true) >= estimate("hi", false) + TOOL_PROMPT_TOKENS);
+    }
 }

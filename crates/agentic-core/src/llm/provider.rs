@@ -56,4 +56,10 @@ pub trait ProviderResolver: Send + Sync + std::fmt::Debug {
     fn is_mock_only(&self) -> bool {
         false
     }
+
+    /// The longest one call may take, every retry and backoff included, if bounded. A budget reservation must
+    /// outlive it: one that expired mid-call would let other calls spend the money this one is about to.
+    fn longest_call(&self) -> Option<std::time::Duration> {
+        None
+    }
 }

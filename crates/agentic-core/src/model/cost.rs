@@ -74,6 +74,17 @@ impl BudgetStatus {
             Money::from_nanos(left.max(0))
         })
     }
+
+    /// Whether a reservation of `amount` fits: always for an unlimited budget; otherwise only while spending has
+    /// not overshot the budget (a call that cost more than its reservation blocks every further call, free ones
+    /// too, until the budget is raised) and spent + reserved + `amount` stays within it. Every store applies this
+    /// rule (the PostgreSQL store in `budget_reserve`).
+    pub fn admits(&self, amount: Money) -> bool {
+        match self.budget {
+            None => true,
+            Some(budget) => self.spent <= budget && self.available().is_some_and(|available| amount <= available),
+        }
+    }
 }
 
 /// A budget line crossed by a settlement; each is reported once per project.

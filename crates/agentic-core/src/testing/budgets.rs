@@ -19,6 +19,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(settlements_without_a_reservation_still_count),
         case!(reservations_need_a_project_of_the_tenant),
         case!(cost_summaries_filter_and_group),
+        case!(an_overshooting_settlement_blocks_reservations_until_the_budget_is_raised),
     ]
 }
 
@@ -244,4 +245,29 @@ async fn cost_summaries_filter_and_group(store: Arc<dyn Store>) {
     let (empty, none) =
         store.tenant(TenantId::new()).cost_summary(CostFilter::default(), Some(CostGroupBy::Day)).await.unwrap();
     assert_eq!((empty.calls, none.len()), (0, 0));
+}
+
+async fn an_overshooting_settlement_blocks_reservations_until_the_budget_is_raised(store: Arc<dyn Store>) {
+    let p = budgeted_project(&*store, "overshoot", Some(1_000)).await;
+    let handle = store.tenant(p.tenant_id);
+    let expires = now() + Duration::minutes(5);
+    let held = reservation(p.tenant_id, p.id, 900, expires);
+    assert!(matches!(handle.reserve(&held, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
+    // The call cost more than its worst case (a provider added tokens the estimate did not see).
+    let settled = handle.settle(held.id, &record(p.tenant_id, p.id, 1_500, now()), now()).await.unwrap();
+    assert_eq!(settled.status.spent, Money::from_nanos(1_500), "the whole actual cost is charged");
+    assert!(settled.crossed.contains(&BudgetThreshold::Exceeded));
+    // Over budget: nothing more is admitted, not even a free call.
+    for amount in [0, 1] {
+        let next = reservation(p.tenant_id, p.id, amount, expires);
+        assert!(matches!(handle.reserve(&next, now()).await.unwrap(), ReserveOutcome::Refused(_)), "{amount}");
+    }
+    // At exactly the budget, a free call still fits; a paid one does not.
+    let exact = budgeted_project(&*store, "exact", Some(1_000)).await;
+    let exact_handle = store.tenant(exact.tenant_id);
+    exact_handle.settle(ReservationId::new(), &record(exact.tenant_id, exact.id, 1_000, now()), now()).await.unwrap();
+    let free = reservation(exact.tenant_id, exact.id, 0, expires);
+    assert!(matches!(exact_handle.reserve(&free, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
+    let paid = reservation(exact.tenant_id, exact.id, 1, expires);
+    assert!(matches!(exact_handle.reserve(&paid, now()).await.unwrap(), ReserveOutcome::Refused(_)));
 }

@@ -1,5 +1,6 @@
 //! Budgets through the engine and the cost reports over HTTP, on both stores.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use agentic_core::Error;
@@ -157,4 +158,33 @@ async fn settlements_feed_the_metrics_and_unpriced_models_are_refused() {
     let local = ChatRequest::new("qwen2.5-coder:7b", vec![Message::user("hi")]);
     let r = app.platform.reserve_llm_call(tenant, project_id, "ollama", &local).await.unwrap();
     assert_eq!(r.amount.nanos(), 0);
+}
+
+/// A resolver whose calls may take 11 minutes (4 attempts of 120 s and 3 waits of 60 s).
+#[derive(Debug)]
+struct SlowProviders;
+
+impl agentic_core::llm::ProviderResolver for SlowProviders {
+    fn resolve(&self, name: &str) -> Result<Arc<dyn agentic_core::llm::LlmProvider>, agentic_core::llm::LlmError> {
+        Err(agentic_core::llm::LlmError::NotConfigured(name.into()))
+    }
+
+    fn longest_call(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_secs(660))
+    }
+}
+
+#[tokio::test]
+async fn a_reservation_outlives_the_longest_call_it_covers() {
+    let app = TestApp::new().await.with_llm_and(agentic_llm::mock::MockProvider::echo(), |b| {
+        b.llm_providers(Arc::new(SlowProviders)).reservation_ttl(chrono::Duration::minutes(10))
+    });
+    let project = app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Slow"}))).await;
+    let project = project.expect(201);
+    let (tenant, id) = (project["tenant_id"].as_str().unwrap(), project["id"].as_str().unwrap());
+    let ask = request();
+    let hold = app.platform.reserve_llm_call(tenant.parse().unwrap(), id.parse().unwrap(), "anthropic", &ask);
+    let hold = hold.await.unwrap();
+    let ttl = hold.expires_at - agentic_core::clock::Clock::now(&app.clock);
+    assert_eq!(ttl, chrono::Duration::seconds(660 + 60), "not the configured 10 minutes");
 }

@@ -167,9 +167,9 @@ async fn an_exhausted_budget_ends_the_run_before_the_next_call() {
             .reply("never requested"),
     );
     let app = app_with(Arc::clone(&mock)).await;
-    // The first turn's worst case (1,000 output tokens at $15/M plus the prompt) fits in $0.016; after it costs
-    // $0.0018, the second turn's worst case no longer does.
-    let (tenant, project) = setup(&app, Some("0.016")).await;
+    // The first turn's worst case (1,000 output tokens at $15/M, plus the prompt and the provider's tool
+    // instructions at $3/M) fits in $0.019; after it costs $0.0018, the second turn's (a longer prompt) does not.
+    let (tenant, project) = setup(&app, Some("0.019")).await;
     let error = app.platform.run_agent(task(tenant, project)).await.unwrap_err();
     let Error::BudgetExceeded { status, .. } = &error else { panic!("{error}") };
     assert_eq!(status.spent.to_string(), "0.0018");
