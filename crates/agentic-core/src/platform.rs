@@ -56,6 +56,8 @@ pub(crate) struct Inner {
     pub(crate) hashing: crate::auth::password::HashingGate,
     /// Failed sign-in streaks per account.
     pub(crate) lockout: crate::auth::lockout::LoginLockout,
+    /// LLM charges whose settlement failed, for the upkeep loop to settle.
+    pub(crate) pending_charges: parking_lot::Mutex<Vec<crate::engine::PendingCharge>>,
     /// Wakes this process's workers when a run is queued and its waiters when one ends, so nobody sleeps out a
     /// poll interval for work done here (runs queued or ended by other replicas are seen by polling).
     pub(crate) run_signals: crate::engine::RunSignals,
@@ -363,6 +365,7 @@ impl PlatformBuilder {
                     None => crate::auth::password::HashingGate::for_this_machine(),
                 },
                 lockout: crate::auth::lockout::LoginLockout::default(),
+                pending_charges: parking_lot::Mutex::default(),
                 run_signals: crate::engine::RunSignals::default(),
             }),
         })

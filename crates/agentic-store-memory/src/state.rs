@@ -43,10 +43,12 @@ impl State {
         &mut self,
         tenant: TenantId,
         id: agentic_core::ids::RunId,
-        worker: &str,
+        lease: &agentic_core::model::RunLease<'_>,
     ) -> Option<&mut agentic_core::model::Run> {
         self.runs.get_mut(&(tenant, id)).filter(|run| {
-            run.status == agentic_core::model::RunStatus::Running && run.lease_owner.as_deref() == Some(worker)
+            run.status == agentic_core::model::RunStatus::Running
+                && run.lease_owner.as_deref() == Some(lease.worker)
+                && run.attempts == lease.attempt
         })
     }
 

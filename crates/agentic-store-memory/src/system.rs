@@ -46,9 +46,10 @@ impl SystemStore for MemoryStore {
         &self,
         worker: &str,
         now: agentic_core::clock::Timestamp,
-        lease_until: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
         limit: u32,
     ) -> StoreResult<Vec<agentic_core::model::Run>> {
+        let lease_until = now + lease;
         use agentic_core::model::RunStatus;
         let mut state = self.state.write();
         let state = &mut *state;

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
-use agentic_core::model::{ApiKey, Department, Email, Project, StoredApiKey, Tenant, User, UserPatch, UserRecord};
+use agentic_core::model::{
+    ApiKey, Department, Email, Project, RunLease, StoredApiKey, Tenant, User, UserPatch, UserRecord,
+};
 use agentic_core::store::{
     ApiKeyStore, DepartmentStore, Page, PageRequest, ProjectStore, StoreError, StoreResult, TenantStore, UserStore,
 };
@@ -230,14 +232,13 @@ impl agentic_core::store::RunStore for MemoryTenant {
     async fn renew_run(
         &self,
         id: agentic_core::ids::RunId,
-        worker: &str,
-        until: Timestamp,
+        lease: &RunLease<'_>,
         progress: Option<&agentic_core::model::RunProgress>,
         at: Timestamp,
     ) -> StoreResult<bool> {
         let mut state = self.state.write();
-        let Some(run) = state.held_run(self.tenant, id, worker) else { return Ok(false) };
-        run.lease_expires_at = Some(until);
+        let Some(run) = state.held_run(self.tenant, id, lease) else { return Ok(false) };
+        run.lease_expires_at = Some(at + lease.duration);
         if let Some(progress) = progress {
             run.output = Some(progress.output.clone());
             run.cost = progress.cost;
@@ -249,18 +250,35 @@ impl agentic_core::store::RunStore for MemoryTenant {
     async fn finish_run(
         &self,
         id: agentic_core::ids::RunId,
-        worker: &str,
+        lease: &RunLease<'_>,
         finish: &agentic_core::model::RunFinish,
         at: Timestamp,
     ) -> StoreResult<bool> {
         let mut state = self.state.write();
-        let Some(run) = state.held_run(self.tenant, id, worker) else { return Ok(false) };
+        let Some(run) = state.held_run(self.tenant, id, lease) else { return Ok(false) };
         run.status = finish.status;
         run.output.clone_from(&finish.output);
         run.error.clone_from(&finish.error);
         run.cost = finish.cost;
         run.lease_owner = None;
         run.lease_expires_at = None;
+        run.updated_at = at;
+        state.reindex_run(self.tenant, id);
+        Ok(true)
+    }
+
+    async fn release_run(
+        &self,
+        id: agentic_core::ids::RunId,
+        lease: &RunLease<'_>,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut state = self.state.write();
+        let Some(run) = state.held_run(self.tenant, id, lease) else { return Ok(false) };
+        run.status = agentic_core::model::RunStatus::Queued;
+        run.lease_owner = None;
+        run.lease_expires_at = None;
+        run.attempts = run.attempts.saturating_sub(1);
         run.updated_at = at;
         state.reindex_run(self.tenant, id);
         Ok(true)

@@ -3,14 +3,14 @@
 use agentic_core::agents::RiskLevel;
 use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ProjectId, RunId, TenantId, UserId};
-use agentic_core::model::{Money, Run, RunFinish, RunKind, RunProgress, RunStatus};
+use agentic_core::model::{Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 use agentic_core::store::{RunStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::{corrupt, store_error};
-use crate::tenant::{PgTenant, commit};
+use crate::tenant::PgTenant;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct RunRow {
@@ -102,38 +102,39 @@ impl RunStore for PgTenant {
     async fn renew_run(
         &self,
         id: RunId,
-        worker: &str,
-        until: Timestamp,
+        lease: &RunLease<'_>,
         progress: Option<&RunProgress>,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let renewed = sqlx::query(
-            "UPDATE runs SET lease_expires_at = $4, updated_at = $5, \
-             output = CASE WHEN $6 THEN $7 ELSE output END, cost_nanos = COALESCE($8, cost_nanos) \
-             WHERE tenant_id = $1 AND id = $2 AND status = 'running' AND lease_owner = $3",
-        )
-        .bind(self.uuid())
-        .bind(id.as_uuid())
-        .bind(worker)
-        .bind(until)
-        .bind(at)
-        .bind(progress.is_some())
-        .bind(progress.map(|p| &p.output))
-        .bind(progress.map(|p| p.cost.nanos()))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "the run"))?;
-        commit(tx).await?;
-        Ok(renewed.rows_affected() == 1)
-    }
-
-    async fn finish_run(&self, id: RunId, worker: &str, finish: &RunFinish, at: Timestamp) -> StoreResult<bool> {
-        // One round trip (see migration `single_statement_hot_path`).
-        let done: bool = sqlx::query_scalar("SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8)")
+        // One round trip, the lease on the database's clock (migration `lease_fencing`).
+        sqlx::query_scalar("SELECT tenant_renew_run($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(self.uuid())
             .bind(id.as_uuid())
-            .bind(worker)
+            .bind(lease.worker)
+            .bind(attempt(lease))
+            .bind(lease.duration)
+            .bind(progress.is_some())
+            .bind(progress.map(|p| &p.output))
+            .bind(progress.map(|p| p.cost.nanos()))
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "the run"))
+    }
+
+    async fn finish_run(
+        &self,
+        id: RunId,
+        lease: &RunLease<'_>,
+        finish: &RunFinish,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        // One round trip (see migration `single_statement_hot_path`).
+        sqlx::query_scalar("SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .bind(lease.worker)
+            .bind(attempt(lease))
             .bind(finish.status.as_str())
             .bind(&finish.output)
             .bind(&finish.error)
@@ -141,9 +142,25 @@ impl RunStore for PgTenant {
             .bind(at)
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| store_error(e, "the run"))?;
-        Ok(done)
+            .map_err(|e| store_error(e, "the run"))
     }
+
+    async fn release_run(&self, id: RunId, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
+        sqlx::query_scalar("SELECT tenant_release_run($1, $2, $3, $4, $5)")
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .bind(lease.worker)
+            .bind(attempt(lease))
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| store_error(e, "the run"))
+    }
+}
+
+/// The attempt of a lease as the column stores it (an attempt past `i32::MAX` matches no row).
+fn attempt(lease: &RunLease<'_>) -> i32 {
+    i32::try_from(lease.attempt).unwrap_or(-1)
 }
 
 /// Inserts a run: on the pool as its own statement, or inside the caller's tenant transaction (a gated run goes

@@ -75,13 +75,14 @@ impl SystemStore for PgStore {
         &self,
         worker: &str,
         now: agentic_core::clock::Timestamp,
-        lease_until: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
         limit: u32,
     ) -> StoreResult<Vec<agentic_core::model::Run>> {
+        // The lease is measured on the database's clock (migration `lease_fencing`).
         let rows: Vec<crate::runs::RunRow> = sqlx::query_as("SELECT * FROM system_claim_runs($1, $2, $3, $4)")
             .bind(worker)
             .bind(now)
-            .bind(lease_until)
+            .bind(lease)
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
             .fetch_all(self.pool())
             .await

@@ -211,7 +211,7 @@ async fn run(config: Config) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"));
-    // A run interrupted here is taken over by another worker once its lease lapses.
+    // Workers give the runs they were working back to the queue (their attempt not counted) before they return.
     let _ = stop_workers.send(true);
     for task in background {
         let _ = task.await;

@@ -82,10 +82,16 @@ impl Platform {
     /// Records what a call cost, releases its reservation, updates the metrics, and publishes
     /// `project.budget_warning` / `project.budget_exceeded` when this settlement crossed 90% / 100%.
     pub async fn settle_llm_call(&self, reservation: &Reservation, call: LlmCall<'_>) -> Result<CostRecord> {
+        let record = self.cost_record(reservation, call)?;
+        self.apply_settlement(reservation, &record).await?;
+        Ok(record)
+    }
+
+    /// The cost record of a finished call (priced, not yet stored).
+    pub(crate) fn cost_record(&self, reservation: &Reservation, call: LlmCall<'_>) -> Result<CostRecord> {
         let usage = call.response.usage;
         let cost = self.inner.pricing.cost(call.provider, call.model, &usage)?;
-        let now = self.inner.clock.now();
-        let record = CostRecord {
+        Ok(CostRecord {
             id: CostRecordId::new(),
             tenant_id: reservation.tenant_id,
             project_id: reservation.project_id,
@@ -99,27 +105,39 @@ impl Platform {
             cached_input_tokens: usage.cached_input_tokens,
             cost,
             latency_ms: u64::try_from(call.response.latency.as_millis()).unwrap_or(u64::MAX),
-            created_at: now,
+            created_at: self.inner.clock.now(),
+        })
+    }
+
+    /// Stores `record` against its reservation, then updates the metrics and publishes the budget lines crossed.
+    /// Safe to repeat: a record already stored (an earlier attempt committed, but its answer was lost) is a
+    /// conflict on its id, taken as done.
+    pub(crate) async fn apply_settlement(&self, reservation: &Reservation, record: &CostRecord) -> Result<()> {
+        let now = self.inner.clock.now();
+        let settlement = match self.inner.store.tenant(reservation.tenant_id).settle(reservation.id, record, now).await
+        {
+            Ok(settlement) => settlement,
+            Err(StoreError::Conflict { .. }) => return Ok(()),
+            Err(other) => return Err(other.into()),
         };
-        let settlement = self.inner.store.tenant(reservation.tenant_id).settle(reservation.id, &record, now).await?;
+        let provider = record.provider.as_str();
         if record.cost > reservation.amount {
             // Charged in full all the same; once the project is over budget, its next reservation is refused.
             tracing::warn!(
-                project_id = %reservation.project_id, provider = call.provider, model = %record.model,
+                project_id = %reservation.project_id, provider, model = %record.model,
                 reserved = %reservation.amount, cost = %record.cost, "an LLM call cost more than its reservation"
             );
-            self.inner.metrics.llm_reservation_overshoot_total.with_label_values(&[call.provider]).inc();
+            self.inner.metrics.llm_reservation_overshoot_total.with_label_values(&[provider]).inc();
         }
-
         let metrics = &self.inner.metrics;
         for (kind, tokens) in [
-            ("input", usage.input_tokens),
-            ("output", usage.output_tokens),
-            ("cached_input", usage.cached_input_tokens),
+            ("input", record.input_tokens),
+            ("output", record.output_tokens),
+            ("cached_input", record.cached_input_tokens),
         ] {
-            metrics.llm_tokens_total.with_label_values(&[call.provider, &record.model, kind]).inc_by(tokens);
+            metrics.llm_tokens_total.with_label_values(&[provider, &record.model, kind]).inc_by(tokens);
         }
-        metrics.llm_cost_usd_total.with_label_values(&[call.provider, &record.model]).inc_by(usd(record.cost));
+        metrics.llm_cost_usd_total.with_label_values(&[provider, &record.model]).inc_by(usd(record.cost));
         if self.inner.project_cost_metrics {
             metrics
                 .project_cost_usd
@@ -135,7 +153,7 @@ impl Platform {
             });
             self.inner.events.publish(Event::new(reservation.tenant_id, line.event_kind(), data, now)).await;
         }
-        Ok(record)
+        Ok(())
     }
 
     /// Gives a reservation back without spending (the call failed before costing anything).

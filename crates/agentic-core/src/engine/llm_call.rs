@@ -2,6 +2,10 @@
 //! actual cost (one cost record) or release the hold. A call abandoned midway — its future dropped, as when a
 //! worker that lost its run's lease stops — releases its hold in the background instead of keeping the
 //! project's budget tied up until the reservation expires.
+//!
+//! Once the provider has answered, the money is spent: a settlement the store refuses is retried, and if it still
+//! fails the hold is kept (it goes on counting against the budget) and the charge waits in the platform's
+//! pending charges, which the upkeep loop ([`Platform::run_maintenance`]) settles when the store is back.
 
 use tracing::Instrument;
 
@@ -9,7 +13,7 @@ use crate::Platform;
 use crate::error::{Error, Result};
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, ChatResponse, LlmProvider};
-use crate::model::CostRecord;
+use crate::model::{CostRecord, Reservation};
 
 use super::budgets::LlmCall;
 use super::on_abandon::OnAbandon;
@@ -56,8 +60,73 @@ impl Platform {
             agent: site.agent,
             response: &response,
         };
-        let record = self.settle_llm_call(&reservation, call).await?;
+        let record = self.cost_record(&reservation, call)?;
+        // From here on the hold is kept or settled, never released: the provider has answered.
         hold.disarm();
+        self.settle_or_defer(reservation, &record).await;
         Ok((response, record))
     }
+
+    /// Settles a call, retrying a failing store a few times; then leaves it to the upkeep loop.
+    async fn settle_or_defer(&self, reservation: Reservation, record: &CostRecord) {
+        let mut wait = SETTLE_RETRY;
+        for attempt in 1..=SETTLE_ATTEMPTS {
+            match self.apply_settlement(&reservation, record).await {
+                Ok(()) => return,
+                Err(error) if attempt < SETTLE_ATTEMPTS => {
+                    tracing::warn!(%error, reservation = %reservation.id, attempt, "could not settle an LLM call; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 4;
+                }
+                Err(error) => tracing::error!(
+                    %error, reservation = %reservation.id, project_id = %reservation.project_id, cost = %record.cost,
+                    "could not settle an LLM call; its hold stays and the upkeep loop will charge it"
+                ),
+            }
+        }
+        self.inner.pending_charges.lock().push(PendingCharge { reservation, record: record.clone() });
+    }
+
+    /// Settles the charges whose settlement failed earlier; returns how many still wait (the store is still
+    /// failing). Run by [`run_maintenance`](Self::run_maintenance) on every sweep.
+    pub async fn settle_pending_charges(&self) -> usize {
+        let due = std::mem::take(&mut *self.inner.pending_charges.lock());
+        let mut failed = Vec::new();
+        for charge in due {
+            if let Err(error) = self.apply_settlement(&charge.reservation, &charge.record).await {
+                tracing::warn!(%error, reservation = %charge.reservation.id, "a pending LLM charge still cannot be settled");
+                failed.push(charge);
+            } else {
+                tracing::info!(reservation = %charge.reservation.id, cost = %charge.record.cost, "settled a pending LLM charge");
+            }
+        }
+        let mut pending = self.inner.pending_charges.lock();
+        pending.extend(failed);
+        pending.len()
+    }
+
+    /// Logs every charge still pending, in full, so that an operator can reconcile them (the process is
+    /// stopping and they live in memory).
+    pub(crate) fn report_pending_charges(&self) {
+        for charge in self.inner.pending_charges.lock().iter() {
+            tracing::error!(
+                tenant_id = %charge.record.tenant_id, project_id = %charge.record.project_id,
+                cost_record = %charge.record.id, cost = %charge.record.cost, provider = %charge.record.provider,
+                model = %charge.record.model, input_tokens = charge.record.input_tokens,
+                output_tokens = charge.record.output_tokens, "stopping with an LLM charge not settled"
+            );
+        }
+    }
 }
+
+/// A settlement the store refused after the provider had answered, waiting for the upkeep loop.
+#[derive(Clone, Debug)]
+pub(crate) struct PendingCharge {
+    reservation: Reservation,
+    record: CostRecord,
+}
+
+/// Settlement attempts inside the call before the charge is left to the upkeep loop.
+const SETTLE_ATTEMPTS: u32 = 3;
+/// Wait before the second attempt; each further wait is four times longer.
+const SETTLE_RETRY: std::time::Duration = std::time::Duration::from_millis(50);

@@ -20,7 +20,7 @@ mod workflows;
 
 pub use approvals::approval_threshold;
 pub use budgets::{LlmCall, estimate_input_tokens};
-pub(crate) use llm_call::CallSite;
+pub(crate) use llm_call::{CallSite, PendingCharge};
 pub use runs::{APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub use runtime::{AgentOutcome, AgentTask, RunStep, system_prompt};
 pub(crate) use signals::RunSignals;

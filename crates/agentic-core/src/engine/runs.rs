@@ -1,6 +1,7 @@
 //! Durable runs: queue a run, let any replica's worker claim it under a lease, keep the lease alive while working,
 //! record the outcome; a run whose worker died is claimed again after its lease lapses (up to [`MAX_ATTEMPTS`],
-//! then failed with a reason).
+//! then failed with a reason). Every write of a worker is fenced by its lease (worker and attempt); a worker that
+//! could not renew for a full lease stops working, since another may hold the run by then.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use crate::engine::AgentTask;
 use crate::error::{Error, Result};
 use crate::ids::RunId;
 use crate::model::{
-    Money, Permission, Run, RunFinish, RunKind, RunProgress, RunStatus, ValidationError, validate_name,
+    Money, Permission, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, ValidationError, validate_name,
 };
 
 /// Starts of one run before it is failed as repeatedly interrupted.
@@ -31,6 +32,10 @@ pub const MAX_WAIT: Duration = Duration::from_secs(60);
 const WAIT_POLL: Duration = Duration::from_millis(100);
 /// The longest interval between a waiter's re-reads.
 const WAIT_POLL_MAX: Duration = Duration::from_secs(1);
+/// First wait before recording a run's outcome again after the store failed; doubles up to [`FINISH_RETRY_MAX`].
+const FINISH_RETRY: Duration = Duration::from_millis(100);
+/// Longest wait between attempts to record a run's outcome.
+const FINISH_RETRY_MAX: Duration = Duration::from_secs(2);
 
 impl Platform {
     /// Queues a run of `agent`. Needs `agents:execute`; the agent and the project must exist in the tenant.
@@ -107,9 +112,22 @@ impl Platform {
 
     /// Claims and runs at most one run as `worker`; returns whether there was one.
     pub async fn work_once(&self, worker: &str) -> Result<bool> {
+        let never = std::pin::pin!(futures_util::FutureExt::fuse(std::future::pending::<()>()));
+        Ok(!matches!(self.work_turn(worker, never).await?, Turn::Idle))
+    }
+
+    /// One turn of a worker: claims at most one run and works it until it ends, the lease is lost or may have
+    /// lapsed, or `shutdown` resolves (the run is then given back, its attempt not counted).
+    async fn work_turn<S>(&self, worker: &str, mut shutdown: std::pin::Pin<&mut S>) -> Result<Turn>
+    where
+        S: futures_util::future::FusedFuture<Output = ()>,
+    {
         let now = self.inner.clock.now();
-        let claimed = self.inner.store.system().claim_runs(worker, now, now + self.inner.run_lease, 1).await?;
-        let Some(run) = claimed.into_iter().next() else { return Ok(false) };
+        // Taken before the claim: the lease runs from no earlier than this, whichever clock the store uses.
+        let claimed_at = tokio::time::Instant::now();
+        let claimed = self.inner.store.system().claim_runs(worker, now, self.inner.run_lease, 1).await?;
+        let Some(run) = claimed.into_iter().next() else { return Ok(Turn::Idle) };
+        let renewed = parking_lot::Mutex::new(claimed_at);
         let finish = if run.attempts > MAX_ATTEMPTS {
             let reason = format!("interrupted {} times; not retried again", run.attempts - 1);
             if run.kind == RunKind::Workflow {
@@ -117,22 +135,92 @@ impl Platform {
             }
             RunFinish { status: RunStatus::Failed, output: run.output.clone(), error: Some(reason), cost: run.cost }
         } else {
-            let performed = tokio::select! {
-                finish = self.perform(&run, worker) => finish,
-                () = self.keep_lease(&run, worker) => None,
+            let outcome = tokio::select! {
+                finish = self.perform(&run, worker) => finish.ok_or(Interrupted::LeaseLost),
+                interrupted = self.keep_lease(&run, worker, &renewed) => Err(interrupted),
+                () = &mut shutdown => Err(Interrupted::Shutdown),
             };
-            let Some(finish) = performed else {
-                tracing::warn!(run_id = %run.id, worker, "lost the run's lease; stopped working on it");
-                return Ok(true);
-            };
-            finish
+            match outcome {
+                Ok(finish) => finish,
+                Err(Interrupted::Shutdown) => {
+                    self.give_back(&run, worker).await;
+                    return Ok(Turn::Stopped);
+                }
+                Err(Interrupted::LeaseLost) => {
+                    tracing::warn!(run_id = %run.id, worker, "lost the run's lease; stopped working on it");
+                    return Ok(Turn::Worked);
+                }
+                Err(Interrupted::LeaseMayHaveLapsed) => {
+                    tracing::warn!(run_id = %run.id, worker, "could not renew the run's lease in time; stopped working on it");
+                    return Ok(Turn::Worked);
+                }
+            }
         };
-        let finished = self.inner.clock.now();
-        if !self.inner.store.tenant(run.tenant_id).finish_run(run.id, worker, &finish, finished).await? {
-            tracing::warn!(run_id = %run.id, worker, "lost the run's lease before finishing; another worker's result stands");
-        }
+        self.record_finish(&run, worker, &finish, &renewed).await;
         self.inner.run_signals.run_ended(run.id);
-        Ok(true)
+        Ok(Turn::Worked)
+    }
+
+    /// Records a run's outcome, retrying a failing store while the lease still holds: a completed result is not
+    /// thrown away over a transient error (past the lease, another worker redoes the run).
+    async fn record_finish(
+        &self,
+        run: &Run,
+        worker: &str,
+        finish: &RunFinish,
+        renewed: &parking_lot::Mutex<tokio::time::Instant>,
+    ) {
+        let lease = self.lease_of(run, worker);
+        let mut backoff = FINISH_RETRY;
+        loop {
+            match self
+                .inner
+                .store
+                .tenant(run.tenant_id)
+                .finish_run(run.id, &lease, finish, self.inner.clock.now())
+                .await
+            {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::warn!(run_id = %run.id, worker, "lost the run's lease before finishing; another worker's result stands");
+                    return;
+                }
+                Err(error) if tokio::time::Instant::now() + backoff < *renewed.lock() + self.lease_length() => {
+                    tracing::warn!(run_id = %run.id, %error, ?backoff, "could not record the run's outcome; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(FINISH_RETRY_MAX);
+                }
+                Err(error) => {
+                    tracing::error!(run_id = %run.id, %error, "could not record the run's outcome before its lease ran out; it will be redone");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Gives a run back unfinished (shutting down): queued again at once, its attempt not counted.
+    async fn give_back(&self, run: &Run, worker: &str) {
+        let lease = self.lease_of(run, worker);
+        match self.inner.store.tenant(run.tenant_id).release_run(run.id, &lease, self.inner.clock.now()).await {
+            Ok(true) => {
+                tracing::info!(run_id = %run.id, worker, "shutting down; gave the run back to the queue");
+                self.inner.run_signals.run_queued();
+            }
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(run_id = %run.id, %error, "could not give the run back; it is taken over after its lease");
+            }
+        }
+    }
+
+    /// `worker`'s lease on the run it claimed (the claim's attempt is the fencing token).
+    fn lease_of<'a>(&self, run: &Run, worker: &'a str) -> RunLease<'a> {
+        RunLease { worker, attempt: run.attempts, duration: self.inner.run_lease }
+    }
+
+    /// The run lease as a monotonic duration.
+    fn lease_length(&self) -> Duration {
+        self.inner.run_lease.to_std().unwrap_or(Duration::from_secs(1))
     }
 
     /// Does a claimed run's work and says how it ended; `None` if another worker took the run over meanwhile.
@@ -178,67 +266,107 @@ impl Platform {
         error.public_detail()
     }
 
-    /// Renews `worker`'s lease on `run` every third of the lease; returns only when the lease is lost.
-    async fn keep_lease(&self, run: &Run, worker: &str) {
-        let every =
-            (self.inner.run_lease / 3).to_std().unwrap_or(Duration::from_secs(1)).max(Duration::from_millis(50));
+    /// Renews `worker`'s lease on `run` every third of the lease; returns only when the lease is lost, or when a
+    /// full lease has passed since the last renewal that succeeded (the store may have handed the run to another
+    /// worker by now, so this one must stop calling models and tools for it).
+    async fn keep_lease(
+        &self,
+        run: &Run,
+        worker: &str,
+        renewed: &parking_lot::Mutex<tokio::time::Instant>,
+    ) -> Interrupted {
+        let lease = self.lease_length();
+        let every = (lease / 3).max(Duration::from_millis(50));
         loop {
-            tokio::time::sleep(every).await;
+            let deadline = *renewed.lock() + lease;
+            tokio::time::sleep_until((tokio::time::Instant::now() + every).min(deadline)).await;
+            if tokio::time::Instant::now() >= deadline {
+                return Interrupted::LeaseMayHaveLapsed;
+            }
+            let sent = tokio::time::Instant::now();
             match self.renew_lease(run, worker, None).await {
-                Ok(true) => {}
-                Ok(false) => return,
-                // The store is unreachable: keep working and try again; if the lease lapses meanwhile, the next
-                // renewal says so.
+                Ok(true) => *renewed.lock() = sent,
+                Ok(false) => return Interrupted::LeaseLost,
+                // The store is unreachable: keep working and try again until the deadline above.
                 Err(error) => tracing::warn!(run_id = %run.id, %error, "could not renew the run's lease"),
             }
         }
     }
 
     /// Periodic upkeep until `shutdown` resolves: every [`APPROVAL_SWEEP`], expires overdue approval requests
-    /// (their runs end `denied`). Safe to run on every replica at once.
+    /// (their runs end `denied`) and settles LLM charges whose settlement failed
+    /// ([`settle_pending_charges`](Self::settle_pending_charges)). Safe to run on every replica at once. On
+    /// shutdown it tries the pending charges once more and logs any left, in full.
     pub async fn run_maintenance(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
             if let Err(error) = self.expire_approvals().await {
                 tracing::warn!(%error, "could not expire overdue approval requests");
             }
+            self.settle_pending_charges().await;
             tokio::select! {
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
                 () = tokio::time::sleep(APPROVAL_SWEEP) => {}
             }
+        }
+        if self.settle_pending_charges().await > 0 {
+            self.report_pending_charges();
         }
     }
 
     /// Extends `worker`'s lease on `run` by a full lease from now, saving `progress` when given.
     pub(crate) async fn renew_lease(&self, run: &Run, worker: &str, progress: Option<&RunProgress>) -> Result<bool> {
-        let now = self.inner.clock.now();
-        let until = now + self.inner.run_lease;
-        Ok(self.inner.store.tenant(run.tenant_id).renew_run(run.id, worker, until, progress, now).await?)
+        let lease = self.lease_of(run, worker);
+        Ok(self.inner.store.tenant(run.tenant_id).renew_run(run.id, &lease, progress, self.inner.clock.now()).await?)
     }
 
     /// Works runs until `shutdown` resolves; when there is nothing to do, sleeps until a run is queued in this
     /// process or `idle` passes (runs queued by other replicas are found by that poll). A process that runs
     /// workers also runs [`run_maintenance`](Self::run_maintenance), so that approvals expire while every worker
-    /// is busy.
+    /// is busy. A run being worked when `shutdown` resolves is given back to the queue (its attempt not counted)
+    /// for another worker to start at once.
     pub async fn run_worker(&self, worker: String, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
-        tokio::pin!(shutdown);
+        let mut shutdown = std::pin::pin!(futures_util::FutureExt::fuse(shutdown));
         loop {
-            let worked = tokio::select! {
-                () = &mut shutdown => return,
-                result = self.work_once(&worker) => result,
-            };
-            match worked {
-                Ok(true) => {}
-                Ok(false) => tokio::select! {
+            if futures_util::future::FusedFuture::is_terminated(&*shutdown) {
+                return;
+            }
+            match self.work_turn(&worker, shutdown.as_mut()).await {
+                Ok(Turn::Worked) => {}
+                Ok(Turn::Stopped) => return,
+                Ok(Turn::Idle) => tokio::select! {
                     () = &mut shutdown => return,
                     () = self.inner.run_signals.queued() => {}
                     () = tokio::time::sleep(idle) => {}
                 },
                 Err(error) => {
                     tracing::warn!(%error, worker, "worker could not claim a run");
-                    tokio::time::sleep(idle).await;
+                    tokio::select! {
+                        () = &mut shutdown => return,
+                        () = tokio::time::sleep(idle) => {}
+                    }
                 }
             }
         }
     }
+}
+
+/// What one turn of a worker did.
+enum Turn {
+    /// Nothing was claimable.
+    Idle,
+    /// A run was worked (to its end, or until its lease was lost).
+    Worked,
+    /// Shutdown came while working; the run was given back.
+    Stopped,
+}
+
+/// Why a worker stopped working on a run before it ended.
+enum Interrupted {
+    /// Another worker holds the run now.
+    LeaseLost,
+    /// No renewal succeeded for a full lease: another worker may hold the run now.
+    LeaseMayHaveLapsed,
+    /// The worker is shutting down.
+    Shutdown,
 }

@@ -22,7 +22,7 @@ pub use department::Department;
 pub use money::{Money, MoneyParseError};
 pub use project::Project;
 pub use role::{Permission, PermissionSet, Role, UnknownName};
-pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunProgress, RunStatus};
+pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 pub use tenant::{Plan, Slug, Tenant};
 pub(crate) use user::normalize_roles;
 pub use user::{Email, PasswordHash, User, UserPatch, UserRecord};

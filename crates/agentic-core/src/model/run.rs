@@ -141,6 +141,20 @@ impl Run {
     }
 }
 
+/// A worker's hold on a claimed run, as stores check it: the worker's name and the attempt it works, which is
+/// the fencing token (a takeover claims the next attempt, so the old holder's writes match no row), and how long
+/// each renewal extends the lease. Stores that have a clock of their own (PostgreSQL) measure the lease on it,
+/// so replicas whose clocks disagree still agree on when a lease lapses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunLease<'a> {
+    /// The worker holding the run.
+    pub worker: &'a str,
+    /// The attempt it works (the claimed run's `attempts`).
+    pub attempt: u32,
+    /// How long a claim or renewal holds.
+    pub duration: chrono::Duration,
+}
+
 /// How far a worker got with a run: saved with a lease renewal so that a run resumed after a crash continues
 /// from its last finished step instead of paying for that work again.
 #[derive(Clone, Debug, PartialEq)]

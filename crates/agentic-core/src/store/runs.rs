@@ -5,9 +5,10 @@ use async_trait::async_trait;
 use super::StoreResult;
 use crate::clock::Timestamp;
 use crate::ids::RunId;
-use crate::model::{Run, RunFinish, RunProgress};
+use crate::model::{Run, RunFinish, RunLease, RunProgress};
 
-/// Runs of the handle's tenant. Claiming (across tenants) is on the system interface.
+/// Runs of the handle's tenant. Claiming (across tenants) is on the system interface. Every write by a worker is
+/// fenced by its [`RunLease`]: it applies only while the run is `running` under that worker and attempt.
 #[async_trait]
 pub trait RunStore: Send + Sync {
     /// Records a new run.
@@ -16,18 +17,23 @@ pub trait RunStore: Send + Sync {
     /// A run by id.
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>>;
 
-    /// Extends the lease `worker` holds on a running run to `until`, saving `progress` when given. `false` if it
-    /// no longer holds it: the worker must stop, another one has taken the run over.
+    /// Extends the lease to `lease.duration` from now (the store's clock where it has one, else `at`), saving
+    /// `progress` when given. `false` if the lease no longer holds: another worker has taken the run over, and
+    /// this one must stop.
     async fn renew_run(
         &self,
         id: RunId,
-        worker: &str,
-        until: Timestamp,
+        lease: &RunLease<'_>,
         progress: Option<&RunProgress>,
         at: Timestamp,
     ) -> StoreResult<bool>;
 
-    /// Ends a run `worker` holds (status `running`, leased by it). `false` if it no longer does (its lease lapsed
-    /// and another worker took over): the other worker's result stands.
-    async fn finish_run(&self, id: RunId, worker: &str, finish: &RunFinish, at: Timestamp) -> StoreResult<bool>;
+    /// Ends a run under `lease`. `false` if the lease no longer holds (another worker took over): the other
+    /// worker's result stands.
+    async fn finish_run(&self, id: RunId, lease: &RunLease<'_>, finish: &RunFinish, at: Timestamp)
+    -> StoreResult<bool>;
+
+    /// Gives a run back unfinished (its worker is shutting down): `queued` again at once, without counting the
+    /// attempt, so no worker waits out the lease and no attempt is spent. `false` if the lease no longer holds.
+    async fn release_run(&self, id: RunId, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool>;
 }

@@ -27,13 +27,14 @@ pub trait SystemStore: Send + Sync {
     async fn has_tenants(&self) -> StoreResult<bool>;
 
     /// Claims up to `limit` runs for `worker` across tenants, oldest first: queued runs, and running runs whose
-    /// lease lapsed before `now` (their worker died). Each claimed run becomes `running`, leased to `worker`
-    /// until `lease_until`, with `attempts` incremented. Concurrent claimers never get the same run.
+    /// lease has lapsed (their worker died). Each claimed run becomes `running`, leased to `worker` for `lease`,
+    /// with `attempts` incremented (the new holder's fencing token). Leases are measured on the store's own
+    /// clock where it has one (PostgreSQL), else on `now`. Concurrent claimers never get the same run.
     async fn claim_runs(
         &self,
         worker: &str,
         now: Timestamp,
-        lease_until: Timestamp,
+        lease: chrono::Duration,
         limit: u32,
     ) -> StoreResult<Vec<Run>>;
 

@@ -17,6 +17,7 @@
 
 mod agents;
 mod budgets;
+pub mod faults;
 mod fixtures;
 mod identity;
 mod isolation;

@@ -9,7 +9,7 @@ use super::{Case, case};
 use crate::agents::RiskLevel;
 use crate::clock::Timestamp;
 use crate::ids::{ProjectId, TenantId, UserId};
-use crate::model::{Approval, ApprovalStatus, Money, Run, RunFinish, RunKind, RunProgress, RunStatus};
+use crate::model::{Approval, ApprovalStatus, Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 use crate::store::{Store, StoreError};
 
 pub(super) fn cases() -> Vec<(&'static str, Case)> {
@@ -46,37 +46,67 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
     assert_eq!(store.tenant(b.id).get_run(first.id).await.unwrap(), None);
 
     // Two workers split the queue, oldest first; nobody gets a run twice.
-    let lease = t0 + Duration::seconds(30);
-    let w1 = store.system().claim_runs("w1", t0, lease, 2).await.unwrap();
+    let w1 = store.system().claim_runs("w1", now(), LEASE, 2).await.unwrap();
     assert_eq!(w1.iter().map(|r| r.id).collect::<Vec<_>>(), vec![first.id, second.id]);
     assert!(
         w1.iter().all(|r| r.status == RunStatus::Running && r.attempts == 1 && r.lease_owner.as_deref() == Some("w1"))
     );
-    let w2 = store.system().claim_runs("w2", t0, lease, 5).await.unwrap();
+    let w2 = store.system().claim_runs("w2", now(), LEASE, 5).await.unwrap();
     assert_eq!(w2.iter().map(|r| r.id).collect::<Vec<_>>(), vec![third.id]);
-    assert!(store.system().claim_runs("w3", t0, lease, 5).await.unwrap().is_empty());
+    assert!(store.system().claim_runs("w3", now(), LEASE, 5).await.unwrap().is_empty());
 
-    // w1 finishes the first; only the lease holder may.
+    // w1 finishes the first; only the lease holder, at its attempt, may.
     let done = RunFinish {
         status: RunStatus::Completed,
         output: Some(serde_json::json!({"answer": 42})),
         error: None,
         cost: Money::from_nanos(7),
     };
-    assert!(!store.tenant(a.id).finish_run(first.id, "w2", &done, t0).await.unwrap());
-    assert!(store.tenant(a.id).finish_run(first.id, "w1", &done, t0).await.unwrap());
+    assert!(!store.tenant(a.id).finish_run(first.id, &lease("w2", 1), &done, now()).await.unwrap());
+    assert!(!store.tenant(a.id).finish_run(first.id, &lease("w1", 2), &done, now()).await.unwrap());
+    assert!(store.tenant(a.id).finish_run(first.id, &lease("w1", 1), &done, now()).await.unwrap());
     let finished = store.tenant(a.id).get_run(first.id).await.unwrap().unwrap();
     assert_eq!((finished.status, finished.cost.nanos(), finished.lease_owner), (RunStatus::Completed, 7, None));
-    assert!(!store.tenant(a.id).finish_run(first.id, "w1", &done, t0).await.unwrap(), "finishing twice is refused");
+    let twice = store.tenant(a.id).finish_run(first.id, &lease("w1", 1), &done, now()).await.unwrap();
+    assert!(!twice, "finishing twice is refused");
 
-    // w1 "dies" holding the second run; after its lease lapses another worker takes it over.
-    let later = lease + Duration::seconds(1);
-    let retaken = store.system().claim_runs("w4", later, later + Duration::seconds(30), 5).await.unwrap();
+    // w1 "dies" holding the second run; after its lease lapses (on the store's clock) another worker takes it over.
+    lapse().await;
+    let retaken = store.system().claim_runs("w4", now(), LEASE, 5).await.unwrap();
     assert_eq!(retaken.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), vec![(second.id, 2), (third.id, 2)]);
-    assert!(!store.tenant(b.id).finish_run(second.id, "w1", &done, later).await.unwrap(), "the old holder lost it");
+    let stale = store.tenant(b.id).finish_run(second.id, &lease("w1", 1), &done, now()).await.unwrap();
+    assert!(!stale, "the old holder lost it");
     let failed = RunFinish { status: RunStatus::Failed, output: None, error: Some("boom".into()), cost: Money::ZERO };
-    assert!(store.tenant(b.id).finish_run(second.id, "w4", &failed, later).await.unwrap());
+    assert!(store.tenant(b.id).finish_run(second.id, &lease("w4", 2), &failed, now()).await.unwrap());
     assert_eq!(store.tenant(b.id).get_run(second.id).await.unwrap().unwrap().error.as_deref(), Some("boom"));
+
+    // A worker restarted under the same name takes over its own lapsed run: the attempt tells the two apart.
+    lapse().await;
+    let again = store.system().claim_runs("w4", now(), LEASE, 5).await.unwrap();
+    assert_eq!(again.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), vec![(third.id, 3)]);
+    assert!(!store.tenant(a.id).renew_run(third.id, &lease("w4", 2), None, now()).await.unwrap(), "fenced");
+    assert!(!store.tenant(a.id).finish_run(third.id, &lease("w4", 2), &done, now()).await.unwrap(), "fenced");
+    assert!(store.tenant(a.id).renew_run(third.id, &lease("w4", 3), None, now()).await.unwrap());
+
+    // Shutting down, the holder gives the run back: queued at once, the attempt not counted; a stale token cannot.
+    assert!(!store.tenant(a.id).release_run(third.id, &lease("w4", 2), now()).await.unwrap());
+    assert!(store.tenant(a.id).release_run(third.id, &lease("w4", 3), now()).await.unwrap());
+    let released = store.tenant(a.id).get_run(third.id).await.unwrap().unwrap();
+    assert_eq!((released.status, released.attempts, released.lease_owner), (RunStatus::Queued, 2, None));
+    let next = store.system().claim_runs("w5", now(), LEASE, 5).await.unwrap();
+    assert_eq!(next.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), vec![(third.id, 3)], "no lease wait");
+}
+
+/// The lease the conformance cases claim with: short, so that a lapse is a real wait on every store's clock.
+const LEASE: Duration = Duration::milliseconds(1500);
+
+fn lease(worker: &str, attempt: u32) -> RunLease<'_> {
+    RunLease { worker, attempt, duration: LEASE }
+}
+
+/// Waits out [`LEASE`] (stores with a clock of their own measure leases on it, not on the caller's timestamps).
+async fn lapse() {
+    tokio::time::sleep((LEASE + Duration::milliseconds(300)).to_std().unwrap()).await;
 }
 
 async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>) {
@@ -91,32 +121,30 @@ async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>)
     store.tenant(a.id).insert_run(&workflow).await.unwrap();
     assert_eq!(store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap().kind, RunKind::Workflow);
 
-    let lease = t0 + Duration::seconds(30);
-    assert_eq!(store.system().claim_runs("w1", t0, lease, 1).await.unwrap().len(), 1);
+    assert_eq!(store.system().claim_runs("w1", now(), LEASE, 1).await.unwrap().len(), 1);
     let progress = RunProgress { output: serde_json::json!({"done": ["plan"]}), cost: Money::from_nanos(11) };
-    let t1 = t0 + Duration::seconds(20);
-    let renewed_until = t1 + Duration::seconds(30);
-    assert!(store.tenant(a.id).renew_run(workflow.id, "w1", renewed_until, Some(&progress), t1).await.unwrap());
-    assert!(!store.tenant(a.id).renew_run(workflow.id, "w2", renewed_until, None, t1).await.unwrap());
-    assert!(!store.tenant(b.id).renew_run(workflow.id, "w1", renewed_until, None, t1).await.unwrap());
+    let longer = RunLease { duration: LEASE * 3, ..lease("w1", 1) };
+    assert!(store.tenant(a.id).renew_run(workflow.id, &longer, Some(&progress), now()).await.unwrap());
+    assert!(!store.tenant(a.id).renew_run(workflow.id, &lease("w2", 1), None, now()).await.unwrap());
+    assert!(!store.tenant(b.id).renew_run(workflow.id, &lease("w1", 1), None, now()).await.unwrap());
     let saved = store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap();
-    assert_eq!(saved.output, Some(progress.output.clone()));
-    assert_eq!((saved.cost.nanos(), saved.lease_expires_at), (11, Some(renewed_until)));
+    assert_eq!((saved.output, saved.cost.nanos()), (Some(progress.output.clone()), 11));
+    assert!(saved.lease_expires_at.is_some_and(|until| until > now() + LEASE), "renewed for the longer lease");
 
     // Past the first lease but within the renewed one, nobody else may claim it.
-    let t2 = lease + Duration::seconds(5);
-    assert!(store.system().claim_runs("w2", t2, t2 + Duration::seconds(30), 1).await.unwrap().is_empty());
+    lapse().await;
+    assert!(store.system().claim_runs("w2", now(), LEASE, 1).await.unwrap().is_empty());
     // A renewal without progress keeps what was saved.
-    assert!(store.tenant(a.id).renew_run(workflow.id, "w1", t2 + Duration::seconds(30), None, t2).await.unwrap());
+    assert!(store.tenant(a.id).renew_run(workflow.id, &lease("w1", 1), None, now()).await.unwrap());
     assert_eq!(store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap().cost.nanos(), 11);
 
     // Once the holder stops renewing, another worker takes it over with the saved progress; the old holder can no
     // longer renew.
-    let t3 = t2 + Duration::seconds(31);
-    let retaken = store.system().claim_runs("w2", t3, t3 + Duration::seconds(30), 1).await.unwrap();
+    lapse().await;
+    let retaken = store.system().claim_runs("w2", now(), LEASE, 1).await.unwrap();
     assert_eq!(retaken.len(), 1);
     assert_eq!((retaken[0].attempts, retaken[0].output.clone()), (2, Some(progress.output)));
-    assert!(!store.tenant(a.id).renew_run(workflow.id, "w1", t3 + Duration::seconds(60), None, t3).await.unwrap());
+    assert!(!store.tenant(a.id).renew_run(workflow.id, &lease("w1", 1), None, now()).await.unwrap());
 }
 
 fn gated(run: &mut Run, expires_at: Timestamp) -> Approval {

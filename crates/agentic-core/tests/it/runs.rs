@@ -1,11 +1,22 @@
 //! Durable runs over HTTP, on both stores: queue, work, long-poll, take over an interrupted run.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use agentic_core::testing::faults::{Faults, FaultyStore, Op};
 use agentic_llm::mock::MockProvider;
 use serde_json::json;
 
 use crate::support::TestApp;
+
+/// A lease short enough to wait out: PostgreSQL measures leases on its own clock, so a lapse takes real time.
+pub const SHORT_LEASE: chrono::Duration = chrono::Duration::milliseconds(600);
+
+/// Waits out [`SHORT_LEASE`] on both clocks: the database's (real time) and the platform's (manual).
+pub async fn outlast_lease(app: &TestApp) {
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.clock.advance(chrono::Duration::milliseconds(800));
+}
 
 crate::both_backends!(run_lifecycle, runs_are_queued_worked_and_polled);
 
@@ -104,7 +115,7 @@ async fn runs_are_queued_worked_and_polled(app: TestApp) {
 crate::both_backends!(interrupted_runs, an_interrupted_run_is_taken_over_after_its_lease);
 
 async fn an_interrupted_run_is_taken_over_after_its_lease(app: TestApp) {
-    let app = app.with_llm(MockProvider::echo());
+    let app = app.with_llm_and(MockProvider::echo(), |b| b.run_lease(SHORT_LEASE));
     let key = app.admin_key.clone();
     let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Ops"}))).await.expect(201);
     let queued = app
@@ -120,15 +131,14 @@ async fn an_interrupted_run_is_taken_over_after_its_lease(app: TestApp) {
 
     // A worker claims the run and dies without finishing it.
     let now = app.platform.clock().now();
-    let claimed =
-        app.platform.store().system().claim_runs("doomed", now, now + agentic_core::engine::LEASE, 1).await.unwrap();
+    let claimed = app.platform.store().system().claim_runs("doomed", now, SHORT_LEASE, 1).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(!app.platform.work_once("rescuer").await.unwrap(), "the lease still holds");
     let running = app.call("GET", &format!("/v1/runs/{run_id}"), Some(&key), None).await.expect(200);
     assert_eq!(running["status"], "running");
 
     // Past the lease, another worker takes it over and completes it.
-    app.clock.advance(agentic_core::engine::LEASE + chrono::Duration::seconds(1));
+    outlast_lease(&app).await;
     assert!(app.platform.work_once("rescuer").await.unwrap());
     let done = app.call("GET", &format!("/v1/runs/{run_id}"), Some(&key), None).await.expect(200);
     assert_eq!((done["status"].as_str(), done["attempts"].as_u64()), (Some("completed"), Some(2)));
@@ -148,4 +158,79 @@ async fn a_failed_run_tells_its_tenant_what_failed_without_internal_details() {
     let run = run.expect(200);
     assert_eq!(run["status"], "failed");
     assert_eq!(run["error"], "LLM provider failed: could not reach the provider");
+}
+
+/// An app whose store fails on demand, with `mock` as every LLM and a project; returns (app, faults, project).
+async fn faulty_app(app: TestApp, mock: MockProvider) -> (TestApp, Faults, String) {
+    let (store, faults) = FaultyStore::wrap(Arc::clone(app.platform.store()));
+    let app = app.with_llm_and(mock, |b| b.store(Arc::new(store)).run_lease(SHORT_LEASE));
+    let project = app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Ops"}))).await;
+    let project = project.expect(201)["id"].as_str().unwrap().to_owned();
+    (app, faults, project)
+}
+
+async fn queue(app: &TestApp, project: &str) -> String {
+    let body = json!({"task": "Fix it", "project_id": project});
+    let queued = app.call("POST", "/v1/agents/qa_tester/execute", Some(&app.admin_key), Some(body)).await.expect(202);
+    queued["id"].as_str().unwrap().to_owned()
+}
+
+crate::both_backends!(finish_retry, a_transient_store_failure_does_not_discard_a_finished_result);
+
+async fn a_transient_store_failure_does_not_discard_a_finished_result(app: TestApp) {
+    let (app, faults, project) = faulty_app(app, MockProvider::echo()).await;
+    let id = queue(&app, &project).await;
+    faults.fail(Op::FinishRun, 2);
+    assert!(app.platform.work_once("w").await.unwrap());
+    assert_eq!(faults.calls(Op::FinishRun), 3, "retried until the store took it");
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!((run["status"].as_str(), run["attempts"].as_u64()), (Some("completed"), Some(1)), "{run}");
+}
+
+crate::both_backends!(shutdown_release, a_worker_shutting_down_gives_its_run_back_at_once);
+
+async fn a_worker_shutting_down_gives_its_run_back_at_once(app: TestApp) {
+    let slow = MockProvider::new()
+        .then(agentic_llm::mock::MockReply::text("too late").with_delay(Duration::from_secs(30)))
+        .reply("done");
+    let (app, faults, project) = faulty_app(app, slow).await;
+    let id = queue(&app, &project).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let platform = app.platform.clone();
+    let worker = tokio::spawn(async move {
+        platform
+            .run_worker("leaving".into(), Duration::from_millis(20), async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    for _ in 0..200 {
+        let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+        if run["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(5), worker).await.expect("the worker stops at once").unwrap();
+    assert_eq!(faults.calls(Op::ReleaseRun), 1);
+    let back = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!((back["status"].as_str(), back["attempts"].as_u64()), (Some("queued"), Some(0)), "{back}");
+    // Another worker starts it at once, without waiting out a lease, as its first attempt.
+    assert!(app.platform.work_once("next").await.unwrap());
+    let done = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!((done["status"].as_str(), done["attempts"].as_u64()), (Some("completed"), Some(1)), "{done}");
+}
+
+#[tokio::test]
+async fn a_run_failed_by_the_store_tells_its_tenant_only_a_code() {
+    let (app, faults, project) = faulty_app(TestApp::new().await, MockProvider::echo()).await;
+    let id = queue(&app, &project).await;
+    faults.fail(Op::Reserve, 1);
+    assert!(app.platform.work_once("w").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(run["status"], "failed");
+    let error = run["error"].as_str().unwrap();
+    assert_eq!(error, format!("a backing service is unavailable; retry later (code: unavailable, run {id})"));
+    assert!(!error.contains("injected"), "the cause stays in the log");
 }

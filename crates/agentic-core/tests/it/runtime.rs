@@ -303,3 +303,36 @@ async fn an_abandoned_call_releases_its_budget_hold() {
     assert_eq!(failed.len(), 1, "the abandoned run's agent.started got its end");
     assert_eq!(failed[0].data["reason"], "abandoned before it finished");
 }
+
+#[tokio::test]
+async fn a_settlement_the_store_refuses_keeps_its_hold_and_is_charged_by_the_upkeep() {
+    use agentic_core::testing::faults::{FaultyStore, Op};
+    let mock =
+        Arc::new(MockProvider::new().named("anthropic").then(MockReply::text("done").with_usage(usage(100, 100))));
+    let app = app_with(Arc::clone(&mock)).await;
+    let (store, faults) = FaultyStore::wrap(Arc::clone(app.platform.store()));
+    let app = app.with_llm_and(Arc::clone(&mock), |b| {
+        b.store(Arc::new(store)).tools(ToolRegistry::builtin().with(Arc::new(FakeDockerLinter)))
+    });
+    let (tenant, project) = setup(&app, Some("1.00")).await;
+    let costs = format!("/v1/projects/{project}/costs");
+
+    // The provider answered, then every settlement attempt fails (a pool timeout under load, say).
+    faults.fail(Op::Settle, u32::MAX);
+    let outcome = app.platform.run_agent(task(tenant, project)).await.unwrap();
+    assert_eq!(outcome.output, "done");
+    assert_eq!(faults.calls(Op::Settle), 3, "retried before giving up");
+    let report = app.call("GET", &costs, Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(report["budget"]["spent"], "0.00", "{report}");
+    assert_ne!(report["budget"]["reserved"], "0.00", "the hold stays and counts against the budget: {report}");
+    assert_eq!(app.platform.settle_pending_charges().await, 1, "still pending while the store fails");
+
+    // The store is back: the upkeep charges the call once, and the hold is gone.
+    faults.heal();
+    assert_eq!(app.platform.settle_pending_charges().await, 0);
+    let report = app.call("GET", &costs, Some(&app.admin_key), None).await.expect(200);
+    let budget = &report["budget"];
+    assert_eq!((budget["spent"].as_str(), budget["reserved"].as_str()), (Some("0.0018"), Some("0.00")), "{report}");
+    assert_eq!(report["total"]["calls"], 1, "{report}");
+    assert_eq!(app.platform.settle_pending_charges().await, 0, "charged once");
+}

@@ -9,6 +9,9 @@ use agentic_core::llm::{ChatRequest, Message};
 use agentic_llm::mock::{MockProvider, MockReply};
 use serde_json::{Value, json};
 
+use agentic_core::testing::faults::{FaultyStore, Op};
+
+use crate::runs::{SHORT_LEASE, outlast_lease};
 use crate::support::TestApp;
 
 const PLAN: &str = "Here is the plan:\n```json\n{\"tasks\": [\
@@ -228,7 +231,7 @@ async fn a_crashed_pipeline_resumes_from_its_last_finished_step(app: TestApp) {
             .when(|r| from_agent(r, "DevOps Engineer"), MockReply::text("Deployed to staging"))
             .when(|r| from_agent(r, "QA Tester"), MockReply::text("Review: fine")),
     );
-    let app = app.with_llm(Arc::clone(&mock));
+    let app = app.with_llm_and(Arc::clone(&mock), |b| b.run_lease(SHORT_LEASE));
     let project = project(&app).await;
     let id = start(&app, &app.admin_key, pipeline(&project)).await["id"].as_str().unwrap().to_owned();
 
@@ -243,7 +246,7 @@ async fn a_crashed_pipeline_resumes_from_its_last_finished_step(app: TestApp) {
     assert_eq!(saved["output"]["plan"].as_array().unwrap().len(), 2, "the plan was saved: {saved}");
     assert!(saved["cost"].as_str().is_some());
 
-    app.clock.advance(agentic_core::engine::LEASE + chrono::Duration::seconds(1));
+    outlast_lease(&app).await;
     assert!(app.platform.work_once("rescuer").await.unwrap());
     let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
     assert_eq!((run["status"].as_str(), run["attempts"].as_u64()), (Some("completed"), Some(2)), "{run}");
@@ -279,30 +282,41 @@ async fn a_working_worker_keeps_its_lease_past_the_lease_time(app: TestApp) {
     assert_eq!((run["status"].as_str(), run["attempts"].as_u64()), (Some("completed"), Some(1)), "{run}");
 }
 
-crate::both_backends!(pipeline_lease_lost, a_worker_that_lost_the_run_stops_without_a_word);
+crate::both_backends!(pipeline_lease_lapsed, a_worker_that_cannot_renew_stops_before_another_can_take_over);
 
-async fn a_worker_that_lost_the_run_stops_without_a_word(app: TestApp) {
-    // The developer answers slowly; meanwhile the worker's lease lapses and another worker takes the run over.
+async fn a_worker_that_cannot_renew_stops_before_another_can_take_over(app: TestApp) {
+    // The developer answers slowly, and meanwhile the store refuses every renewal: the worker cannot know whether
+    // it still holds the run, so it stops once a full lease has passed since its last renewal, before the store
+    // can hand the run to anyone else, and without calling any model again.
     let mock = Arc::new(
         MockProvider::new()
             .when(|r| from_agent(r, "Overseer"), MockReply::text(PLAN))
-            .when(|r| from_agent(r, "Developer"), MockReply::text("built").with_delay(Duration::from_millis(500)))
+            .when(|r| from_agent(r, "Developer"), MockReply::text("built").with_delay(Duration::from_secs(4)))
             .when(|_| true, MockReply::text("done")),
     );
-    let app = app.with_llm(Arc::clone(&mock));
+    let (store, faults) = FaultyStore::wrap(Arc::clone(app.platform.store()));
+    let app = app.with_llm_and(Arc::clone(&mock), |b| b.store(Arc::new(store)).run_lease(SHORT_LEASE));
     let project = project(&app).await;
     let id = start(&app, &app.admin_key, pipeline(&project)).await["id"].as_str().unwrap().to_owned();
     let platform = app.platform.clone();
+    let started = std::time::Instant::now();
     let slow = tokio::spawn(async move { platform.work_once("slow").await });
     wait_for_requests(&mock, 2).await;
-    app.clock.advance(agentic_core::engine::LEASE + chrono::Duration::seconds(1));
-    let now = app.platform.clock().now();
-    let taken = app.platform.store().system().claim_runs("rescuer", now, now + agentic_core::engine::LEASE, 1).await;
-    assert_eq!(taken.unwrap().len(), 1, "the lapsed run is claimable");
+    faults.fail(Op::RenewRun, u32::MAX);
 
     assert!(slow.await.unwrap().unwrap());
+    let stopped_after = started.elapsed();
+    assert!(stopped_after < Duration::from_secs(3), "stopped long before the developer answered: {stopped_after:?}");
+    assert_eq!(mock.requests().len(), 2, "no model was called after it stopped");
     assert!(app.events.of_kind("workflow.failed").is_empty(), "the old holder announces nothing");
     assert!(app.events.of_kind("workflow.completed").is_empty());
+
+    // Once the store's lease has lapsed too, another worker takes the run over where it stood.
+    faults.heal();
+    outlast_lease(&app).await;
+    let now = app.platform.clock().now();
+    let taken = app.platform.store().system().claim_runs("rescuer", now, SHORT_LEASE, 1).await;
+    assert_eq!(taken.unwrap().len(), 1, "the lapsed run is claimable");
     let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
     assert_eq!((run["status"].as_str(), run["lease_owner"].as_str()), (Some("running"), Some("rescuer")), "{run}");
     assert_eq!(run["output"]["steps"].as_array().unwrap().len(), 1, "only the plan, saved while the lease held");

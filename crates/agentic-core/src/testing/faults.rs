@@ -1,0 +1,358 @@
+//! A store that fails on demand: wraps any [`Store`] and makes chosen operations return
+//! [`StoreError::Unavailable`] (as a pool timeout or a lost connection would) a given number of times, so tests
+//! can show what the engine does when the store fails at the worst moment.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use agentic_core::store::Store;
+//! use agentic_core::testing::faults::{FaultyStore, Op};
+//!
+//! let (store, faults) = FaultyStore::wrap(Arc::new(agentic_store_memory::MemoryStore::new()));
+//! faults.fail(Op::Settle, 3); // the next three settlements fail
+//! let _store: Arc<dyn Store> = Arc::new(store);
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+
+use crate::agents::AgentKey;
+use crate::clock::Timestamp;
+use crate::ids::{ApiKeyId, ApprovalId, DepartmentId, ProjectId, ReservationId, RunId, TenantId, UserId};
+use crate::model::{
+    ApiKey, Approval, ApprovalStatus, BudgetStatus, CostFilter, CostGroupBy, CostRecord, CostTotals, Department, Email,
+    Project, Reservation, ReserveOutcome, Run, RunFinish, RunLease, RunProgress, Settlement, Slug, StoredApiKey,
+    Tenant, User, UserPatch, UserRecord,
+};
+use crate::store::{
+    AgentStore, ApiKeyStore, ApprovalStore, BudgetStore, Decision, DepartmentStore, Page, PageRequest, ProjectStore,
+    RunStore, Store, StoreError, StoreResult, StoredAgent, SystemStore, TenantStore, UserStore,
+};
+
+/// The operations that can be made to fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Op {
+    /// [`BudgetStore::reserve`].
+    Reserve,
+    /// [`BudgetStore::settle`].
+    Settle,
+    /// [`BudgetStore::release`].
+    Release,
+    /// [`RunStore::renew_run`].
+    RenewRun,
+    /// [`RunStore::finish_run`].
+    FinishRun,
+    /// [`RunStore::release_run`].
+    ReleaseRun,
+    /// [`SystemStore::claim_runs`].
+    ClaimRuns,
+}
+
+/// Controls a [`FaultyStore`]'s failures; clones share them.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    pending: Arc<Mutex<HashMap<Op, u32>>>,
+    calls: Arc<Mutex<HashMap<Op, u32>>>,
+}
+
+impl Faults {
+    /// Makes the next `times` calls of `op` fail (`u32::MAX`: until [`heal`](Self::heal)).
+    pub fn fail(&self, op: Op, times: u32) {
+        self.pending.lock().insert(op, times);
+    }
+
+    /// Ends every pending failure.
+    pub fn heal(&self) {
+        self.pending.lock().clear();
+    }
+
+    /// How many times `op` was called, failed or not.
+    pub fn calls(&self, op: Op) -> u32 {
+        self.calls.lock().get(&op).copied().unwrap_or(0)
+    }
+
+    fn check(&self, op: Op) -> StoreResult<()> {
+        *self.calls.lock().entry(op).or_default() += 1;
+        let mut pending = self.pending.lock();
+        match pending.get_mut(&op) {
+            Some(left) if *left > 0 => {
+                *left = left.saturating_sub(1);
+                Err(StoreError::Unavailable(format!("injected failure of {op:?}").into()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A [`Store`] whose chosen operations fail on demand (see [`Faults`]); everything else goes to the inner store.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    system: FaultySystem,
+    faults: Faults,
+}
+
+impl FaultyStore {
+    /// Wraps `inner`; the returned [`Faults`] decide what fails.
+    pub fn wrap(inner: Arc<dyn Store>) -> (Self, Faults) {
+        let faults = Faults::default();
+        let system = FaultySystem { inner: Arc::clone(&inner), faults: faults.clone() };
+        (Self { inner, system, faults: faults.clone() }, faults)
+    }
+}
+
+impl Store for FaultyStore {
+    fn system(&self) -> &dyn SystemStore {
+        &self.system
+    }
+
+    fn tenant(&self, tenant: TenantId) -> Box<dyn TenantStore> {
+        Box::new(FaultyTenant { inner: self.inner.tenant(tenant), faults: self.faults.clone() })
+    }
+}
+
+struct FaultySystem {
+    inner: Arc<dyn Store>,
+    faults: Faults,
+}
+
+#[async_trait]
+impl SystemStore for FaultySystem {
+    async fn create_tenant(&self, tenant: &Tenant, admin: &UserRecord) -> StoreResult<()> {
+        self.inner.system().create_tenant(tenant, admin).await
+    }
+
+    async fn bootstrap_tenant(&self, tenant: &Tenant, admin: &UserRecord, key: &StoredApiKey) -> StoreResult<bool> {
+        self.inner.system().bootstrap_tenant(tenant, admin, key).await
+    }
+
+    async fn tenant_by_slug(&self, slug: &Slug) -> StoreResult<Option<Tenant>> {
+        self.inner.system().tenant_by_slug(slug).await
+    }
+
+    async fn has_tenants(&self) -> StoreResult<bool> {
+        self.inner.system().has_tenants().await
+    }
+
+    async fn claim_runs(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<Run>> {
+        self.faults.check(Op::ClaimRuns)?;
+        self.inner.system().claim_runs(worker, now, lease, limit).await
+    }
+
+    async fn expire_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Approval>> {
+        self.inner.system().expire_approvals(now, limit).await
+    }
+
+    async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
+        self.inner.system().api_key_by_lookup(lookup).await
+    }
+}
+
+struct FaultyTenant {
+    inner: Box<dyn TenantStore>,
+    faults: Faults,
+}
+
+#[async_trait]
+impl TenantStore for FaultyTenant {
+    fn tenant_id(&self) -> TenantId {
+        self.inner.tenant_id()
+    }
+
+    async fn get_tenant(&self) -> StoreResult<Option<Tenant>> {
+        self.inner.get_tenant().await
+    }
+}
+
+#[async_trait]
+impl UserStore for FaultyTenant {
+    async fn insert_user(&self, user: &UserRecord) -> StoreResult<()> {
+        self.inner.insert_user(user).await
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        self.inner.get_user(id).await
+    }
+
+    async fn user_record_by_email(&self, email: &Email) -> StoreResult<Option<UserRecord>> {
+        self.inner.user_record_by_email(email).await
+    }
+
+    async fn list_users(&self, page: PageRequest) -> StoreResult<Page<User>> {
+        self.inner.list_users(page).await
+    }
+
+    async fn update_user(&self, id: UserId, patch: &UserPatch) -> StoreResult<Option<User>> {
+        self.inner.update_user(id, patch).await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for FaultyTenant {
+    async fn insert_api_key(&self, key: &StoredApiKey) -> StoreResult<()> {
+        self.inner.insert_api_key(key).await
+    }
+
+    async fn get_api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        self.inner.get_api_key(id).await
+    }
+
+    async fn list_api_keys(&self, owner: Option<UserId>, page: PageRequest) -> StoreResult<Page<ApiKey>> {
+        self.inner.list_api_keys(owner, page).await
+    }
+
+    async fn revoke_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<Option<ApiKey>> {
+        self.inner.revoke_api_key(id, at).await
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, at: Timestamp) -> StoreResult<()> {
+        self.inner.touch_api_key(id, at).await
+    }
+}
+
+#[async_trait]
+impl DepartmentStore for FaultyTenant {
+    async fn insert_department(&self, department: &Department) -> StoreResult<()> {
+        self.inner.insert_department(department).await
+    }
+
+    async fn get_department(&self, id: DepartmentId) -> StoreResult<Option<Department>> {
+        self.inner.get_department(id).await
+    }
+
+    async fn list_departments(&self, page: PageRequest) -> StoreResult<Page<Department>> {
+        self.inner.list_departments(page).await
+    }
+}
+
+#[async_trait]
+impl ProjectStore for FaultyTenant {
+    async fn insert_project(&self, project: &Project) -> StoreResult<()> {
+        self.inner.insert_project(project).await
+    }
+
+    async fn get_project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
+        self.inner.get_project(id).await
+    }
+
+    async fn list_projects(&self, page: PageRequest) -> StoreResult<Page<Project>> {
+        self.inner.list_projects(page).await
+    }
+}
+
+#[async_trait]
+impl BudgetStore for FaultyTenant {
+    async fn reserve(&self, reservation: &Reservation, now: Timestamp) -> StoreResult<ReserveOutcome> {
+        self.faults.check(Op::Reserve)?;
+        self.inner.reserve(reservation, now).await
+    }
+
+    async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
+        self.faults.check(Op::Settle)?;
+        self.inner.settle(reservation, record, now).await
+    }
+
+    async fn release(&self, reservation: ReservationId) -> StoreResult<()> {
+        self.faults.check(Op::Release)?;
+        self.inner.release(reservation).await
+    }
+
+    async fn budget_status(&self, project: ProjectId, now: Timestamp) -> StoreResult<Option<BudgetStatus>> {
+        self.inner.budget_status(project, now).await
+    }
+
+    async fn cost_summary(
+        &self,
+        filter: CostFilter,
+        group_by: Option<CostGroupBy>,
+    ) -> StoreResult<(CostTotals, Vec<CostTotals>)> {
+        self.inner.cost_summary(filter, group_by).await
+    }
+}
+
+#[async_trait]
+impl AgentStore for FaultyTenant {
+    async fn put_agent(&self, agent: &StoredAgent) -> StoreResult<()> {
+        self.inner.put_agent(agent).await
+    }
+
+    async fn get_agent(&self, key: &AgentKey) -> StoreResult<Option<StoredAgent>> {
+        self.inner.get_agent(key).await
+    }
+
+    async fn list_agents(&self) -> StoreResult<Vec<StoredAgent>> {
+        self.inner.list_agents().await
+    }
+}
+
+#[async_trait]
+impl RunStore for FaultyTenant {
+    async fn insert_run(&self, run: &Run) -> StoreResult<()> {
+        self.inner.insert_run(run).await
+    }
+
+    async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>> {
+        self.inner.get_run(id).await
+    }
+
+    async fn renew_run(
+        &self,
+        id: RunId,
+        lease: &RunLease<'_>,
+        progress: Option<&RunProgress>,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        self.faults.check(Op::RenewRun)?;
+        self.inner.renew_run(id, lease, progress, at).await
+    }
+
+    async fn finish_run(
+        &self,
+        id: RunId,
+        lease: &RunLease<'_>,
+        finish: &RunFinish,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        self.faults.check(Op::FinishRun)?;
+        self.inner.finish_run(id, lease, finish, at).await
+    }
+
+    async fn release_run(&self, id: RunId, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
+        self.faults.check(Op::ReleaseRun)?;
+        self.inner.release_run(id, lease, at).await
+    }
+}
+
+#[async_trait]
+impl ApprovalStore for FaultyTenant {
+    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<()> {
+        self.inner.insert_gated_run(run, approval).await
+    }
+
+    async fn get_approval(&self, id: ApprovalId) -> StoreResult<Option<Approval>> {
+        self.inner.get_approval(id).await
+    }
+
+    async fn list_approvals(&self, status: Option<ApprovalStatus>) -> StoreResult<Vec<Approval>> {
+        self.inner.list_approvals(status).await
+    }
+
+    async fn decide_approval(
+        &self,
+        id: ApprovalId,
+        approve: bool,
+        by: UserId,
+        comment: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<Option<Decision>> {
+        self.inner.decide_approval(id, approve, by, comment, at).await
+    }
+}
