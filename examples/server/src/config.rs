@@ -595,8 +595,9 @@ mod tests {
 
         std::fs::write(
             &path,
-            "[rate_limits]\nfail_mode = \"closed\"\nper_ip = \"unlimited\"\n[rate_limits.plans]\nfree = \"5/minute\"\n\
-             [rate_limits.roles]\nviewer = \"2/minute\"\n[[rate_limits.routes]]\nroute = \"GET /v1/projects\"\nlimit = \"1/second\"\n",
+            "[rate_limits]\nfail_mode = \"closed\"\nper_ip = \"unlimited\"\nlogin_per_account = \"3/minute\"\n\
+             [rate_limits.plans]\nfree = \"5/minute\"\n[rate_limits.roles]\nviewer = \"2/minute\"\n[[rate_limits.routes]]\n\
+             route = \"GET /v1/projects\"\nlimit = \"1/second\"\n",
         )
         .unwrap();
         let policy = load(&["--config", path_text]).unwrap().rate_limits.unwrap();
@@ -604,7 +605,8 @@ mod tests {
         assert_eq!(policy.per_ip, None);
         assert_eq!(policy.plans.free, Some(agentic_core::limit::Quota::per_minute(5)));
         assert_eq!(policy.roles.len(), 1);
-        assert_eq!(policy.routes.len(), 2, "the default execute limit stays beside the new route");
+        assert_eq!(policy.routes.len(), 3, "the default execute and workflow limits stay beside the new route");
+        assert_eq!(policy.login_per_account, Some(agentic_core::limit::Quota::per_minute(3)));
         assert!(load(&["--config", path_text, "--rate-limits", "off"]).unwrap().rate_limits.is_none());
         std::fs::write(&path, "[rate_limits.plans]\ngold = \"1/hour\"\n").unwrap();
         assert!(load(&["--config", path_text]).unwrap_err().to_string().contains("rate_limits.plans"));
