@@ -64,8 +64,8 @@ pub async fn verify_password(password: SecretString, hash: PasswordHash) -> Resu
 /// `concurrency` × 19 MiB whatever the load.
 #[derive(Debug)]
 pub struct HashingGate {
-    running: tokio::sync::Semaphore,
-    admitted: tokio::sync::Semaphore,
+    running: std::sync::Arc<tokio::sync::Semaphore>,
+    admitted: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// How long a refused caller is asked to wait before trying again.
@@ -76,8 +76,8 @@ impl HashingGate {
     pub fn new(concurrency: usize, queue: usize) -> Self {
         let concurrency = concurrency.max(1);
         Self {
-            running: tokio::sync::Semaphore::new(concurrency),
-            admitted: tokio::sync::Semaphore::new(concurrency.saturating_add(queue)),
+            running: std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency)),
+            admitted: std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.saturating_add(queue))),
         }
     }
 
