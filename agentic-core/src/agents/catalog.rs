@@ -1,4 +1,4 @@
-//! The built-in agents, shipped as YAML files in `crates/agentic-core/agents/`.
+//! The built-in agents, shipped as YAML files in `agentic-core/agents/`.
 
 use std::collections::BTreeMap;
 use std::fmt;
