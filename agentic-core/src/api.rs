@@ -274,8 +274,10 @@ pub struct ExecuteRequest {
     /// Risk of this run: may raise the agent's own risk level, never lower it (default: the agent's).
     #[serde(default)]
     pub risk_level: Option<crate::agents::RiskLevel>,
-    /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run).
-    #[serde(default)]
+    /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run); `true` waits the
+    /// longest allowed (60 s), `false` not at all.
+    #[serde(default, deserialize_with = "wait_seconds")]
+    #[schema(value_type = Option<u64>)]
     pub wait: Option<u64>,
 }
 
@@ -294,8 +296,10 @@ pub struct WorkflowRequest {
     /// it (default: that highest risk).
     #[serde(default)]
     pub risk_level: Option<crate::agents::RiskLevel>,
-    /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run).
-    #[serde(default)]
+    /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run); `true` waits the
+    /// longest allowed (60 s), `false` not at all.
+    #[serde(default, deserialize_with = "wait_seconds")]
+    #[schema(value_type = Option<u64>)]
     pub wait: Option<u64>,
 }
 
@@ -304,8 +308,8 @@ pub struct WorkflowRequest {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WaitQuery {
-    /// Seconds to wait for the run to finish (0–60).
-    #[serde(default)]
+    /// Seconds to wait for the run to finish (0–60); `true` waits the longest allowed (60 s), `false` not at all.
+    #[serde(default, deserialize_with = "wait_seconds")]
     pub wait: Option<u64>,
 }
 
@@ -331,4 +335,52 @@ pub struct DecisionRequest {
 pub struct ApprovalList {
     /// The requests, oldest first (at most 200).
     pub data: Vec<crate::model::Approval>,
+}
+
+/// The longest `wait` in seconds, which `"wait": true` stands for.
+pub const MAX_WAIT_SECS: u64 = 60;
+
+/// Reads a `wait`: seconds, or `true` (the longest allowed) / `false` (none), in JSON or in a query string.
+fn wait_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    struct Wait;
+
+    impl serde::de::Visitor<'_> for Wait {
+        type Value = Option<u64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a number of seconds, true or false")
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<Self::Value, E> {
+            Ok(Some(seconds))
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<Self::Value, E> {
+            u64::try_from(seconds).map(Some).map_err(|_| E::custom("wait must not be negative"))
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, wait: bool) -> Result<Self::Value, E> {
+            Ok(Some(if wait { MAX_WAIT_SECS } else { 0 }))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            match text {
+                "true" => self.visit_bool(true),
+                "false" => self.visit_bool(false),
+                digits => {
+                    digits.parse().map(Some).map_err(|_| E::custom("expected a number of seconds, true or false"))
+                }
+            }
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+
+    deserializer.deserialize_any(Wait)
 }

@@ -79,9 +79,8 @@ impl Platform {
 
 fn validate_description(description: Option<String>) -> Result<Option<String>, ValidationError> {
     match description {
-        Some(d) if d.chars().count() > MAX_DESCRIPTION_CHARS => {
-            Err(ValidationError::new("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")))
-        }
-        other => Ok(other),
+        Some(d) if d.trim().is_empty() => Ok(None),
+        Some(d) => crate::model::validate_text("description", &d, MAX_DESCRIPTION_CHARS).map(Some),
+        None => Ok(None),
     }
 }

@@ -15,7 +15,7 @@ use crate::engine::AgentTask;
 use crate::error::{Error, Result};
 use crate::ids::RunId;
 use crate::model::{
-    Money, Permission, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, ValidationError, validate_name,
+    Money, Permission, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, ValidationError, validate_text,
 };
 
 /// Starts of one run before it is failed as repeatedly interrupted.
@@ -26,7 +26,7 @@ pub const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// How often [`Platform::run_maintenance`] expires overdue approval requests.
 pub const APPROVAL_SWEEP: Duration = Duration::from_secs(5);
 /// The longest a caller may wait for a result in one request.
-pub const MAX_WAIT: Duration = Duration::from_secs(60);
+pub const MAX_WAIT: Duration = Duration::from_secs(crate::api::MAX_WAIT_SECS);
 /// How soon a waiter first re-reads a run it waits for, in case it ends on another replica (an end in this
 /// process wakes it at once); the interval doubles up to [`WAIT_POLL_MAX`] so idle waiters cost the store little.
 const WAIT_POLL: Duration = Duration::from_millis(100);
@@ -43,7 +43,7 @@ impl Platform {
         principal.require(Permission::AgentsExecute)?;
         let key = AgentKey::parse(agent).map_err(|_| Error::NotFound("agent"))?;
         let (spec, _) = self.agent_spec(principal.tenant_id, &key).await?;
-        let task = validate_name("task", &request.task, 20_000)?;
+        let task = validate_text("task", &request.task, 20_000)?;
         let input = json!({"task": task, "context": request.context});
         // A request may raise the agent's risk, never lower it: the spec's level is what approval gates go by.
         let risk_level = request.risk_level.map_or(spec.risk_level, |asked| asked.max(spec.risk_level));

@@ -186,9 +186,9 @@ impl Platform {
     pub async fn start_workflow(&self, principal: &Principal, request: WorkflowRequest) -> Result<Run> {
         principal.require(Permission::WorkflowsCreate)?;
         let name = workflow_name(&request.name).ok_or(Error::NotFound("workflow"))?;
-        let goal = match request.args.get("goal").and_then(|g| g.as_str()).map(str::trim) {
-            Some(goal) if !goal.is_empty() && goal.chars().count() <= 20_000 => goal.to_owned(),
-            _ => return Err(ValidationError::new("args.goal", "must be a text of 1 to 20000 characters").into()),
+        let goal = match request.args.get("goal").and_then(|g| g.as_str()) {
+            Some(goal) => crate::model::validate_text("args.goal", goal, 20_000)?,
+            None => return Err(ValidationError::new("args.goal", "must be a text of 1 to 20000 characters").into()),
         };
         if let Some(extra) = request.args.as_object().and_then(|o| o.keys().find(|k| *k != "goal" && *k != "context")) {
             return Err(ValidationError::new(format!("args.{extra}"), "is not an argument of this workflow").into());

@@ -47,8 +47,9 @@ impl ValidationError {
     }
 }
 
-/// Checks a free-text name: trimmed, non-empty, at most `max` characters, no control characters.
-pub fn validate_name(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+/// Checks prose (a task, a goal, a comment, a description): trimmed, not empty, at most `max` characters, and no
+/// control characters but line breaks and tabs, so a task may carry a pasted file.
+pub fn validate_text(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
@@ -56,8 +57,17 @@ pub fn validate_name(field: &str, value: &str, max: usize) -> Result<String, Val
     if trimmed.chars().count() > max {
         return Err(ValidationError::new(field, format!("must be at most {max} characters")));
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, "must not contain control characters"));
+    if trimmed.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(ValidationError::new(field, "must not contain control characters other than line breaks and tabs"));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Checks a name: as [`validate_text`], but on one line (no control characters at all).
+pub fn validate_name(field: &str, value: &str, max: usize) -> Result<String, ValidationError> {
+    let name = validate_text(field, value, max)?;
+    if name.chars().any(char::is_control) {
+        return Err(ValidationError::new(field, "must not contain control characters"));
+    }
+    Ok(name)
 }

@@ -234,3 +234,39 @@ async fn a_run_failed_by_the_store_tells_its_tenant_only_a_code() {
     assert_eq!(error, format!("a backing service is unavailable; retry later (code: unavailable, run {id})"));
     assert!(!error.contains("injected"), "the cause stays in the log");
 }
+
+#[tokio::test]
+async fn a_task_may_carry_a_pasted_file_and_wait_may_be_true() {
+    let app = TestApp::new().await.with_llm(MockProvider::echo());
+    let key = app.admin_key.clone();
+    let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "Site"}))).await.expect(201);
+    let platform = app.platform.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(async move {
+        platform
+            .run_worker("w".into(), Duration::from_millis(20), async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    let task = "Audit this file:\n\n```python\ndef login(user):\n\treturn db.query(f\"SELECT * FROM users WHERE name = '{user}'\")\n```\n";
+    let body = json!({"task": task, "project_id": project["id"], "wait": true});
+    let done = app.call("POST", "/v1/agents/qa_tester/execute", Some(&key), Some(body)).await.expect(200);
+    assert_eq!(done["status"], "completed", "`wait: true` waited for the result");
+    assert_eq!(done["input"]["task"], task.trim(), "line breaks and tabs are kept");
+    let id = done["id"].as_str().unwrap();
+    app.call("GET", &format!("/v1/runs/{id}/result?wait=true"), Some(&key), None).await.expect(200);
+    let _ = stop.send(());
+    worker.await.unwrap();
+
+    // `false` is no wait; names stay on one line, and no text takes a NUL.
+    let body = json!({"task": "Later", "project_id": project["id"], "wait": false});
+    let queued = app.call("POST", "/v1/agents/qa_tester/execute", Some(&key), Some(body)).await.expect(202);
+    assert_eq!(queued["status"], "queued");
+    let body = json!({"task": "bad\u{0}byte", "project_id": project["id"]});
+    let refused = app.call("POST", "/v1/agents/qa_tester/execute", Some(&key), Some(body)).await.expect(422);
+    assert!(refused["detail"].as_str().unwrap().contains("control characters"), "{refused}");
+    app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": "two\nlines"}))).await.expect(422);
+    let body = json!({"task": "x", "project_id": project["id"], "wait": "soon"});
+    app.call("POST", "/v1/agents/qa_tester/execute", Some(&key), Some(body)).await.expect(422);
+}

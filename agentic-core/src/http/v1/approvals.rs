@@ -36,10 +36,11 @@ fn comment(body: &[u8]) -> Result<Option<String>, Error> {
     }
     let request: DecisionRequest =
         serde_json::from_slice(body).map_err(|e| ValidationError::new("body", e.to_string()))?;
-    if request.comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
-        return Err(ValidationError::new("comment", "must be at most 2000 characters").into());
+    match request.comment {
+        Some(comment) if comment.trim().is_empty() => Ok(None),
+        Some(comment) => Ok(Some(crate::model::validate_text("comment", &comment, 2000)?)),
+        None => Ok(None),
     }
-    Ok(request.comment)
 }
 
 /// Shared by approve and deny: parses the optional comment, then records the decision.
