@@ -273,7 +273,7 @@ pub struct ExecuteRequest {
     pub project_id: crate::ids::ProjectId,
     /// Risk of this run: may raise the agent's own risk level, never lower it (default: the agent's).
     #[serde(default)]
-    pub risk_level: Option<crate::agents::RiskLevel>,
+    pub risk_level: Option<crate::model::RiskLevel>,
     /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run); `true` waits the
     /// longest allowed (60 s), `false` not at all.
     #[serde(default, deserialize_with = "wait_seconds")]
@@ -295,7 +295,7 @@ pub struct WorkflowRequest {
     /// Risk of this run: may raise it above the highest risk of the agents the workflow may run, never lower
     /// it (default: that highest risk).
     #[serde(default)]
-    pub risk_level: Option<crate::agents::RiskLevel>,
+    pub risk_level: Option<crate::model::RiskLevel>,
     /// Seconds to wait for the result (0–60, default 0: answer at once with the queued run); `true` waits the
     /// longest allowed (60 s), `false` not at all.
     #[serde(default, deserialize_with = "wait_seconds")]

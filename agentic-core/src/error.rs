@@ -1,9 +1,9 @@
 //! The core error type.
 
 use crate::auth::AuthError;
-use crate::budget::PricingError;
 use crate::ids::ProjectId;
 use crate::model::{BudgetStatus, Money, Permission, ValidationError};
+use crate::pricing::PricingError;
 use crate::store::StoreError;
 
 /// Everything that can go wrong in the engine. Each variant maps to one HTTP status in `http::problem`.

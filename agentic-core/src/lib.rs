@@ -31,13 +31,13 @@
 //! ```
 //!
 //! Map of the crate: [`model`] (domain types), [`store`] (backend traits), [`auth`] (credentials → [`auth::Principal`]),
-//! [`engine`] (the operations, as methods on [`Platform`]), [`api`] (request/response bodies), [`layer`] and
-//! [`http`] (feature `http`), `testing` (feature `testing`: the backend conformance suite).
+//! [`engine`] (the operations, as methods on [`Platform`]), [`pricing`] (prices per model), [`api`]
+//! (request/response bodies), [`http`] (feature `http`: the tower layers and the axum API), `testing` (feature
+//! `testing`: the backend conformance suite).
 
 pub mod agents;
 pub mod api;
 pub mod auth;
-pub mod budget;
 pub mod clock;
 pub mod engine;
 mod error;
@@ -48,13 +48,12 @@ pub mod llm;
 pub mod metrics;
 pub mod model;
 mod platform;
+pub mod pricing;
 pub mod store;
 pub mod tools;
 
 #[cfg(feature = "http")]
 pub mod http;
-#[cfg(feature = "http")]
-pub mod layer;
 #[cfg(feature = "testing")]
 pub mod testing;
 

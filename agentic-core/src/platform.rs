@@ -11,13 +11,13 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::jwt::{JwtCodec, JwtSettings, KeyPair, VerificationKey};
 use crate::auth::{AuthError, Authenticator, PlatformAuthenticator};
-use crate::budget::PricingTable;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::events::{EventSink, LogEventSink};
 use crate::limit::{RateLimitPolicy, RateLimiter};
 use crate::llm::{LlmError, LlmProvider, ProviderResolver};
 use crate::metrics::Metrics;
+use crate::pricing::PricingTable;
 use crate::store::Store;
 use crate::tools::ToolRegistry;
 
@@ -98,7 +98,7 @@ impl Platform {
         &self.inner.clock
     }
 
-    /// The authenticator, e.g. to mount [`AuthLayer`](crate::layer::auth::AuthLayer) on a host app's own routes.
+    /// The authenticator, e.g. to mount [`AuthLayer`](crate::http::layer::auth::AuthLayer) on a host app's own routes.
     pub fn authenticator(&self) -> Arc<dyn Authenticator> {
         Arc::clone(&self.inner.authenticator)
     }

@@ -1,8 +1,8 @@
 //! Runs.
 
-use agentic_core::agents::RiskLevel;
 use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ProjectId, RunId, TenantId, UserId};
+use agentic_core::model::RiskLevel;
 use agentic_core::model::{Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 use agentic_core::store::{RunStore, StoreResult};
 use async_trait::async_trait;

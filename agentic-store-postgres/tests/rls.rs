@@ -130,7 +130,7 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         project.id,
         "devops_engineer",
         serde_json::json!({}),
-        agentic_core::agents::RiskLevel::High,
+        agentic_core::model::RiskLevel::High,
         admin.id,
         at,
     );
@@ -154,7 +154,7 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
             project.id,
             "qa_tester",
             serde_json::json!({}),
-            agentic_core::agents::RiskLevel::Low,
+            agentic_core::model::RiskLevel::Low,
             admin.id,
             at,
         ))

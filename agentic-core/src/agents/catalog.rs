@@ -110,7 +110,7 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::RiskLevel;
+    use crate::model::RiskLevel;
 
     #[test]
     fn every_builtin_loads_with_the_plans_definition() {

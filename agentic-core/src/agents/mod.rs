@@ -17,4 +17,4 @@ mod catalog;
 mod spec;
 
 pub use catalog::{AgentKey, Catalog};
-pub use spec::{AgentSpec, AgentSpecError, KNOWN_TOOLS, LlmChoice, MAX_SPEC_BYTES, RiskLevel};
+pub use spec::{AgentSpec, AgentSpecError, KNOWN_TOOLS, LlmChoice, MAX_SPEC_BYTES};

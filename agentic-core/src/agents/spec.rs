@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
+
+use crate::model::RiskLevel;
 use utoipa::ToSchema;
 
 /// The tools agents may name (the plan's fifteen).
@@ -25,30 +27,6 @@ pub const KNOWN_TOOLS: [&str; 15] = [
 
 /// Largest accepted specification, in bytes.
 pub const MAX_SPEC_BYTES: usize = 64 * 1024;
-
-/// How risky an agent's work is; `high` needs human approval by default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum RiskLevel {
-    /// Read-only or easily undone.
-    #[default]
-    Low,
-    /// Changes things, reversibly.
-    Medium,
-    /// Changes things that matter (deployments, security findings): gated by approval.
-    High,
-}
-
-impl RiskLevel {
-    /// The wire name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RiskLevel::Low => "low",
-            RiskLevel::Medium => "medium",
-            RiskLevel::High => "high",
-        }
-    }
-}
 
 /// Which model an agent uses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use crate::Platform;
-use crate::agents::RiskLevel;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::ids::{ApprovalId, TenantId};
+use crate::model::RiskLevel;
 use crate::model::{Approval, ApprovalStatus, Permission, Run};
 
 /// The risk at which a tenant's runs need approval: `settings.approvals.required_at` (`low`, `medium`, `high` or

@@ -5,24 +5,25 @@
 //! — so tenant scope and RBAC hold the same whether the caller is the HTTP API or a host app.
 
 mod accounts;
+mod agent_loop;
 mod agents;
 mod api_keys;
 mod approvals;
 mod budgets;
+mod departments;
 mod llm_call;
 mod on_abandon;
-mod org;
+mod projects;
 mod runs;
-mod runtime;
 mod signals;
 mod tenants;
 mod workflows;
 
+pub use agent_loop::{AgentOutcome, AgentTask, RunStep, system_prompt};
 pub use approvals::approval_threshold;
 pub use budgets::{LlmCall, estimate_input_tokens};
 pub(crate) use llm_call::{CallSite, PendingCharge};
 pub use runs::{APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT};
-pub use runtime::{AgentOutcome, AgentTask, RunStep, system_prompt};
 pub(crate) use signals::RunSignals;
 pub use tenants::{Bootstrap, BootstrapReport};
 pub use workflows::{

@@ -8,12 +8,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::Platform;
-use crate::agents::{AgentKey, RiskLevel};
+use crate::agents::AgentKey;
 use crate::api::WorkflowRequest;
 use crate::auth::Principal;
 use crate::engine::{AgentOutcome, AgentTask, RunStep};
 use crate::error::{Error, Result};
 use crate::llm::Usage;
+use crate::model::RiskLevel;
 use crate::model::{Money, Permission, Run, RunFinish, RunKind, RunProgress, RunStatus, ValidationError};
 
 /// The project pipeline's name as stored on its runs.

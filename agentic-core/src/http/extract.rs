@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::problem::{ProblemResponse, problem};
 use crate::auth::{AuthError, Principal};
 use crate::error::Error;
-use crate::layer::auth::bearer_token;
+use crate::http::layer::auth::bearer_token;
 
 /// JSON body; malformed JSON is 400, a wrong shape or unknown field 422, a wrong content type 415, too large 413.
 #[derive(Debug)]
@@ -82,7 +82,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = Error;
 
-    /// The principal the [`AuthLayer`](crate::layer::auth::AuthLayer) put in the request's extensions; 401 if the
+    /// The principal the [`AuthLayer`](crate::http::layer::auth::AuthLayer) put in the request's extensions; 401 if the
     /// route is not behind it.
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Principal>().cloned().ok_or(Error::Unauthenticated(AuthError::MissingCredentials))

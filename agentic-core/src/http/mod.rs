@@ -1,10 +1,12 @@
 //! HTTP API v1 (feature `http`): axum handlers over the engine, with an OpenAPI 3.1 document.
 //!
 //! [`router`] assembles everything: public routes (health, login, tenant creation), routes behind the
-//! [`AuthLayer`](crate::layer::auth::AuthLayer), `/openapi.json`, the docs UI at `/docs`, `/metrics`, and the
-//! cross-cutting layers (body limit, request id, tracing, metrics, panic catching).
+//! [`AuthLayer`](crate::http::layer::auth::AuthLayer), `/openapi.json`, the docs UI at `/docs`, `/metrics`, and the
+//! cross-cutting layers (body limit, request id, tracing, metrics, panic catching). [`layer`] holds the tower
+//! layers of our own (authentication, rate limits), which render their refusals with [`problem`].
 
 pub mod extract;
+pub mod layer;
 mod observe;
 pub mod problem;
 mod router;

@@ -21,8 +21,8 @@ use super::extract::BearerCredential;
 use super::problem::{ProblemResponse, problem, problem_response};
 use super::v1;
 use crate::Platform;
-use crate::layer::auth::AuthLayer;
-use crate::layer::rate_limit::{RateLimitLayer, Stage};
+use crate::http::layer::auth::AuthLayer;
+use crate::http::layer::rate_limit::{RateLimitLayer, Stage};
 use crate::limit::PlanCache;
 
 #[derive(OpenApi)]

@@ -8,6 +8,7 @@ mod cost;
 mod department;
 mod money;
 mod project;
+mod risk;
 mod role;
 mod run;
 mod tenant;
@@ -21,6 +22,7 @@ pub use cost::{
 pub use department::Department;
 pub use money::{Money, MoneyParseError};
 pub use project::Project;
+pub use risk::RiskLevel;
 pub use role::{Permission, PermissionSet, Role, UnknownName};
 pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 pub use tenant::{Plan, Slug, Tenant};
@@ -61,6 +63,22 @@ pub fn validate_text(field: &str, value: &str, max: usize) -> Result<String, Val
         return Err(ValidationError::new(field, "must not contain control characters other than line breaks and tabs"));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Longest description of a department or project, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// Checks optional prose as [`validate_text`]; blank counts as absent.
+pub fn validate_optional_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
+    match value {
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) => validate_text(field, &text, max).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Checks a name: as [`validate_text`], but on one line (no control characters at all).

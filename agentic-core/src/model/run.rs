@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Money;
-use crate::agents::RiskLevel;
+use super::RiskLevel;
 use crate::ids::{ProjectId, RunId, TenantId, UserId};
 
 /// Where a run is.

@@ -6,9 +6,9 @@ use chrono::Duration;
 
 use super::fixtures::{now, project, tenant_with_admin};
 use super::{Case, case};
-use crate::agents::RiskLevel;
 use crate::clock::Timestamp;
 use crate::ids::{ProjectId, TenantId, UserId};
+use crate::model::RiskLevel;
 use crate::model::{Approval, ApprovalStatus, Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 use crate::store::{Store, StoreError};
 

@@ -243,7 +243,7 @@ pub(crate) struct Config {
     pub(crate) workers: u32,
     pub(crate) run_lease: Duration,
     pub(crate) approval_ttl: Duration,
-    pub(crate) pricing: Option<agentic_core::budget::PricingTable>,
+    pub(crate) pricing: Option<agentic_core::pricing::PricingTable>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
     /// Where the separate `/metrics` listener binds; `None`: no such listener.
@@ -393,9 +393,9 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| invalid("AGENTIC_PRICING_FILE", format!("{}: {e}", path.display())))?;
-                let extra = agentic_core::budget::PricingTable::from_toml(&text)
+                let extra = agentic_core::pricing::PricingTable::from_toml(&text)
                     .map_err(|e| invalid("AGENTIC_PRICING_FILE", e.to_string()))?;
-                Some(agentic_core::budget::PricingTable::builtin().merge(extra))
+                Some(agentic_core::pricing::PricingTable::builtin().merge(extra))
             }
             None => None,
         };

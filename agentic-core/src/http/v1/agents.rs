@@ -1,4 +1,4 @@
-//! `GET /v1/agents`, `GET|PUT /v1/agents/{name}` (PUT takes the YAML as the body).
+//! `GET /v1/agents`, `GET|PUT /v1/agents/{name}` (PUT takes the YAML as the body), `POST /v1/agents/{name}/execute`.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,14 +8,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{AgentList, AgentView, Problem};
+use crate::api::{AgentList, AgentView, ExecuteRequest, Problem};
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::http::extract::ApiPath;
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::problem::{ProblemResponse, problem};
+use crate::model::Run;
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().routes(routes!(list_agents)).routes(routes!(get_agent, put_agent))
+    OpenApiRouter::new().routes(routes!(list_agents)).routes(routes!(get_agent, put_agent)).routes(routes!(execute))
 }
 
 /// Every agent the tenant can run: the built-ins, plus or overridden by its own.
@@ -74,4 +75,20 @@ async fn put_agent(
     })?;
     let (view, created) = platform.put_agent(&principal, &name, &body).await.map_err(Err)?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view)))
+}
+
+/// Runs an agent on a task (`agents:execute`). Answers 202 with the queued run, or, with `wait`, the finished run
+/// (200) or the run still in progress (202).
+#[utoipa::path(post, path = "/v1/agents/{name}/execute", tag = "runs", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Agent name")), request_body = ExecuteRequest,
+    responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn execute(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(request): ApiJson<ExecuteRequest>,
+) -> Result<(StatusCode, Json<Run>), Error> {
+    let run = platform.execute_agent(&principal, &name, request).await?;
+    Ok((super::runs::status_of(&run), Json(run)))
 }

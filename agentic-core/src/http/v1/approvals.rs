@@ -36,11 +36,7 @@ fn comment(body: &[u8]) -> Result<Option<String>, Error> {
     }
     let request: DecisionRequest =
         serde_json::from_slice(body).map_err(|e| ValidationError::new("body", e.to_string()))?;
-    match request.comment {
-        Some(comment) if comment.trim().is_empty() => Ok(None),
-        Some(comment) => Ok(Some(crate::model::validate_text("comment", &comment, 2000)?)),
-        None => Ok(None),
-    }
+    Ok(crate::model::validate_optional_text("comment", request.comment, 2000)?)
 }
 
 /// Shared by approve and deny: parses the optional comment, then records the decision.

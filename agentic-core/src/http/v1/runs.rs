@@ -1,4 +1,5 @@
-//! `POST /v1/agents/{name}/execute`, `POST /v1/workflows`, `GET /v1/runs/{id}`, `GET /v1/runs/{id}/result?wait=`.
+//! Runs: `POST /v1/workflows` (a workflow is a run), `GET /v1/runs/{id}`, `GET /v1/runs/{id}/result?wait=`. Agent
+//! runs start at `POST /v1/agents/{name}/execute`, with the agents routes.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{ExecuteRequest, Problem, WaitQuery, WorkflowRequest};
+use crate::api::{Problem, WaitQuery, WorkflowRequest};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -17,31 +18,12 @@ use crate::ids::RunId;
 use crate::model::{Run, ValidationError};
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new()
-        .routes(routes!(execute))
-        .routes(routes!(start_workflow))
-        .routes(routes!(get_run))
-        .routes(routes!(run_result))
+    OpenApiRouter::new().routes(routes!(start_workflow)).routes(routes!(get_run)).routes(routes!(run_result))
 }
 
-fn status_of(run: &Run) -> StatusCode {
+/// 200 for a finished run, 202 for one still queued, awaiting approval or running.
+pub(super) fn status_of(run: &Run) -> StatusCode {
     if run.status.is_final() { StatusCode::OK } else { StatusCode::ACCEPTED }
-}
-
-/// Runs an agent on a task (`agents:execute`). Answers 202 with the queued run, or, with `wait`, the finished run
-/// (200) or the run still in progress (202).
-#[utoipa::path(post, path = "/v1/agents/{name}/execute", tag = "runs", security(("bearer" = [])),
-    params(("name" = String, Path, description = "Agent name")), request_body = ExecuteRequest,
-    responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn execute(
-    State(platform): State<Platform>,
-    principal: Principal,
-    ApiPath(name): ApiPath<String>,
-    ApiJson(request): ApiJson<ExecuteRequest>,
-) -> Result<(StatusCode, Json<Run>), Error> {
-    let run = platform.execute_agent(&principal, &name, request).await?;
-    Ok((status_of(&run), Json(run)))
 }
 
 /// Starts a named workflow (`workflows:create`): `ProjectPipelineWorkflow` with `args.goal`. Answers like

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use agentic_core::auth::Principal;
-//! use agentic_core::layer::auth::AuthLayer;
+//! use agentic_core::http::layer::auth::AuthLayer;
 //! use agentic_core::Platform;
 //! use axum::{Router, routing::get};
 //!

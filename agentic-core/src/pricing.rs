@@ -1,7 +1,8 @@
-//! The pricing table: per-million-token prices as data, with aliases and longest-prefix matching.
+//! Money for LLM calls, as data: the pricing table of per-million-token prices, with aliases and longest-prefix
+//! matching. Budgets (reserve the worst case, settle the actual) are in `engine/budgets.rs`.
 //!
 //! ```
-//! use agentic_core::budget::PricingTable;
+//! use agentic_core::pricing::PricingTable;
 //! use agentic_core::llm::Usage;
 //!
 //! let prices = PricingTable::builtin();
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use crate::llm::Usage;
 use crate::model::Money;
 
-const BUILTIN: &str = include_str!("../../pricing.toml");
+const BUILTIN: &str = include_str!("../pricing.toml");
 
 /// Prices of one model, per one million tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,12 +10,13 @@ use tracing::Instrument;
 use utoipa::ToSchema;
 
 use crate::Platform;
-use crate::agents::{AgentKey, AgentSpec, RiskLevel};
+use crate::agents::{AgentKey, AgentSpec};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, Message, StopReason, Usage};
 use crate::model::Money;
+use crate::model::RiskLevel;
 use crate::tools::{ToolContext, ToolError};
 
 use super::CallSite;
