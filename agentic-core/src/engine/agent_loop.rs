@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::Platform;
 use crate::agents::{AgentKey, AgentSpec};
 use crate::error::{Error, Result};
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, Message, StopReason, Usage};
 use crate::model::Money;
@@ -122,12 +122,12 @@ impl Platform {
         let span = tracing::info_span!("agent_run", tenant_id = %task.tenant_id, agent = %key, run_id = ?task.run_id);
         let started = Instant::now();
         let data = json!({"agent": key, "run_id": task.run_id, "project_id": task.project_id});
-        self.publish(task.tenant_id, "agent.started", data.clone()).await;
+        self.publish(task.tenant_id, EventKind::AgentStarted, data.clone()).await;
         // Dropped midway (a worker that lost its lease stops), the run still gets an end to its `agent.started`.
         let unfinished = OnAbandon::new({
             let (platform, tenant, mut data) = (self.clone(), task.tenant_id, data.clone());
             data["reason"] = json!("abandoned before it finished");
-            async move { platform.publish(tenant, "agent.failed", data).await }
+            async move { platform.publish(tenant, EventKind::AgentFailed, data).await }
         });
         let result = self.agent_loop(&task, &spec).instrument(span).await;
         unfinished.disarm();
@@ -138,13 +138,13 @@ impl Platform {
                 metrics.agent_executions_total.with_label_values(&[&label, "completed"]).inc();
                 let mut data = data;
                 data["cost"] = json!(outcome.cost);
-                self.publish(task.tenant_id, "agent.completed", data).await;
+                self.publish(task.tenant_id, EventKind::AgentCompleted, data).await;
             }
             Err(error) => {
                 metrics.agent_executions_total.with_label_values(&[&label, "failed"]).inc();
                 let mut data = data;
                 data["reason"] = json!(error.to_string());
-                self.publish(task.tenant_id, "agent.failed", data).await;
+                self.publish(task.tenant_id, EventKind::AgentFailed, data).await;
             }
         }
         result
@@ -241,7 +241,7 @@ impl Platform {
         Err(Error::MaxIterations { limit: spec.max_iterations })
     }
 
-    pub(crate) async fn publish(&self, tenant: TenantId, kind: &str, data: serde_json::Value) {
+    pub(crate) async fn publish(&self, tenant: TenantId, kind: EventKind, data: serde_json::Value) {
         let event = Event::new(tenant, kind, data, self.inner.clock.now());
         self.inner.events.publish(event).await;
     }

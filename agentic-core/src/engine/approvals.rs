@@ -6,9 +6,9 @@ use serde_json::json;
 use crate::Platform;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
+use crate::events::EventKind;
 use crate::ids::{ApprovalId, TenantId};
-use crate::model::RiskLevel;
-use crate::model::{Approval, ApprovalStatus, Permission, Run};
+use crate::model::{Approval, ApprovalStatus, Permission, RiskLevel, Run};
 
 /// The risk at which a tenant's runs need approval: `settings.approvals.required_at` (`low`, `medium`, `high` or
 /// `never`), default `high`.
@@ -63,9 +63,9 @@ impl Platform {
             return Err(Error::Conflict(format!("the request is already {}", decided.status.as_str())));
         }
         let kind = match decided.status {
-            ApprovalStatus::Approved => "approval.approved",
-            ApprovalStatus::Expired => "approval.expired",
-            _ => "approval.denied",
+            ApprovalStatus::Approved => EventKind::ApprovalApproved,
+            ApprovalStatus::Expired => EventKind::ApprovalExpired,
+            _ => EventKind::ApprovalDenied,
         };
         let mut data = json!({"approval_id": decided.id, "run_id": decided.run_id});
         if decided.status != ApprovalStatus::Expired {
@@ -94,7 +94,7 @@ impl Platform {
             let expired = self.inner.store.system().expire_approvals(now, BATCH).await?;
             for approval in &expired {
                 let data = json!({"approval_id": approval.id, "run_id": approval.run_id});
-                let event = crate::events::Event::new(approval.tenant_id, "approval.expired", data, now);
+                let event = crate::events::Event::new(approval.tenant_id, EventKind::ApprovalExpired, data, now);
                 self.inner.events.publish(event).await;
                 self.inner.run_signals.run_ended(approval.run_id);
             }

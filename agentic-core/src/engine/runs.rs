@@ -71,7 +71,12 @@ impl Platform {
             store.insert_gated_run(&run, &approval).await.map_err(unknown_project)?;
             let data = json!({"approval_id": approval.id, "run_id": run.id, "risk_level": run.risk_level,
                 "agent": run.agent, "kind": run.kind});
-            let event = crate::events::Event::new(principal.tenant_id, "approval.requested", data, run.created_at);
+            let event = crate::events::Event::new(
+                principal.tenant_id,
+                crate::events::EventKind::ApprovalRequested,
+                data,
+                run.created_at,
+            );
             self.inner.events.publish(event).await;
         } else {
             store.insert_run(&run).await.map_err(unknown_project)?;

@@ -13,6 +13,7 @@ use crate::api::WorkflowRequest;
 use crate::auth::Principal;
 use crate::engine::{AgentOutcome, AgentTask, RunStep};
 use crate::error::{Error, Result};
+use crate::events::EventKind;
 use crate::llm::Usage;
 use crate::model::RiskLevel;
 use crate::model::{Money, Permission, Run, RunFinish, RunKind, RunProgress, RunStatus, ValidationError};
@@ -212,7 +213,7 @@ impl Platform {
         state.workflow = run.agent.clone();
         if run.attempts == 1 {
             let data = json!({"run_id": run.id, "workflow": run.agent, "project_id": run.project_id});
-            self.publish(run.tenant_id, "workflow.started", data).await;
+            self.publish(run.tenant_id, EventKind::WorkflowStarted, data).await;
         }
         let result = match run.agent.as_str() {
             PROJECT_PIPELINE => self.project_pipeline(run, worker, &mut state).await,
@@ -239,11 +240,11 @@ impl Platform {
         let kind = match result {
             Ok(steps) => {
                 data["steps"] = json!(steps);
-                "workflow.completed"
+                EventKind::WorkflowCompleted
             }
             Err(reason) => {
                 data["reason"] = json!(reason);
-                "workflow.failed"
+                EventKind::WorkflowFailed
             }
         };
         self.publish(run.tenant_id, kind, data).await;

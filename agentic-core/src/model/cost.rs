@@ -112,10 +112,10 @@ impl BudgetThreshold {
     }
 
     /// The event type announcing this line.
-    pub fn event_kind(self) -> &'static str {
+    pub fn event_kind(self) -> crate::events::EventKind {
         match self {
-            BudgetThreshold::Warning => "project.budget_warning",
-            BudgetThreshold::Exceeded => "project.budget_exceeded",
+            BudgetThreshold::Warning => crate::events::EventKind::ProjectBudgetWarning,
+            BudgetThreshold::Exceeded => crate::events::EventKind::ProjectBudgetExceeded,
         }
     }
 }
