@@ -98,7 +98,7 @@ impl BudgetStore for PgTenant {
         .bind(reservation.as_uuid())
         .bind(record.id.as_uuid())
         .bind(record.project_id.as_uuid())
-        .bind(record.run_id)
+        .bind(record.run_id.map(|id| id.as_uuid()))
         .bind(&record.agent)
         .bind(&record.operation)
         .bind(&record.provider)

@@ -30,7 +30,7 @@ pub struct AgentTask {
     /// Project charged.
     pub project_id: ProjectId,
     /// The run this belongs to.
-    pub run_id: Option<uuid::Uuid>,
+    pub run_id: Option<crate::ids::RunId>,
     /// Agent name (`qa_tester`, or a tenant's own).
     pub agent: String,
     /// The task, in words.

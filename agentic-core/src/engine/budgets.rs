@@ -19,7 +19,7 @@ pub struct LlmCall<'a> {
     /// The model requested (priced by this name; the response's model is recorded).
     pub model: &'a str,
     /// The run or workflow it belonged to.
-    pub run_id: Option<uuid::Uuid>,
+    pub run_id: Option<crate::ids::RunId>,
     /// The agent that made it.
     pub agent: Option<&'a str>,
     /// The answer, with usage and latency.

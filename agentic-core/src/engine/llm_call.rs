@@ -26,7 +26,7 @@ pub(crate) struct CallSite<'a> {
     /// The provider's name in the pricing table and cost records.
     pub(crate) provider: &'a str,
     pub(crate) model: &'a str,
-    pub(crate) run_id: Option<uuid::Uuid>,
+    pub(crate) run_id: Option<crate::ids::RunId>,
     pub(crate) agent: Option<&'a str>,
 }
 

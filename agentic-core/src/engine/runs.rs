@@ -236,7 +236,7 @@ impl Platform {
         let task = AgentTask {
             tenant_id: run.tenant_id,
             project_id: run.project_id,
-            run_id: Some(run.id.as_uuid()),
+            run_id: Some(run.id),
             agent: run.agent.clone(),
             task: run.input["task"].as_str().unwrap_or_default().to_owned(),
             context: run.input.get("context").cloned().filter(|c| !c.is_null()),

@@ -350,7 +350,7 @@ impl Platform {
         AgentTask {
             tenant_id: run.tenant_id,
             project_id: run.project_id,
-            run_id: Some(run.id.as_uuid()),
+            run_id: Some(run.id),
             agent: agent.to_owned(),
             task,
             context: (!context.is_null()).then_some(context),

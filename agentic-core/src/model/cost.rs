@@ -17,7 +17,7 @@ pub struct CostRecord {
     /// Project charged.
     pub project_id: ProjectId,
     /// The run or workflow the call belonged to.
-    pub run_id: Option<uuid::Uuid>,
+    pub run_id: Option<crate::ids::RunId>,
     /// The agent that made the call.
     pub agent: Option<String>,
     /// What was billed: `llm_call`, `embedding`, ….

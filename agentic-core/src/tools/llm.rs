@@ -20,7 +20,7 @@ pub struct ToolLlm {
     pub(crate) max_tokens: u32,
     pub(crate) tenant: TenantId,
     pub(crate) project: ProjectId,
-    pub(crate) run_id: Option<uuid::Uuid>,
+    pub(crate) run_id: Option<crate::ids::RunId>,
     pub(crate) agent: String,
     /// Tokens and money the tool's questions cost, drained into the run's totals after each tool call.
     pub(crate) spent: Arc<parking_lot::Mutex<(Usage, Money)>>,

@@ -50,7 +50,7 @@ pub struct ToolContext {
     /// Project charged for any LLM work the tool does.
     pub project_id: ProjectId,
     /// The run, when in one.
-    pub run_id: Option<uuid::Uuid>,
+    pub run_id: Option<crate::ids::RunId>,
     /// The calling agent.
     pub agent: String,
 }
