@@ -74,6 +74,18 @@ pub enum Error {
         /// When to try again.
         retry_after: std::time::Duration,
     },
+    /// A step of a workflow failed; the status and code are the cause's (a budget refusal inside a step is 402).
+    #[error("{step} failed: {source}")]
+    Step {
+        /// Which step, for a human (`task 2 (developer)`, `planning`).
+        step: String,
+        /// Why it failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A sum of money overflowed (500): never dropped silently.
+    #[error(transparent)]
+    Overflow(#[from] crate::model::MoneyOverflow),
     /// A store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -86,9 +98,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// `source` as the failure of a workflow's `step`.
+    pub fn step(step: impl Into<String>, source: Error) -> Self {
+        Error::Step { step: step.into(), source: Box::new(source) }
+    }
+
+    /// The failure itself, beneath any workflow steps it failed.
+    pub fn cause(&self) -> &Error {
+        match self {
+            Error::Step { source, .. } => source.cause(),
+            other => other,
+        }
+    }
+
     /// How long the caller should wait before retrying, for errors that say so.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
-        match self {
+        match self.cause() {
             Error::TooManyAttempts { retry_after, .. } | Error::Overloaded { retry_after } => Some(*retry_after),
             _ => None,
         }
@@ -98,14 +123,17 @@ impl Error {
     /// caller can act on: its text may name internal hosts or SQL, so it belongs in the log, not in a reply.
     pub fn is_internal(&self) -> bool {
         matches!(
-            self,
-            Error::Store(StoreError::Unavailable(_) | StoreError::Backend(_)) | Error::Internal(_) | Error::Config(_)
+            self.cause(),
+            Error::Store(StoreError::Unavailable(_) | StoreError::Backend(_))
+                | Error::Internal(_)
+                | Error::Config(_)
+                | Error::Overflow(_)
         )
     }
 
     /// A stable, machine-readable name of the kind of failure (the slug of its problem type over HTTP).
     pub fn code(&self) -> &'static str {
-        match self {
+        match self.cause() {
             Error::Unauthenticated(_) => "unauthenticated",
             Error::MissingPermission(_) | Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not-found",
@@ -119,7 +147,9 @@ impl Error {
             Error::TooManyAttempts { .. } => "rate-limited",
             Error::Overloaded { .. } => "overloaded",
             Error::Store(StoreError::Unavailable(_)) => "unavailable",
-            Error::Store(_) | Error::Config(_) | Error::Internal(_) => "internal",
+            Error::Store(_) | Error::Config(_) | Error::Internal(_) | Error::Overflow(_) | Error::Step { .. } => {
+                "internal"
+            }
         }
     }
 
@@ -128,6 +158,7 @@ impl Error {
     /// transport details or response bodies ([`LlmError::public_detail`](crate::llm::LlmError::public_detail)).
     pub fn public_detail(&self) -> String {
         match self {
+            Error::Step { step, source } => format!("{step} failed: {}", source.public_detail()),
             Error::Llm(e) => format!("LLM provider failed: {}", e.public_detail()),
             Error::Store(StoreError::Unavailable(_)) => "a backing service is unavailable; retry later".into(),
             internal if internal.is_internal() => "an internal error occurred".into(),

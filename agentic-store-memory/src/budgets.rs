@@ -24,7 +24,8 @@ impl MemoryTenant {
         for id in &expired {
             held.remove(id);
         }
-        let reserved = held.values().fold(Money::ZERO, |sum, r| sum.checked_add(r.amount).unwrap_or(sum));
+        // Each reservation fits the budget, so their sum does too; an overflow could only come from corrupt state.
+        let reserved = held.values().try_fold(Money::ZERO, |sum, r| sum.try_add(r.amount)).unwrap_or(Money::MAX);
         for id in expired {
             state.reservation_projects.remove(&(self.tenant, id));
         }
@@ -61,6 +62,9 @@ impl BudgetStore for MemoryTenant {
         if state.cost_records.contains_key(&(self.tenant, record.id)) {
             return Err(StoreError::conflict("a cost record with this id"));
         }
+        // Checked before anything changes, so an overflow leaves the store as it was.
+        let spent_before = state.spending.get(&(self.tenant, project)).map_or(Money::ZERO, |s| s.spent);
+        let spent_after = spent_before.try_add(record.cost).map_err(overflow)?;
         if let Some(held_in) = state.reservation_projects.remove(&(self.tenant, reservation))
             && let Some(held) = state.reservations.get_mut(&(self.tenant, held_in))
         {
@@ -68,7 +72,7 @@ impl BudgetStore for MemoryTenant {
         }
         state.cost_records.insert((self.tenant, record.id), record.clone());
         let spending = state.spending.entry((self.tenant, project)).or_default();
-        spending.spent = spending.spent.checked_add(record.cost).unwrap_or(spending.spent);
+        spending.spent = spent_after;
         let mut crossed = Vec::new();
         if let Some(budget) = budget {
             for line in BudgetThreshold::reached(budget, spending.spent) {
@@ -118,15 +122,20 @@ impl BudgetStore for MemoryTenant {
             .filter(|r| filter.from.is_none_or(|from| r.created_at >= from))
             .filter(|r| filter.to.is_none_or(|to| r.created_at < to));
         for record in records {
-            total.add(record);
+            total.add(record).map_err(overflow)?;
             if let Some(by) = group_by {
                 let key = by.key_of(record);
                 groups
                     .entry(key.clone())
                     .or_insert_with(|| CostTotals { key: Some(key), ..CostTotals::default() })
-                    .add(record);
+                    .add(record)
+                    .map_err(overflow)?;
             }
         }
         Ok((total, groups.into_values().collect()))
     }
+}
+
+fn overflow(error: agentic_core::model::MoneyOverflow) -> StoreError {
+    StoreError::Backend(Box::new(error))
 }

@@ -196,7 +196,7 @@ impl Platform {
             };
             let (response, record) = self.budgeted_chat(site, &*provider, request).await?;
             outcome.usage = outcome.usage.plus(response.usage);
-            outcome.cost = outcome.cost.checked_add(record.cost).unwrap_or(outcome.cost);
+            outcome.cost = outcome.cost.try_add(record.cost)?;
             outcome.steps.push(RunStep::LlmCall {
                 model: record.model,
                 stop_reason: response.stop_reason.clone(),
@@ -235,7 +235,7 @@ impl Platform {
             if let Some(llm) = &context.llm {
                 let (usage, cost) = llm.take_spent();
                 outcome.usage = outcome.usage.plus(usage);
-                outcome.cost = outcome.cost.checked_add(cost).unwrap_or(outcome.cost);
+                outcome.cost = outcome.cost.try_add(cost)?;
             }
         }
         Err(Error::MaxIterations { limit: spec.max_iterations })

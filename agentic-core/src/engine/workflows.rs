@@ -87,9 +87,15 @@ pub struct PipelineOutput {
 }
 
 impl PipelineOutput {
-    fn push(&mut self, phase: StepPhase, agent: &str, task: String, outcome: AgentOutcome) {
+    fn push(
+        &mut self,
+        phase: StepPhase,
+        agent: &str,
+        task: String,
+        outcome: AgentOutcome,
+    ) -> std::result::Result<(), crate::model::MoneyOverflow> {
         self.usage = self.usage.plus(outcome.usage);
-        self.cost = self.cost.checked_add(outcome.cost).unwrap_or(self.cost);
+        self.cost = self.cost.try_add(outcome.cost)?;
         self.steps.push(WorkflowStep {
             phase,
             agent: agent.to_owned(),
@@ -99,6 +105,7 @@ impl PipelineOutput {
             usage: outcome.usage,
             cost: outcome.cost,
         });
+        Ok(())
     }
 
     fn tasks_done(&self) -> usize {
@@ -273,15 +280,8 @@ impl Platform {
             let outcome = self
                 .run_agent(self.step_task(run, &planned.agent, planned.task.clone(), context))
                 .await
-                .map_err(|e| {
-                    Error::Conflict(format!(
-                        "task {} ({}) failed: {}",
-                        i + 1,
-                        planned.agent,
-                        self.failure_reason(run, &e)
-                    ))
-                })?;
-            state.push(StepPhase::Task, &planned.agent, planned.task.clone(), outcome);
+                .map_err(|e| Error::step(format!("task {} ({})", i + 1, planned.agent), e))?;
+            state.push(StepPhase::Task, &planned.agent, planned.task.clone(), outcome).map_err(Error::from)?;
             self.save_progress(run, worker, state).await?;
         }
         let review = format!(
@@ -292,9 +292,9 @@ impl Platform {
         let outcome = self
             .run_agent(self.step_task(run, "qa_tester", review.clone(), context))
             .await
-            .map_err(|e| Error::Conflict(format!("the QA review failed: {}", self.failure_reason(run, &e))))?;
+            .map_err(|e| Error::step("the QA review", e))?;
         state.review = Some(outcome.output.clone());
-        state.push(StepPhase::Review, "qa_tester", review, outcome);
+        state.push(StepPhase::Review, "qa_tester", review, outcome).map_err(Error::from)?;
         Ok(())
     }
 
@@ -325,13 +325,10 @@ impl Platform {
             let context = (!project_context.is_null()).then(|| json!({"project_context": project_context}));
             let mut job = self.step_task(run, "overseer", task.clone(), serde_json::Value::Null);
             job.context = context;
-            let outcome = self
-                .run_agent(job)
-                .await
-                .map_err(|e| Error::Conflict(format!("planning failed: {}", self.failure_reason(run, &e))))?;
+            let outcome = self.run_agent(job).await.map_err(|e| Error::step("planning", e))?;
             let parsed = parse_plan(&outcome.output, &names);
             let answer = outcome.output.clone();
-            state.push(StepPhase::Plan, "overseer", task.clone(), outcome);
+            state.push(StepPhase::Plan, "overseer", task.clone(), outcome)?;
             match parsed {
                 Ok(plan) => return Ok(plan),
                 Err(reason) if round == 0 => {

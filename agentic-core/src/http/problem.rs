@@ -34,6 +34,11 @@ pub fn problem(status: StatusCode, slug: &str, title: &str, detail: impl Into<St
 pub fn problem_for(error: &Error) -> Problem {
     use StatusCode as S;
     match error {
+        Error::Step { step, source } => {
+            let mut problem = problem_for(source);
+            problem.detail = format!("{step} failed: {}", problem.detail);
+            problem
+        }
         Error::Unauthenticated(auth) => {
             problem(S::UNAUTHORIZED, "unauthenticated", "Authentication required", auth.to_string())
         }

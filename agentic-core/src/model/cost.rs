@@ -184,13 +184,14 @@ pub struct CostTotals {
 }
 
 impl CostTotals {
-    /// Adds one record.
-    pub fn add(&mut self, record: &CostRecord) {
+    /// Adds one record; [`MoneyOverflow`](super::MoneyOverflow) if the total cost no longer fits.
+    pub fn add(&mut self, record: &CostRecord) -> Result<(), super::MoneyOverflow> {
         self.calls += 1;
         self.input_tokens = self.input_tokens.saturating_add(record.input_tokens);
         self.output_tokens = self.output_tokens.saturating_add(record.output_tokens);
         self.cached_input_tokens = self.cached_input_tokens.saturating_add(record.cached_input_tokens);
-        self.cost = self.cost.checked_add(record.cost).unwrap_or(self.cost);
+        self.cost = self.cost.try_add(record.cost)?;
+        Ok(())
     }
 }
 

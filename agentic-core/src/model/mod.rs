@@ -20,7 +20,7 @@ pub use cost::{
     Settlement,
 };
 pub use department::Department;
-pub use money::{Money, MoneyParseError};
+pub use money::{Money, MoneyOverflow, MoneyParseError};
 pub use project::Project;
 pub use risk::RiskLevel;
 pub use role::{Permission, PermissionSet, Role, UnknownName};

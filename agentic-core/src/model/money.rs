@@ -27,6 +27,8 @@ pub struct MoneyParseError {
 impl Money {
     /// Zero dollars.
     pub const ZERO: Money = Money(0);
+    /// The largest amount.
+    pub const MAX: Money = Money(i64::MAX);
 
     /// From a count of nano-dollars.
     pub const fn from_nanos(nanos: i64) -> Self {
@@ -51,6 +53,14 @@ impl Money {
         match self.0.checked_add(other.0) {
             Some(n) => Some(Money(n)),
             None => None,
+        }
+    }
+
+    /// Sum, or [`MoneyOverflow`]: spending is never silently dropped.
+    pub const fn try_add(self, other: Money) -> Result<Money, MoneyOverflow> {
+        match self.0.checked_add(other.0) {
+            Some(n) => Ok(Money(n)),
+            None => Err(MoneyOverflow),
         }
     }
 
@@ -142,6 +152,11 @@ impl<'de> Deserialize<'de> for Money {
         deserializer.deserialize_any(Visitor)
     }
 }
+
+/// A sum of money beyond what [`Money`] can hold (about 9.2 billion USD).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the amount of money is too large to represent")]
+pub struct MoneyOverflow;
 
 #[cfg(test)]
 mod tests {

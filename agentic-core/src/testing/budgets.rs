@@ -20,6 +20,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(reservations_need_a_project_of_the_tenant),
         case!(cost_summaries_filter_and_group),
         case!(an_overshooting_settlement_blocks_reservations_until_the_budget_is_raised),
+        case!(spending_that_would_overflow_is_refused_and_changes_nothing),
     ]
 }
 
@@ -270,4 +271,17 @@ async fn an_overshooting_settlement_blocks_reservations_until_the_budget_is_rais
     assert!(matches!(exact_handle.reserve(&free, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
     let paid = reservation(exact.tenant_id, exact.id, 1, expires);
     assert!(matches!(exact_handle.reserve(&paid, now()).await.unwrap(), ReserveOutcome::Refused(_)));
+}
+
+async fn spending_that_would_overflow_is_refused_and_changes_nothing(store: Arc<dyn Store>) {
+    let p = budgeted_project(&*store, "huge", None).await;
+    let handle = store.tenant(p.tenant_id);
+    handle.settle(ReservationId::new(), &record(p.tenant_id, p.id, i64::MAX - 10, now()), now()).await.unwrap();
+    let overflowing = record(p.tenant_id, p.id, 11, now());
+    assert!(handle.settle(ReservationId::new(), &overflowing, now()).await.is_err(), "never wraps or saturates");
+    let status = handle.budget_status(p.id, now()).await.unwrap().unwrap();
+    assert_eq!(status.spent, Money::from_nanos(i64::MAX - 10), "the refused charge changed nothing");
+    let (total, _) =
+        handle.cost_summary(CostFilter { project: Some(p.id), ..CostFilter::default() }, None).await.unwrap();
+    assert_eq!(total.calls, 1, "and recorded nothing");
 }

@@ -63,7 +63,7 @@ impl ToolLlm {
             })?;
         let mut spent = self.spent.lock();
         spent.0 = spent.0.plus(response.usage);
-        spent.1 = spent.1.checked_add(record.cost).unwrap_or(spent.1);
+        spent.1 = spent.1.try_add(record.cost).map_err(|e| ToolError::Failed(e.to_string()))?;
         drop(spent);
         Ok(response.text)
     }

@@ -293,3 +293,28 @@ async fn metrics_stay_off_the_api_unless_a_token_opens_them() {
     let short = agentic_core::Platform::builder().store(store).metrics_token("short".into()).build();
     assert!(matches!(short, Err(agentic_core::Error::Config(_))), "a guessable token is refused");
 }
+
+#[test]
+fn a_failed_workflow_step_keeps_its_cause() {
+    use agentic_core::Error;
+    use agentic_core::http::problem::problem_for;
+    let budget = agentic_core::model::BudgetStatus {
+        budget: Some(agentic_core::model::Money::from_nanos(100)),
+        spent: agentic_core::model::Money::from_nanos(100),
+        reserved: agentic_core::model::Money::ZERO,
+    };
+    let cause = Error::BudgetExceeded {
+        project: agentic_core::ids::ProjectId::new(),
+        status: budget,
+        requested: agentic_core::model::Money::from_nanos(5),
+    };
+    let failed = Error::step("task 2 (developer)", cause);
+    assert!(matches!(failed.cause(), Error::BudgetExceeded { .. }));
+    assert_eq!(failed.code(), "budget-exceeded");
+    let problem = problem_for(&failed);
+    assert_eq!(problem.status, 402, "a budget refusal inside a step is still a 402, not a 409");
+    assert!(problem.detail.starts_with("task 2 (developer) failed: the budget of project"), "{}", problem.detail);
+    let internal = Error::step("planning", Error::Internal("pool timed out at db-3.internal".into()));
+    assert_eq!(internal.public_detail(), "planning failed: an internal error occurred");
+    assert!(internal.is_internal());
+}
