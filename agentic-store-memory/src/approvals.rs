@@ -56,13 +56,7 @@ impl ApprovalStore for MemoryTenant {
         if approval.status != ApprovalStatus::Pending {
             return Ok(Some(Decision { approval: approval.clone(), changed: false }));
         }
-        let status = if approval.expires_at <= at {
-            ApprovalStatus::Expired
-        } else if approve {
-            ApprovalStatus::Approved
-        } else {
-            ApprovalStatus::Denied
-        };
+        let status = approval.decided(approve, at);
         approval.status = status;
         approval.decided_at = Some(at);
         let expires_at = approval.expires_at;

@@ -61,15 +61,14 @@ impl State {
         decision: agentic_core::model::ApprovalStatus,
         at: agentic_core::clock::Timestamp,
     ) {
-        use agentic_core::model::{ApprovalStatus, RunStatus};
+        use agentic_core::model::RunStatus;
         let Some(run) = self.runs.get_mut(&(tenant, id)).filter(|r| r.status == RunStatus::AwaitingApproval) else {
             return;
         };
-        if decision == ApprovalStatus::Approved {
-            run.status = RunStatus::Queued;
-        } else {
-            run.status = RunStatus::Denied;
-            run.error = Some(format!("approval {}", decision.as_str()));
+        let (status, error) = decision.run_outcome();
+        run.status = status;
+        if error.is_some() {
+            run.error = error;
         }
         run.updated_at = at;
         self.reindex_run(tenant, id);

@@ -128,13 +128,7 @@ impl ApprovalStore for PgTenant {
             commit(tx).await?;
             return Ok(Some(Decision { approval: current, changed: false }));
         }
-        let decided = if current.expires_at <= at {
-            ApprovalStatus::Expired
-        } else if approve {
-            ApprovalStatus::Approved
-        } else {
-            ApprovalStatus::Denied
-        };
+        let decided = current.decided(approve, at);
         let (decided_by, comment) =
             if decided == ApprovalStatus::Expired { (None, None) } else { (Some(by.as_uuid()), comment) };
         let row: ApprovalRow = sqlx::query_as(
@@ -150,18 +144,14 @@ impl ApprovalStore for PgTenant {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| store_error(e, "the approval"))?;
-        let (run_status, error) = if decided == ApprovalStatus::Approved {
-            ("queued", None)
-        } else {
-            ("denied", Some(format!("approval {}", decided.as_str())))
-        };
+        let (run_status, error) = decided.run_outcome();
         sqlx::query(
             "UPDATE runs SET status = $3, error = $4, updated_at = $5 \
              WHERE tenant_id = $1 AND id = $2 AND status = 'awaiting_approval'",
         )
         .bind(self.uuid())
         .bind(current.run_id.as_uuid())
-        .bind(run_status)
+        .bind(run_status.as_str())
         .bind(error)
         .bind(at)
         .execute(&mut *tx)

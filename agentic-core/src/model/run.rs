@@ -204,6 +204,18 @@ impl ApprovalStatus {
     }
 }
 
+impl ApprovalStatus {
+    /// What becomes of the run once its request has this status: queued when approved, else `denied` with the
+    /// reason (`approval denied`, `approval expired`). Both stores apply it (PostgreSQL's expiry sweep spells the
+    /// same text in SQL; the conformance suite checks they agree).
+    pub fn run_outcome(self) -> (RunStatus, Option<String>) {
+        match self {
+            ApprovalStatus::Approved => (RunStatus::Queued, None),
+            other => (RunStatus::Denied, Some(format!("approval {}", other.as_str()))),
+        }
+    }
+}
+
 /// A request for a human to approve a risky run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Approval {
@@ -227,4 +239,18 @@ pub struct Approval {
     pub expires_at: DateTime<Utc>,
     /// When it was decided.
     pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl Approval {
+    /// The status a decision at `at` gives this pending request: `expired` once past its expiry, whatever was
+    /// asked, else `approved` or `denied`.
+    pub fn decided(&self, approve: bool, at: DateTime<Utc>) -> ApprovalStatus {
+        if self.expires_at <= at {
+            ApprovalStatus::Expired
+        } else if approve {
+            ApprovalStatus::Approved
+        } else {
+            ApprovalStatus::Denied
+        }
+    }
 }
