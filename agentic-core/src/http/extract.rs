@@ -37,6 +37,43 @@ fn json_problem(rejection: &JsonRejection) -> ProblemResponse {
     ProblemResponse(problem(status, slug, title, rejection.body_text()))
 }
 
+/// A YAML document as text (`Content-Type: application/yaml`, `application/x-yaml`, `text/yaml`, `text/x-yaml`
+/// or `text/plain`); another content type is 415, a body that is not UTF-8 400, too large 413. Parsing it is the
+/// handler's business (agent specifications carry their own located errors).
+#[derive(Debug)]
+pub struct ApiYaml(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for ApiYaml {
+    type Rejection = ProblemResponse;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let yaml_type = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|t| {
+                matches!(
+                    t.as_str(),
+                    "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" | "text/plain"
+                )
+            });
+        if !yaml_type {
+            return Err(ProblemResponse(problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Expected YAML",
+                "send the YAML with Content-Type: application/yaml",
+            )));
+        }
+        String::from_request(req, state).await.map(ApiYaml).map_err(|rejection| {
+            let status = rejection.status();
+            let slug = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload-too-large" } else { "malformed-body" };
+            ProblemResponse(problem(status, slug, "Unreadable body", rejection.body_text()))
+        })
+    }
+}
+
 /// Path parameters; an unparsable id is 400.
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);

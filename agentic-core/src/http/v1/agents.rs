@@ -2,8 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use http::header::CONTENT_TYPE;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -11,8 +10,7 @@ use crate::Platform;
 use crate::api::{AgentList, AgentView, ExecuteRequest, Problem};
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::problem::{ProblemResponse, problem};
+use crate::http::extract::{ApiJson, ApiPath, ApiYaml};
 use crate::model::Run;
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
@@ -50,30 +48,9 @@ async fn put_agent(
     State(platform): State<Platform>,
     principal: Principal,
     ApiPath(name): ApiPath<String>,
-    headers: HeaderMap,
-    body: Result<String, axum::extract::rejection::StringRejection>,
-) -> Result<(StatusCode, Json<AgentView>), Result<ProblemResponse, Error>> {
-    let yaml_type = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-        .is_some_and(|t| {
-            matches!(t.as_str(), "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" | "text/plain")
-        });
-    if !yaml_type {
-        return Err(Ok(ProblemResponse(problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Expected YAML",
-            "send the agent's YAML with Content-Type: application/yaml",
-        ))));
-    }
-    let body = body.map_err(|rejection| {
-        let status = rejection.status();
-        let slug = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload-too-large" } else { "malformed-body" };
-        Ok(ProblemResponse(problem(status, slug, "Unreadable body", rejection.body_text())))
-    })?;
-    let (view, created) = platform.put_agent(&principal, &name, &body).await.map_err(Err)?;
+    ApiYaml(body): ApiYaml,
+) -> Result<(StatusCode, Json<AgentView>), Error> {
+    let (view, created) = platform.put_agent(&principal, &name, &body).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view)))
 }
 
