@@ -37,6 +37,37 @@ fn json_problem(rejection: &JsonRejection) -> ProblemResponse {
     ProblemResponse(problem(status, slug, title, rejection.body_text()))
 }
 
+/// An optional JSON body: empty (or only whitespace) is `None`; otherwise as [`ApiJson`] (malformed 400, a wrong
+/// shape 422), and too large 413, always as a problem document.
+#[derive(Debug)]
+pub struct ApiOptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiOptionalJson<T> {
+    type Rejection = ProblemResponse;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
+            let status = rejection.status();
+            let slug = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload-too-large" } else { "malformed-body" };
+            ProblemResponse(problem(status, slug, "Unreadable body", rejection.body_text()))
+        })?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(ApiOptionalJson(None));
+        }
+        match serde_json::from_slice(&body) {
+            Ok(value) => Ok(ApiOptionalJson(Some(value))),
+            Err(error) => {
+                let (status, slug, title) = if error.is_data() {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input")
+                } else {
+                    (StatusCode::BAD_REQUEST, "malformed-body", "Malformed request body")
+                };
+                Err(ProblemResponse(problem(status, slug, title, error.to_string())))
+            }
+        }
+    }
+}
+
 /// A YAML document as text (`Content-Type: application/yaml`, `application/x-yaml`, `text/yaml`, `text/x-yaml`
 /// or `text/plain`); another content type is 415, a body that is not UTF-8 400, too large 413. Parsing it is the
 /// handler's business (agent specifications carry their own located errors).

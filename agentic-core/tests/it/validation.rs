@@ -318,3 +318,32 @@ fn a_failed_workflow_step_keeps_its_cause() {
     assert_eq!(internal.public_detail(), "planning failed: an internal error occurred");
     assert!(internal.is_internal());
 }
+
+#[tokio::test]
+async fn every_write_route_answers_an_oversized_body_with_a_413_problem() {
+    let app = TestApp::new().await;
+    let openapi = app.send(Request::get("/openapi.json").body(Body::empty()).unwrap()).await.body;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let mut checked = Vec::new();
+    for (path, operations) in openapi["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let Some(body) = operation.get("requestBody") else { continue };
+            let content_type = body["content"].as_object().unwrap().keys().next().unwrap().clone();
+            // Any well-formed path: the body limit answers before the handler looks the object up.
+            let uri =
+                path.replace("{id}", &agentic_core::ids::ProjectId::new().to_string()).replace("{name}", "qa_tester");
+            let request = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
+                .header("authorization", format!("Bearer {}", app.admin_key))
+                .header("content-type", &content_type)
+                .body(Body::from(huge.clone()))
+                .unwrap();
+            // `send` also checks that the answer is a problem document.
+            let response = app.send(request).await;
+            assert_eq!(response.status.as_u16(), 413, "{method} {path}: {}", response.body);
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    assert!(checked.len() >= 10, "every write route was tried: {checked:?}");
+}

@@ -1,7 +1,6 @@
 //! `GET /v1/approvals?status=`, `POST /v1/approvals/{id}/approve`, `POST /v1/approvals/{id}/deny`.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -10,9 +9,9 @@ use crate::Platform;
 use crate::api::{ApprovalList, ApprovalQuery, DecisionRequest, Problem};
 use crate::auth::Principal;
 use crate::error::Error;
-use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::extract::{ApiOptionalJson, ApiPath, ApiQuery};
 use crate::ids::ApprovalId;
-use crate::model::{Approval, ValidationError};
+use crate::model::Approval;
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
     OpenApiRouter::new().routes(routes!(list_approvals)).routes(routes!(approve)).routes(routes!(deny))
@@ -29,25 +28,15 @@ async fn list_approvals(
     Ok(Json(ApprovalList { data: platform.list_approvals(&principal, query.status).await? }))
 }
 
-/// The optional `{"comment": …}` body.
-fn comment(body: &[u8]) -> Result<Option<String>, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let request: DecisionRequest =
-        serde_json::from_slice(body).map_err(|e| ValidationError::new("body", e.to_string()))?;
-    Ok(crate::model::validate_optional_text("comment", request.comment, 2000)?)
-}
-
-/// Shared by approve and deny: parses the optional comment, then records the decision.
+/// Shared by approve and deny: checks the optional comment, then records the decision.
 async fn decide(
     platform: &Platform,
     principal: &Principal,
     id: ApprovalId,
-    body: &[u8],
+    body: Option<DecisionRequest>,
     approved: bool,
 ) -> Result<Json<Approval>, Error> {
-    let comment = comment(body)?;
+    let comment = crate::model::validate_optional_text("comment", body.and_then(|b| b.comment), 2000)?;
     Ok(Json(platform.decide_approval(principal, id, approved, comment).await?))
 }
 
@@ -55,26 +44,28 @@ async fn decide(
 #[utoipa::path(post, path = "/v1/approvals/{id}/approve", tag = "approvals", security(("bearer" = [])),
     params(("id" = ApprovalId, Path, description = "Approval id")), request_body(content = Option<DecisionRequest>),
     responses((status = 200, body = Approval), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem),
+        (status = 422, body = Problem)))]
 async fn approve(
     State(platform): State<Platform>,
     principal: Principal,
     ApiPath(id): ApiPath<ApprovalId>,
-    body: Bytes,
+    ApiOptionalJson(body): ApiOptionalJson<DecisionRequest>,
 ) -> Result<Json<Approval>, Error> {
-    decide(&platform, &principal, id, &body, true).await
+    decide(&platform, &principal, id, body, true).await
 }
 
 /// Denies a request: the run ends `denied`.
 #[utoipa::path(post, path = "/v1/approvals/{id}/deny", tag = "approvals", security(("bearer" = [])),
     params(("id" = ApprovalId, Path, description = "Approval id")), request_body(content = Option<DecisionRequest>),
     responses((status = 200, body = Approval), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 413, body = Problem),
+        (status = 422, body = Problem)))]
 async fn deny(
     State(platform): State<Platform>,
     principal: Principal,
     ApiPath(id): ApiPath<ApprovalId>,
-    body: Bytes,
+    ApiOptionalJson(body): ApiOptionalJson<DecisionRequest>,
 ) -> Result<Json<Approval>, Error> {
-    decide(&platform, &principal, id, &body, false).await
+    decide(&platform, &principal, id, body, false).await
 }
