@@ -1,4 +1,4 @@
-//! The shared conformance suite on the memory store.
+//! The shared conformance suite on the memory store, one test per case (`cargo test --test conformance -- <case>`).
 #![allow(missing_docs)]
 
 use std::sync::Arc;
@@ -6,7 +6,9 @@ use std::sync::Arc;
 use agentic_core::store::Store;
 use agentic_store_memory::MemoryStore;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_store_conforms() {
-    agentic_core::testing::run_conformance(|| async { (Arc::new(MemoryStore::new()) as Arc<dyn Store>, ()) }).await;
+fn main() -> std::process::ExitCode {
+    let trials = agentic_core::testing::conformance_trials("memory", || async {
+        (Arc::new(MemoryStore::new()) as Arc<dyn Store>, ())
+    });
+    libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit_code()
 }

@@ -1,17 +1,16 @@
 //! The backend conformance suite (feature `testing`): one set of behavioural tests, written once against the
-//! store traits, that every backend runs from its own tests, each case on a fresh store.
+//! store traits, that every backend runs from its own tests, each case as a test of its own on a fresh store
+//! ([`conformance_trials`], run by `libtest-mimic` from a `harness = false` test binary).
 //!
 //! ```
 //! use std::sync::Arc;
 //! use agentic_core::store::Store;
 //!
-//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)] async fn main() {
-//! // A backend's test: a fresh store (and anything that must live as long, like a test database) per case.
-//! agentic_core::testing::run_conformance(|| async {
+//! // A backend's trials: a fresh store (and anything that must live as long, like a test database) per case.
+//! let trials = agentic_core::testing::conformance_trials("memory", || async {
 //!     (Arc::new(agentic_store_memory::MemoryStore::new()) as Arc<dyn Store>, ())
-//! })
-//! .await;
-//! # }
+//! });
+//! assert!(trials.len() > 20);
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -45,24 +44,47 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all
 }
 
-/// Runs every case on a fresh store from `make` (which may also return a guard kept alive for the case), and
-/// panics listing the cases that failed.
-pub async fn run_conformance<G, F, Fut>(mut make: F)
+/// Every case as a test of its own, named `<backend>::<case>` (so a failing case is named and cases can be
+/// filtered), each on a fresh store from `make` (which may also return a guard kept alive for the case) in a
+/// runtime of its own. For a backend's test binary with `harness = false`:
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use agentic_core::store::Store;
+///
+/// fn main() -> std::process::ExitCode {
+///     let trials = agentic_core::testing::conformance_trials("memory", || async {
+///         (Arc::new(agentic_store_memory::MemoryStore::new()) as Arc<dyn Store>, ())
+///     });
+///     libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit_code()
+/// }
+/// ```
+pub fn conformance_trials<G, F, Fut>(backend: &str, make: F) -> Vec<libtest_mimic::Trial>
 where
     G: Send + 'static,
-    F: FnMut() -> Fut,
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = (Arc<dyn Store>, G)>,
 {
-    let mut failures = Vec::new();
-    for (name, case) in cases() {
-        let (store, guard) = make().await;
-        // A spawned task turns a panic into a JoinError, so one failing case does not hide the others.
-        if let Err(error) = tokio::spawn(case(store)).await {
-            failures.push(format!("{name}: {error}"));
-        }
-        drop(guard);
-    }
-    assert!(failures.is_empty(), "conformance failures:\n{}", failures.join("\n"));
+    cases()
+        .into_iter()
+        .map(|(name, case)| {
+            let make = make.clone();
+            libtest_mimic::Trial::test(format!("{backend}::{name}"), move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("no runtime: {e}"))?;
+                runtime.block_on(async move {
+                    let (store, guard) = make().await;
+                    // A spawned task turns a panic into an error to report, with the panic's message.
+                    let outcome = tokio::spawn(case(store)).await;
+                    drop(guard);
+                    outcome.map_err(|error| libtest_mimic::Failed::from(error.to_string()))
+                })
+            })
+        })
+        .collect()
 }
 
 macro_rules! case {
