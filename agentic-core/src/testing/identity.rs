@@ -163,7 +163,7 @@ async fn api_key_revocation_keeps_the_first_time_and_touch_only_moves_forward(st
 async fn racing_duplicate_inserts_admit_exactly_one(store: Arc<dyn Store>) {
     let (t, _) = tenant_with_admin(&*store, "race").await;
     let mut tasks = Vec::new();
-    for _ in 0..16 {
+    for _ in 0..64 {
         let store = Arc::clone(&store);
         tasks.push(tokio::spawn(async move {
             store.tenant(t.id).insert_user(&user(t.id, "same@example.com", &[Role::Viewer])).await
@@ -178,8 +178,10 @@ async fn racing_duplicate_inserts_admit_exactly_one(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(created, 1);
+    let users = store.tenant(t.id).list_users(PageRequest::first()).await.unwrap();
+    assert_eq!(users.data.len(), 2, "the admin and the one winner");
     let mut tasks = Vec::new();
-    for i in 0..16 {
+    for i in 0..64 {
         let store = Arc::clone(&store);
         tasks.push(tokio::spawn(async move {
             let t2 = tenant("twin");
