@@ -24,7 +24,7 @@ impl MemoryTenant {
         for id in &expired {
             held.remove(id);
         }
-        // Each reservation fits the budget, so their sum does too; an overflow could only come from corrupt state.
+        // A sum of holds too large to represent counts as everything held: further reservations are refused.
         let reserved = held.values().try_fold(Money::ZERO, |sum, r| sum.try_add(r.amount)).unwrap_or(Money::MAX);
         for id in expired {
             state.reservation_projects.remove(&(self.tenant, id));

@@ -37,7 +37,9 @@ pub struct LoginLockout {
     streaks: Mutex<HashMap<(String, String), Streak>>,
 }
 
-fn key(tenant: &str, email: &str) -> (String, String) {
+/// The account a sign-in names, as typed but case-folded and trimmed: what the lockout and the per-account rate
+/// limit are keyed on.
+pub fn account_key(tenant: &str, email: &str) -> (String, String) {
     (tenant.trim().to_lowercase(), email.trim().to_lowercase())
 }
 
@@ -49,7 +51,7 @@ impl LoginLockout {
     /// How long the account must still wait, if it is locked at `now`.
     pub fn locked_for(&self, tenant: &str, email: &str, now: Timestamp) -> Option<Duration> {
         let streaks = self.streaks.lock();
-        let until = streaks.get(&key(tenant, email))?.locked_until?;
+        let until = streaks.get(&account_key(tenant, email))?.locked_until?;
         (until > now).then(|| (until - now).to_std().unwrap_or(FIRST_LOCKOUT))
     }
 
@@ -62,8 +64,11 @@ impl LoginLockout {
                 streaks.clear();
             }
         }
-        let streak =
-            streaks.entry(key(tenant, email)).or_insert(Streak { failures: 0, last_failure: now, locked_until: None });
+        let streak = streaks.entry(account_key(tenant, email)).or_insert(Streak {
+            failures: 0,
+            last_failure: now,
+            locked_until: None,
+        });
         if now - streak.last_failure > chrono_of(FORGET_AFTER) {
             *streak = Streak { failures: 0, last_failure: now, locked_until: None };
         }
@@ -77,7 +82,7 @@ impl LoginLockout {
 
     /// A successful sign-in ends the account's streak.
     pub fn succeeded(&self, tenant: &str, email: &str) {
-        self.streaks.lock().remove(&key(tenant, email));
+        self.streaks.lock().remove(&account_key(tenant, email));
     }
 }
 

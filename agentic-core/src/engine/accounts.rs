@@ -65,15 +65,8 @@ impl Platform {
                     retry_after: wait,
                 })
             }
-            Err(error) => match policy.fail_mode {
-                crate::limit::FailMode::Open => {
-                    tracing::warn!(%error, "the rate limiter cannot decide; letting a sign-in through (fail mode open)");
-                    Ok(())
-                }
-                crate::limit::FailMode::Closed => {
-                    Err(Error::Overloaded { retry_after: std::time::Duration::from_secs(1) })
-                }
-            },
+            Err(error) if policy.fail_mode.lets_through(&error, &self.inner.metrics) => Ok(()),
+            Err(_) => Err(Error::Overloaded { retry_after: std::time::Duration::from_secs(1) }),
         }
     }
 

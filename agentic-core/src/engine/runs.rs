@@ -149,7 +149,7 @@ impl Platform {
                 Ok(finish) => finish,
                 Err(Interrupted::Shutdown) => {
                     self.give_back(&run, worker).await;
-                    return Ok(Turn::Stopped);
+                    return Ok(Turn::Worked);
                 }
                 Err(Interrupted::LeaseLost) => {
                     tracing::warn!(run_id = %run.id, worker, "lost the run's lease; stopped working on it");
@@ -337,8 +337,8 @@ impl Platform {
                 return;
             }
             match self.work_turn(&worker, shutdown.as_mut()).await {
+                // A shutdown during the turn has been seen (the run given back): the check above ends the loop.
                 Ok(Turn::Worked) => {}
-                Ok(Turn::Stopped) => return,
                 Ok(Turn::Idle) => tokio::select! {
                     () = &mut shutdown => return,
                     () = self.inner.run_signals.queued() => {}
@@ -360,10 +360,8 @@ impl Platform {
 enum Turn {
     /// Nothing was claimable.
     Idle,
-    /// A run was worked (to its end, or until its lease was lost).
+    /// A run was worked: to its end, until its lease was lost, or until shutdown (then it was given back).
     Worked,
-    /// Shutdown came while working; the run was given back.
-    Stopped,
 }
 
 /// Why a worker stopped working on a run before it ended.

@@ -1,7 +1,7 @@
 //! Errors as RFC 9457 `application/problem+json` responses.
 //!
-//! Every error the API returns goes through [`problem_for`], so one table decides the status and the stable `type`
-//! of each failure. Client mistakes are 4xx with a `detail` that says what to fix; server-side failures are 5xx
+//! Every error the API returns goes through [`problem_for`], so one table decides the status of each failure; its
+//! stable `type` is the error's [`code`](Error::code). Client mistakes are 4xx with a `detail` that says what to fix; server-side failures are 5xx
 //! with a generic `detail` (the cause goes to the log, not to the client).
 
 use axum::response::{IntoResponse, Response};
@@ -40,21 +40,21 @@ pub fn problem_for(error: &Error) -> Problem {
             problem
         }
         Error::Unauthenticated(auth) => {
-            problem(S::UNAUTHORIZED, "unauthenticated", "Authentication required", auth.to_string())
+            problem(S::UNAUTHORIZED, error.code(), "Authentication required", auth.to_string())
         }
         Error::MissingPermission(permission) => Problem {
             permission: Some(*permission),
-            ..problem(S::FORBIDDEN, "forbidden", "Permission denied", error.to_string())
+            ..problem(S::FORBIDDEN, error.code(), "Permission denied", error.to_string())
         },
-        Error::Forbidden(detail) => problem(S::FORBIDDEN, "forbidden", "Permission denied", detail.clone()),
-        Error::NotFound(_) => problem(S::NOT_FOUND, "not-found", "Not found", error.to_string()),
+        Error::Forbidden(detail) => problem(S::FORBIDDEN, error.code(), "Permission denied", detail.clone()),
+        Error::NotFound(_) => problem(S::NOT_FOUND, error.code(), "Not found", error.to_string()),
         Error::Validation(v) => Problem {
             errors: vec![v.clone()],
-            ..problem(S::UNPROCESSABLE_ENTITY, "validation", "Invalid input", v.to_string())
+            ..problem(S::UNPROCESSABLE_ENTITY, error.code(), "Invalid input", v.to_string())
         },
-        Error::Conflict(detail) => problem(S::CONFLICT, "conflict", "Conflict", detail.clone()),
+        Error::Conflict(detail) => problem(S::CONFLICT, error.code(), "Conflict", detail.clone()),
         Error::BudgetExceeded { project, status, requested } => {
-            let mut p = problem(S::PAYMENT_REQUIRED, "budget-exceeded", "Budget exceeded", error.to_string());
+            let mut p = problem(S::PAYMENT_REQUIRED, error.code(), "Budget exceeded", error.to_string());
             let money = |m: crate::model::Money| serde_json::Value::String(m.to_string());
             p.extensions.insert("project_id".into(), serde_json::Value::String(project.to_string()));
             p.extensions.insert("budget".into(), status.budget.map_or(serde_json::Value::Null, money));
@@ -65,27 +65,27 @@ pub fn problem_for(error: &Error) -> Problem {
         }
         Error::Llm(e) => problem(S::BAD_GATEWAY, error.code(), "LLM provider failed", e.public_detail()),
         Error::MaxIterations { .. } => {
-            problem(S::UNPROCESSABLE_ENTITY, "agent-unfinished", "Agent did not finish", error.to_string())
+            problem(S::UNPROCESSABLE_ENTITY, error.code(), "Agent did not finish", error.to_string())
         }
-        Error::Pricing(e) => problem(S::UNPROCESSABLE_ENTITY, "unpriced-model", "Model has no price", e.to_string()),
+        Error::Pricing(e) => problem(S::UNPROCESSABLE_ENTITY, error.code(), "Model has no price", e.to_string()),
         Error::TooManyAttempts { .. } => {
             problem(S::TOO_MANY_REQUESTS, error.code(), "Too many attempts", error.to_string())
         }
         Error::Overloaded { .. } => problem(S::SERVICE_UNAVAILABLE, error.code(), "Server busy", error.to_string()),
-        Error::Disabled(detail) => problem(S::NOT_FOUND, "disabled", "Feature disabled", *detail),
+        Error::Disabled(detail) => problem(S::NOT_FOUND, error.code(), "Feature disabled", *detail),
         Error::Store(StoreError::Conflict { what }) => {
-            problem(S::CONFLICT, "conflict", "Conflict", format!("{what} already exists"))
+            problem(S::CONFLICT, error.code(), "Conflict", format!("{what} already exists"))
         }
         Error::Store(StoreError::MissingReference { what }) => {
-            problem(S::UNPROCESSABLE_ENTITY, "validation", "Invalid input", format!("{what} does not exist"))
+            problem(S::UNPROCESSABLE_ENTITY, error.code(), "Invalid input", format!("{what} does not exist"))
         }
         Error::Store(StoreError::Unavailable(_)) => problem(
             S::SERVICE_UNAVAILABLE,
-            "unavailable",
+            error.code(),
             "Service unavailable",
             "a backing service is unavailable; retry later",
         ),
-        _ => problem(S::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an internal error occurred"),
+        _ => problem(S::INTERNAL_SERVER_ERROR, error.code(), "Internal error", "an internal error occurred"),
     }
 }
 

@@ -100,6 +100,25 @@ pub enum FailMode {
     Closed,
 }
 
+impl FailMode {
+    /// Whether a request the limiter could not decide on (`error`) goes through: counted in
+    /// `rate_limit_backend_errors_total` and logged with the mode either way. Every caller of the limiter (the
+    /// HTTP layer, sign-in) applies this one rule.
+    pub fn lets_through(self, error: &dyn fmt::Display, metrics: &crate::metrics::Metrics) -> bool {
+        metrics.rate_limit_backend_errors_total.inc();
+        match self {
+            FailMode::Open => {
+                tracing::warn!(%error, fail_mode = "open", "rate limiter unavailable; letting the request through");
+                true
+            }
+            FailMode::Closed => {
+                tracing::warn!(%error, fail_mode = "closed", "rate limiter unavailable; refusing the request");
+                false
+            }
+        }
+    }
+}
+
 /// Per-tenant quotas by plan; `None` is unlimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlanQuotas {
@@ -229,7 +248,8 @@ impl RateLimitPolicy {
     /// the key (limiter keys may be visible to whoever operates Redis).
     pub fn login_check(&self, slug: &str, email: &str) -> Option<LimitCheck> {
         let quota = self.login_per_account?;
-        let account = format!("{}\n{}", slug.trim().to_lowercase(), email.trim().to_lowercase());
+        let (slug, email) = crate::auth::lockout::account_key(slug, email);
+        let account = format!("{slug}\n{email}");
         let digest = crate::auth::api_key::hash(&account);
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         Some(LimitCheck { key: format!("login:{hex}"), quota, scope: LimitScope::Account })

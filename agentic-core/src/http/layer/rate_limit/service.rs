@@ -13,7 +13,7 @@ use super::Stage;
 use super::layer::Shared;
 use crate::auth::Principal;
 use crate::http::problem::{problem, problem_response};
-use crate::limit::{Decision, FailMode, LimitCheck};
+use crate::limit::{Decision, LimitCheck};
 
 /// A service that enforces rate limits before calling the inner service.
 #[derive(Clone)]
@@ -142,16 +142,10 @@ async fn decide(shared: &Shared, subject: Subject) -> Verdict {
 }
 
 fn unavailable(shared: &Shared, error: &str) -> Verdict {
-    shared.metrics.rate_limit_backend_errors_total.inc();
-    match shared.policy.fail_mode {
-        FailMode::Open => {
-            tracing::warn!(%error, fail_mode = "open", "rate limiter unavailable; letting the request through");
-            Verdict::Proceed(None)
-        }
-        FailMode::Closed => {
-            tracing::warn!(%error, fail_mode = "closed", "rate limiter unavailable; refusing the request");
-            Verdict::Unavailable
-        }
+    if shared.policy.fail_mode.lets_through(&error, &shared.metrics) {
+        Verdict::Proceed(None)
+    } else {
+        Verdict::Unavailable
     }
 }
 
