@@ -163,7 +163,7 @@ async fn a_failed_run_tells_its_tenant_what_failed_without_internal_details() {
 /// An app whose store fails on demand, with `mock` as every LLM and a project; returns (app, faults, project).
 async fn faulty_app(app: TestApp, mock: MockProvider) -> (TestApp, Faults, String) {
     let (store, faults) = FaultyStore::wrap(Arc::clone(app.platform.store()));
-    let app = app.with_llm_and(mock, |b| b.store(Arc::new(store)).run_lease(SHORT_LEASE));
+    let app = app.with_llm_and(mock, |b| b.store(Arc::new(store)));
     let project = app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Ops"}))).await;
     let project = project.expect(201)["id"].as_str().unwrap().to_owned();
     (app, faults, project)

@@ -261,9 +261,11 @@ async fn a_crashed_pipeline_resumes_from_its_last_finished_step(app: TestApp) {
 crate::both_backends!(lease_renewal, a_working_worker_keeps_its_lease_past_the_lease_time);
 
 async fn a_working_worker_keeps_its_lease_past_the_lease_time(app: TestApp) {
-    // A 300 ms lease and a model that takes a second: without renewal another worker would take the run over.
-    let mock = MockProvider::new().when(|_| true, MockReply::text("slow answer").with_delay(Duration::from_secs(1)));
-    let app = app.with_llm_and(mock, |b| b.run_lease(chrono::Duration::milliseconds(300)));
+    // A 900 ms lease and a model that takes over two leases: without renewal another worker would take the run
+    // over. (The lease leaves room for a slow renewal on a loaded machine: a worker whose renewals all fail for a
+    // whole lease stops working by design.)
+    let mock = MockProvider::new().when(|_| true, MockReply::text("slow answer").with_delay(Duration::from_secs(2)));
+    let app = app.with_llm_and(mock, |b| b.run_lease(chrono::Duration::milliseconds(900)));
     let project = project(&app).await;
     let body = json!({"task": "Think slowly", "project_id": project});
     let queued = app.call("POST", "/v1/agents/developer/execute", Some(&app.admin_key), Some(body)).await.expect(202);
@@ -272,9 +274,9 @@ async fn a_working_worker_keeps_its_lease_past_the_lease_time(app: TestApp) {
     let platform = app.platform.clone();
     let holder = tokio::spawn(async move { platform.work_once("holder").await });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    for _ in 0..8 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        app.clock.advance(chrono::Duration::milliseconds(100));
+    for _ in 0..9 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.clock.advance(chrono::Duration::milliseconds(200));
         assert!(!app.platform.work_once("thief").await.unwrap(), "the holder's lease is renewed while it works");
     }
     assert!(holder.await.unwrap().unwrap());
