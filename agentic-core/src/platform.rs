@@ -9,6 +9,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
+use crate::agents::KnownNames;
 use crate::auth::jwt::{JwtCodec, JwtSettings, KeyPair, VerificationKey};
 use crate::auth::{AuthError, Authenticator, PlatformAuthenticator};
 use crate::clock::{Clock, SystemClock};
@@ -154,6 +155,22 @@ impl Platform {
         self.inner.metrics_token.is_some()
     }
 
+    /// The tool and provider names an agent's specification may use here: the registered tools and the LLM
+    /// resolver's [known names](ProviderResolver::known_names) (any provider name when there is no resolver: its
+    /// runs fail saying so).
+    pub fn known_names(&self) -> KnownNames {
+        let names = KnownNames::any().tools(self.inner.tools.names());
+        match self.inner.llm.as_ref().and_then(|llm| llm.known_names()) {
+            Some(providers) => names.providers(providers),
+            None => names,
+        }
+    }
+
+    /// The tools agents may call.
+    pub fn tools(&self) -> &ToolRegistry {
+        &self.inner.tools
+    }
+
     /// Checks a presented platform master key in constant time.
     pub fn check_master_key(&self, presented: Option<&str>) -> Result<()> {
         let expected = self.inner.master_key.as_ref().ok_or(Error::Disabled("tenant creation is disabled"))?;
@@ -200,9 +217,16 @@ impl PlatformBuilder {
         self
     }
 
-    /// The tools agents may call (default: [`ToolRegistry::builtin`]).
+    /// The tools agents may call, replacing any added before (default: none; the built-in agents' tools are
+    /// `agentic_tools::builtin_tools()`).
     pub fn tools(mut self, tools: ToolRegistry) -> Self {
         self.tools = Some(tools);
+        self
+    }
+
+    /// Adds one tool (a host app's own beside the built-in ones); agents name it in their YAML's `tools`.
+    pub fn tool(mut self, tool: Arc<dyn crate::tools::Tool>) -> Self {
+        self.tools = Some(self.tools.take().unwrap_or_default().with(tool));
         self
     }
 
@@ -232,10 +256,18 @@ impl PlatformBuilder {
         self
     }
 
-    /// The LLM providers agents resolve their `llm.provider` against.
+    /// The LLM providers agents resolve their `llm.provider` against (`agentic_llm::ProviderRegistry` reads
+    /// them from the environment). Without a resolver (or [`llm`](Self::llm)) every run fails with "this platform
+    /// has no LLM providers".
     pub fn llm_providers(mut self, resolver: Arc<dyn ProviderResolver>) -> Self {
         self.llm = Some(resolver);
         self
+    }
+
+    /// One provider for every agent, whatever its `llm.provider` says: the one-model case, e.g.
+    /// `agentic_llm::MockProvider` in a host app's tests.
+    pub fn llm(self, provider: Arc<dyn LlmProvider>) -> Self {
+        self.llm_providers(Arc::new(crate::llm::SingleProvider(provider)))
     }
 
     /// The store (required).
@@ -341,7 +373,7 @@ impl PlatformBuilder {
         });
         let reservation_ttl =
             self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)).max(longest_call.unwrap_or_default());
-        Ok(Platform {
+        let platform = Platform {
             inner: Arc::new(Inner {
                 store,
                 clock,
@@ -355,7 +387,7 @@ impl PlatformBuilder {
                 events: self.events.unwrap_or_else(|| Arc::new(LogEventSink)),
                 reservation_ttl,
                 rate_limits: self.rate_limits,
-                tools: self.tools.unwrap_or_else(ToolRegistry::builtin),
+                tools: self.tools.unwrap_or_default(),
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
                 metrics_token: self.metrics_token,
@@ -368,6 +400,11 @@ impl PlatformBuilder {
                 pending_charges: parking_lot::Mutex::default(),
                 run_signals: crate::engine::RunSignals::default(),
             }),
-        })
+        };
+        // A built-in agent naming a tool the host left out still runs, with the tools it has; say so once.
+        if let Err((agent, error)) = crate::agents::Catalog::check_builtin(&platform.known_names()) {
+            tracing::warn!(%agent, %error, "a built-in agent names what this platform lacks (register agentic_tools::builtin_tools() for its tools)");
+        }
+        Ok(platform)
     }
 }

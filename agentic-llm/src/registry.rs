@@ -20,6 +20,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The canonical name of a provider name, or `None` if unknown.
 pub fn canonical_name(name: &str) -> Option<&'static str> {
+    // Keep in step with PROVIDER_NAMES.
     match name.trim().to_ascii_lowercase().as_str() {
         "claude" | "anthropic" => Some("anthropic"),
         "openai" => Some("openai"),
@@ -28,6 +29,9 @@ pub fn canonical_name(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// Every provider name an agent's `llm.provider` may use (`claude` is another name for `anthropic`).
+pub const PROVIDER_NAMES: [&str; 5] = ["claude", "anthropic", "openai", "ollama", "mock"];
 
 /// Where each provider is and how to call it.
 #[derive(Clone, Debug, Default)]
@@ -153,7 +157,7 @@ impl ProviderRegistry {
     /// missing. In a mock-only registry every known name resolves to the mock.
     pub fn resolve(&self, name: &str) -> Result<Arc<dyn LlmProvider>, LlmError> {
         let canonical = canonical_name(name).ok_or_else(|| {
-            LlmError::NotConfigured(format!("unknown provider `{name}` (claude, anthropic, openai, ollama, mock)"))
+            LlmError::NotConfigured(format!("unknown provider `{name}` ({})", PROVIDER_NAMES.join(", ")))
         })?;
         if self.mock_only {
             return self.providers.get("mock").cloned().ok_or_else(|| LlmError::NotConfigured("no mock".into()));
@@ -184,6 +188,10 @@ impl ProviderRegistry {
 impl ProviderResolver for ProviderRegistry {
     fn resolve(&self, name: &str) -> Result<Arc<dyn LlmProvider>, LlmError> {
         ProviderRegistry::resolve(self, name)
+    }
+
+    fn known_names(&self) -> Option<Vec<String>> {
+        Some(PROVIDER_NAMES.iter().map(|name| (*name).to_owned()).collect())
     }
 
     fn is_mock_only(&self) -> bool {
@@ -222,8 +230,9 @@ mod tests {
     fn nothing_configured_means_mock_for_every_known_name() {
         let registry = ProviderRegistry::from_settings(&settings(&[])).unwrap();
         assert!(registry.is_mock_only());
-        for name in ["claude", "anthropic", "openai", "ollama", "mock"] {
+        for name in PROVIDER_NAMES {
             assert_eq!(registry.resolve(name).unwrap().name(), "mock");
+            assert_eq!(canonical_name(name).map(|c| canonical_name(c) == Some(c)), Some(true), "{name}");
         }
         assert!(registry.resolve("gemini").is_err());
     }

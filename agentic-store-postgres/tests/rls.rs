@@ -119,7 +119,7 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
             tenant_id: tenant.id,
             key: agentic_core::agents::AgentKey::parse("custom").unwrap(),
             yaml: yaml.into(),
-            spec: agentic_core::agents::AgentSpec::from_yaml(yaml).unwrap(),
+            spec: agentic_core::agents::AgentSpec::from_yaml(yaml, &agentic_core::agents::KnownNames::any()).unwrap(),
             updated_by: admin.id,
             updated_at: at,
         })

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AgentSpec, AgentSpecError};
+use super::{AgentSpec, AgentSpecError, KnownNames};
 use crate::model::ValidationError;
 
 /// An agent's key: lower-case `a-z`, `0-9`, `_`, 2–64 characters (`qa_tester`); the `{name}` of
@@ -74,19 +74,22 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The six built-in agents. A file that fails to parse is left out (a unit test proves they all parse).
+    /// The six built-in agents, their tool and provider names not yet checked (a platform checks them against
+    /// its registries when it is built). A file that fails to parse is left out (a unit test proves they all parse).
     pub fn builtin() -> Self {
         let agents = BUILTIN
             .iter()
-            .filter_map(|(key, yaml)| AgentSpec::from_yaml(yaml).ok().map(|spec| ((*key).to_owned(), (spec, *yaml))))
+            .filter_map(|(key, yaml)| {
+                AgentSpec::from_yaml(yaml, &KnownNames::any()).ok().map(|spec| ((*key).to_owned(), (spec, *yaml)))
+            })
             .collect();
         Self { agents }
     }
 
-    /// Every built-in, parsed, or the first error (for tests and tooling).
-    pub fn check_builtin() -> Result<usize, (String, AgentSpecError)> {
+    /// Every built-in, parsed with `names`, or the first error (the key and why).
+    pub fn check_builtin(names: &KnownNames) -> Result<usize, (String, AgentSpecError)> {
         for (key, yaml) in BUILTIN {
-            AgentSpec::from_yaml(yaml).map_err(|e| (key.to_owned(), e))?;
+            AgentSpec::from_yaml(yaml, names).map_err(|e| (key.to_owned(), e))?;
         }
         Ok(BUILTIN.len())
     }
@@ -114,7 +117,7 @@ mod tests {
 
     #[test]
     fn every_builtin_loads_with_the_plans_definition() {
-        assert_eq!(Catalog::check_builtin(), Ok(6));
+        assert_eq!(Catalog::check_builtin(&KnownNames::any()), Ok(6));
         let catalog = Catalog::builtin();
         let check = |key: &str, role: &str, tools: &[&str], provider: &str, model: &str| {
             let spec = catalog.get(key).unwrap();

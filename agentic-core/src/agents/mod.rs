@@ -1,14 +1,16 @@
 //! Agents: their specifications (YAML), the built-in catalog, and tenants' own agents.
 //!
 //! ```
-//! use agentic_core::agents::{AgentSpec, Catalog};
+//! use agentic_core::agents::{AgentSpec, Catalog, KnownNames};
 //!
 //! let catalog = Catalog::builtin();
 //! let qa = catalog.get("qa_tester").unwrap();
 //! assert_eq!(qa.role, "Quality Assurance Engineer");
 //!
-//! let error = AgentSpec::from_yaml("name: X\nrole: R\ngoal: G\nbackstory: B\ntools: [teleporter]\nllm: {provider: claude, model: m}\n")
-//!     .unwrap_err();
+//! // A platform answers which names exist (`Platform::known_names`); here, one tool.
+//! let names = KnownNames::any().tools(["secret_detector"]);
+//! let yaml = "name: X\nrole: R\ngoal: G\nbackstory: B\ntools: [teleporter]\nllm: {provider: claude, model: m}\n";
+//! let error = AgentSpec::from_yaml(yaml, &names).unwrap_err();
 //! assert_eq!(error.field, "tools[0]");
 //! assert_eq!(error.line, Some(5));
 //! ```
@@ -17,4 +19,4 @@ mod catalog;
 mod spec;
 
 pub use catalog::{AgentKey, Catalog};
-pub use spec::{AgentSpec, AgentSpecError, KNOWN_TOOLS, LlmChoice, MAX_SPEC_BYTES};
+pub use spec::{AgentSpec, AgentSpecError, KnownNames, LlmChoice, MAX_SPEC_BYTES};

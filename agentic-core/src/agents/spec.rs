@@ -1,29 +1,63 @@
 //! An agent's specification, parsed from YAML with resource budgets and located errors.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::model::RiskLevel;
 use utoipa::ToSchema;
 
-/// The tools agents may name (the plan's fifteen).
-pub const KNOWN_TOOLS: [&str; 15] = [
-    "pytest_generator",
-    "coverage_analyzer",
-    "bug_reproducer",
-    "kubernetes_generator",
-    "terraform_generator",
-    "dockerfile_optimizer",
-    "cicd_generator",
-    "design_system_generator",
-    "wireframe_generator",
-    "component_generator",
-    "accessibility_checker",
-    "owasp_scanner",
-    "dependency_checker",
-    "secret_detector",
-    "security_report_generator",
-];
+/// The names from outside a specification that it may use: the platform's tools and LLM providers. Ask the
+/// platform for its own ([`Platform::known_names`](crate::Platform::known_names)); `None` for either accepts any
+/// name, which is how the built-in files are read before they meet a platform.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KnownNames {
+    tools: Option<BTreeSet<String>>,
+    providers: Option<BTreeSet<String>>,
+}
+
+impl KnownNames {
+    /// Accepts any tool and provider name.
+    pub fn any() -> Self {
+        Self::default()
+    }
+
+    /// Accepts only these tools.
+    pub fn tools<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.tools = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Accepts only these providers (compared in lower case).
+    pub fn providers<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.providers = Some(names.into_iter().map(|n| n.into().to_ascii_lowercase()).collect());
+        self
+    }
+
+    fn check_tool(&self, name: &str) -> Result<(), String> {
+        match &self.tools {
+            Some(tools) if !tools.contains(name) => Err(format!("unknown tool `{name}` ({})", list(tools))),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_provider(&self, name: &str, as_written: &str) -> Result<(), String> {
+        match &self.providers {
+            Some(providers) if !providers.contains(name) => {
+                Err(format!("unknown provider `{as_written}` ({})", list(providers)))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn list(names: &BTreeSet<String>) -> String {
+    if names.is_empty() {
+        return "none are registered".to_owned();
+    }
+    names.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+}
 
 /// Largest accepted specification, in bytes.
 pub const MAX_SPEC_BYTES: usize = 64 * 1024;
@@ -129,12 +163,11 @@ fn at<T>(spanned: &Spanned<T>, field: impl Into<String>, message: impl Into<Stri
     }
 }
 
-const PROVIDERS: [&str; 5] = ["claude", "anthropic", "openai", "ollama", "mock"];
-
 impl AgentSpec {
-    /// Parses and validates a specification. Inputs over [`MAX_SPEC_BYTES`], nested deeper than 32 levels, or
-    /// using aliases are refused before any work proportional to them is done.
-    pub fn from_yaml(text: &str) -> Result<Self, AgentSpecError> {
+    /// Parses and validates a specification, accepting only the tool and provider names in `names`. Inputs over
+    /// [`MAX_SPEC_BYTES`], nested deeper than 32 levels, or using aliases are refused before any work proportional
+    /// to them is done.
+    pub fn from_yaml(text: &str, names: &KnownNames) -> Result<Self, AgentSpecError> {
         if text.len() > MAX_SPEC_BYTES {
             return Err(AgentSpecError {
                 line: None,
@@ -172,10 +205,10 @@ impl AgentSpec {
                 message: first,
             }
         })?;
-        Self::validate(raw)
+        Self::validate(raw, names)
     }
 
-    fn validate(raw: RawSpec) -> Result<Self, AgentSpecError> {
+    fn validate(raw: RawSpec, names: &KnownNames) -> Result<Self, AgentSpecError> {
         for (field, value, max) in [
             ("name", &raw.name, 100),
             ("role", &raw.role, 200),
@@ -191,22 +224,16 @@ impl AgentSpec {
         }
         let mut tools = Vec::with_capacity(raw.tools.len());
         for (i, tool) in raw.tools.iter().enumerate() {
-            if !KNOWN_TOOLS.contains(&tool.value.as_str()) {
-                return Err(at(tool, format!("tools[{i}]"), format!("unknown tool `{}`", tool.value)));
-            }
+            names.check_tool(&tool.value).map_err(|message| at(tool, format!("tools[{i}]"), message))?;
             if tools.contains(&tool.value) {
                 return Err(at(tool, format!("tools[{i}]"), format!("`{}` is listed twice", tool.value)));
             }
             tools.push(tool.value.clone());
         }
         let provider = raw.llm.provider.value.trim().to_ascii_lowercase();
-        if !PROVIDERS.contains(&provider.as_str()) {
-            return Err(at(
-                &raw.llm.provider,
-                "llm.provider",
-                format!("unknown provider `{}` ({})", raw.llm.provider.value, PROVIDERS.join(", ")),
-            ));
-        }
+        names
+            .check_provider(&provider, &raw.llm.provider.value)
+            .map_err(|message| at(&raw.llm.provider, "llm.provider", message))?;
         if raw.llm.model.value.trim().is_empty() {
             return Err(at(&raw.llm.model, "llm.model", "must not be empty"));
         }
@@ -249,13 +276,17 @@ mod tests {
 
     const VALID: &str = "name: Tester\nrole: QA\ngoal: Test\nbackstory: Long\ntools:\n  - pytest_generator\nllm:\n  provider: claude\n  model: claude-sonnet-4\n";
 
+    fn names() -> KnownNames {
+        KnownNames::any().tools(["pytest_generator", "secret_detector"]).providers(["claude", "Mock"])
+    }
+
     fn error(text: &str) -> AgentSpecError {
-        AgentSpec::from_yaml(text).unwrap_err()
+        AgentSpec::from_yaml(text, &names()).unwrap_err()
     }
 
     #[test]
     fn a_valid_spec_gets_defaults() {
-        let spec = AgentSpec::from_yaml(VALID).unwrap();
+        let spec = AgentSpec::from_yaml(VALID, &names()).unwrap();
         assert_eq!(spec.max_iterations, 10);
         assert_eq!(spec.risk_level, RiskLevel::Low);
         assert_eq!(spec.tools, vec!["pytest_generator"]);
@@ -269,8 +300,18 @@ mod tests {
             assert_eq!(e.line, line, "{e}");
             assert!(e.message.contains(message_has), "{e}");
         };
-        check(&VALID.replace("pytest_generator", "warp_drive"), "tools[0]", Some(6), "unknown tool `warp_drive`");
-        check(&VALID.replace("provider: claude", "provider: gemini"), "llm.provider", Some(8), "unknown provider");
+        check(
+            &VALID.replace("pytest_generator", "warp_drive"),
+            "tools[0]",
+            Some(6),
+            "unknown tool `warp_drive` (pytest_generator, secret_detector)",
+        );
+        check(
+            &VALID.replace("provider: claude", "provider: Gemini"),
+            "llm.provider",
+            Some(8),
+            "`Gemini` (claude, mock)",
+        );
         check(&VALID.replace("role: QA", "role: ''"), "role", Some(2), "must not be empty");
         check(&format!("{VALID}max_iterations: 500\n"), "max_iterations", Some(10), "between 1 and 50");
         check(
@@ -282,6 +323,16 @@ mod tests {
         check(&VALID.replace("goal: Test", "goal: [unclosed"), "yaml", Some(3), "");
         check(&format!("{VALID}colour: blue\n"), "yaml", Some(10), "colour");
         check(&VALID.replace("role: QA\n", ""), "yaml", Some(6), "missing field `role`");
+    }
+
+    #[test]
+    fn names_are_checked_only_against_what_is_known() {
+        let odd = VALID.replace("pytest_generator", "warp_drive").replace("provider: claude", "provider: MOCK");
+        assert!(AgentSpec::from_yaml(&odd, &KnownNames::any()).is_ok());
+        let spec = AgentSpec::from_yaml(&VALID.replace("provider: claude", "provider: MOCK"), &names()).unwrap();
+        assert_eq!(spec.llm.provider, "mock");
+        let none = KnownNames::any().tools(Vec::<String>::new());
+        assert!(AgentSpec::from_yaml(VALID, &none).unwrap_err().message.contains("none are registered"));
     }
 
     #[test]

@@ -154,24 +154,21 @@ impl Platform {
         let provider = self.llm_provider(&spec.llm.provider)?;
         let provider_name = provider.name().to_owned();
         let tools = self.inner.tools.definitions(&spec.tools);
-        let context = ToolContext {
-            llm: Some(crate::tools::ToolLlm {
-                platform: self.clone(),
-                provider: Arc::clone(&provider),
-                provider_name: provider_name.clone(),
-                model: spec.llm.model.clone(),
-                max_tokens: spec.llm.max_tokens.unwrap_or(ChatRequest::DEFAULT_MAX_TOKENS),
-                tenant: task.tenant_id,
-                project: task.project_id,
-                run_id: task.run_id,
-                agent: task.agent.clone(),
-                spent: Arc::default(),
-            }),
-            tenant_id: task.tenant_id,
-            project_id: task.project_id,
+        let model = Arc::new(super::tool_model::AgentModel {
+            platform: self.clone(),
+            provider: Arc::clone(&provider),
+            provider_name: provider_name.clone(),
+            model: spec.llm.model.clone(),
+            max_tokens: spec.llm.max_tokens.unwrap_or(ChatRequest::DEFAULT_MAX_TOKENS),
+            tenant: task.tenant_id,
+            project: task.project_id,
             run_id: task.run_id,
             agent: task.agent.clone(),
-        };
+            spent: parking_lot::Mutex::default(),
+        });
+        let mut context = ToolContext::new(task.tenant_id, task.project_id, task.agent.clone())
+            .with_model(Arc::clone(&model) as Arc<dyn crate::tools::ToolModel>);
+        context.run_id = task.run_id;
         let mut first = task.task.clone();
         if let Some(extra) = &task.context {
             first.push_str("\n\nContext:\n");
@@ -232,11 +229,9 @@ impl Platform {
                 });
                 outcome.steps.push(RunStep::ToolCall { name: call.name, input: call.arguments, output, ok });
             }
-            if let Some(llm) = &context.llm {
-                let (usage, cost) = llm.take_spent();
-                outcome.usage = outcome.usage.plus(usage);
-                outcome.cost = outcome.cost.try_add(cost)?;
-            }
+            let (usage, cost) = model.take_spent();
+            outcome.usage = outcome.usage.plus(usage);
+            outcome.cost = outcome.cost.try_add(cost)?;
         }
         Err(Error::MaxIterations { limit: spec.max_iterations })
     }

@@ -80,8 +80,8 @@ impl Platform {
     pub async fn put_agent(&self, principal: &Principal, name: &str, yaml: &str) -> Result<(AgentView, bool)> {
         principal.require(Permission::DepartmentsManage)?;
         let key = AgentKey::parse(name)?;
-        let spec =
-            AgentSpec::from_yaml(yaml).map_err(|e| ValidationError::new(e.field.clone(), e.located_message()))?;
+        let spec = AgentSpec::from_yaml(yaml, &self.known_names())
+            .map_err(|e| ValidationError::new(e.field.clone(), e.located_message()))?;
         let store = self.inner.store.tenant(principal.tenant_id);
         let created = store.get_agent(&key).await?.is_none();
         let agent = StoredAgent {

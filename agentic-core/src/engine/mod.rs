@@ -17,6 +17,7 @@ mod projects;
 mod runs;
 mod signals;
 mod tenants;
+mod tool_model;
 mod workflows;
 
 pub use agent_loop::{AgentOutcome, AgentTask, RunStep, system_prompt};

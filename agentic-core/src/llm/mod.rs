@@ -21,7 +21,7 @@ mod stream;
 mod types;
 
 pub use error::{LlmError, excerpt};
-pub use provider::{Capabilities, ChatStream, LlmProvider, ProviderResolver};
+pub use provider::{Capabilities, ChatStream, LlmProvider, ProviderResolver, SingleProvider};
 pub use stream::{StreamAssembler, collect_stream};
 pub use types::{
     ChatRequest, ChatResponse, Message, StopReason, StreamEvent, ToolCall, ToolCallDelta, ToolDefinition, Usage,

@@ -52,6 +52,12 @@ pub trait ProviderResolver: Send + Sync + std::fmt::Debug {
     /// [`LlmError::NotConfigured`] saying what is missing.
     fn resolve(&self, name: &str) -> Result<Arc<dyn LlmProvider>, LlmError>;
 
+    /// The provider names an agent's specification may use (configured or not: an agent naming a provider that is
+    /// not configured is saved, and its runs fail or fall back when they start), or `None` to accept any name.
+    fn known_names(&self) -> Option<Vec<String>> {
+        None
+    }
+
     /// Whether every name resolves to a scripted mock (no real provider configured).
     fn is_mock_only(&self) -> bool {
         false
@@ -61,5 +67,20 @@ pub trait ProviderResolver: Send + Sync + std::fmt::Debug {
     /// outlive it: one that expired mid-call would let other calls spend the money this one is about to.
     fn longest_call(&self) -> Option<std::time::Duration> {
         None
+    }
+}
+
+/// One provider for every name: what [`PlatformBuilder::llm`](crate::PlatformBuilder::llm) installs when a host app
+/// runs everything on one model (`agentic_llm::MockProvider` in tests, one gateway in production).
+#[derive(Debug, Clone)]
+pub struct SingleProvider(pub Arc<dyn LlmProvider>);
+
+impl ProviderResolver for SingleProvider {
+    fn resolve(&self, _name: &str) -> Result<Arc<dyn LlmProvider>, LlmError> {
+        Ok(Arc::clone(&self.0))
+    }
+
+    fn is_mock_only(&self) -> bool {
+        self.0.name() == "mock"
     }
 }

@@ -19,7 +19,7 @@ fn agent(tenant: TenantId, by: UserId, key: &str, role: &str) -> StoredAgent {
     StoredAgent {
         tenant_id: tenant,
         key: AgentKey::parse(key).unwrap(),
-        spec: AgentSpec::from_yaml(&yaml).unwrap(),
+        spec: AgentSpec::from_yaml(&yaml, &crate::agents::KnownNames::any()).unwrap(),
         yaml,
         updated_by: by,
         updated_at: now(),

@@ -1,58 +1,86 @@
 //! Tools agents call: the [`Tool`] trait, the context a call runs in, and the [`ToolRegistry`].
 //!
-//! ```
-//! use agentic_core::tools::ToolRegistry;
+//! The analyzers and generators agents ship with live in `agentic-tools` (`agentic_tools::builtin_tools()`); a
+//! host app adds its own beside them.
 //!
-//! let registry = ToolRegistry::builtin();
-//! assert!(registry.get("secret_detector").is_some());
-//! let definitions = registry.definitions(&["secret_detector".to_owned()]);
-//! assert_eq!(definitions[0].name, "secret_detector");
 //! ```
-
-mod accessibility;
-mod coverage;
-mod dependencies;
-mod dockerfile;
-mod generators;
-mod llm;
-mod owasp;
-mod report;
-mod secrets;
+//! use std::sync::Arc;
+//! use agentic_core::tools::{Tool, ToolContext, ToolError, ToolRegistry};
+//! use async_trait::async_trait;
+//! use serde_json::{Value, json};
+//!
+//! #[derive(Debug)]
+//! struct Shout;
+//!
+//! #[async_trait]
+//! impl Tool for Shout {
+//!     fn name(&self) -> &str { "shout" }
+//!     fn description(&self) -> &str { "Upper-cases `text`." }
+//!     fn input_schema(&self) -> Value {
+//!         json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})
+//!     }
+//!     async fn call(&self, _: &ToolContext, input: Value) -> Result<Value, ToolError> {
+//!         let text = input["text"].as_str().ok_or_else(|| ToolError::InvalidInput("`text` is required".into()))?;
+//!         Ok(json!({"text": text.to_uppercase()}))
+//!     }
+//! }
+//!
+//! let registry = ToolRegistry::new().with(Arc::new(Shout));
+//! assert!(registry.contains("shout"));
+//! let definitions = registry.definitions(&["shout".to_owned()]);
+//! assert_eq!(definitions[0].name, "shout");
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use accessibility::{A11yFinding, AccessibilityChecker, contrast_ratio};
-pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_lcov};
-pub use dependencies::{
-    Advisory, Affected, Dependency, DependencyChecker, OsvPackage, OsvRange, VulnerableDependency, compare_versions,
-    parse_lockfile,
-};
-pub use dockerfile::{DockerFinding, DockerfileOptimizer};
-pub use generators::{Generator, extract_code, generators};
-pub use llm::ToolLlm;
-pub use owasp::{OwaspFinding, OwaspScanner};
-pub use report::{ReportFinding, SecurityReportGenerator};
-pub use secrets::{SecretDetector, SecretFinding};
-
-use crate::ids::{ProjectId, TenantId};
+use crate::ids::{ProjectId, RunId, TenantId};
 use crate::llm::ToolDefinition;
+
+/// The calling agent's model, for tools that ask it something: the engine answers through the same budget
+/// reservation and cost accounting as the agent's own turns, and adds what the questions cost to the run.
+#[async_trait]
+pub trait ToolModel: Send + Sync + std::fmt::Debug {
+    /// Asks one question (a system prompt and a user prompt) and returns the answer's text. A budget refusal or
+    /// a provider failure is a [`ToolError::Failed`] the agent sees.
+    async fn ask(&self, system: &str, prompt: &str) -> Result<String, ToolError>;
+}
 
 /// What a tool call runs for.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ToolContext {
-    /// The model LLM-backed tools use (the calling agent's), with budget and cost accounting.
-    pub llm: Option<ToolLlm>,
+    /// The calling agent's model, for tools that ask it something (none outside a run's agent loop).
+    pub model: Option<Arc<dyn ToolModel>>,
     /// Tenant.
     pub tenant_id: TenantId,
     /// Project charged for any LLM work the tool does.
     pub project_id: ProjectId,
     /// The run, when in one.
-    pub run_id: Option<crate::ids::RunId>,
+    pub run_id: Option<RunId>,
     /// The calling agent.
     pub agent: String,
+}
+
+impl ToolContext {
+    /// A call by `agent` for a project, with no model and no run (what a tool's own tests need).
+    pub fn new(tenant_id: TenantId, project_id: ProjectId, agent: impl Into<String>) -> Self {
+        Self { model: None, tenant_id, project_id, run_id: None, agent: agent.into() }
+    }
+
+    /// With the model tools may ask.
+    pub fn with_model(mut self, model: Arc<dyn ToolModel>) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// Within a run.
+    pub fn with_run(mut self, run_id: RunId) -> Self {
+        self.run_id = Some(run_id);
+        self
+    }
 }
 
 /// Why a tool call failed. The message goes back to the model, which may correct its input.
@@ -83,43 +111,6 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
     async fn call(&self, context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError>;
 }
 
-/// A file handed to an analyzer.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SourceFile {
-    pub(crate) path: String,
-    pub(crate) content: String,
-}
-
-/// The `{"files": [{"path", "content"}]}` input several analyzers share.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct FilesInput {
-    pub(crate) files: Vec<SourceFile>,
-}
-
-impl FilesInput {
-    pub(crate) fn parse(input: serde_json::Value) -> Result<Self, ToolError> {
-        serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))
-    }
-}
-
-/// The JSON schema of an array of `{path, content}` files.
-pub(crate) fn files_schema() -> serde_json::Value {
-    serde_json::json!({"type": "array", "items": {"type": "object",
-        "properties": {"path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}})
-}
-
-/// Runs a per-file scanner over a [`FilesInput`] and returns `{findings, files_scanned}`.
-pub(crate) fn scan_files<F: serde::Serialize>(
-    input: serde_json::Value,
-    scan: impl Fn(&str, &str) -> Vec<F>,
-) -> Result<serde_json::Value, ToolError> {
-    let input = FilesInput::parse(input)?;
-    let findings: Vec<F> = input.files.iter().flat_map(|f| scan(&f.path, &f.content)).collect();
-    Ok(serde_json::json!({"findings": findings, "files_scanned": input.files.len()}))
-}
-
 /// Tools by name.
 #[derive(Clone, Debug, Default)]
 pub struct ToolRegistry {
@@ -132,23 +123,23 @@ impl ToolRegistry {
         Self::default()
     }
 
-    /// All fifteen tools of the plan: the seven analyzers and the eight generators.
-    pub fn builtin() -> Self {
-        let registry = generators().into_iter().fold(Self::new(), |r, g| r.with(Arc::new(g)));
-        registry
-            .with(Arc::new(SecretDetector::new()))
-            .with(Arc::new(DockerfileOptimizer))
-            .with(Arc::new(SecurityReportGenerator))
-            .with(Arc::new(CoverageAnalyzer))
-            .with(Arc::new(OwaspScanner::new()))
-            .with(Arc::new(DependencyChecker::new()))
-            .with(Arc::new(AccessibilityChecker))
-    }
-
     /// Adds (or replaces) a tool.
     pub fn with(mut self, tool: Arc<dyn Tool>) -> Self {
         self.tools.insert(tool.name().to_owned(), tool);
         self
+    }
+
+    /// Adds (or replaces) every tool of `tools`.
+    pub fn extend(mut self, tools: impl IntoIterator<Item = Arc<dyn Tool>>) -> Self {
+        for tool in tools {
+            self.tools.insert(tool.name().to_owned(), tool);
+        }
+        self
+    }
+
+    /// Whether a tool of this name is registered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.tools.contains_key(name)
     }
 
     /// A tool by name.
@@ -172,24 +163,5 @@ impl ToolRegistry {
     /// Names of the registered tools.
     pub fn names(&self) -> Vec<&str> {
         self.tools.keys().map(String::as_str).collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_builtin_registry_has_every_tool_of_the_plan() {
-        let registry = ToolRegistry::builtin();
-        let mut names = registry.names();
-        names.sort_unstable();
-        let mut known = crate::agents::KNOWN_TOOLS.to_vec();
-        known.sort_unstable();
-        assert_eq!(names, known);
-        for name in known {
-            let schema = registry.get(name).unwrap().input_schema();
-            assert_eq!(schema["type"], "object", "{name}");
-        }
     }
 }

@@ -62,7 +62,8 @@ async fn tenants_add_and_override_agents(app: TestApp) {
 
 #[tokio::test]
 async fn invalid_specs_are_422_with_line_column_and_field() {
-    let app = TestApp::new().await;
+    // The provider registry is what knows provider names (a platform without one accepts any).
+    let app = TestApp::new().await.with_llm(agentic_llm::mock::MockProvider::echo());
     let key = app.admin_key.clone();
     let cases = [
         (
@@ -73,7 +74,7 @@ async fn invalid_specs_are_422_with_line_column_and_field() {
         (
             REVIEWER.replace("provider: ollama", "provider: skynet"),
             "llm.provider",
-            "line 10, column 13: unknown provider `skynet`",
+            "line 10, column 13: unknown provider `skynet` (anthropic, claude, mock, ollama, openai)",
         ),
         (REVIEWER.replace("goal: Review pull requests", "goal: [oops"), "yaml", "line 4"),
         (format!("{REVIEWER}extra_field: 1\n"), "yaml", "extra_field"),

@@ -6,7 +6,7 @@ use agentic_core::Error;
 use agentic_core::engine::{AgentTask, RunStep};
 use agentic_core::ids::{ProjectId, TenantId};
 use agentic_core::llm::Usage;
-use agentic_core::tools::{Tool, ToolContext, ToolError, ToolRegistry};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
 use agentic_llm::mock::{MockProvider, MockReply};
 use agentic_llm::registry::ProviderRegistry;
 use async_trait::async_trait;
@@ -43,7 +43,7 @@ async fn app_with(mock: Arc<MockProvider>) -> TestApp {
     TestApp::with(move |b| {
         b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", HS_SECRET).unwrap())
             .llm_providers(Arc::new(ProviderRegistry::mock_only(mock)))
-            .tools(ToolRegistry::builtin().with(Arc::new(FakeDockerLinter)))
+            .tools(crate::support::builtin_tools().with(Arc::new(FakeDockerLinter)))
     })
     .await
 }
@@ -312,7 +312,7 @@ async fn a_settlement_the_store_refuses_keeps_its_hold_and_is_charged_by_the_upk
     let app = app_with(Arc::clone(&mock)).await;
     let (store, faults) = FaultyStore::wrap(Arc::clone(app.platform.store()));
     let app = app.with_llm_and(Arc::clone(&mock), |b| {
-        b.store(Arc::new(store)).tools(ToolRegistry::builtin().with(Arc::new(FakeDockerLinter)))
+        b.store(Arc::new(store)).tools(crate::support::builtin_tools().with(Arc::new(FakeDockerLinter)))
     });
     let (tenant, project) = setup(&app, Some("1.00")).await;
     let costs = format!("/v1/projects/{project}/costs");
@@ -335,4 +335,86 @@ async fn a_settlement_the_store_refuses_keeps_its_hold_and_is_charged_by_the_upk
     assert_eq!((budget["spent"].as_str(), budget["reserved"].as_str()), (Some("0.0018"), Some("0.00")), "{report}");
     assert_eq!(report["total"]["calls"], 1, "{report}");
     assert_eq!(app.platform.settle_pending_charges().await, 0, "charged once");
+}
+
+/// A host app's own tool: looks a ticket up in the host's system.
+#[derive(Debug)]
+struct TicketLookup;
+
+#[async_trait]
+impl Tool for TicketLookup {
+    fn name(&self) -> &str {
+        "ticket_lookup"
+    }
+    fn description(&self) -> &str {
+        "Finds a support ticket by id."
+    }
+    fn input_schema(&self) -> Value {
+        json!({"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]})
+    }
+    async fn call(&self, context: &ToolContext, input: Value) -> Result<Value, ToolError> {
+        let id = input["id"].as_str().ok_or_else(|| ToolError::InvalidInput("`id` is required".into()))?;
+        Ok(
+            json!({"id": id, "title": "Checkout fails on Safari", "agent": context.agent, "in_run": context.run_id.is_some()}),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_host_apps_own_tool_is_named_in_a_tenant_agent_and_runs_in_the_tool_loop() {
+    let mock = Arc::new(
+        MockProvider::new()
+            .then(MockReply::tool_call("ticket_lookup", json!({"id": "T-7"})).with_usage(usage(100, 10)))
+            .then(MockReply::text("T-7 is a Safari checkout bug.").with_usage(usage(150, 12))),
+    );
+    // One provider for every agent, and only the host's tool: no built-in tools at all.
+    let app = TestApp::with({
+        let mock = Arc::clone(&mock);
+        move |b| b.llm(mock).tools(agentic_core::tools::ToolRegistry::new()).tool(Arc::new(TicketLookup))
+    })
+    .await;
+    let yaml = "name: Triager\nrole: Support triage\ngoal: Triage tickets\nbackstory: Patient\ntools:\n  - ticket_lookup\nllm:\n  provider: claude\n  model: claude-sonnet-4\n";
+    let put = |yaml: String| {
+        Request::put("/v1/agents/triager")
+            .header("authorization", format!("Bearer {}", app.admin_key))
+            .header("content-type", "application/yaml")
+            .body(Body::from(yaml))
+            .unwrap()
+    };
+    // A tool the platform does not have is refused, naming the ones it has.
+    let refused = app.send(put(yaml.replace("ticket_lookup", "secret_detector"))).await;
+    assert_eq!(refused.status.as_u16(), 422);
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("unknown tool `secret_detector` (ticket_lookup)"), "{detail}");
+    assert_eq!(app.send(put(yaml.to_owned())).await.status.as_u16(), 201);
+
+    let project = app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Support"}))).await;
+    let project = project.expect(201);
+    let platform = app.platform.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(async move {
+        platform
+            .run_worker("w".into(), std::time::Duration::from_millis(20), async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    let body = json!({"task": "Triage T-7", "project_id": project["id"], "wait": true});
+    let done = app.call("POST", "/v1/agents/triager/execute", Some(&app.admin_key), Some(body)).await.expect(200);
+    let _ = stop.send(());
+    worker.await.unwrap();
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["output"]["answer"], "T-7 is a Safari checkout bug.", "{done}");
+    let step = &done["output"]["steps"][1];
+    assert_eq!(step["type"], "tool_call");
+    assert_eq!(step["name"], "ticket_lookup");
+    assert_eq!(step["ok"], true);
+    assert_eq!(
+        step["output"],
+        json!({"id": "T-7", "title": "Checkout fails on Safari", "agent": "triager", "in_run": true})
+    );
+    // The model was offered the host's tool, and saw its answer before its second turn.
+    let requests = mock.requests();
+    assert_eq!(requests[0].tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["ticket_lookup"]);
+    assert!(format!("{:?}", requests[1].messages).contains("Checkout fails on Safari"));
 }

@@ -97,6 +97,7 @@ impl TestApp {
             .store(store)
             .clock(Arc::new(clock.clone()))
             .event_sink(Arc::new(events.clone()))
+            .tools(builtin_tools())
             .jwt_settings(JwtSettings::default());
         if master_key {
             builder = builder.master_key(MASTER_KEY.into());
@@ -136,6 +137,7 @@ impl TestApp {
             .llm_providers(Arc::new(registry))
             .jwt_key(KeyPair::hs256("hs-1", HS_SECRET).unwrap())
             .master_key(MASTER_KEY.into())
+            .tools(builtin_tools())
             .event_sink(Arc::new(self.events.clone()));
         let platform = configure(platform).build().unwrap();
         Self { router: platform.router(), platform, ..self }
@@ -256,4 +258,9 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// The fifteen tools of `agentic-tools`, as the reference server registers them.
+pub fn builtin_tools() -> agentic_core::tools::ToolRegistry {
+    agentic_core::tools::ToolRegistry::new().extend(agentic_tools::builtin_tools())
 }

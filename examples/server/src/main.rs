@@ -11,6 +11,7 @@ use agentic_core::engine::Bootstrap;
 use agentic_core::limit::RateLimiter;
 use agentic_core::model::Plan;
 use agentic_core::store::Store;
+use agentic_core::tools::ToolRegistry;
 use agentic_core::{HttpLimits, Platform};
 use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::{MemoryRateLimiter, MemoryStore};
@@ -118,6 +119,7 @@ async fn run(config: Config) -> Result<(), String> {
     let mut builder = Platform::builder()
         .store(store)
         .llm_providers(Arc::new(providers))
+        .tools(ToolRegistry::new().extend(agentic_tools::builtin_tools()))
         .jwt_settings(JwtSettings {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
 
 /// One credential found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,11 +114,11 @@ impl Tool for SecretDetector {
     }
 
     fn input_schema(&self) -> serde_json::Value {
-        serde_json::json!({"type": "object", "properties": {"files": super::files_schema()}, "required": ["files"]})
+        serde_json::json!({"type": "object", "properties": {"files": crate::files::files_schema()}, "required": ["files"]})
     }
 
     async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
-        super::scan_files(input, |path, content| self.scan(path, content))
+        crate::files::scan_files(input, |path, content| self.scan(path, content))
     }
 }
 

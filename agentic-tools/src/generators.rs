@@ -14,7 +14,7 @@
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
 
 /// Checks an artifact; the error is shown to the model for its one repair.
 type Validate = fn(&str) -> Result<(), String>;
@@ -268,8 +268,8 @@ impl Tool for Generator {
 
     async fn call(&self, context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
         let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
-        let llm = context
-            .llm
+        let model = context
+            .model
             .as_ref()
             .ok_or_else(|| ToolError::Failed(format!("{} needs a model, and none is available", self.name)))?;
         let system = format!(
@@ -281,7 +281,7 @@ impl Tool for Generator {
             prompt.push_str("\n\nContext:\n");
             prompt.push_str(&serde_json::to_string_pretty(&extra).unwrap_or_default());
         }
-        let first = extract_code(&llm.ask(&system, &prompt).await?);
+        let first = extract_code(&model.ask(&system, &prompt).await?);
         let error = match self.check(&first) {
             Ok(()) => return Ok(serde_json::json!({"artifact": first, "format": self.fence, "repaired": false})),
             Err(error) => error,
@@ -290,7 +290,7 @@ impl Tool for Generator {
             "{prompt}\n\nYour previous answer:\n```{fence}\n{first}\n```\nfailed the check: {error}\nReturn the corrected artifact, as one ```{fence} block.",
             fence = self.fence
         );
-        let second = extract_code(&llm.ask(&system, &repair).await?);
+        let second = extract_code(&model.ask(&system, &repair).await?);
         match self.check(&second) {
             Ok(()) => Ok(serde_json::json!({"artifact": second, "format": self.fence, "repaired": true})),
             Err(again) => Err(ToolError::Failed(format!(

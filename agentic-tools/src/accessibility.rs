@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use scraper::{ElementRef, Html, Selector};
 use serde::{Deserialize, Serialize};
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
+
+use crate::Severity;
 
 /// One accessibility finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,8 +19,8 @@ pub struct A11yFinding {
     pub rule: String,
     /// WCAG 2.x success criterion.
     pub wcag: String,
-    /// `error` or `warning`.
-    pub severity: String,
+    /// `high` (fails the criterion) or `medium` (likely to).
+    pub severity: Severity,
     /// The element, e.g. `img#logo` or `a.nav`.
     pub element: String,
     /// What to fix.
@@ -46,8 +48,8 @@ fn describe(element: &ElementRef<'_>) -> String {
     out
 }
 
-fn finding(rule: &str, wcag: &str, severity: &str, element: String, message: &str) -> A11yFinding {
-    A11yFinding { rule: rule.into(), wcag: wcag.into(), severity: severity.into(), element, message: message.into() }
+fn finding(rule: &str, wcag: &str, severity: Severity, element: String, message: &str) -> A11yFinding {
+    A11yFinding { rule: rule.into(), wcag: wcag.into(), severity, element, message: message.into() }
 }
 
 /// The accessible name from text, `aria-label`, `aria-labelledby`, `title`, or the `alt` of images inside.
@@ -113,7 +115,7 @@ impl AccessibilityChecker {
             findings.push(finding(
                 "missing-lang",
                 "3.1.1",
-                "error",
+                Severity::High,
                 "html".into(),
                 "set the page language: <html lang=\"…\">",
             ));
@@ -124,7 +126,7 @@ impl AccessibilityChecker {
                 findings.push(finding(
                     "img-alt",
                     "1.1.1",
-                    "error",
+                    Severity::High,
                     describe(&img),
                     "add alt text (alt=\"\" if decorative)",
                 ));
@@ -146,7 +148,7 @@ impl AccessibilityChecker {
                 findings.push(finding(
                     "form-label",
                     "1.3.1",
-                    "error",
+                    Severity::High,
                     describe(&field),
                     "give the field a <label> (or aria-label)",
                 ));
@@ -159,7 +161,7 @@ impl AccessibilityChecker {
                 findings.push(finding(
                     "heading-order",
                     "1.3.1",
-                    "warning",
+                    Severity::Medium,
                     describe(&heading),
                     &format!("heading level jumps from h{previous} to h{level}"),
                 ));
@@ -171,7 +173,7 @@ impl AccessibilityChecker {
                 findings.push(finding(
                     "empty-link",
                     "2.4.4",
-                    "error",
+                    Severity::High,
                     describe(&link),
                     "the link has no text or accessible name",
                 ));
@@ -182,7 +184,7 @@ impl AccessibilityChecker {
                 findings.push(finding(
                     "empty-button",
                     "4.1.2",
-                    "error",
+                    Severity::High,
                     describe(&button),
                     "the button has no text or accessible name",
                 ));
@@ -199,7 +201,7 @@ impl AccessibilityChecker {
                 findings.push(finding(
                     "duplicate-id",
                     "4.1.1",
-                    "error",
+                    Severity::High,
                     format!("#{id}"),
                     &format!("id `{id}` is used {count} times"),
                 ));
@@ -219,7 +221,7 @@ impl AccessibilityChecker {
                 findings.push(finding(
                     "color-contrast",
                     "1.4.3",
-                    "error",
+                    Severity::High,
                     describe(&styled),
                     &format!("contrast {ratio:.2}:1 between {fg} and {bg} is below 4.5:1"),
                 ));

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
+
+use crate::{SarifLevel, Severity};
 
 /// One finding to report.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -17,8 +19,8 @@ pub struct ReportFinding {
     pub tool: String,
     /// Its rule id.
     pub rule: String,
-    /// `error`, `warning` or `note` (`critical`/`high` count as error, `medium`/`low` as warning, `info` as note).
-    pub severity: String,
+    /// How serious (any [`Severity`] word; SARIF's `error`/`warning`/`note` are read too).
+    pub severity: Severity,
     /// What is wrong.
     pub message: String,
     /// File, if any.
@@ -32,14 +34,6 @@ pub struct ReportFinding {
 /// The generator.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SecurityReportGenerator;
-
-fn level(severity: &str) -> &'static str {
-    match severity.to_ascii_lowercase().as_str() {
-        "error" | "critical" | "high" => "error",
-        "warning" | "medium" | "low" => "warning",
-        _ => "note",
-    }
-}
 
 impl SecurityReportGenerator {
     /// The SARIF 2.1.0 log: one run per tool, its rules, and a result per finding.
@@ -60,7 +54,7 @@ impl SecurityReportGenerator {
                         let mut result = json!({
                             "ruleId": f.rule,
                             "ruleIndex": rule_ids.iter().position(|r| *r == f.rule),
-                            "level": level(&f.severity),
+                            "level": f.severity.sarif_level().as_str(),
                             "message": {"text": f.message},
                         });
                         if let Some(path) = &f.path {
@@ -92,26 +86,27 @@ impl SecurityReportGenerator {
 
     /// A Markdown report: counts by level, then a table of findings, errors first.
     pub fn markdown(&self, title: &str, findings: &[ReportFinding]) -> String {
-        let count = |l: &str| findings.iter().filter(|f| level(&f.severity) == l).count();
+        let count = |l: SarifLevel| findings.iter().filter(|f| f.severity.sarif_level() == l).count();
         let mut out = format!(
             "# {title}\n\n{} findings: {} error, {} warning, {} note.\n",
             findings.len(),
-            count("error"),
-            count("warning"),
-            count("note")
+            count(SarifLevel::Error),
+            count(SarifLevel::Warning),
+            count(SarifLevel::Note)
         );
         if findings.is_empty() {
             out.push_str("\nNo findings.\n");
             return out;
         }
         let mut sorted: Vec<&ReportFinding> = findings.iter().collect();
-        let rank = |f: &ReportFinding| match level(&f.severity) {
-            "error" => 0,
-            "warning" => 1,
-            _ => 2,
-        };
-        sorted
-            .sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.path.cmp(&b.path)).then_with(|| a.line.cmp(&b.line)));
+        sorted.sort_by(|a, b| {
+            (a.severity.sarif_level(), a.severity, &a.path, a.line).cmp(&(
+                b.severity.sarif_level(),
+                b.severity,
+                &b.path,
+                b.line,
+            ))
+        });
         out.push_str("\n| Level | Tool | Rule | Location | Message |\n|---|---|---|---|---|\n");
         for f in sorted {
             let location = match (&f.path, f.line) {
@@ -122,7 +117,7 @@ impl SecurityReportGenerator {
             let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
-                level(&f.severity),
+                f.severity.sarif_level().as_str(),
                 cell(&f.tool),
                 cell(&f.rule),
                 cell(&location),
@@ -157,7 +152,7 @@ impl Tool for SecurityReportGenerator {
             "properties": {
                 "title": {"type": "string"},
                 "findings": {"type": "array", "items": {"type": "object",
-                    "properties": {"tool": {"type": "string"}, "rule": {"type": "string"}, "severity": {"type": "string"},
+                    "properties": {"tool": {"type": "string"}, "rule": {"type": "string"}, "severity": {"type": "string", "description": "critical, high, medium, low or info"},
                         "message": {"type": "string"}, "path": {"type": "string"}, "line": {"type": "integer"}},
                     "required": ["tool", "rule", "severity", "message"]}}
             },
@@ -180,7 +175,7 @@ mod tests {
         ReportFinding {
             tool: tool.into(),
             rule: rule.into(),
-            severity: severity.into(),
+            severity: Severity::parse(severity).unwrap(),
             message: format!("{rule} found"),
             path: path.map(Into::into),
             line,

@@ -1,18 +1,19 @@
-//! The model an LLM-backed tool talks to: the calling agent's provider and model, through the same budget
-//! reservation and cost accounting as the agent's own turns.
+//! The engine's [`ToolModel`]: a tool's question goes to the calling agent's provider and model, through the same
+//! budget reservation and cost accounting as the agent's own turns.
 
 use std::sync::Arc;
 
-use super::ToolError;
+use async_trait::async_trait;
+
+use super::CallSite;
 use crate::Platform;
-use crate::engine::CallSite;
-use crate::ids::{ProjectId, TenantId};
+use crate::ids::{ProjectId, RunId, TenantId};
 use crate::llm::{ChatRequest, LlmProvider, Message, Usage};
 use crate::model::Money;
+use crate::tools::{ToolError, ToolModel};
 
-/// A handle to ask the model one question.
-#[derive(Clone)]
-pub struct ToolLlm {
+/// The agent's model as its tools see it, for one agent loop.
+pub(crate) struct AgentModel {
     pub(crate) platform: Platform,
     pub(crate) provider: Arc<dyn LlmProvider>,
     pub(crate) provider_name: String,
@@ -20,30 +21,32 @@ pub struct ToolLlm {
     pub(crate) max_tokens: u32,
     pub(crate) tenant: TenantId,
     pub(crate) project: ProjectId,
-    pub(crate) run_id: Option<crate::ids::RunId>,
+    pub(crate) run_id: Option<RunId>,
     pub(crate) agent: String,
-    /// Tokens and money the tool's questions cost, drained into the run's totals after each tool call.
-    pub(crate) spent: Arc<parking_lot::Mutex<(Usage, Money)>>,
+    /// Tokens and money the tools' questions cost, drained into the run's totals after each round of tool calls.
+    pub(crate) spent: parking_lot::Mutex<(Usage, Money)>,
 }
 
-impl std::fmt::Debug for ToolLlm {
+impl std::fmt::Debug for AgentModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolLlm")
+        f.debug_struct("AgentModel")
             .field("provider", &self.provider_name)
             .field("model", &self.model)
             .finish_non_exhaustive()
     }
 }
 
-impl ToolLlm {
-    /// Takes what the tool's questions have cost since the last call, leaving zero.
+impl AgentModel {
+    /// Takes what the tools' questions have cost since the last call, leaving zero.
     pub(crate) fn take_spent(&self) -> (Usage, Money) {
         std::mem::take(&mut *self.spent.lock())
     }
+}
 
-    /// Asks one question: reserves the worst case, calls, settles; a budget refusal or provider failure is a
-    /// tool error the agent sees.
-    pub async fn ask(&self, system: &str, prompt: &str) -> Result<String, ToolError> {
+#[async_trait]
+impl ToolModel for AgentModel {
+    /// Reserves the worst case, calls, settles.
+    async fn ask(&self, system: &str, prompt: &str) -> Result<String, ToolError> {
         let request = ChatRequest::new(self.model.clone(), vec![Message::user(prompt)])
             .with_system(system)
             .with_max_tokens(self.max_tokens)

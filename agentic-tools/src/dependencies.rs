@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
+
+use crate::Severity;
 
 /// A pinned dependency.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -82,8 +84,8 @@ pub struct VulnerableDependency {
     pub advisory: String,
     /// Summary.
     pub summary: Option<String>,
-    /// Severity, when the advisory says.
-    pub severity: Option<String>,
+    /// Severity, when the advisory gives one in a word we know.
+    pub severity: Option<Severity>,
     /// The lowest fixed version above the installed one, if any.
     pub fixed_in: Option<String>,
 }
@@ -286,7 +288,7 @@ impl DependencyChecker {
                 .as_ref()
                 .and_then(|d| d.get("severity"))
                 .and_then(|s| s.as_str())
-                .map(str::to_owned);
+                .and_then(Severity::parse);
             for affected in &advisory.affected {
                 for dep in dependencies.iter().filter(|d| {
                     d.ecosystem.eq_ignore_ascii_case(&affected.package.ecosystem) && d.name == affected.package.name
@@ -306,7 +308,7 @@ impl DependencyChecker {
                             dependency: dep.clone(),
                             advisory: advisory.id.clone(),
                             summary: advisory.summary.clone(),
-                            severity: severity.clone(),
+                            severity,
                             fixed_in,
                         });
                     }
@@ -320,7 +322,7 @@ impl DependencyChecker {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Input {
-    files: Vec<super::SourceFile>,
+    files: Vec<crate::files::SourceFile>,
     #[serde(default)]
     advisories: Vec<Advisory>,
 }
@@ -340,7 +342,7 @@ impl Tool for DependencyChecker {
         serde_json::json!({
             "type": "object",
             "properties": {
-                "files": super::files_schema(),
+                "files": crate::files::files_schema(),
                 "advisories": {"type": "array", "items": {"type": "object"}, "description": "extra OSV advisories"}
             },
             "required": ["files"]
@@ -446,7 +448,7 @@ mod tests {
         let ids: Vec<(&str, Option<&str>)> =
             found.iter().map(|v| (v.advisory.as_str(), v.fixed_in.as_deref())).collect();
         assert_eq!(ids, vec![("GHSA-lodash", Some("4.17.21")), ("PYSEC-requests", None), ("GO-text", Some("0.3.8"))]);
-        assert_eq!(found[0].severity.as_deref(), Some("HIGH"));
+        assert_eq!(found[0].severity, Some(Severity::High));
 
         let listed: Advisory = serde_json::from_value(serde_json::json!({"id": "X", "affected": [
             {"package": {"ecosystem": "crates.io", "name": "time"}, "versions": ["0.2.23"]}]}))

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
+
+use crate::Severity;
 
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,8 +17,8 @@ pub struct OwaspFinding {
     pub rule: String,
     /// OWASP Top 10 (2021) category, e.g. `A03:2021-Injection`.
     pub category: String,
-    /// `high`, `medium` or `low`.
-    pub severity: String,
+    /// `high` or `medium`.
+    pub severity: Severity,
     /// File.
     pub path: String,
     /// 1-based line.
@@ -55,7 +57,7 @@ const A08: &str = "A08:2021-Software and Data Integrity Failures";
 const A10: &str = "A10:2021-Server-Side Request Forgery";
 
 /// (languages, rule, category, severity, pattern, a text whose presence on the line cancels the match)
-type RuleSpec = (&'static [Language], &'static str, &'static str, &'static str, &'static str, Option<&'static str>);
+type RuleSpec = (&'static [Language], &'static str, &'static str, Severity, &'static str, Option<&'static str>);
 
 use Language::{Go, JavaScript, Python, Rust};
 
@@ -64,7 +66,7 @@ const RULES: &[RuleSpec] = &[
         &[Python],
         "sql-string-formatting",
         A03,
-        "high",
+        Severity::High,
         r#"(?i)\.execute\(\s*(f["']|["'][^"']*["']\s*(%|\+|\.format))"#,
         None,
     ),
@@ -72,18 +74,25 @@ const RULES: &[RuleSpec] = &[
         &[Python],
         "shell-injection",
         A03,
-        "high",
+        Severity::High,
         r"(?i)(os\.system\(|os\.popen\(|subprocess\.\w+\(.*shell\s*=\s*True)",
         None,
     ),
-    (&[Python, JavaScript], "code-eval", A03, "high", r"(^|[^\w.])(eval|exec)\s*\(", None),
-    (&[JavaScript], "function-constructor", A03, "high", r"new\s+Function\s*\(", None),
-    (&[JavaScript], "child-process-exec", A03, "high", r"(child_process\.)?\bexec(Sync)?\s*\(\s*`[^`]*\$\{", None),
+    (&[Python, JavaScript], "code-eval", A03, Severity::High, r"(^|[^\w.])(eval|exec)\s*\(", None),
+    (&[JavaScript], "function-constructor", A03, Severity::High, r"new\s+Function\s*\(", None),
+    (
+        &[JavaScript],
+        "child-process-exec",
+        A03,
+        Severity::High,
+        r"(child_process\.)?\bexec(Sync)?\s*\(\s*`[^`]*\$\{",
+        None,
+    ),
     (
         &[JavaScript],
         "sql-template-injection",
         A03,
-        "high",
+        Severity::High,
         r"(?i)\.(query|execute|raw)\s*\(\s*`[^`]*\b(select|insert|update|delete)\b[^`]*\$\{",
         None,
     ),
@@ -91,34 +100,34 @@ const RULES: &[RuleSpec] = &[
         &[JavaScript],
         "dom-xss",
         A03,
-        "medium",
+        Severity::Medium,
         r"\.(innerHTML|outerHTML)\s*=|document\.write\s*\(|dangerouslySetInnerHTML",
         None,
     ),
-    (&[Go], "sql-sprintf", A03, "high", r#"(?i)fmt\.Sprintf\(\s*"\s*(select|insert|update|delete)\b"#, None),
-    (&[Go], "shell-command", A03, "high", r#"exec\.Command\(\s*"(sh|bash)"\s*,\s*"-c""#, None),
-    (&[Rust], "sql-format", A03, "high", r#"(?i)format!\(\s*"\s*(select|insert|update|delete)\b"#, None),
-    (&[Rust], "shell-command", A03, "high", r#"Command::new\(\s*"(sh|bash)"\s*\)"#, None),
-    (&[Python], "weak-hash", A02, "medium", r"hashlib\.(md5|sha1)\s*\(", None),
-    (&[JavaScript], "weak-hash", A02, "medium", r#"createHash\(\s*['"](md5|sha1)['"]"#, None),
-    (&[Go], "weak-hash", A02, "medium", r"\b(md5|sha1)\.(New|Sum)\b", None),
-    (&[Rust], "weak-hash", A02, "medium", r"\b(Md5|Sha1)::(new|digest)\b|\bmd5::compute\b", None),
-    (&[Python], "tls-verification-disabled", A02, "high", r"verify\s*=\s*False", None),
+    (&[Go], "sql-sprintf", A03, Severity::High, r#"(?i)fmt\.Sprintf\(\s*"\s*(select|insert|update|delete)\b"#, None),
+    (&[Go], "shell-command", A03, Severity::High, r#"exec\.Command\(\s*"(sh|bash)"\s*,\s*"-c""#, None),
+    (&[Rust], "sql-format", A03, Severity::High, r#"(?i)format!\(\s*"\s*(select|insert|update|delete)\b"#, None),
+    (&[Rust], "shell-command", A03, Severity::High, r#"Command::new\(\s*"(sh|bash)"\s*\)"#, None),
+    (&[Python], "weak-hash", A02, Severity::Medium, r"hashlib\.(md5|sha1)\s*\(", None),
+    (&[JavaScript], "weak-hash", A02, Severity::Medium, r#"createHash\(\s*['"](md5|sha1)['"]"#, None),
+    (&[Go], "weak-hash", A02, Severity::Medium, r"\b(md5|sha1)\.(New|Sum)\b", None),
+    (&[Rust], "weak-hash", A02, Severity::Medium, r"\b(Md5|Sha1)::(new|digest)\b|\bmd5::compute\b", None),
+    (&[Python], "tls-verification-disabled", A02, Severity::High, r"verify\s*=\s*False", None),
     (
         &[JavaScript],
         "tls-verification-disabled",
         A02,
-        "high",
+        Severity::High,
         r"rejectUnauthorized\s*:\s*false|NODE_TLS_REJECT_UNAUTHORIZED",
         None,
     ),
-    (&[Go], "tls-verification-disabled", A02, "high", r"InsecureSkipVerify\s*:\s*true", None),
-    (&[Rust], "tls-verification-disabled", A02, "high", r"danger_accept_invalid_certs\(\s*true\s*\)", None),
+    (&[Go], "tls-verification-disabled", A02, Severity::High, r"InsecureSkipVerify\s*:\s*true", None),
+    (&[Rust], "tls-verification-disabled", A02, Severity::High, r"danger_accept_invalid_certs\(\s*true\s*\)", None),
     (
         &[Python],
         "insecure-random",
         A02,
-        "low",
+        Severity::Low,
         r"\brandom\.(random|randint|choice)\(.*(token|secret|password|key)",
         None,
     ),
@@ -126,39 +135,46 @@ const RULES: &[RuleSpec] = &[
         &[JavaScript],
         "insecure-random",
         A02,
-        "low",
+        Severity::Low,
         r"Math\.random\(\).*(token|secret|password|key)|(token|secret|password|key).*Math\.random\(\)",
         None,
     ),
-    (&[Python], "debug-enabled", A05, "medium", r"^\s*DEBUG\s*=\s*True\b|\.run\(.*debug\s*=\s*True", None),
+    (&[Python], "debug-enabled", A05, Severity::Medium, r"^\s*DEBUG\s*=\s*True\b|\.run\(.*debug\s*=\s*True", None),
     (
         &[JavaScript],
         "cors-wildcard",
         A05,
-        "medium",
+        Severity::Medium,
         r#"Access-Control-Allow-Origin['"]?\s*[,:]\s*['"]\*['"]|origin\s*:\s*['"]\*['"]"#,
         None,
     ),
-    (&[Go], "cors-wildcard", A05, "medium", r#"Access-Control-Allow-Origin"\s*,\s*"\*""#, None),
+    (&[Go], "cors-wildcard", A05, Severity::Medium, r#"Access-Control-Allow-Origin"\s*,\s*"\*""#, None),
     (
         &[Python, JavaScript, Go, Rust],
         "hardcoded-password",
         A07,
-        "high",
+        Severity::High,
         r#"(?i)\b(password|passwd|pwd)\s*(:=|=|:)\s*["'][^"'\s]{4,}["']"#,
         Some("example"),
     ),
-    (&[Python], "unsafe-deserialization", A08, "high", r"\bpickle\.loads?\(|\bmarshal\.loads?\(", None),
-    (&[Python], "unsafe-yaml-load", A08, "high", r"\byaml\.(load|load_all)\(", Some("SafeLoader")),
-    (&[JavaScript], "unsafe-deserialization", A08, "high", r"node-serialize|\bunserialize\(", None),
-    (&[Python], "ssrf", A10, "medium", r"requests\.(get|post|put|delete|head)\(\s*(request\.|flask\.request)", None),
-    (&[JavaScript], "ssrf", A10, "medium", r"(fetch|axios\.(get|post)|got)\(\s*req\.(query|body|params)", None),
-    (&[Go], "ssrf", A10, "medium", r"http\.(Get|Post)\(\s*r\.(URL\.Query|FormValue)", None),
+    (&[Python], "unsafe-deserialization", A08, Severity::High, r"\bpickle\.loads?\(|\bmarshal\.loads?\(", None),
+    (&[Python], "unsafe-yaml-load", A08, Severity::High, r"\byaml\.(load|load_all)\(", Some("SafeLoader")),
+    (&[JavaScript], "unsafe-deserialization", A08, Severity::High, r"node-serialize|\bunserialize\(", None),
+    (
+        &[Python],
+        "ssrf",
+        A10,
+        Severity::Medium,
+        r"requests\.(get|post|put|delete|head)\(\s*(request\.|flask\.request)",
+        None,
+    ),
+    (&[JavaScript], "ssrf", A10, Severity::Medium, r"(fetch|axios\.(get|post)|got)\(\s*req\.(query|body|params)", None),
+    (&[Go], "ssrf", A10, Severity::Medium, r"http\.(Get|Post)\(\s*r\.(URL\.Query|FormValue)", None),
     (
         &[Python],
         "path-traversal",
         A01,
-        "medium",
+        Severity::Medium,
         r"open\(\s*(request\.|flask\.request|os\.path\.join\([^)]*request\.)",
         None,
     ),
@@ -166,7 +182,7 @@ const RULES: &[RuleSpec] = &[
         &[JavaScript],
         "path-traversal",
         A01,
-        "medium",
+        Severity::Medium,
         r"(sendFile|readFile(Sync)?|createReadStream)\(\s*[^)]*req\.(query|params|body)",
         None,
     ),
@@ -177,7 +193,7 @@ struct CompiledRule {
     languages: &'static [Language],
     rule: &'static str,
     category: &'static str,
-    severity: &'static str,
+    severity: Severity,
     regex: Regex,
     unless: Option<&'static str>,
 }
@@ -204,7 +220,7 @@ impl OwaspScanner {
                     languages,
                     rule,
                     category,
-                    severity,
+                    severity: *severity,
                     regex,
                     unless: *unless,
                 })
@@ -230,7 +246,7 @@ impl OwaspScanner {
                     findings.push(OwaspFinding {
                         rule: r.rule.to_owned(),
                         category: r.category.to_owned(),
-                        severity: r.severity.to_owned(),
+                        severity: r.severity,
                         path: path.to_owned(),
                         line: index + 1,
                         snippet: code.chars().take(160).collect(),
@@ -254,11 +270,11 @@ impl Tool for OwaspScanner {
     }
 
     fn input_schema(&self) -> serde_json::Value {
-        serde_json::json!({"type": "object", "properties": {"files": super::files_schema()}, "required": ["files"]})
+        serde_json::json!({"type": "object", "properties": {"files": crate::files::files_schema()}, "required": ["files"]})
     }
 
     async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
-        super::scan_files(input, |path, content| self.scan(path, content))
+        crate::files::scan_files(input, |path, content| self.scan(path, content))
     }
 }
 

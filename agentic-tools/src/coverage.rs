@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use quick_xml::events::Event;
 use serde::{Deserialize, Serialize};
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
 
 /// Coverage of one file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,15 +4,17 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::{Tool, ToolContext, ToolError};
+use agentic_core::tools::{Tool, ToolContext, ToolError};
+
+use crate::Severity;
 
 /// One lint finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DockerFinding {
     /// Stable rule id.
     pub rule: String,
-    /// `error`, `warning` or `info`.
-    pub severity: String,
+    /// `high` (the image breaks or is unsafe), `medium` (should change) or `info` (a suggestion).
+    pub severity: Severity,
     /// 1-based line of the instruction (0 for whole-file findings).
     pub line: usize,
     /// What to change.
@@ -58,8 +60,8 @@ fn instructions(text: &str) -> Vec<Instruction> {
     out
 }
 
-fn finding(rule: &str, severity: &str, line: usize, message: impl Into<String>) -> DockerFinding {
-    DockerFinding { rule: rule.into(), severity: severity.into(), line, message: message.into() }
+fn finding(rule: &str, severity: Severity, line: usize, message: impl Into<String>) -> DockerFinding {
+    DockerFinding { rule: rule.into(), severity, line, message: message.into() }
 }
 
 impl DockerfileOptimizer {
@@ -90,13 +92,13 @@ impl DockerfileOptimizer {
                 _ if pinned_digest => {}
                 None => findings.push(finding(
                     "unpinned-base-image",
-                    "warning",
+                    Severity::Medium,
                     from.line,
                     format!("`{image}` has no tag: pin a version (and ideally a digest)"),
                 )),
                 Some("latest") => findings.push(finding(
                     "latest-base-image",
-                    "warning",
+                    Severity::Medium,
                     from.line,
                     format!("`{image}` uses `latest`: pin a version"),
                 )),
@@ -105,11 +107,14 @@ impl DockerfileOptimizer {
         }
         let last_user = all.iter().rev().find(|i| i.keyword == "USER");
         match last_user {
-            None if !froms.is_empty() => {
-                findings.push(finding("runs-as-root", "warning", 0, "no USER instruction: the container runs as root"))
-            }
+            None if !froms.is_empty() => findings.push(finding(
+                "runs-as-root",
+                Severity::Medium,
+                0,
+                "no USER instruction: the container runs as root",
+            )),
             Some(user) if matches!(user.args.split(':').next(), Some("root" | "0")) => {
-                findings.push(finding("runs-as-root", "warning", user.line, "the final USER is root"));
+                findings.push(finding("runs-as-root", Severity::Medium, user.line, "the final USER is root"));
             }
             _ => {}
         }
@@ -119,7 +124,7 @@ impl DockerfileOptimizer {
                 "ADD" if !args.contains("http://") && !args.contains("https://") && !args.contains(".tar") => findings
                     .push(finding(
                         "add-instead-of-copy",
-                        "info",
+                        Severity::Info,
                         instruction.line,
                         "use COPY for local files; ADD's extra behaviour (URLs, archives) surprises",
                     )),
@@ -128,7 +133,7 @@ impl DockerfileOptimizer {
                         if !args.contains("--no-install-recommends") {
                             findings.push(finding(
                                 "apt-recommends",
-                                "info",
+                                Severity::Info,
                                 instruction.line,
                                 "add --no-install-recommends to apt-get install",
                             ));
@@ -136,17 +141,27 @@ impl DockerfileOptimizer {
                         if !args.contains("rm -rf /var/lib/apt/lists") {
                             findings.push(finding(
                                 "apt-cache",
-                                "warning",
+                                Severity::Medium,
                                 instruction.line,
                                 "remove /var/lib/apt/lists in the same RUN to keep the layer small",
                             ));
                         }
                     }
                     if args.contains("apk add") && !args.contains("--no-cache") {
-                        findings.push(finding("apk-cache", "warning", instruction.line, "use apk add --no-cache"));
+                        findings.push(finding(
+                            "apk-cache",
+                            Severity::Medium,
+                            instruction.line,
+                            "use apk add --no-cache",
+                        ));
                     }
                     if args.contains("pip install") && !args.contains("--no-cache-dir") {
-                        findings.push(finding("pip-cache", "info", instruction.line, "use pip install --no-cache-dir"));
+                        findings.push(finding(
+                            "pip-cache",
+                            Severity::Info,
+                            instruction.line,
+                            "use pip install --no-cache-dir",
+                        ));
                     }
                     if (args.contains("curl") || args.contains("wget"))
                         && (args.contains("| sh")
@@ -156,7 +171,7 @@ impl DockerfileOptimizer {
                     {
                         findings.push(finding(
                             "pipe-to-shell",
-                            "error",
+                            Severity::High,
                             instruction.line,
                             "a downloaded script is piped into a shell: download, verify a checksum, then run",
                         ));
@@ -164,7 +179,7 @@ impl DockerfileOptimizer {
                     if args.split_whitespace().any(|w| w == "sudo") {
                         findings.push(finding(
                             "sudo",
-                            "warning",
+                            Severity::Medium,
                             instruction.line,
                             "sudo in a build step: run the step as root, then switch USER",
                         ));
@@ -175,7 +190,7 @@ impl DockerfileOptimizer {
                     if secretish.iter().any(|s| args.contains(s)) && args.contains('=') {
                         findings.push(finding(
                             "secret-in-image",
-                            "error",
+                            Severity::High,
                             instruction.line,
                             "a secret in ENV/ARG is baked into the image: use build secrets or runtime configuration",
                         ));
@@ -203,7 +218,7 @@ impl DockerfileOptimizer {
         if froms.len() == 1 && builds {
             findings.push(finding(
                 "single-stage-build",
-                "info",
+                Severity::Info,
                 0,
                 "build tools ship in the final image: use a multi-stage build",
             ));
