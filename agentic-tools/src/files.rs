@@ -23,6 +23,11 @@ pub(crate) fn files_schema() -> serde_json::Value {
         "properties": {"path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}})
 }
 
+/// The JSON schema of a per-file analyzer's input, `{"files": [...]}`.
+pub(crate) fn scan_input_schema() -> serde_json::Value {
+    serde_json::json!({"type": "object", "properties": {"files": files_schema()}, "required": ["files"]})
+}
+
 /// Runs a per-file scanner over `{"files": [...]}` and returns `{findings, files_scanned}`.
 pub(crate) fn scan_files<F: serde::Serialize>(
     input: serde_json::Value,

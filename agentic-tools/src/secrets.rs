@@ -114,7 +114,7 @@ impl Tool for SecretDetector {
     }
 
     fn input_schema(&self) -> serde_json::Value {
-        serde_json::json!({"type": "object", "properties": {"files": crate::files::files_schema()}, "required": ["files"]})
+        crate::files::scan_input_schema()
     }
 
     async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {

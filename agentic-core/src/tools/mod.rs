@@ -124,9 +124,8 @@ impl ToolRegistry {
     }
 
     /// Adds (or replaces) a tool.
-    pub fn with(mut self, tool: Arc<dyn Tool>) -> Self {
-        self.tools.insert(tool.name().to_owned(), tool);
-        self
+    pub fn with(self, tool: Arc<dyn Tool>) -> Self {
+        self.extend([tool])
     }
 
     /// Adds (or replaces) every tool of `tools`.
