@@ -1,5 +1,6 @@
 //! The core error type.
 
+use crate::api::ProblemType;
 use crate::auth::AuthError;
 use crate::ids::ProjectId;
 use crate::model::{BudgetStatus, Money, Permission, ValidationError};
@@ -131,26 +132,32 @@ impl Error {
         )
     }
 
-    /// A stable, machine-readable name of the kind of failure (the slug of its problem type over HTTP).
-    pub fn code(&self) -> &'static str {
+    /// The kind of failure, as the API reports it (the `type` of its problem document).
+    pub fn problem_type(&self) -> ProblemType {
+        use ProblemType as P;
         match self.cause() {
-            Error::Unauthenticated(_) => "unauthenticated",
-            Error::MissingPermission(_) | Error::Forbidden(_) => "forbidden",
-            Error::NotFound(_) => "not-found",
-            Error::Validation(_) | Error::Store(StoreError::MissingReference { .. }) => "validation",
-            Error::Conflict(_) | Error::Store(StoreError::Conflict { .. }) => "conflict",
-            Error::Disabled(_) => "disabled",
-            Error::BudgetExceeded { .. } => "budget-exceeded",
-            Error::Llm(_) => "llm-failed",
-            Error::MaxIterations { .. } => "agent-unfinished",
-            Error::Pricing(_) => "unpriced-model",
-            Error::TooManyAttempts { .. } => "rate-limited",
-            Error::Overloaded { .. } => "overloaded",
-            Error::Store(StoreError::Unavailable(_)) => "unavailable",
+            Error::Unauthenticated(_) => P::Unauthenticated,
+            Error::MissingPermission(_) | Error::Forbidden(_) => P::Forbidden,
+            Error::NotFound(_) => P::NotFound,
+            Error::Validation(_) | Error::Store(StoreError::MissingReference { .. }) => P::Validation,
+            Error::Conflict(_) | Error::Store(StoreError::Conflict { .. }) => P::Conflict,
+            Error::Disabled(_) => P::Disabled,
+            Error::BudgetExceeded { .. } => P::BudgetExceeded,
+            Error::Llm(_) => P::LlmFailed,
+            Error::MaxIterations { .. } => P::AgentUnfinished,
+            Error::Pricing(_) => P::UnpricedModel,
+            Error::TooManyAttempts { .. } => P::RateLimited,
+            Error::Overloaded { .. } => P::Overloaded,
+            Error::Store(StoreError::Unavailable(_)) => P::Unavailable,
             Error::Store(_) | Error::Config(_) | Error::Internal(_) | Error::Overflow(_) | Error::Step { .. } => {
-                "internal"
+                P::Internal
             }
         }
+    }
+
+    /// A stable, machine-readable name of the kind of failure (the slug of its [`problem_type`](Self::problem_type)).
+    pub fn code(&self) -> &'static str {
+        self.problem_type().slug()
     }
 
     /// What a tenant may be told: the message itself for failures they can act on, a generic sentence for

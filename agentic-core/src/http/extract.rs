@@ -7,6 +7,7 @@ use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::problem::{ProblemResponse, problem};
+use crate::api::ProblemType;
 use crate::auth::{AuthError, Principal};
 use crate::error::Error;
 use crate::http::layer::auth::bearer_token;
@@ -27,14 +28,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 fn json_problem(rejection: &JsonRejection) -> ProblemResponse {
-    let status = rejection.status();
-    let (slug, title) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request body too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Expected application/json"),
-        StatusCode::UNPROCESSABLE_ENTITY => ("validation", "Invalid input"),
-        _ => ("malformed-body", "Malformed request body"),
+    let kind = match rejection.status() {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemType::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => ProblemType::Validation,
+        status => body_problem_type(status),
     };
-    ProblemResponse(problem(status, slug, title, rejection.body_text()))
+    ProblemResponse(problem(kind, rejection.body_text()))
+}
+
+/// The problem type of a body that could not be read: too large, or unreadable.
+fn body_problem_type(status: StatusCode) -> ProblemType {
+    if status == StatusCode::PAYLOAD_TOO_LARGE { ProblemType::PayloadTooLarge } else { ProblemType::MalformedBody }
 }
 
 /// An optional JSON body: empty (or only whitespace) is `None`; otherwise as [`ApiJson`] (malformed 400, a wrong
@@ -47,9 +51,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiOptionalJson<T> 
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let body = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
-            let status = rejection.status();
-            let slug = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload-too-large" } else { "malformed-body" };
-            ProblemResponse(problem(status, slug, "Unreadable body", rejection.body_text()))
+            ProblemResponse(problem(body_problem_type(rejection.status()), rejection.body_text()))
         })?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(ApiOptionalJson(None));
@@ -57,12 +59,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiOptionalJson<T> 
         match serde_json::from_slice(&body) {
             Ok(value) => Ok(ApiOptionalJson(Some(value))),
             Err(error) => {
-                let (status, slug, title) = if error.is_data() {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input")
-                } else {
-                    (StatusCode::BAD_REQUEST, "malformed-body", "Malformed request body")
-                };
-                Err(ProblemResponse(problem(status, slug, title, error.to_string())))
+                let kind = if error.is_data() { ProblemType::Validation } else { ProblemType::MalformedBody };
+                Err(ProblemResponse(problem(kind, error.to_string())))
             }
         }
     }
@@ -91,17 +89,14 @@ impl<S: Send + Sync> FromRequest<S> for ApiYaml {
             });
         if !yaml_type {
             return Err(ProblemResponse(problem(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Expected YAML",
+                ProblemType::UnsupportedMediaType,
                 "send the YAML with Content-Type: application/yaml",
             )));
         }
-        String::from_request(req, state).await.map(ApiYaml).map_err(|rejection| {
-            let status = rejection.status();
-            let slug = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload-too-large" } else { "malformed-body" };
-            ProblemResponse(problem(status, slug, "Unreadable body", rejection.body_text()))
-        })
+        String::from_request(req, state)
+            .await
+            .map(ApiYaml)
+            .map_err(|rejection| ProblemResponse(problem(body_problem_type(rejection.status()), rejection.body_text())))
     }
 }
 
@@ -113,16 +108,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ProblemResponse;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| ApiPath(p.0)).map_err(
-            |rejection: PathRejection| {
-                ProblemResponse(problem(
-                    StatusCode::BAD_REQUEST,
-                    "bad-path",
-                    "Invalid path parameter",
-                    rejection.body_text(),
-                ))
-            },
-        )
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|rejection: PathRejection| ProblemResponse(problem(ProblemType::BadPath, rejection.body_text())))
     }
 }
 
@@ -134,16 +123,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ProblemResponse;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| ApiQuery(q.0)).map_err(
-            |rejection: QueryRejection| {
-                ProblemResponse(problem(
-                    StatusCode::BAD_REQUEST,
-                    "bad-query",
-                    "Invalid query parameter",
-                    rejection.body_text(),
-                ))
-            },
-        )
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|rejection: QueryRejection| ProblemResponse(problem(ProblemType::BadQuery, rejection.body_text())))
     }
 }
 

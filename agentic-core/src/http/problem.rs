@@ -1,15 +1,16 @@
 //! Errors as RFC 9457 `application/problem+json` responses.
 //!
-//! Every error the API returns goes through [`problem_for`], so one table decides the status of each failure; its
-//! stable `type` is the error's [`code`](Error::code). Client mistakes are 4xx with a `detail` that says what to fix; server-side failures are 5xx
-//! with a generic `detail` (the cause goes to the log, not to the client).
+//! Every error the API returns is a [`Problem`] of one [`ProblemType`] from the catalogue in [`crate::api`], which
+//! fixes its status and title; this module adds the `detail` and renders it. Client mistakes are 4xx with a
+//! `detail` that says what to fix; server-side failures are 5xx with a generic `detail` (the cause goes to the log,
+//! not to the client).
 
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
-use crate::api::{PROBLEM_TYPE_BASE, Problem};
+use crate::api::{Problem, ProblemType};
 use crate::auth::AuthError;
 use crate::error::Error;
 use crate::store::StoreError;
@@ -17,44 +18,28 @@ use crate::store::StoreError;
 /// The media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Builds a problem document.
-pub fn problem(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Problem {
-    Problem {
-        kind: format!("{PROBLEM_TYPE_BASE}{slug}"),
-        title: title.to_owned(),
-        status: status.as_u16(),
-        detail: detail.into(),
-        errors: Vec::new(),
-        permission: None,
-        extensions: serde_json::Map::new(),
-    }
+/// The problem document of a failure the HTTP layer itself detects (rejections, fallbacks, limits).
+pub fn problem(kind: ProblemType, detail: impl Into<String>) -> Problem {
+    Problem::new(kind, detail)
 }
 
-/// The problem document for an engine error.
+/// The problem document for an engine error; its type is the error's [`problem_type`](Error::problem_type).
 pub fn problem_for(error: &Error) -> Problem {
-    use StatusCode as S;
+    let kind = error.problem_type();
     match error {
         Error::Step { step, source } => {
             let mut problem = problem_for(source);
             problem.detail = format!("{step} failed: {}", problem.detail);
             problem
         }
-        Error::Unauthenticated(auth) => {
-            problem(S::UNAUTHORIZED, error.code(), "Authentication required", auth.to_string())
+        Error::Unauthenticated(auth) => problem(kind, auth.to_string()),
+        Error::MissingPermission(permission) => {
+            Problem { permission: Some(*permission), ..problem(kind, error.to_string()) }
         }
-        Error::MissingPermission(permission) => Problem {
-            permission: Some(*permission),
-            ..problem(S::FORBIDDEN, error.code(), "Permission denied", error.to_string())
-        },
-        Error::Forbidden(detail) => problem(S::FORBIDDEN, error.code(), "Permission denied", detail.clone()),
-        Error::NotFound(_) => problem(S::NOT_FOUND, error.code(), "Not found", error.to_string()),
-        Error::Validation(v) => Problem {
-            errors: vec![v.clone()],
-            ..problem(S::UNPROCESSABLE_ENTITY, error.code(), "Invalid input", v.to_string())
-        },
-        Error::Conflict(detail) => problem(S::CONFLICT, error.code(), "Conflict", detail.clone()),
+        Error::Forbidden(detail) | Error::Conflict(detail) => problem(kind, detail.clone()),
+        Error::Validation(v) => Problem { errors: vec![v.clone()], ..problem(kind, v.to_string()) },
         Error::BudgetExceeded { project, status, requested } => {
-            let mut p = problem(S::PAYMENT_REQUIRED, error.code(), "Budget exceeded", error.to_string());
+            let mut p = problem(kind, error.to_string());
             let money = |m: crate::model::Money| serde_json::Value::String(m.to_string());
             p.extensions.insert("project_id".into(), serde_json::Value::String(project.to_string()));
             p.extensions.insert("budget".into(), status.budget.map_or(serde_json::Value::Null, money));
@@ -63,29 +48,12 @@ pub fn problem_for(error: &Error) -> Problem {
             p.extensions.insert("requested".into(), money(*requested));
             p
         }
-        Error::Llm(e) => problem(S::BAD_GATEWAY, error.code(), "LLM provider failed", e.public_detail()),
-        Error::MaxIterations { .. } => {
-            problem(S::UNPROCESSABLE_ENTITY, error.code(), "Agent did not finish", error.to_string())
-        }
-        Error::Pricing(e) => problem(S::UNPROCESSABLE_ENTITY, error.code(), "Model has no price", e.to_string()),
-        Error::TooManyAttempts { .. } => {
-            problem(S::TOO_MANY_REQUESTS, error.code(), "Too many attempts", error.to_string())
-        }
-        Error::Overloaded { .. } => problem(S::SERVICE_UNAVAILABLE, error.code(), "Server busy", error.to_string()),
-        Error::Disabled(detail) => problem(S::NOT_FOUND, error.code(), "Feature disabled", *detail),
-        Error::Store(StoreError::Conflict { what }) => {
-            problem(S::CONFLICT, error.code(), "Conflict", format!("{what} already exists"))
-        }
-        Error::Store(StoreError::MissingReference { what }) => {
-            problem(S::UNPROCESSABLE_ENTITY, error.code(), "Invalid input", format!("{what} does not exist"))
-        }
-        Error::Store(StoreError::Unavailable(_)) => problem(
-            S::SERVICE_UNAVAILABLE,
-            error.code(),
-            "Service unavailable",
-            "a backing service is unavailable; retry later",
-        ),
-        _ => problem(S::INTERNAL_SERVER_ERROR, error.code(), "Internal error", "an internal error occurred"),
+        Error::Llm(e) => problem(kind, e.public_detail()),
+        Error::Disabled(detail) => problem(kind, *detail),
+        Error::Store(StoreError::Conflict { what }) => problem(kind, format!("{what} already exists")),
+        Error::Store(StoreError::MissingReference { what }) => problem(kind, format!("{what} does not exist")),
+        _ if kind == ProblemType::Internal => problem(kind, "an internal error occurred"),
+        _ => problem(kind, error.public_detail()),
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{HeaderName, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -21,6 +21,7 @@ use super::extract::BearerCredential;
 use super::problem::{ProblemResponse, problem, problem_response};
 use super::v1;
 use crate::Platform;
+use crate::api::ProblemType;
 use crate::http::layer::auth::AuthLayer;
 use crate::http::layer::rate_limit::{RateLimitLayer, Stage};
 use crate::limit::PlanCache;
@@ -28,7 +29,7 @@ use crate::limit::PlanCache;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "agentic platform API", version = "1", description = "Multi-tenant agent platform. Errors are RFC 9457 problem documents."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemCatalogue),
     tags(
         (name = "system", description = "Health, readiness"),
         (name = "auth", description = "Sign-in and the current principal"),
@@ -58,6 +59,23 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Documents the problem types: the `ProblemType` schema, and the catalogue as a table in the description.
+struct ProblemCatalogue;
+
+impl utoipa::Modify for ProblemCatalogue {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::PartialSchema;
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.insert("ProblemType".to_owned(), ProblemType::schema());
+        let intro = openapi.info.description.take().unwrap_or_default();
+        openapi.info.description = Some(format!(
+            "{intro}\n\nEvery problem's `type` is `{}` followed by one of these slugs (clients branch on it):\n\n{}",
+            crate::api::PROBLEM_TYPE_BASE,
+            ProblemType::markdown_table()
+        ));
     }
 }
 
@@ -137,24 +155,14 @@ async fn metrics(State(platform): State<Platform>) -> Response {
 }
 
 async fn not_found() -> ProblemResponse {
-    ProblemResponse(problem(StatusCode::NOT_FOUND, "not-found", "Not found", "no such route"))
+    ProblemResponse(problem(ProblemType::NotFound, "no such route"))
 }
 
 async fn method_not_allowed() -> ProblemResponse {
-    ProblemResponse(problem(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-        "this route does not accept this method",
-    ))
+    ProblemResponse(problem(ProblemType::MethodNotAllowed, "this route does not accept this method"))
 }
 
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    problem_response(&problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "Internal error",
-        "an internal error occurred",
-    ))
+    problem_response(&problem(ProblemType::Internal, "an internal error occurred"))
 }

@@ -173,6 +173,10 @@ impl TestApp {
             assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{status}: {body}");
             assert_eq!(body["status"].as_u64(), Some(u64::from(status.as_u16())), "{body}");
             assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+            // Every problem is one of the catalogue's types, with the catalogue's status and title.
+            let kind = body["type"].as_str().and_then(agentic_core::api::ProblemType::from_uri);
+            let kind = kind.unwrap_or_else(|| panic!("uncatalogued problem type: {body}"));
+            assert_eq!((kind.status(), body["title"].as_str()), (status.as_u16(), Some(kind.title())), "{body}");
         }
         Response { status, headers, body }
     }

@@ -249,6 +249,14 @@ async fn service_documents_are_served() {
     for path in ["/v1/users", "/v1/api-keys", "/v1/projects/{id}", "/v1/auth/login", "/v1/tenants", "/v1/workflows"] {
         assert!(openapi["paths"][path].is_object(), "{path} missing from the OpenAPI document");
     }
+    // The problem catalogue is API: its schema lists every slug, and the description documents each one.
+    let slugs = openapi["components"]["schemas"]["ProblemType"]["enum"].as_array().expect("ProblemType schema");
+    let description = openapi["info"]["description"].as_str().unwrap();
+    for kind in agentic_core::api::ProblemType::ALL {
+        assert!(slugs.contains(&json!(kind.slug())), "{kind} missing from the ProblemType schema");
+        let row = format!("| `{}` | {} | {} |", kind.slug(), kind.status(), kind.title());
+        assert!(description.contains(&row), "{kind} missing from the description");
+    }
     let docs = app.send(Request::get("/docs").body(Body::empty()).unwrap()).await;
     assert_eq!(docs.status.as_u16(), 200);
     app.call("GET", "/health", None, None).await.expect(200);

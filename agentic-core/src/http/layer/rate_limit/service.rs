@@ -6,11 +6,12 @@ use std::task::{Context, Poll};
 
 use axum::extract::{ConnectInfo, MatchedPath};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use tower::Service;
 
 use super::Stage;
 use super::layer::Shared;
+use crate::api::ProblemType;
 use crate::auth::Principal;
 use crate::http::problem::{problem, problem_response};
 use crate::limit::{Decision, LimitCheck};
@@ -75,19 +76,12 @@ where
                         decision.limit,
                         decision.retry_after_secs()
                     );
-                    let mut response = problem_response(&problem(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "rate-limited",
-                        "Too many requests",
-                        detail,
-                    ));
+                    let mut response = problem_response(&problem(ProblemType::RateLimited, detail));
                     set_headers(response.headers_mut(), &decision, true);
                     Ok(response)
                 }
                 Verdict::Unavailable => Ok(problem_response(&problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "rate-limiter-unavailable",
-                    "Rate limiter unavailable",
+                    ProblemType::RateLimiterUnavailable,
                     "the rate limiter cannot decide right now; retry shortly",
                 ))),
             }

@@ -12,6 +12,9 @@ use crate::ids::DepartmentId;
 use crate::model::{ApiKey, Money, Permission, Plan, Role, Tenant, User};
 use chrono::{DateTime, Utc};
 
+mod problem;
+pub use problem::{PROBLEM_TYPE_BASE, Problem, ProblemType};
+
 /// `POST /v1/auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -165,33 +168,6 @@ pub struct HealthResponse {
     /// `ok`, or `unavailable` when a dependency is down.
     pub status: String,
 }
-
-/// An RFC 9457 problem document (`application/problem+json`): every error the API returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Problem {
-    /// A stable URI naming the kind of problem; clients branch on this, not on `detail`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A short summary of the kind.
-    pub title: String,
-    /// The HTTP status.
-    pub status: u16,
-    /// What went wrong with this request, for a human.
-    pub detail: String,
-    /// For validation problems: each failing field.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<crate::model::ValidationError>,
-    /// For permission problems: the permission that was missing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permission: Option<Permission>,
-    /// Members specific to the problem type (e.g. `budget`, `spent` for `budget-exceeded`).
-    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
-    #[schema(value_type = Object)]
-    pub extensions: serde_json::Map<String, serde_json::Value>,
-}
-
-/// The base of every problem `type` URI.
-pub const PROBLEM_TYPE_BASE: &str = "https://agentic.dev/problems/";
 
 /// Query of the cost reports.
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
