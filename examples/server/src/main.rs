@@ -17,16 +17,14 @@ use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::{MemoryRateLimiter, MemoryStore};
 use agentic_store_postgres::PgStore;
 use agentic_store_redis::{RedisLimiterOptions, RedisRateLimiter};
-use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
-use config::{Cli, Command, Config, LogFormat};
+use config::{Command, Config, ConfigError, LogFormat};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let command = cli.command;
-    let config = match Config::load(cli) {
-        Ok(config) => config,
+    let (command, config) = match Config::load(std::env::args_os()) {
+        Ok(loaded) => loaded,
+        Err(ConfigError::CommandLine(error)) => error.exit(),
         Err(error) => {
             eprintln!("agentic-server: {error}");
             return ExitCode::from(2);

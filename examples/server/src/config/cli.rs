@@ -1,0 +1,153 @@
+//! The command line: every setting as a typed flag with its environment variable, parsed by [`super::values`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use agentic_core::limit::FailMode;
+use clap::{ArgAction, Parser};
+use secrecy::SecretString;
+
+use super::values::{self, OptionalAddr, Rate, small_number, whole_number};
+
+/// The reference server of the agentic platform.
+///
+/// With no configuration it serves on 127.0.0.1:9000 with the in-memory store and creates tenant `default` with
+/// an admin whose API key is printed once. Every option can also be set by its environment variable or in the
+/// TOML file given with --config (keys in snake_case, e.g. `bind = "0.0.0.0:9000"`); flags win over the
+/// environment, which wins over the file.
+#[derive(Debug, Parser)]
+#[command(name = "agentic-server", version)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+    /// TOML configuration file.
+    #[arg(long, env = "AGENTIC_CONFIG", value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Address to listen on. Port 0 picks a free port (printed at start-up).
+    #[arg(long, env = "AGENTIC_BIND", value_name = "ADDR", default_value = "127.0.0.1:9000", value_parser = values::addr)]
+    pub(crate) bind: SocketAddr,
+    /// Platform master key (at least 32 characters); enables POST /v1/tenants. Unset: tenant creation is off.
+    #[arg(long, env = "AGENTIC_MASTER_KEY", value_name = "KEY", hide_env_values = true, value_parser = values::long_secret)]
+    pub(crate) master_key: Option<SecretString>,
+    /// API key (`agk_` + at least 32 characters) given to the admin of tenant `default` when it is created.
+    /// Unset: one is generated and printed once.
+    #[arg(long, env = "AGENTIC_BOOTSTRAP_API_KEY", value_name = "KEY", hide_env_values = true, value_parser = values::api_key)]
+    pub(crate) bootstrap_api_key: Option<SecretString>,
+    /// E-mail of the bootstrap admin.
+    #[arg(long, env = "AGENTIC_BOOTSTRAP_ADMIN_EMAIL", value_name = "EMAIL", default_value = "admin@example.com", value_parser = values::email)]
+    pub(crate) bootstrap_admin_email: String,
+    /// Password of the bootstrap admin (at least 12 characters). Unset: one is generated and printed once.
+    #[arg(long, env = "AGENTIC_BOOTSTRAP_ADMIN_PASSWORD", value_name = "PASSWORD", hide_env_values = true, value_parser = values::new_password)]
+    pub(crate) bootstrap_admin_password: Option<SecretString>,
+    /// HS256 secret (at least 32 bytes) that signs access tokens. Unset: a random one per process, so tokens do
+    /// not survive a restart.
+    #[arg(long, env = "AGENTIC_JWT_SECRET", value_name = "SECRET", hide_env_values = true, value_parser = values::jwt_secret)]
+    pub(crate) jwt_secret: Option<SecretString>,
+    /// `iss` of access tokens.
+    #[arg(long, env = "AGENTIC_JWT_ISSUER", value_name = "ISSUER", default_value = "agentic")]
+    pub(crate) jwt_issuer: String,
+    /// `aud` of access tokens.
+    #[arg(long, env = "AGENTIC_JWT_AUDIENCE", value_name = "AUDIENCE", default_value = "agentic-api")]
+    pub(crate) jwt_audience: String,
+    /// Lifetime of access tokens in seconds (30 to 86400).
+    #[arg(long, env = "AGENTIC_JWT_TTL_SECS", value_name = "SECONDS", default_value = "900", value_parser = whole_number(30..=86_400))]
+    pub(crate) jwt_ttl_secs: u64,
+    /// Largest accepted request body in bytes (1024 to 67108864).
+    #[arg(long, env = "AGENTIC_MAX_BODY_BYTES", value_name = "BYTES", default_value = "1048576", value_parser = whole_number(1024..=64 * 1024 * 1024))]
+    pub(crate) max_body_bytes: u64,
+    /// PostgreSQL URL for the persistent store. Unset or empty: the in-memory store.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub(crate) database_url: Option<SecretString>,
+    /// Apply database migrations at start-up (as DATABASE_URL's role) before serving.
+    #[arg(long, env = "AGENTIC_DB_MIGRATE", value_name = "BOOL", num_args = 0..=1, default_value = "false", default_missing_value = "true", action = ArgAction::Set, value_parser = values::boolean)]
+    pub(crate) migrate: bool,
+    /// Largest number of pooled database connections (1 to 1000).
+    #[arg(long, env = "AGENTIC_DB_POOL_SIZE", value_name = "N", default_value = "10", value_parser = small_number(1..=1000))]
+    pub(crate) db_pool_size: u32,
+    /// Seconds a request waits for a database connection before failing with 503 (1 to 300).
+    #[arg(long, env = "AGENTIC_DB_ACQUIRE_TIMEOUT_SECS", value_name = "SECONDS", default_value = "5", value_parser = whole_number(1..=300))]
+    pub(crate) db_acquire_timeout_secs: u64,
+    /// Role the server switches to on every database connection (no BYPASSRLS, owns nothing); empty: stay as
+    /// DATABASE_URL's role.
+    #[arg(long, env = "AGENTIC_DB_RUNTIME_ROLE", value_name = "ROLE", default_value = "agentic_app")]
+    pub(crate) db_runtime_role: String,
+    /// Run workers in this process (they claim queued agent runs from the store); 0: none, at most 64.
+    #[arg(long, env = "AGENTIC_WORKERS", value_name = "N", default_value = "2", value_parser = small_number(0..=64))]
+    pub(crate) workers: u32,
+    /// Seconds a run stays with a worker that stopped renewing its lease (it renews every third; 1 to 86400).
+    #[arg(long, env = "AGENTIC_RUN_LEASE_SECS", value_name = "SECONDS", default_value = "600", value_parser = whole_number(1..=86_400))]
+    pub(crate) run_lease_secs: u64,
+    /// Seconds an approval request may wait for a decision before it expires and its run ends `denied`
+    /// (60 to 2592000, i.e. 30 days).
+    #[arg(long, env = "AGENTIC_APPROVAL_TTL_SECS", value_name = "SECONDS", default_value = "86400", value_parser = whole_number(60..=30 * 86_400))]
+    pub(crate) approval_ttl_secs: u64,
+    /// A TOML pricing file merged over the built-in prices (same format as `pricing.toml`), e.g. to mark a
+    /// self-hosted OpenAI-compatible server free.
+    #[arg(long, env = "AGENTIC_PRICING_FILE", value_name = "FILE")]
+    pub(crate) pricing_file: Option<PathBuf>,
+    /// Rate limits on or off. Their quotas are set in the config file's [rate_limits] section (`enabled` there).
+    #[arg(long, env = "AGENTIC_RATE_LIMITS", value_name = "on|off", default_value = "on", action = ArgAction::Set, value_parser = values::boolean)]
+    pub(crate) rate_limits: bool,
+    /// When the rate limiter cannot decide (Redis down): `open` lets requests through, `closed` answers 503
+    /// (`fail_mode` in the file's [rate_limits]).
+    #[arg(long, env = "AGENTIC_RATE_LIMIT_FAIL_MODE", value_name = "open|closed", default_value = "open", value_parser = values::fail_mode)]
+    pub(crate) rate_limit_fail_mode: FailMode,
+    /// Requests per client IP before authentication, e.g. `1200/minute`, or `unlimited` [default: 1200/minute]
+    /// (`per_ip` in the file's [rate_limits]).
+    #[arg(long, env = "AGENTIC_RATE_LIMIT_PER_IP", value_name = "RATE", value_parser = values::rate)]
+    pub(crate) rate_limit_per_ip: Option<Rate>,
+    /// Redis URL for the distributed rate limiter. Unset or empty: in-memory limits.
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub(crate) redis_url: Option<SecretString>,
+    /// API key of provider `claude`/`anthropic`.
+    #[arg(long, env = "ANTHROPIC_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub(crate) anthropic_api_key: Option<String>,
+    /// Base URL of the Anthropic Messages API [default: https://api.anthropic.com].
+    #[arg(long, env = "ANTHROPIC_BASE_URL", value_name = "URL", value_parser = values::http_url)]
+    pub(crate) anthropic_base_url: Option<String>,
+    /// API key of provider `openai` (any OpenAI-compatible server).
+    #[arg(long, env = "OPENAI_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub(crate) openai_api_key: Option<String>,
+    /// Base URL of the OpenAI-compatible API, including `/v1` [default: https://api.openai.com/v1].
+    #[arg(long, env = "OPENAI_BASE_URL", value_name = "URL", value_parser = values::http_url)]
+    pub(crate) openai_base_url: Option<String>,
+    /// Address of an Ollama server (enables provider `ollama`).
+    #[arg(long, env = "OLLAMA_HOST", value_name = "URL")]
+    pub(crate) ollama_host: Option<String>,
+    /// Provider used for agents whose own provider is not configured.
+    #[arg(long, env = "AGENTIC_LLM_DEFAULT_PROVIDER", value_name = "NAME", value_parser = values::provider_name)]
+    pub(crate) llm_default_provider: Option<String>,
+    /// Address of the separate, unauthenticated `/metrics` listener (keep it private: the figures span every
+    /// tenant), or `off`.
+    #[arg(long, env = "AGENTIC_METRICS_BIND", value_name = "ADDR|off", default_value = "127.0.0.1:9464", value_parser = values::optional_addr)]
+    pub(crate) metrics_bind: OptionalAddr,
+    /// Token (at least 32 characters) that also opens `/metrics` on the API listener to `Authorization: Bearer
+    /// <token>`. Unset: the API listener has no `/metrics`.
+    #[arg(long, env = "AGENTIC_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true, value_parser = values::long_secret)]
+    pub(crate) metrics_token: Option<SecretString>,
+    /// Label `project_cost_usd` by project id (one series per project).
+    #[arg(long, env = "AGENTIC_METRICS_PROJECT_LABELS", value_name = "BOOL", num_args = 0..=1, default_value = "false", default_missing_value = "true", action = ArgAction::Set, value_parser = values::boolean)]
+    pub(crate) metrics_project_labels: bool,
+    /// Log filter, in `tracing` EnvFilter syntax.
+    #[arg(long, env = "AGENTIC_LOG", value_name = "FILTER", default_value = "info", value_parser = values::log_filter)]
+    pub(crate) log: String,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "AGENTIC_LOG_FORMAT", value_name = "FORMAT", default_value = "text", value_enum)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Apply the database migrations to DATABASE_URL (as its role, which must own the schema) and exit.
+    Migrate,
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}

@@ -1,0 +1,135 @@
+//! Value parsers of the settings: each setting is parsed and range-checked by one parser, whether it comes from a
+//! flag, the environment or the config file (file values reach clap as defaults, see [`super::file`]).
+
+use std::net::SocketAddr;
+
+use agentic_core::MIN_MASTER_KEY_LEN;
+use agentic_core::auth::jwt::MIN_HS256_SECRET;
+use agentic_core::limit::{FailMode, Quota, RateLimitPolicy};
+use agentic_llm::registry::canonical_name;
+use std::ops::RangeInclusive;
+
+use clap::builder::{StringValueParser, TypedValueParser};
+use secrecy::SecretString;
+
+/// Seconds, bytes or a count within `range`.
+pub(super) fn whole_number(range: RangeInclusive<u64>) -> impl TypedValueParser<Value = u64> {
+    StringValueParser::new().try_map(move |text| {
+        let number: u64 = text.trim().parse().map_err(|_| format!("`{text}` is not a whole number"))?;
+        if !range.contains(&number) {
+            return Err(format!("must be between {} and {}", range.start(), range.end()));
+        }
+        Ok(number)
+    })
+}
+
+/// A count within `range` (which fits `u32`).
+pub(super) fn small_number(range: RangeInclusive<u32>) -> impl TypedValueParser<Value = u32> {
+    let wide = u64::from(*range.start())..=u64::from(*range.end());
+    whole_number(wide).try_map(u32::try_from)
+}
+
+/// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`; empty is false (an exported but empty variable).
+pub(super) fn boolean(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        other => Err(format!("`{other}` is not true or false (on or off)")),
+    }
+}
+
+/// A secret of at least [`MIN_MASTER_KEY_LEN`] characters (the master key, the metrics token).
+pub(super) fn long_secret(text: &str) -> Result<SecretString, String> {
+    if text.chars().count() < MIN_MASTER_KEY_LEN {
+        return Err(format!("must be at least {MIN_MASTER_KEY_LEN} characters"));
+    }
+    Ok(SecretString::from(text))
+}
+
+/// The HS256 signing secret: at least [`MIN_HS256_SECRET`] bytes.
+pub(super) fn jwt_secret(text: &str) -> Result<SecretString, String> {
+    if text.len() < MIN_HS256_SECRET {
+        return Err(format!("must be at least {MIN_HS256_SECRET} bytes"));
+    }
+    Ok(SecretString::from(text))
+}
+
+/// An API key in the platform's format (`agk_` + at least 32 characters).
+pub(super) fn api_key(text: &str) -> Result<SecretString, String> {
+    agentic_core::auth::api_key::import(text).map_err(|e| e.message)?;
+    Ok(SecretString::from(text))
+}
+
+/// A password the platform accepts for a new account.
+pub(super) fn new_password(text: &str) -> Result<SecretString, String> {
+    let password = SecretString::from(text);
+    agentic_core::auth::password::validate_new_password(&password).map_err(|e| e.message)?;
+    Ok(password)
+}
+
+/// An e-mail address.
+pub(super) fn email(text: &str) -> Result<String, String> {
+    agentic_core::model::Email::parse(text).map_err(|e| e.message)?;
+    Ok(text.to_owned())
+}
+
+/// A `tracing` EnvFilter directive.
+pub(super) fn log_filter(text: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
+/// An http(s) URL; empty means unset.
+pub(super) fn http_url(text: &str) -> Result<String, String> {
+    if !(text.is_empty() || text.starts_with("http://") || text.starts_with("https://")) {
+        return Err(format!("`{text}` is not an http(s) URL"));
+    }
+    Ok(text.to_owned())
+}
+
+/// A provider name the LLM registry knows; empty means unset.
+pub(super) fn provider_name(text: &str) -> Result<String, String> {
+    if !text.trim().is_empty() && canonical_name(text).is_none() {
+        let known = agentic_llm::registry::PROVIDER_NAMES.join(", ");
+        return Err(format!("`{text}` is not a provider ({known})"));
+    }
+    Ok(text.to_owned())
+}
+
+/// `open` or `closed`.
+pub(super) fn fail_mode(text: &str) -> Result<FailMode, String> {
+    match text.trim() {
+        "open" => Ok(FailMode::Open),
+        "closed" => Ok(FailMode::Closed),
+        other => Err(format!("`{other}` is not open or closed")),
+    }
+}
+
+/// A quota such as `100/hour`, or `unlimited` (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rate(pub(crate) Option<Quota>);
+
+/// Parses a [`Rate`].
+pub(super) fn rate(text: &str) -> Result<Rate, String> {
+    RateLimitPolicy::parse_rate(text).map(Rate).map_err(|e| e.to_string())
+}
+
+/// A listener address, or `off` (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OptionalAddr(pub(crate) Option<SocketAddr>);
+
+/// Parses an [`OptionalAddr`].
+pub(super) fn optional_addr(text: &str) -> Result<OptionalAddr, String> {
+    match text.trim() {
+        "off" => Ok(OptionalAddr(None)),
+        text => text
+            .parse()
+            .map(|addr| OptionalAddr(Some(addr)))
+            .map_err(|_| format!("`{text}` is not an address like 127.0.0.1:9464, or `off`")),
+    }
+}
+
+/// An address to listen on.
+pub(super) fn addr(text: &str) -> Result<SocketAddr, String> {
+    text.trim().parse().map_err(|_| format!("`{text}` is not an address like 127.0.0.1:9000"))
+}
