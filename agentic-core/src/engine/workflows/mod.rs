@@ -1,0 +1,162 @@
+//! Workflows: named multi-agent procedures, each run as one durable run. `ProjectPipelineWorkflow`: the Overseer
+//! plans (a JSON list of tasks, each for a named agent), the agents carry the tasks out in order with the earlier
+//! results as context, and the QA Tester reviews the whole. Each finished step is saved with the lease renewal,
+//! so a run resumed after a crash continues from its last finished step instead of paying for it again.
+
+mod pipeline;
+mod plan;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::Platform;
+use crate::api::WorkflowRequest;
+use crate::auth::Principal;
+use crate::engine::AgentTask;
+use crate::error::{Error, Result};
+use crate::events::EventKind;
+use crate::model::RiskLevel;
+use crate::model::{Money, Permission, Run, RunFinish, RunKind, RunProgress, RunStatus, ValidationError};
+use pipeline::PipelineArgs;
+pub use pipeline::{PipelineOutput, StepPhase, WorkflowStep};
+pub use plan::{MAX_PLAN_TASKS, PlannedTask, parse_plan};
+
+/// The project pipeline's name as stored on its runs.
+pub const PROJECT_PIPELINE: &str = "project_pipeline";
+
+/// A workflow run's input as stored: which workflow, and its validated arguments.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct WorkflowInput {
+    workflow: String,
+    args: PipelineArgs,
+}
+
+/// Why a workflow stopped before its end.
+pub(super) enum Stop {
+    /// Another worker holds the run now: the work is theirs, so nothing is published or recorded here.
+    LeaseLost,
+    /// The workflow failed.
+    Failed(Error),
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Self {
+        Stop::Failed(error)
+    }
+}
+
+/// The workflow a request names, by its stored name.
+fn workflow_name(name: &str) -> Option<&'static str> {
+    match name {
+        "ProjectPipelineWorkflow" | PROJECT_PIPELINE => Some(PROJECT_PIPELINE),
+        _ => None,
+    }
+}
+
+impl Platform {
+    /// Starts a named workflow as one run. Needs `workflows:create`. Its risk is the highest of any agent it may
+    /// run (the tenant's whole roster, since the Overseer picks the agents) or the request's, if higher; the run
+    /// is gated like an agent run when that needs approval. When it runs, the plan may name only agents at or
+    /// below that risk, so an agent added later at a higher risk is not run without approval.
+    pub async fn start_workflow(&self, principal: &Principal, request: WorkflowRequest) -> Result<Run> {
+        principal.require(Permission::WorkflowsCreate)?;
+        let name = workflow_name(&request.name).ok_or(Error::NotFound("workflow"))?;
+        let goal = match request.args.get("goal").and_then(|g| g.as_str()) {
+            Some(goal) => crate::model::validate_text("args.goal", goal, 20_000)?,
+            None => return Err(ValidationError::new("args.goal", "must be a text of 1 to 20000 characters").into()),
+        };
+        if let Some(extra) = request.args.as_object().and_then(|o| o.keys().find(|k| *k != "goal" && *k != "context")) {
+            return Err(ValidationError::new(format!("args.{extra}"), "is not an argument of this workflow").into());
+        }
+        let context = request.args.get("context").cloned().unwrap_or(serde_json::Value::Null);
+        let args = PipelineArgs { goal, context };
+        let input = serde_json::to_value(WorkflowInput { workflow: name.to_owned(), args })
+            .map_err(|e| Error::Internal(format!("workflow input: {e}")))?;
+        let roster_risk = self.agent_roster(principal.tenant_id).await?.iter().map(|a| a.spec.risk_level).max();
+        let risk = roster_risk.unwrap_or(RiskLevel::Low).max(request.risk_level.unwrap_or(RiskLevel::Low));
+        let now = self.inner.clock.now();
+        let mut run = Run::queued(principal.tenant_id, request.project_id, name, input, risk, principal.user_id, now);
+        run.kind = RunKind::Workflow;
+        self.submit_run(principal, run, request.wait).await
+    }
+
+    /// Does a claimed workflow run's work, from where an earlier attempt left it; `None` if the run was taken over
+    /// by another worker meanwhile.
+    pub(crate) async fn perform_workflow(&self, run: &Run, worker: &str) -> Option<RunFinish> {
+        let mut state: PipelineOutput =
+            run.output.clone().and_then(|saved| serde_json::from_value(saved).ok()).unwrap_or_default();
+        state.workflow = run.agent.clone();
+        if run.attempts == 1 {
+            let data = json!({"run_id": run.id, "workflow": run.agent, "project_id": run.project_id});
+            self.publish(run.tenant_id, EventKind::WorkflowStarted, data).await;
+        }
+        let input = serde_json::from_value::<WorkflowInput>(run.input.clone());
+        let result = match (run.agent.as_str(), input) {
+            (PROJECT_PIPELINE, Ok(input)) => self.project_pipeline(run, &input.args, worker, &mut state).await,
+            (_, Err(error)) => Err(Stop::Failed(Error::Internal(format!("unreadable workflow input: {error}")))),
+            (other, Ok(_)) => Err(Stop::Failed(Error::Internal(format!("unknown workflow `{other}`")))),
+        };
+        let output = serde_json::to_value(&state).ok();
+        match result {
+            Ok(()) => {
+                self.publish_workflow_end(run, Ok(state.steps.len()), state.cost).await;
+                Some(RunFinish { status: RunStatus::Completed, output, error: None, cost: state.cost })
+            }
+            Err(Stop::Failed(error)) => {
+                let reason = self.failure_reason(run, &error);
+                self.publish_workflow_end(run, Err(&reason), state.cost).await;
+                Some(RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: state.cost })
+            }
+            Err(Stop::LeaseLost) => None,
+        }
+    }
+
+    /// Publishes `workflow.completed` (with the number of steps) or `workflow.failed` (with the reason).
+    pub(crate) async fn publish_workflow_end(&self, run: &Run, result: std::result::Result<usize, &str>, cost: Money) {
+        let mut data = json!({"run_id": run.id, "workflow": run.agent, "project_id": run.project_id, "cost": cost});
+        let kind = match result {
+            Ok(steps) => {
+                data["steps"] = json!(steps);
+                EventKind::WorkflowCompleted
+            }
+            Err(reason) => {
+                data["reason"] = json!(reason);
+                EventKind::WorkflowFailed
+            }
+        };
+        self.publish(run.tenant_id, kind, data).await;
+    }
+
+    pub(super) fn step_task(&self, run: &Run, agent: &str, task: String, context: serde_json::Value) -> AgentTask {
+        AgentTask {
+            tenant_id: run.tenant_id,
+            project_id: run.project_id,
+            run_id: Some(run.id),
+            agent: agent.to_owned(),
+            task,
+            context: (!context.is_null()).then_some(context),
+            cleared_risk: Some(run.risk_level),
+        }
+    }
+
+    /// Saves the finished steps with a lease renewal; stops when the lease is lost (another worker has the run).
+    /// A store that cannot be reached does not stop the workflow: the next step's save (or the lease keeper)
+    /// tries again, and at worst a resumed run redoes the unsaved steps.
+    pub(super) async fn save_progress(
+        &self,
+        run: &Run,
+        worker: &str,
+        state: &PipelineOutput,
+    ) -> std::result::Result<(), Stop> {
+        let output = serde_json::to_value(state).map_err(|e| Error::Internal(e.to_string()))?;
+        let progress = RunProgress { output, cost: state.cost };
+        match self.renew_lease(run, worker, Some(&progress)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Stop::LeaseLost),
+            Err(error) => {
+                tracing::warn!(run_id = %run.id, %error, "could not save the workflow's progress; going on");
+                Ok(())
+            }
+        }
+    }
+}

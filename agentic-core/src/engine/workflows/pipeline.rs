@@ -1,0 +1,157 @@
+//! `ProjectPipelineWorkflow`: its typed arguments, its saved output, and the order of its steps.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::Stop;
+use super::plan::{PlannedTask, truncate};
+use crate::Platform;
+use crate::engine::{AgentOutcome, RunStep};
+use crate::error::Error;
+use crate::llm::Usage;
+use crate::model::{Money, Run};
+
+/// How much of each earlier step's answer is passed on as context (the full answer stays in the run).
+const CONTEXT_CHARS_PER_STEP: usize = 8_000;
+
+/// The pipeline's validated arguments, as stored in its run's input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PipelineArgs {
+    /// What the project is to achieve.
+    pub(crate) goal: String,
+    /// Context the caller gave for every step (`null`: none).
+    #[serde(default)]
+    pub(crate) context: serde_json::Value,
+}
+
+/// What a workflow step was for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepPhase {
+    /// The Overseer making (or repairing) the plan.
+    Plan,
+    /// A planned task.
+    Task,
+    /// The QA review of the whole.
+    Review,
+}
+
+/// One finished step of a workflow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct WorkflowStep {
+    /// What the step was for.
+    pub phase: StepPhase,
+    /// The agent that did it.
+    pub agent: String,
+    /// Its task.
+    pub task: String,
+    /// The agent's answer.
+    pub output: String,
+    /// Its model turns and tool calls.
+    pub steps: Vec<RunStep>,
+    /// Its tokens.
+    #[schema(value_type = Object)]
+    pub usage: Usage,
+    /// Its cost.
+    pub cost: Money,
+}
+
+/// A project pipeline run's output: saved after every step, final once the review is in.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PipelineOutput {
+    /// The workflow.
+    pub workflow: String,
+    /// The Overseer's plan, once made.
+    pub plan: Option<Vec<PlannedTask>>,
+    /// Finished steps, in order.
+    pub steps: Vec<WorkflowStep>,
+    /// The QA review's answer, once given.
+    pub review: Option<String>,
+    /// Tokens over all steps.
+    #[schema(value_type = Object)]
+    pub usage: Usage,
+    /// Cost over all steps.
+    pub cost: Money,
+}
+
+impl PipelineOutput {
+    pub(super) fn push(
+        &mut self,
+        phase: StepPhase,
+        agent: &str,
+        task: String,
+        outcome: AgentOutcome,
+    ) -> std::result::Result<(), crate::model::MoneyOverflow> {
+        self.usage = self.usage.plus(outcome.usage);
+        self.cost = self.cost.try_add(outcome.cost)?;
+        self.steps.push(WorkflowStep {
+            phase,
+            agent: agent.to_owned(),
+            task,
+            output: outcome.output,
+            steps: outcome.steps,
+            usage: outcome.usage,
+            cost: outcome.cost,
+        });
+        Ok(())
+    }
+
+    pub(super) fn tasks_done(&self) -> usize {
+        self.steps.iter().filter(|s| s.phase == StepPhase::Task).count()
+    }
+
+    /// The finished task steps as context for the next agent, each answer cut to a bounded length.
+    pub(super) fn earlier_results(&self) -> serde_json::Value {
+        let results: Vec<_> = self
+            .steps
+            .iter()
+            .filter(|s| s.phase == StepPhase::Task)
+            .map(|s| json!({"agent": s.agent, "task": s.task, "result": truncate(&s.output, CONTEXT_CHARS_PER_STEP)}))
+            .collect();
+        serde_json::Value::Array(results)
+    }
+}
+
+impl Platform {
+    pub(super) async fn project_pipeline(
+        &self,
+        run: &Run,
+        args: &PipelineArgs,
+        worker: &str,
+        state: &mut PipelineOutput,
+    ) -> std::result::Result<(), Stop> {
+        let (goal, project_context) = (&args.goal, &args.context);
+        let plan = match state.plan.clone() {
+            Some(plan) => plan,
+            None => {
+                let plan = self.make_plan(run, args, state).await?;
+                state.plan = Some(plan.clone());
+                self.save_progress(run, worker, state).await?;
+                plan
+            }
+        };
+        for (i, planned) in plan.iter().enumerate().skip(state.tasks_done()) {
+            let context = json!({"project_goal": goal, "project_context": project_context,
+                "earlier_results": state.earlier_results()});
+            let outcome = self
+                .run_agent(self.step_task(run, &planned.agent, planned.task.clone(), context))
+                .await
+                .map_err(|e| Error::step(format!("task {} ({})", i + 1, planned.agent), e))?;
+            state.push(StepPhase::Task, &planned.agent, planned.task.clone(), outcome).map_err(Error::from)?;
+            self.save_progress(run, worker, state).await?;
+        }
+        let review = format!(
+            "Review the team's work on this project against its goal. Say what is done, what is missing or wrong, \
+             and what should be tested next.\nProject goal: {goal}"
+        );
+        let context = json!({"project_goal": goal, "plan": plan, "results": state.earlier_results()});
+        let outcome = self
+            .run_agent(self.step_task(run, "qa_tester", review.clone(), context))
+            .await
+            .map_err(|e| Error::step("the QA review", e))?;
+        state.review = Some(outcome.output.clone());
+        state.push(StepPhase::Review, "qa_tester", review, outcome).map_err(Error::from)?;
+        Ok(())
+    }
+}
