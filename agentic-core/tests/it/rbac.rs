@@ -1,5 +1,10 @@
-//! Every role × every route → the expected status, for JWT and API-key principals alike.
+//! Every role × every operation of the OpenAPI document → the expected status, for JWT and API-key principals
+//! alike, and anonymously. An operation missing from the matrix fails the test.
 
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Request, header};
 use serde_json::{Value, json};
 
 use crate::support::TestApp;
@@ -9,64 +14,186 @@ struct Fixture {
     victim_user: String,
     department: String,
     project: String,
+    run: String,
+    /// One key of the victim per caller (eight credentials, then anonymous), so each revocation finds its own.
+    victim_keys: Vec<String>,
 }
 
-type Target = fn(&Fixture, usize) -> (&'static str, String, Option<Value>);
+/// What one call sends.
+enum Payload {
+    None,
+    Json(Value),
+    Yaml(&'static str),
+}
 
-/// (route, target, expected status for admin, manager, developer, viewer)
-fn cases() -> Vec<(&'static str, Target, [u16; 4])> {
+/// `(fixture, a number unique to this call, the caller's slot)` → `(method, path, payload)`.
+type Target = fn(&Fixture, usize, usize) -> (&'static str, String, Payload);
+
+/// One operation: its `METHOD /template`, how to call it, and the statuses for admin, manager, developer and viewer,
+/// then for a caller with no credentials.
+struct Case {
+    operation: &'static str,
+    target: Target,
+    roles: [u16; 4],
+    anonymous: u16,
+}
+
+const fn case(operation: &'static str, target: Target, roles: [u16; 4]) -> Case {
+    Case { operation, target, roles, anonymous: 401 }
+}
+
+/// An approval request that does not exist.
+const NO_APPROVAL: &str = "/v1/approvals/0190f5f5-0000-7000-8000-000000000000";
+
+const AGENT_YAML: &str = "name: Reviewer\nrole: Code Reviewer\ngoal: Review changes\nbackstory: Careful.\n\
+                          tools: []\nllm:\n  provider: mock\n  model: mock\nrisk_level: low\n";
+
+fn cases() -> Vec<Case> {
     vec![
-        ("GET /v1/me", |_, _| ("GET", "/v1/me".into(), None), [200, 200, 200, 200]),
-        ("GET /v1/tenants/{id}", |f, _| ("GET", format!("/v1/tenants/{}", f.tenant_id), None), [200, 200, 200, 200]),
-        ("GET /v1/users", |_, _| ("GET", "/v1/users".into(), None), [200, 403, 403, 403]),
-        (
+        Case { anonymous: 200, ..case("GET /health", |_, _, _| ("GET", "/health".into(), Payload::None), [200; 4]) },
+        Case { anonymous: 200, ..case("GET /ready", |_, _, _| ("GET", "/ready".into(), Payload::None), [200; 4]) },
+        Case {
+            anonymous: 200,
+            ..case(
+                "POST /v1/auth/login",
+                |_, _, _| {
+                    let body = json!({"tenant": "acme", "email": "victim@acme.test", "password": "user password 123"});
+                    ("POST", "/v1/auth/login".into(), Payload::Json(body))
+                },
+                [200; 4],
+            )
+        },
+        // Only the platform master key creates tenants; no tenant credential is it.
+        case(
+            "POST /v1/tenants",
+            |_, n, _| {
+                let body = json!({"name": "T", "slug": format!("t-{n}"), "admin_email": "a@t.test",
+                    "admin_password": "tenant admin password"});
+                ("POST", "/v1/tenants".into(), Payload::Json(body))
+            },
+            [401; 4],
+        ),
+        case("GET /v1/me", |_, _, _| ("GET", "/v1/me".into(), Payload::None), [200; 4]),
+        case(
+            "GET /v1/tenants/{id}",
+            |f, _, _| ("GET", format!("/v1/tenants/{}", f.tenant_id), Payload::None),
+            [200; 4],
+        ),
+        case("GET /v1/users", |_, _, _| ("GET", "/v1/users".into(), Payload::None), [200, 403, 403, 403]),
+        case(
             "POST /v1/users",
-            |_, n| {
+            |_, n, _| {
                 let body =
                     json!({"email": format!("new{n}@acme.test"), "password": "new user password", "roles": ["viewer"]});
-                ("POST", "/v1/users".into(), Some(body))
+                ("POST", "/v1/users".into(), Payload::Json(body))
             },
             [201, 403, 403, 403],
         ),
-        ("GET /v1/users/{id}", |f, _| ("GET", format!("/v1/users/{}", f.victim_user), None), [200, 403, 403, 403]),
-        (
-            "PATCH /v1/users/{id}",
-            |f, _| ("PATCH", format!("/v1/users/{}", f.victim_user), Some(json!({"roles": ["viewer"]}))),
+        case(
+            "GET /v1/users/{id}",
+            |f, _, _| ("GET", format!("/v1/users/{}", f.victim_user), Payload::None),
             [200, 403, 403, 403],
         ),
-        ("GET /v1/api-keys", |_, _| ("GET", "/v1/api-keys".into(), None), [200, 200, 200, 200]),
-        (
-            "POST /v1/api-keys",
-            |_, _| ("POST", "/v1/api-keys".into(), Some(json!({"name": "read only", "scopes": []}))),
-            [201, 201, 201, 201],
+        case(
+            "PATCH /v1/users/{id}",
+            |f, _, _| ("PATCH", format!("/v1/users/{}", f.victim_user), Payload::Json(json!({"roles": ["viewer"]}))),
+            [200, 403, 403, 403],
         ),
-        ("GET /v1/departments", |_, _| ("GET", "/v1/departments".into(), None), [200, 200, 200, 200]),
-        (
+        case("GET /v1/api-keys", |_, _, _| ("GET", "/v1/api-keys".into(), Payload::None), [200; 4]),
+        case(
+            "POST /v1/api-keys",
+            |_, _, _| ("POST", "/v1/api-keys".into(), Payload::Json(json!({"name": "read only", "scopes": []}))),
+            [201; 4],
+        ),
+        // Someone else's key: only users:manage revokes it (everyone may revoke their own: tested below).
+        case(
+            "DELETE /v1/api-keys/{id}",
+            |f, _, caller| ("DELETE", format!("/v1/api-keys/{}", f.victim_keys[caller]), Payload::None),
+            [200, 403, 403, 403],
+        ),
+        case("GET /v1/departments", |_, _, _| ("GET", "/v1/departments".into(), Payload::None), [200; 4]),
+        case(
             "POST /v1/departments",
-            |_, n| ("POST", "/v1/departments".into(), Some(json!({"name": format!("Dept {n}")}))),
+            |_, n, _| ("POST", "/v1/departments".into(), Payload::Json(json!({"name": format!("Dept {n}")}))),
             [201, 201, 403, 403],
         ),
-        (
+        case(
             "GET /v1/departments/{id}",
-            |f, _| ("GET", format!("/v1/departments/{}", f.department), None),
-            [200, 200, 200, 200],
+            |f, _, _| ("GET", format!("/v1/departments/{}", f.department), Payload::None),
+            [200; 4],
         ),
-        ("GET /v1/projects", |_, _| ("GET", "/v1/projects".into(), None), [200, 200, 200, 200]),
-        (
+        case("GET /v1/projects", |_, _, _| ("GET", "/v1/projects".into(), Payload::None), [200; 4]),
+        case(
             "POST /v1/projects",
-            |f, n| {
+            |f, n, _| {
                 let body = json!({"name": format!("P{n}"), "department_id": f.department, "budget": "100.00"});
-                ("POST", "/v1/projects".into(), Some(body))
+                ("POST", "/v1/projects".into(), Payload::Json(body))
             },
             [201, 201, 403, 403],
         ),
-        ("GET /v1/projects/{id}", |f, _| ("GET", format!("/v1/projects/{}", f.project), None), [200, 200, 200, 200]),
+        case(
+            "GET /v1/projects/{id}",
+            |f, _, _| ("GET", format!("/v1/projects/{}", f.project), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "GET /v1/projects/{id}/costs",
+            |f, _, _| ("GET", format!("/v1/projects/{}/costs", f.project), Payload::None),
+            [200; 4],
+        ),
+        case("GET /v1/costs", |_, _, _| ("GET", "/v1/costs".into(), Payload::None), [200; 4]),
+        case("GET /v1/agents", |_, _, _| ("GET", "/v1/agents".into(), Payload::None), [200; 4]),
+        case("GET /v1/agents/{name}", |_, _, _| ("GET", "/v1/agents/qa_tester".into(), Payload::None), [200; 4]),
+        case(
+            "PUT /v1/agents/{name}",
+            |_, n, _| ("PUT", format!("/v1/agents/reviewer_{n}"), Payload::Yaml(AGENT_YAML)),
+            [201, 201, 403, 403],
+        ),
+        case(
+            "POST /v1/agents/{name}/execute",
+            |f, _, _| {
+                let body = json!({"task": "Say hello", "project_id": f.project});
+                ("POST", "/v1/agents/qa_tester/execute".into(), Payload::Json(body))
+            },
+            [202, 202, 202, 403],
+        ),
+        case(
+            "POST /v1/workflows",
+            |f, _, _| {
+                let body =
+                    json!({"name": "ProjectPipelineWorkflow", "args": {"goal": "Ship it"}, "project_id": f.project});
+                ("POST", "/v1/workflows".into(), Payload::Json(body))
+            },
+            [202, 202, 202, 403],
+        ),
+        case("GET /v1/runs/{id}", |f, _, _| ("GET", format!("/v1/runs/{}", f.run), Payload::None), [200; 4]),
+        case(
+            "GET /v1/runs/{id}/result",
+            |f, _, _| ("GET", format!("/v1/runs/{}/result", f.run), Payload::None),
+            [200; 4],
+        ),
+        case("GET /v1/approvals", |_, _, _| ("GET", "/v1/approvals".into(), Payload::None), [200, 200, 403, 403]),
+        // No such request: an approver learns that (404), anyone else is refused before the lookup (403).
+        case(
+            "POST /v1/approvals/{id}/approve",
+            |_, _, _| ("POST", format!("{NO_APPROVAL}/approve"), Payload::Json(json!({}))),
+            [404, 404, 403, 403],
+        ),
+        case(
+            "POST /v1/approvals/{id}/deny",
+            |_, _, _| ("POST", format!("{NO_APPROVAL}/deny"), Payload::Json(json!({}))),
+            [404, 404, 403, 403],
+        ),
     ]
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
     let me = app.call("GET", "/v1/me", Some(&app.admin_key), None).await.expect(200);
-    let (victim_user, _) = app.user("victim@acme.test", &["viewer"]).await;
+    let (victim_user, victim_token) = app.user("victim@acme.test", &["viewer"]).await;
+    let mut victim_keys = Vec::new();
+    for _ in 0..=ROLES.len() * 2 {
+        victim_keys.push(app.api_key(&victim_token, &[]).await.0);
+    }
     let department =
         app.call("POST", "/v1/departments", Some(&app.admin_key), Some(json!({"name": "QA"}))).await.expect(201);
     let project = app
@@ -78,11 +205,23 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await
         .expect(201);
+    let run = app
+        .call(
+            "POST",
+            "/v1/agents/qa_tester/execute",
+            Some(&app.admin_key),
+            Some(json!({"task": "Say hello", "project_id": project["id"]})),
+        )
+        .await
+        .expect(202);
+    assert!(app.platform.work_once("w").await.unwrap(), "the fixture's run is done before the matrix reads it");
     Fixture {
         tenant_id: me["user"]["tenant_id"].as_str().unwrap().to_owned(),
         victim_user,
         department: department["id"].as_str().unwrap().to_owned(),
         project: project["id"].as_str().unwrap().to_owned(),
+        run: run["id"].as_str().unwrap().to_owned(),
+        victim_keys,
     }
 }
 
@@ -94,9 +233,43 @@ const ROLE_SCOPES: [&[&str]; 4] = [
     &[],
 ];
 
-crate::both_backends!(rbac_matrix, every_role_on_every_route_gets_the_expected_status);
+async fn send(app: &TestApp, (method, path, payload): (&str, String, Payload), bearer: Option<&str>) -> u16 {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(bearer) = bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+    }
+    let request = match payload {
+        Payload::None => request.body(Body::empty()),
+        Payload::Json(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::to_vec(&body).unwrap())),
+        Payload::Yaml(yaml) => request.header(header::CONTENT_TYPE, "application/yaml").body(Body::from(yaml)),
+    }
+    .unwrap();
+    let response = app.send(request).await;
+    if response.status.as_u16() == 403 {
+        assert_eq!(response.body["type"], "https://agentic.dev/problems/forbidden");
+    }
+    response.status.as_u16()
+}
 
-async fn every_role_on_every_route_gets_the_expected_status(app: TestApp) {
+crate::both_backends!(rbac_matrix, every_role_on_every_operation_gets_the_expected_status);
+
+async fn every_role_on_every_operation_gets_the_expected_status(app: TestApp) {
+    // The matrix covers the whole API: every operation the OpenAPI document lists, and nothing it does not.
+    let openapi = app.call("GET", "/openapi.json", None, None).await.expect(200);
+    let mut documented = BTreeSet::new();
+    for (path, operations) in openapi["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let cases = cases();
+    let covered: BTreeSet<String> = cases.iter().map(|c| c.operation.to_owned()).collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    let unknown: Vec<_> = covered.difference(&documented).collect();
+    assert!(missing.is_empty() && unknown.is_empty(), "not in the matrix: {missing:?}; not in the API: {unknown:?}");
+
     let fixture = fixture(&app).await;
     let mut credentials = Vec::new();
     for (i, role) in ROLES.iter().enumerate() {
@@ -107,22 +280,18 @@ async fn every_role_on_every_route_gets_the_expected_status(app: TestApp) {
     }
     let mut n = 0;
     let mut failures = Vec::new();
-    for (route, target, expected) in cases() {
-        for (role_index, who, credential) in &credentials {
+    for case in &cases {
+        for (slot, (role_index, who, credential)) in credentials.iter().enumerate() {
             n += 1;
-            let (method, path, body) = target(&fixture, n);
-            let response = app.call(method, &path, Some(credential), body).await;
-            if response.status.as_u16() != expected[*role_index] {
-                failures.push(format!("{route} as {who}: got {}, want {}", response.status, expected[*role_index]));
-            } else if response.status.as_u16() == 403 {
-                assert_eq!(response.body["type"], "https://agentic.dev/problems/forbidden");
+            let status = send(&app, (case.target)(&fixture, n, slot), Some(credential)).await;
+            if status != case.roles[*role_index] {
+                failures.push(format!("{} as {who}: got {status}, want {}", case.operation, case.roles[*role_index]));
             }
         }
-        // And with no credentials at all: 401.
-        let (method, path, body) = target(&fixture, 0);
-        let response = app.call(method, &path, None, body).await;
-        if response.status.as_u16() != 401 {
-            failures.push(format!("{route} anonymously: got {}, want 401", response.status));
+        n += 1;
+        let status = send(&app, (case.target)(&fixture, n, credentials.len()), None).await;
+        if status != case.anonymous {
+            failures.push(format!("{} anonymously: got {status}, want {}", case.operation, case.anonymous));
         }
     }
     assert!(failures.is_empty(), "RBAC matrix mismatches:\n{}", failures.join("\n"));
