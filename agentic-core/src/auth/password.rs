@@ -121,12 +121,18 @@ mod tests {
             let gate = std::sync::Arc::clone(&gate);
             async move { gate.run(move || released.recv().is_ok()).await }
         });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Wait on the gate's own state, not on the clock: the first hash holds the one running slot.
+        while gate.running.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
         let waiting = tokio::spawn({
             let gate = std::sync::Arc::clone(&gate);
             async move { gate.run(|| 2).await }
         });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // ...and the second is admitted, waiting for it.
+        while gate.admitted.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
         // One runs, one waits: a third is refused at once, without queueing.
         let refused = gate.run(|| 3).await;
         assert!(matches!(refused, Err(Error::Overloaded { .. })), "{refused:?}");
