@@ -58,13 +58,36 @@ pub mod http;
 pub mod testing;
 
 pub use error::{Error, Result};
+
+/// Re-exported so a host app's `Cargo.toml` needs only our crates and tokio: `#[agentic_core::async_trait]` on
+/// its own tools and stores.
+pub use async_trait::async_trait;
+/// Re-exported for host apps that serve the platform's routers (the version our routers are built with).
+#[cfg(feature = "http")]
+pub use axum;
 pub use platform::{HttpLimits, MIN_MASTER_KEY_LEN, Platform, PlatformBuilder};
+/// The secret types our APIs take and return (API keys, passwords): `.expose_secret()` reads one.
+pub use secrecy::{ExposeSecret, SecretString};
+/// Re-exported: tools take and return JSON values.
+pub use serde_json;
+/// Re-exported for the OpenAPI document types ([`http::api_openapi`] with feature `http`).
+pub use utoipa;
 
 #[cfg(feature = "http")]
 impl Platform {
     /// The complete HTTP API of this platform (see [`http::router`]).
     pub fn router(&self) -> axum::Router {
         http::router(self.clone())
+    }
+
+    /// Only the `/v1` API, to merge into a host app's router (see [`http::api_router`]).
+    pub fn api_router(&self) -> axum::Router {
+        http::api_router(self.clone())
+    }
+
+    /// The OpenAPI document of [`api_router`](Self::api_router) mounted under `prefix` (see [`http::api_openapi`]).
+    pub fn api_openapi(&self, prefix: &str) -> utoipa::openapi::OpenApi {
+        http::api_openapi(self, prefix)
     }
 
     /// `/metrics` on its own router, to serve on a separate (private) address (see [`http::metrics_router`]).

@@ -340,7 +340,8 @@ impl PlatformBuilder {
         self.jwt_key.is_some()
     }
 
-    /// Builds the platform.
+    /// Builds the platform. Only a store is required: without LLM providers it builds and serves, and every run
+    /// fails with "this platform has no LLM providers"; without tools, agent YAML may name none.
     pub fn build(self) -> Result<Platform> {
         let store = self.store.ok_or_else(|| Error::Config("a store is required".into()))?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));

@@ -9,6 +9,7 @@ mod agent_loop;
 mod agents;
 mod api_keys;
 mod approvals;
+mod background;
 mod budgets;
 mod departments;
 mod llm_call;
@@ -22,6 +23,7 @@ mod workflows;
 
 pub use agent_loop::{AgentOutcome, AgentTask, RunStep, system_prompt};
 pub use approvals::approval_threshold;
+pub use background::{Background, BackgroundOptions};
 pub use budgets::{LlmCall, estimate_input_tokens};
 pub(crate) use llm_call::{CallSite, PendingCharge};
 pub use runs::{APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT};

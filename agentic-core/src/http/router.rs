@@ -79,8 +79,12 @@ impl utoipa::Modify for ProblemCatalogue {
     }
 }
 
-fn api_routes(platform: &Platform) -> OpenApiRouter<Platform> {
-    let public = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1::public_routes());
+/// The `/v1` routes (public and behind authentication), and with `system` also `/health` and `/ready`.
+fn api_routes(platform: &Platform, system: bool) -> OpenApiRouter<Platform> {
+    let mut public = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1::public_routes());
+    if system {
+        public = public.merge(v1::system_routes());
+    }
     let mut protected = v1::protected_routes();
     // Route layers run after routing, so the rate limiter sees the matched route template; the later layer is
     // the outer one: authentication first, then the principal's limits.
@@ -96,41 +100,69 @@ fn rate_limit_layer(platform: &Platform, stage: Stage) -> Option<RateLimitLayer>
     Some(RateLimitLayer::new(stage, Arc::clone(limiter), policy.clone(), plans, platform.metrics().clone()))
 }
 
-/// The OpenAPI 3.1 document of the API.
+/// The OpenAPI 3.1 document of the API that [`router`] serves.
 pub fn openapi(platform: &Platform) -> utoipa::openapi::OpenApi {
-    api_routes(platform).into_openapi()
+    api_routes(platform, true).into_openapi()
 }
 
-/// The complete HTTP API of `platform`, ready to serve.
+/// The OpenAPI 3.1 document of [`api_router`] mounted under `prefix` (e.g. `/agentic`; empty: at the root):
+/// its `servers` entry is the prefix, so generated clients and the docs UI call the right URLs.
+pub fn api_openapi(platform: &Platform, prefix: &str) -> utoipa::openapi::OpenApi {
+    let mut openapi = api_routes(platform, false).into_openapi();
+    let url = if prefix.is_empty() { "/".to_owned() } else { prefix.trim_end_matches('/').to_owned() };
+    openapi.servers = Some(vec![utoipa::openapi::Server::new(url)]);
+    openapi
+}
+
+/// The complete HTTP API of `platform`, ready to serve: `/v1`, `/health`, `/ready`, `/openapi.json`, the docs UI
+/// at `/docs`, `/metrics` for the metrics token, and a problem-document fallback for unknown routes.
 pub fn router(platform: Platform) -> Router {
-    let (api, openapi) = api_routes(&platform).split_for_parts();
-    let ip_limits = rate_limit_layer(&platform, Stage::ClientIp);
+    let (api, openapi) = api_routes(&platform, true).split_for_parts();
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
+    let app = api
+        .route(
+            "/openapi.json",
+            get(move || {
+                let body = openapi_json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        )
+        .merge(Scalar::with_url("/docs", openapi))
+        .merge(if platform.metrics_on_api() {
+            Router::new().route("/metrics", get(guarded_metrics))
+        } else {
+            Router::new()
+        })
+        .fallback(not_found);
+    with_layers(app, platform)
+}
+
+/// Only the `/v1` API, for a host app to merge into its own router (or nest under a prefix, with
+/// [`api_openapi`] describing it there): no root routes, so the host's own `/health`, `/docs` or fallback do
+/// not collide with ours, and no fallback, so the host's applies. It carries the same layers as [`router`]
+/// (body limit, per-IP limits, request ids, tracing, metrics, panic catching), scoped to its routes.
+///
+/// Merge it (`host.merge(platform.api_router())`) before setting the host's fallback; per-IP limits need the
+/// peer address: serve with [`serve`](crate::http::serve) or `into_make_service_with_connect_info`.
+pub fn api_router(platform: Platform) -> Router {
+    let api = Router::from(api_routes(&platform, false));
+    with_layers(api, platform)
+}
+
+/// The layers every request to our routes passes, outermost last.
+fn with_layers(app: Router<Platform>, platform: Platform) -> Router {
+    let ip_limits = rate_limit_layer(&platform, Stage::ClientIp);
     let request_id = HeaderName::from_static("x-request-id");
-    api.route(
-        "/openapi.json",
-        get(move || {
-            let body = openapi_json.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
-        }),
-    )
-    .merge(Scalar::with_url("/docs", openapi))
-    .merge(if platform.metrics_on_api() {
-        Router::new().route("/metrics", get(guarded_metrics))
-    } else {
-        Router::new()
-    })
-    .fallback(not_found)
-    .method_not_allowed_fallback(method_not_allowed)
-    .layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
-    .layer(tower::util::option_layer(ip_limits))
-    .layer(axum::middleware::from_fn_with_state(platform.clone(), super::observe::record_metrics))
-    .layer(TraceLayer::new_for_http())
-    .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
-    .layer(PropagateRequestIdLayer::new(request_id.clone()))
-    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-    .layer(CatchPanicLayer::custom(panic_response))
-    .with_state(platform)
+    app.method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
+        .layer(tower::util::option_layer(ip_limits))
+        .layer(axum::middleware::from_fn_with_state(platform.clone(), super::observe::record_metrics))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(platform)
 }
 
 /// `/metrics` alone, unauthenticated, for a listener only Prometheus reaches (by default the reference server

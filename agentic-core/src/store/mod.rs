@@ -6,7 +6,7 @@
 //! slug at login, finding an API key by its lookup id) are on the narrow [`SystemStore`].
 //!
 //! Backends (`agentic-store-memory`, `agentic-store-postgres`) implement these traits; the conformance suite in
-//! [`crate::testing`] (feature `testing`) proves they behave alike.
+//! `agentic_core::testing` (feature `testing`) proves they behave alike.
 
 mod agents;
 mod api_keys;

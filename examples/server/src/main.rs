@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use agentic_core::auth::jwt::{JwtSettings, KeyPair};
-use agentic_core::engine::Bootstrap;
+use agentic_core::engine::{BackgroundOptions, Bootstrap};
 use agentic_core::limit::RateLimiter;
 use agentic_core::model::Plan;
 use agentic_core::store::Store;
@@ -160,60 +160,33 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("agentic-server listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    let (stop_workers, stopped) = tokio::sync::watch::channel(false);
-    // Lease ownership is by worker name, so names must differ across replicas: a pid alone repeats (pid 1 in
-    // every container), a random process id does not.
-    let process = uuid::Uuid::now_v7().simple().to_string(); // its last 12 hex digits are random
-    let mut background: Vec<_> = (0..config.workers)
-        .map(|i| {
-            let (platform, mut stopped) = (platform.clone(), stopped.clone());
-            let name = format!("{}-{}-{i}", std::process::id(), &process[20..]);
-            tokio::spawn(async move {
-                let shutdown = async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                };
-                platform.run_worker(name, std::time::Duration::from_millis(250), shutdown).await;
-            })
-        })
-        .collect();
-    tracing::info!(workers = background.len(), "run workers started");
-    // Upkeep (approval expiry) runs on every replica, also one without workers; it is safe to run concurrently.
-    background.push({
-        let (platform, mut stopped) = (platform.clone(), stopped.clone());
-        tokio::spawn(async move {
-            platform
-                .run_maintenance(async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                })
-                .await;
-        })
-    });
+    let background = platform.spawn_background(BackgroundOptions::workers(config.workers));
     // Metrics on their own listener (loopback by default): they span every tenant, so the API listener serves
     // them only with the metrics token.
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut metrics_task = None;
     if let Some(metrics_bind) = config.metrics_bind {
         let listener = tokio::net::TcpListener::bind(metrics_bind)
             .await
             .map_err(|e| format!("cannot listen on {metrics_bind} for metrics: {e}"))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(%addr, "serving /metrics");
-        let (router, mut stopped) = (platform.metrics_router(), stopped.clone());
-        background.push(tokio::spawn(async move {
+        let router = platform.metrics_router();
+        metrics_task = Some(tokio::spawn(async move {
             let shutdown = async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
+                let _ = metrics_stopped.await;
             };
-            if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+            if let Err(error) = agentic_core::http::serve(listener, router, shutdown).await {
                 tracing::error!(%error, "the metrics listener failed");
             }
         }));
     }
-    // Connection info gives the rate limiter the client address for its per-IP limit.
-    let served = axum::serve(listener, platform.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+    let served = agentic_core::http::serve(listener, platform.router(), shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"));
-    // Workers give the runs they were working back to the queue (their attempt not counted) before they return.
-    let _ = stop_workers.send(true);
-    for task in background {
+    background.shutdown().await;
+    let _ = stop_metrics.send(());
+    if let Some(task) = metrics_task {
         let _ = task.await;
     }
     served?;

@@ -16,9 +16,14 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::Platform;
 
-/// Routes that need no principal (health, login, tenant creation with the master key).
+/// `/health` and `/ready`: the server's own, at the root (a host app that embeds the API has its own).
+pub(super) fn system_routes() -> OpenApiRouter<Platform> {
+    system::routes()
+}
+
+/// API routes that need no principal (login, tenant creation with the master key).
 pub(super) fn public_routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().merge(system::routes()).merge(auth::public_routes()).merge(tenants::public_routes())
+    OpenApiRouter::new().merge(auth::public_routes()).merge(tenants::public_routes())
 }
 
 /// Routes behind the auth layer.

@@ -1,0 +1,91 @@
+//! The background work of one replica: run workers and upkeep, started together and stopped together.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::Platform;
+
+/// What [`Platform::spawn_background`] starts.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct BackgroundOptions {
+    /// Run workers (each claims queued runs and works one at a time); 0: this process only serves.
+    pub workers: u32,
+    /// How long an idle worker waits before it looks at the queue again (a new run wakes it sooner).
+    pub idle_poll: Duration,
+    /// Also run the upkeep loop (approval expiry). Safe on every replica at once, and needed on at least one.
+    pub upkeep: bool,
+}
+
+impl Default for BackgroundOptions {
+    fn default() -> Self {
+        Self { workers: 2, idle_poll: Duration::from_millis(250), upkeep: true }
+    }
+}
+
+impl BackgroundOptions {
+    /// The defaults with `workers` workers.
+    pub fn workers(workers: u32) -> Self {
+        Self { workers, ..Self::default() }
+    }
+}
+
+/// The running background work; [`shutdown`](Self::shutdown) stops it. Dropping it without shutting down leaves
+/// the tasks running until the runtime ends.
+#[derive(Debug)]
+pub struct Background {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    worker_names: Vec<String>,
+}
+
+impl Background {
+    /// The workers' names, unique across processes and replicas (a run's lease is held by name).
+    pub fn worker_names(&self) -> &[String] {
+        &self.worker_names
+    }
+
+    /// Stops every worker and the upkeep loop and waits for them: a worker gives the run it was working back to
+    /// the queue (its attempt not counted) before it returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            if let Err(error) = task.await
+                && error.is_panic()
+            {
+                tracing::error!(%error, "a background task panicked");
+            }
+        }
+    }
+}
+
+impl Platform {
+    /// Starts this replica's background work on the current tokio runtime: `options.workers` run workers with
+    /// unique names, and the upkeep loop. Call [`Background::shutdown`] when the server stops.
+    pub fn spawn_background(&self, options: BackgroundOptions) -> Background {
+        let (stop, stopped) = watch::channel(false);
+        let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        // Names must differ across replicas: a pid alone repeats (pid 1 in every container), a random process id
+        // does not. The last 12 hex digits of a v7 uuid are random.
+        let process = uuid::Uuid::now_v7().simple().to_string();
+        let worker_names: Vec<String> =
+            (0..options.workers).map(|i| format!("{}-{}-{i}", std::process::id(), &process[20..])).collect();
+        let mut tasks: Vec<JoinHandle<()>> = worker_names
+            .iter()
+            .map(|name| {
+                let (platform, name, shutdown) = (self.clone(), name.clone(), until_stopped(stopped.clone()));
+                tokio::spawn(async move { platform.run_worker(name, options.idle_poll, shutdown).await })
+            })
+            .collect();
+        if options.upkeep {
+            let (platform, shutdown) = (self.clone(), until_stopped(stopped.clone()));
+            tasks.push(tokio::spawn(async move { platform.run_maintenance(shutdown).await }));
+        }
+        tracing::info!(workers = worker_names.len(), upkeep = options.upkeep, "background work started");
+        Background { stop, tasks, worker_names }
+    }
+}
