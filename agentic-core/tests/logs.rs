@@ -7,40 +7,17 @@
 #[path = "it/support.rs"]
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use agentic_core::testing::LogCapture;
 use serde_json::json;
-use tracing_subscriber::fmt::MakeWriter;
 
 use support::{ADMIN_PASSWORD, TestApp};
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_the_log() {
-    let buffer = Buffer::default();
+    let buffer = LogCapture::default();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
-        .with_writer(buffer.clone())
+        .with_writer(buffer.make_writer())
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -92,7 +69,7 @@ async fn no_secret_reaches_the_log() {
     .await
     .expect(200);
 
-    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let log = buffer.text();
     // The flow was really logged at TRACE (so the assertion below is not vacuous).
     assert!(log.contains("TRACE") || log.contains("DEBUG"), "nothing was logged:\n{log}");
     assert!(log.contains("/v1/me"), "requests were not traced:\n{log}");

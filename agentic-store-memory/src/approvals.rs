@@ -1,8 +1,7 @@
 //! Approval requests, decided together with their run under the store's write lock.
 
-use agentic_core::clock::Timestamp;
-use agentic_core::ids::{ApprovalId, UserId};
-use agentic_core::model::{Approval, ApprovalStatus, Run};
+use agentic_core::ids::ApprovalId;
+use agentic_core::model::{Approval, ApprovalStatus, Run, Verdict};
 use agentic_core::store::{ApprovalStore, Decision, StoreError, StoreResult};
 use async_trait::async_trait;
 
@@ -43,30 +42,16 @@ impl ApprovalStore for MemoryTenant {
             .collect())
     }
 
-    async fn decide_approval(
-        &self,
-        id: ApprovalId,
-        approve: bool,
-        by: UserId,
-        comment: Option<&str>,
-        at: Timestamp,
-    ) -> StoreResult<Option<Decision>> {
+    async fn decide_approval(&self, id: ApprovalId, verdict: &Verdict) -> StoreResult<Option<Decision>> {
         let mut state = self.state.write();
         let Some(approval) = state.approvals.get_mut(&(self.tenant, id)) else { return Ok(None) };
         if approval.status != ApprovalStatus::Pending {
             return Ok(Some(Decision { approval: approval.clone(), changed: false }));
         }
-        let status = approval.decided(approve, at);
-        approval.status = status;
-        approval.decided_at = Some(at);
-        let expires_at = approval.expires_at;
-        if status != ApprovalStatus::Expired {
-            approval.decided_by = Some(by);
-            approval.comment = comment.map(str::to_owned);
-        }
-        let (decided, run_id) = (approval.clone(), approval.run_id);
-        state.pending_approvals.remove(&(expires_at, self.tenant, id));
-        state.resolve_gated_run(self.tenant, run_id, status, at);
+        *approval = approval.decided(verdict);
+        let decided = approval.clone();
+        state.pending_approvals.remove(&(decided.expires_at, self.tenant, id));
+        state.resolve_gated_run(self.tenant, decided.run_id, decided.status, verdict.at);
         Ok(Some(Decision { approval: decided, changed: true }))
     }
 }

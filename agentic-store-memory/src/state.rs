@@ -42,10 +42,9 @@ impl State {
     pub(crate) fn held_run(
         &mut self,
         tenant: TenantId,
-        id: agentic_core::ids::RunId,
         lease: &agentic_core::model::RunLease<'_>,
     ) -> Option<&mut agentic_core::model::Run> {
-        self.runs.get_mut(&(tenant, id)).filter(|run| {
+        self.runs.get_mut(&(tenant, lease.run)).filter(|run| {
             run.status == agentic_core::model::RunStatus::Running
                 && run.lease_owner.as_deref() == Some(lease.worker)
                 && run.attempts == lease.attempt

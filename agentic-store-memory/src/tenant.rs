@@ -231,13 +231,12 @@ impl agentic_core::store::RunStore for MemoryTenant {
 
     async fn renew_run(
         &self,
-        id: agentic_core::ids::RunId,
         lease: &RunLease<'_>,
         progress: Option<&agentic_core::model::RunProgress>,
         at: Timestamp,
     ) -> StoreResult<bool> {
         let mut state = self.state.write();
-        let Some(run) = state.held_run(self.tenant, id, lease) else { return Ok(false) };
+        let Some(run) = state.held_run(self.tenant, lease) else { return Ok(false) };
         run.lease_expires_at = Some(at + lease.duration);
         if let Some(progress) = progress {
             run.output = Some(progress.output.clone());
@@ -249,13 +248,12 @@ impl agentic_core::store::RunStore for MemoryTenant {
 
     async fn finish_run(
         &self,
-        id: agentic_core::ids::RunId,
         lease: &RunLease<'_>,
         finish: &agentic_core::model::RunFinish,
         at: Timestamp,
     ) -> StoreResult<bool> {
         let mut state = self.state.write();
-        let Some(run) = state.held_run(self.tenant, id, lease) else { return Ok(false) };
+        let Some(run) = state.held_run(self.tenant, lease) else { return Ok(false) };
         run.status = finish.status;
         run.output.clone_from(&finish.output);
         run.error.clone_from(&finish.error);
@@ -263,24 +261,19 @@ impl agentic_core::store::RunStore for MemoryTenant {
         run.lease_owner = None;
         run.lease_expires_at = None;
         run.updated_at = at;
-        state.reindex_run(self.tenant, id);
+        state.reindex_run(self.tenant, lease.run);
         Ok(true)
     }
 
-    async fn release_run(
-        &self,
-        id: agentic_core::ids::RunId,
-        lease: &RunLease<'_>,
-        at: Timestamp,
-    ) -> StoreResult<bool> {
+    async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
         let mut state = self.state.write();
-        let Some(run) = state.held_run(self.tenant, id, lease) else { return Ok(false) };
+        let Some(run) = state.held_run(self.tenant, lease) else { return Ok(false) };
         run.status = agentic_core::model::RunStatus::Queued;
         run.lease_owner = None;
         run.lease_expires_at = None;
         run.attempts = run.attempts.saturating_sub(1);
         run.updated_at = at;
-        state.reindex_run(self.tenant, id);
+        state.reindex_run(self.tenant, lease.run);
         Ok(true)
     }
 }

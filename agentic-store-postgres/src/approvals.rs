@@ -1,8 +1,7 @@
 //! Approval requests, decided in one transaction with their run.
 
-use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ApprovalId, RunId, TenantId, UserId};
-use agentic_core::model::{Approval, ApprovalStatus, Run};
+use agentic_core::model::{Approval, ApprovalStatus, Run, Verdict};
 use agentic_core::store::{ApprovalStore, Decision, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -103,14 +102,8 @@ impl ApprovalStore for PgTenant {
         rows.into_iter().map(Approval::try_from).collect()
     }
 
-    async fn decide_approval(
-        &self,
-        id: ApprovalId,
-        approve: bool,
-        by: UserId,
-        comment: Option<&str>,
-        at: Timestamp,
-    ) -> StoreResult<Option<Decision>> {
+    async fn decide_approval(&self, id: ApprovalId, verdict: &Verdict) -> StoreResult<Option<Decision>> {
+        let at = verdict.at;
         let mut tx = self.begin().await?;
         let row: Option<ApprovalRow> =
             sqlx::query_as("SELECT * FROM approvals WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
@@ -128,9 +121,9 @@ impl ApprovalStore for PgTenant {
             commit(tx).await?;
             return Ok(Some(Decision { approval: current, changed: false }));
         }
-        let decided = current.decided(approve, at);
-        let (decided_by, comment) =
-            if decided == ApprovalStatus::Expired { (None, None) } else { (Some(by.as_uuid()), comment) };
+        let decision = current.decided(verdict);
+        let decided = decision.status;
+        let (decided_by, comment) = (decision.decided_by.map(|u| u.as_uuid()), decision.comment);
         let row: ApprovalRow = sqlx::query_as(
             "UPDATE approvals SET status = $3, decided_by = $4, comment = $5, decided_at = $6 \
              WHERE tenant_id = $1 AND id = $2 RETURNING *",

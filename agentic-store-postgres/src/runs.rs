@@ -101,7 +101,6 @@ impl RunStore for PgTenant {
 
     async fn renew_run(
         &self,
-        id: RunId,
         lease: &RunLease<'_>,
         progress: Option<&RunProgress>,
         at: Timestamp,
@@ -109,7 +108,7 @@ impl RunStore for PgTenant {
         // One round trip, the lease on the database's clock (migration `lease_fencing`).
         sqlx::query_scalar("SELECT tenant_renew_run($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(self.uuid())
-            .bind(id.as_uuid())
+            .bind(lease.run.as_uuid())
             .bind(lease.worker)
             .bind(attempt(lease))
             .bind(lease.duration)
@@ -122,17 +121,11 @@ impl RunStore for PgTenant {
             .map_err(|e| store_error(e, "the run"))
     }
 
-    async fn finish_run(
-        &self,
-        id: RunId,
-        lease: &RunLease<'_>,
-        finish: &RunFinish,
-        at: Timestamp,
-    ) -> StoreResult<bool> {
+    async fn finish_run(&self, lease: &RunLease<'_>, finish: &RunFinish, at: Timestamp) -> StoreResult<bool> {
         // One round trip (see migration `single_statement_hot_path`).
         sqlx::query_scalar("SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(self.uuid())
-            .bind(id.as_uuid())
+            .bind(lease.run.as_uuid())
             .bind(lease.worker)
             .bind(attempt(lease))
             .bind(finish.status.as_str())
@@ -145,10 +138,10 @@ impl RunStore for PgTenant {
             .map_err(|e| store_error(e, "the run"))
     }
 
-    async fn release_run(&self, id: RunId, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
+    async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
         sqlx::query_scalar("SELECT tenant_release_run($1, $2, $3, $4, $5)")
             .bind(self.uuid())
-            .bind(id.as_uuid())
+            .bind(lease.run.as_uuid())
             .bind(lease.worker)
             .bind(attempt(lease))
             .bind(at)

@@ -4,39 +4,19 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use agentic_core::Platform;
 use agentic_core::engine::Bootstrap;
 use agentic_core::limit::{FailMode, Quota, RateLimitPolicy};
 use agentic_core::model::Plan;
+use agentic_core::testing::LogCapture;
 use agentic_store_memory::MemoryStore;
 use agentic_store_redis::{RedisLimiterOptions, RedisRateLimiter};
 use axum::body::Body;
 use axum::http::Request;
 use common::{PrivateRedis, redis_url};
 use tower::ServiceExt;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 async fn platform(url: &str, fail_mode: FailMode) -> (axum::Router, String, Platform) {
     let limiter = RedisRateLimiter::connect(url, RedisLimiterOptions::default()).await.unwrap();
@@ -67,8 +47,8 @@ async fn me(router: &axum::Router, key: &str) -> axum::http::Response<Body> {
 #[tokio::test(flavor = "current_thread")]
 async fn a_stopped_redis_applies_the_fail_mode_with_a_clear_log_line() {
     let Some(_) = redis_url() else { return };
-    let buffer = Buffer::default();
-    let subscriber = tracing_subscriber::fmt().with_writer(buffer.clone()).with_ansi(false).finish();
+    let buffer = LogCapture::default();
+    let subscriber = tracing_subscriber::fmt().with_writer(buffer.make_writer()).with_ansi(false).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let mut redis = PrivateRedis::start();
@@ -90,7 +70,7 @@ async fn a_stopped_redis_applies_the_fail_mode_with_a_clear_log_line() {
     assert_eq!(response.headers()["content-type"], "application/problem+json");
     assert!(started.elapsed() < std::time::Duration::from_secs(5), "no hang: {:?}", started.elapsed());
 
-    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let log = buffer.text();
     assert!(log.contains("rate limiter unavailable; letting the request through"), "{log}");
     assert!(log.contains("rate limiter unavailable; refusing the request"), "{log}");
     let metrics = open_platform.metrics().render().unwrap();

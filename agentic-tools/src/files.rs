@@ -28,6 +28,36 @@ pub(crate) fn scan_input_schema() -> serde_json::Value {
     serde_json::json!({"type": "object", "properties": {"files": files_schema()}, "required": ["files"]})
 }
 
+/// Implements `Tool` for a per-file scanner: a type with `fn scan(&self, path: &str, content: &str) -> Vec<F>`,
+/// whose input is `{"files": [...]}` and whose output is `{findings, files_scanned}`.
+macro_rules! file_scanner_tool {
+    ($scanner:ty, name: $name:literal, description: $description:expr $(,)?) => {
+        #[async_trait::async_trait]
+        impl agentic_core::tools::Tool for $scanner {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn description(&self) -> &str {
+                $description
+            }
+
+            fn input_schema(&self) -> serde_json::Value {
+                crate::files::scan_input_schema()
+            }
+
+            async fn call(
+                &self,
+                _context: &agentic_core::tools::ToolContext,
+                input: serde_json::Value,
+            ) -> Result<serde_json::Value, agentic_core::tools::ToolError> {
+                crate::files::scan_files(input, |path, content| self.scan(path, content))
+            }
+        }
+    };
+}
+pub(crate) use file_scanner_tool;
+
 /// Runs a per-file scanner over `{"files": [...]}` and returns `{findings, files_scanned}`.
 pub(crate) fn scan_files<F: serde::Serialize>(
     input: serde_json::Value,

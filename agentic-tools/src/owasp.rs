@@ -2,11 +2,8 @@
 //! OWASP Top 10 (2021). Line-oriented patterns: fast and explainable, and meant to point a reviewer (or the
 //! security agent) at lines to read, not to prove exploitability.
 
-use async_trait::async_trait;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-
-use agentic_core::tools::{Tool, ToolContext, ToolError};
 
 use crate::Severity;
 
@@ -258,25 +255,13 @@ impl OwaspScanner {
     }
 }
 
-#[async_trait]
-impl Tool for OwaspScanner {
-    fn name(&self) -> &str {
-        "owasp_scanner"
-    }
-
-    fn description(&self) -> &str {
-        "Scans Python, JavaScript/TypeScript, Go and Rust files for risky patterns (injection, weak crypto, disabled \
-         TLS checks, unsafe deserialization, SSRF, path traversal, misconfiguration) mapped to the OWASP Top 10."
-    }
-
-    fn input_schema(&self) -> serde_json::Value {
-        crate::files::scan_input_schema()
-    }
-
-    async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
-        crate::files::scan_files(input, |path, content| self.scan(path, content))
-    }
-}
+crate::files::file_scanner_tool!(
+    OwaspScanner,
+    name: "owasp_scanner",
+    description: "Scans Python, JavaScript/TypeScript, Go and Rust files for risky patterns (injection, weak \
+                  crypto, disabled TLS checks, unsafe deserialization, SSRF, path traversal, misconfiguration) \
+                  mapped to the OWASP Top 10.",
+);
 
 #[cfg(test)]
 mod tests {

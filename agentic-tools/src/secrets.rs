@@ -1,10 +1,7 @@
 //! `secret_detector`: finds credentials in source text by rule and by entropy, and reports them redacted.
 
-use async_trait::async_trait;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-
-use agentic_core::tools::{Tool, ToolContext, ToolError};
 
 /// One credential found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,25 +99,12 @@ fn shannon_entropy(value: &str) -> f64 {
     counts.values().map(|&n| f64::from(n) / total).map(|p| -p * p.log2()).sum()
 }
 
-#[async_trait]
-impl Tool for SecretDetector {
-    fn name(&self) -> &str {
-        "secret_detector"
-    }
-
-    fn description(&self) -> &str {
-        "Finds credentials (cloud keys, tokens, private keys, JWTs, high-entropy secrets) in files; reports file, \
-         line and rule, with the secret redacted."
-    }
-
-    fn input_schema(&self) -> serde_json::Value {
-        crate::files::scan_input_schema()
-    }
-
-    async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
-        crate::files::scan_files(input, |path, content| self.scan(path, content))
-    }
-}
+crate::files::file_scanner_tool!(
+    SecretDetector,
+    name: "secret_detector",
+    description: "Finds credentials (cloud keys, tokens, private keys, JWTs, high-entropy secrets) in files; \
+                  reports file, line and rule, with the secret redacted.",
+);
 
 #[cfg(test)]
 mod tests {

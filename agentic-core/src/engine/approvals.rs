@@ -53,10 +53,8 @@ impl Platform {
             return Err(Error::Conflict(format!("the request is already {}", current.status.as_str())));
         }
         let now = self.inner.clock.now();
-        let decision = store
-            .decide_approval(id, approve, principal.user_id, comment.as_deref(), now)
-            .await?
-            .ok_or(Error::NotFound("approval"))?;
+        let verdict = crate::model::Verdict { approve, by: principal.user_id, comment, at: now };
+        let decision = store.decide_approval(id, &verdict).await?.ok_or(Error::NotFound("approval"))?;
         let decided = decision.approval;
         if !decision.changed {
             // Decided (or expired by the sweep) since the check above: that call announced it.
@@ -107,17 +105,6 @@ impl Platform {
 
     /// The approval request of a gated run, newly made.
     pub(crate) fn approval_for(&self, run: &Run) -> Approval {
-        Approval {
-            id: ApprovalId::new(),
-            tenant_id: run.tenant_id,
-            run_id: run.id,
-            status: ApprovalStatus::Pending,
-            requested_by: run.requested_by,
-            decided_by: None,
-            comment: None,
-            created_at: run.created_at,
-            expires_at: run.created_at + self.inner.approval_ttl,
-            decided_at: None,
-        }
+        Approval::pending_for(run, run.created_at + self.inner.approval_ttl)
     }
 }

@@ -178,13 +178,7 @@ impl Platform {
         let lease = self.lease_of(run, worker);
         let mut backoff = FINISH_RETRY;
         loop {
-            match self
-                .inner
-                .store
-                .tenant(run.tenant_id)
-                .finish_run(run.id, &lease, finish, self.inner.clock.now())
-                .await
-            {
+            match self.inner.store.tenant(run.tenant_id).finish_run(&lease, finish, self.inner.clock.now()).await {
                 Ok(true) => return,
                 Ok(false) => {
                     tracing::warn!(run_id = %run.id, worker, "lost the run's lease before finishing; another worker's result stands");
@@ -206,7 +200,7 @@ impl Platform {
     /// Gives a run back unfinished (shutting down): queued again at once, its attempt not counted.
     async fn give_back(&self, run: &Run, worker: &str) {
         let lease = self.lease_of(run, worker);
-        match self.inner.store.tenant(run.tenant_id).release_run(run.id, &lease, self.inner.clock.now()).await {
+        match self.inner.store.tenant(run.tenant_id).release_run(&lease, self.inner.clock.now()).await {
             Ok(true) => {
                 tracing::info!(run_id = %run.id, worker, "shutting down; gave the run back to the queue");
                 self.inner.run_signals.run_queued();
@@ -220,7 +214,7 @@ impl Platform {
 
     /// `worker`'s lease on the run it claimed (the claim's attempt is the fencing token).
     fn lease_of<'a>(&self, run: &Run, worker: &'a str) -> RunLease<'a> {
-        RunLease { worker, attempt: run.attempts, duration: self.inner.run_lease }
+        RunLease { run: run.id, worker, attempt: run.attempts, duration: self.inner.run_lease }
     }
 
     /// The run lease as a monotonic duration.
@@ -322,7 +316,7 @@ impl Platform {
     /// Extends `worker`'s lease on `run` by a full lease from now, saving `progress` when given.
     pub(crate) async fn renew_lease(&self, run: &Run, worker: &str, progress: Option<&RunProgress>) -> Result<bool> {
         let lease = self.lease_of(run, worker);
-        Ok(self.inner.store.tenant(run.tenant_id).renew_run(run.id, &lease, progress, self.inner.clock.now()).await?)
+        Ok(self.inner.store.tenant(run.tenant_id).renew_run(&lease, progress, self.inner.clock.now()).await?)
     }
 
     /// Works runs until `shutdown` resolves; when there is nothing to do, sleeps until a run is queued in this

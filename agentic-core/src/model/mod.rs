@@ -24,7 +24,7 @@ pub use money::{Money, MoneyOverflow, MoneyParseError};
 pub use project::Project;
 pub use risk::RiskLevel;
 pub use role::{Permission, PermissionSet, Role, UnknownName};
-pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
+pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, Verdict};
 pub use tenant::{Plan, Slug, Tenant};
 pub(crate) use user::normalize_roles;
 pub use user::{Email, PasswordHash, User, UserPatch, UserRecord};

@@ -147,7 +147,9 @@ impl Run {
 /// so replicas whose clocks disagree still agree on when a lease lapses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunLease<'a> {
-    /// The worker holding the run.
+    /// The run held.
+    pub run: RunId,
+    /// The worker holding it.
     pub worker: &'a str,
     /// The attempt it works (the claimed run's `attempts`).
     pub attempt: u32,
@@ -241,16 +243,54 @@ pub struct Approval {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
+/// A human's decision on an approval request, as the engine hands it to the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Approve (queue the run) or deny it.
+    pub approve: bool,
+    /// Who decided.
+    pub by: UserId,
+    /// Their comment.
+    pub comment: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
 impl Approval {
-    /// The status a decision at `at` gives this pending request: `expired` once past its expiry, whatever was
-    /// asked, else `approved` or `denied`.
-    pub fn decided(&self, approve: bool, at: DateTime<Utc>) -> ApprovalStatus {
-        if self.expires_at <= at {
+    /// A pending request for `run`, which gets the run's requester and creation time.
+    pub fn pending_for(run: &Run, expires_at: DateTime<Utc>) -> Approval {
+        Approval {
+            id: crate::ids::ApprovalId::new(),
+            tenant_id: run.tenant_id,
+            run_id: run.id,
+            status: ApprovalStatus::Pending,
+            requested_by: run.requested_by,
+            decided_by: None,
+            comment: None,
+            created_at: run.created_at,
+            expires_at,
+            decided_at: None,
+        }
+    }
+
+    /// This pending request once `verdict` is applied: `expired` once past its expiry, whatever was asked (and
+    /// then without decider or comment), else `approved` or `denied` by the verdict's author. Both stores apply
+    /// this one rule.
+    pub fn decided(&self, verdict: &Verdict) -> Approval {
+        let status = if self.expires_at <= verdict.at {
             ApprovalStatus::Expired
-        } else if approve {
+        } else if verdict.approve {
             ApprovalStatus::Approved
         } else {
             ApprovalStatus::Denied
+        };
+        let human = status != ApprovalStatus::Expired;
+        Approval {
+            status,
+            decided_by: human.then_some(verdict.by),
+            comment: verdict.comment.clone().filter(|_| human),
+            decided_at: Some(verdict.at),
+            ..self.clone()
         }
     }
 }

@@ -3,9 +3,8 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::clock::Timestamp;
-use crate::ids::{ApprovalId, UserId};
-use crate::model::{Approval, ApprovalStatus, Run};
+use crate::ids::ApprovalId;
+use crate::model::{Approval, ApprovalStatus, Run, Verdict};
 
 /// What deciding a request did.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,15 +28,8 @@ pub trait ApprovalStore: Send + Sync {
     /// Approvals, oldest first, optionally of one status (at most 200).
     async fn list_approvals(&self, status: Option<ApprovalStatus>) -> StoreResult<Vec<Approval>>;
 
-    /// Decides a pending request at `at`: `approve` queues its run, otherwise the run ends `denied`. A request
-    /// past its expiry becomes `expired` (and its run `denied`) instead. Returns the request after the change,
+    /// Decides a pending request with [`Approval::decided`]: approving queues its run, denying ends it `denied`;
+    /// a request past its expiry becomes `expired` (and its run `denied`) instead. Returns the request after the change,
     /// or as it was (`changed: false`) if it was no longer pending; `None` if there is no such request.
-    async fn decide_approval(
-        &self,
-        id: ApprovalId,
-        approve: bool,
-        by: UserId,
-        comment: Option<&str>,
-        at: Timestamp,
-    ) -> StoreResult<Option<Decision>>;
+    async fn decide_approval(&self, id: ApprovalId, verdict: &Verdict) -> StoreResult<Option<Decision>>;
 }

@@ -17,23 +17,17 @@ pub trait RunStore: Send + Sync {
     /// A run by id.
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>>;
 
-    /// Extends the lease to `lease.duration` from now (the store's clock where it has one, else `at`), saving
+    /// Extends the lease on `lease.run` to `lease.duration` from now (the store's clock where it has one, else `at`), saving
     /// `progress` when given. `false` if the lease no longer holds: another worker has taken the run over, and
     /// this one must stop.
-    async fn renew_run(
-        &self,
-        id: RunId,
-        lease: &RunLease<'_>,
-        progress: Option<&RunProgress>,
-        at: Timestamp,
-    ) -> StoreResult<bool>;
-
-    /// Ends a run under `lease`. `false` if the lease no longer holds (another worker took over): the other
-    /// worker's result stands.
-    async fn finish_run(&self, id: RunId, lease: &RunLease<'_>, finish: &RunFinish, at: Timestamp)
+    async fn renew_run(&self, lease: &RunLease<'_>, progress: Option<&RunProgress>, at: Timestamp)
     -> StoreResult<bool>;
 
-    /// Gives a run back unfinished (its worker is shutting down): `queued` again at once, without counting the
+    /// Ends `lease.run`. `false` if the lease no longer holds (another worker took over): the other
+    /// worker's result stands.
+    async fn finish_run(&self, lease: &RunLease<'_>, finish: &RunFinish, at: Timestamp) -> StoreResult<bool>;
+
+    /// Gives `lease.run` back unfinished (its worker is shutting down): `queued` again at once, without counting the
     /// attempt, so no worker waits out the lease and no attempt is spent. `false` if the lease no longer holds.
-    async fn release_run(&self, id: RunId, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool>;
+    async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool>;
 }

@@ -305,29 +305,22 @@ impl RunStore for FaultyTenant {
 
     async fn renew_run(
         &self,
-        id: RunId,
         lease: &RunLease<'_>,
         progress: Option<&RunProgress>,
         at: Timestamp,
     ) -> StoreResult<bool> {
         self.faults.check(Op::RenewRun)?;
-        self.inner.renew_run(id, lease, progress, at).await
+        self.inner.renew_run(lease, progress, at).await
     }
 
-    async fn finish_run(
-        &self,
-        id: RunId,
-        lease: &RunLease<'_>,
-        finish: &RunFinish,
-        at: Timestamp,
-    ) -> StoreResult<bool> {
+    async fn finish_run(&self, lease: &RunLease<'_>, finish: &RunFinish, at: Timestamp) -> StoreResult<bool> {
         self.faults.check(Op::FinishRun)?;
-        self.inner.finish_run(id, lease, finish, at).await
+        self.inner.finish_run(lease, finish, at).await
     }
 
-    async fn release_run(&self, id: RunId, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
+    async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
         self.faults.check(Op::ReleaseRun)?;
-        self.inner.release_run(id, lease, at).await
+        self.inner.release_run(lease, at).await
     }
 }
 
@@ -345,14 +338,7 @@ impl ApprovalStore for FaultyTenant {
         self.inner.list_approvals(status).await
     }
 
-    async fn decide_approval(
-        &self,
-        id: ApprovalId,
-        approve: bool,
-        by: UserId,
-        comment: Option<&str>,
-        at: Timestamp,
-    ) -> StoreResult<Option<Decision>> {
-        self.inner.decide_approval(id, approve, by, comment, at).await
+    async fn decide_approval(&self, id: ApprovalId, verdict: &crate::model::Verdict) -> StoreResult<Option<Decision>> {
+        self.inner.decide_approval(id, verdict).await
     }
 }

@@ -20,12 +20,15 @@ pub mod faults;
 mod fixtures;
 mod identity;
 mod isolation;
+mod logs;
 mod org;
 mod runs;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+pub use logs::LogCapture;
 
 use crate::store::Store;
 

@@ -62,35 +62,35 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
         error: None,
         cost: Money::from_nanos(7),
     };
-    assert!(!store.tenant(a.id).finish_run(first.id, &lease("w2", 1), &done, now()).await.unwrap());
-    assert!(!store.tenant(a.id).finish_run(first.id, &lease("w1", 2), &done, now()).await.unwrap());
-    assert!(store.tenant(a.id).finish_run(first.id, &lease("w1", 1), &done, now()).await.unwrap());
+    assert!(!store.tenant(a.id).finish_run(&lease(first.id, "w2", 1), &done, now()).await.unwrap());
+    assert!(!store.tenant(a.id).finish_run(&lease(first.id, "w1", 2), &done, now()).await.unwrap());
+    assert!(store.tenant(a.id).finish_run(&lease(first.id, "w1", 1), &done, now()).await.unwrap());
     let finished = store.tenant(a.id).get_run(first.id).await.unwrap().unwrap();
     assert_eq!((finished.status, finished.cost.nanos(), finished.lease_owner), (RunStatus::Completed, 7, None));
-    let twice = store.tenant(a.id).finish_run(first.id, &lease("w1", 1), &done, now()).await.unwrap();
+    let twice = store.tenant(a.id).finish_run(&lease(first.id, "w1", 1), &done, now()).await.unwrap();
     assert!(!twice, "finishing twice is refused");
 
     // w1 "dies" holding the second run; after its lease lapses (on the store's clock) another worker takes it over.
     lapse().await;
     let retaken = store.system().claim_runs("w4", now(), LEASE, 5).await.unwrap();
     assert_eq!(retaken.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), vec![(second.id, 2), (third.id, 2)]);
-    let stale = store.tenant(b.id).finish_run(second.id, &lease("w1", 1), &done, now()).await.unwrap();
+    let stale = store.tenant(b.id).finish_run(&lease(second.id, "w1", 1), &done, now()).await.unwrap();
     assert!(!stale, "the old holder lost it");
     let failed = RunFinish { status: RunStatus::Failed, output: None, error: Some("boom".into()), cost: Money::ZERO };
-    assert!(store.tenant(b.id).finish_run(second.id, &lease("w4", 2), &failed, now()).await.unwrap());
+    assert!(store.tenant(b.id).finish_run(&lease(second.id, "w4", 2), &failed, now()).await.unwrap());
     assert_eq!(store.tenant(b.id).get_run(second.id).await.unwrap().unwrap().error.as_deref(), Some("boom"));
 
     // A worker restarted under the same name takes over its own lapsed run: the attempt tells the two apart.
     lapse().await;
     let again = store.system().claim_runs("w4", now(), LEASE, 5).await.unwrap();
     assert_eq!(again.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), vec![(third.id, 3)]);
-    assert!(!store.tenant(a.id).renew_run(third.id, &lease("w4", 2), None, now()).await.unwrap(), "fenced");
-    assert!(!store.tenant(a.id).finish_run(third.id, &lease("w4", 2), &done, now()).await.unwrap(), "fenced");
-    assert!(store.tenant(a.id).renew_run(third.id, &lease("w4", 3), None, now()).await.unwrap());
+    assert!(!store.tenant(a.id).renew_run(&lease(third.id, "w4", 2), None, now()).await.unwrap(), "fenced");
+    assert!(!store.tenant(a.id).finish_run(&lease(third.id, "w4", 2), &done, now()).await.unwrap(), "fenced");
+    assert!(store.tenant(a.id).renew_run(&lease(third.id, "w4", 3), None, now()).await.unwrap());
 
     // Shutting down, the holder gives the run back: queued at once, the attempt not counted; a stale token cannot.
-    assert!(!store.tenant(a.id).release_run(third.id, &lease("w4", 2), now()).await.unwrap());
-    assert!(store.tenant(a.id).release_run(third.id, &lease("w4", 3), now()).await.unwrap());
+    assert!(!store.tenant(a.id).release_run(&lease(third.id, "w4", 2), now()).await.unwrap());
+    assert!(store.tenant(a.id).release_run(&lease(third.id, "w4", 3), now()).await.unwrap());
     let released = store.tenant(a.id).get_run(third.id).await.unwrap().unwrap();
     assert_eq!((released.status, released.attempts, released.lease_owner), (RunStatus::Queued, 2, None));
     let next = store.system().claim_runs("w5", now(), LEASE, 5).await.unwrap();
@@ -100,8 +100,8 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
 /// The lease the conformance cases claim with: short, so that a lapse is a real wait on every store's clock.
 const LEASE: Duration = Duration::milliseconds(1500);
 
-fn lease(worker: &str, attempt: u32) -> RunLease<'_> {
-    RunLease { worker, attempt, duration: LEASE }
+fn lease(run: crate::ids::RunId, worker: &str, attempt: u32) -> RunLease<'_> {
+    RunLease { run, worker, attempt, duration: LEASE }
 }
 
 /// Waits out [`LEASE`] (stores with a clock of their own measure leases on it, not on the caller's timestamps).
@@ -123,10 +123,10 @@ async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>)
 
     assert_eq!(store.system().claim_runs("w1", now(), LEASE, 1).await.unwrap().len(), 1);
     let progress = RunProgress { output: serde_json::json!({"done": ["plan"]}), cost: Money::from_nanos(11) };
-    let longer = RunLease { duration: LEASE * 3, ..lease("w1", 1) };
-    assert!(store.tenant(a.id).renew_run(workflow.id, &longer, Some(&progress), now()).await.unwrap());
-    assert!(!store.tenant(a.id).renew_run(workflow.id, &lease("w2", 1), None, now()).await.unwrap());
-    assert!(!store.tenant(b.id).renew_run(workflow.id, &lease("w1", 1), None, now()).await.unwrap());
+    let longer = RunLease { duration: LEASE * 3, ..lease(workflow.id, "w1", 1) };
+    assert!(store.tenant(a.id).renew_run(&longer, Some(&progress), now()).await.unwrap());
+    assert!(!store.tenant(a.id).renew_run(&lease(workflow.id, "w2", 1), None, now()).await.unwrap());
+    assert!(!store.tenant(b.id).renew_run(&lease(workflow.id, "w1", 1), None, now()).await.unwrap());
     let saved = store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap();
     assert_eq!((saved.output, saved.cost.nanos()), (Some(progress.output.clone()), 11));
     assert!(saved.lease_expires_at.is_some_and(|until| until > now() + LEASE), "renewed for the longer lease");
@@ -135,7 +135,7 @@ async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>)
     lapse().await;
     assert!(store.system().claim_runs("w2", now(), LEASE, 1).await.unwrap().is_empty());
     // A renewal without progress keeps what was saved.
-    assert!(store.tenant(a.id).renew_run(workflow.id, &lease("w1", 1), None, now()).await.unwrap());
+    assert!(store.tenant(a.id).renew_run(&lease(workflow.id, "w1", 1), None, now()).await.unwrap());
     assert_eq!(store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap().cost.nanos(), 11);
 
     // Once the holder stops renewing, another worker takes it over with the saved progress; the old holder can no
@@ -144,23 +144,16 @@ async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>)
     let retaken = store.system().claim_runs("w2", now(), LEASE, 1).await.unwrap();
     assert_eq!(retaken.len(), 1);
     assert_eq!((retaken[0].attempts, retaken[0].output.clone()), (2, Some(progress.output)));
-    assert!(!store.tenant(a.id).renew_run(workflow.id, &lease("w1", 1), None, now()).await.unwrap());
+    assert!(!store.tenant(a.id).renew_run(&lease(workflow.id, "w1", 1), None, now()).await.unwrap());
+}
+
+fn verdict(approve: bool, by: crate::ids::UserId, at: Timestamp) -> crate::model::Verdict {
+    crate::model::Verdict { approve, by, comment: None, at }
 }
 
 fn gated(run: &mut Run, expires_at: Timestamp) -> Approval {
     run.status = RunStatus::AwaitingApproval;
-    Approval {
-        id: crate::ids::ApprovalId::new(),
-        tenant_id: run.tenant_id,
-        run_id: run.id,
-        status: ApprovalStatus::Pending,
-        requested_by: run.requested_by,
-        decided_by: None,
-        comment: None,
-        created_at: run.created_at,
-        expires_at,
-        decided_at: None,
-    }
+    Approval::pending_for(run, expires_at)
 }
 
 async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<dyn Store>) {
@@ -184,10 +177,10 @@ async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<
     for (tenant, approval, run) in &requests {
         store.tenant(*tenant).insert_gated_run(run, approval).await.unwrap();
     }
-    let approved = store.tenant(a.id).decide_approval(requests[2].1.id, true, a_admin.user.id, None, t0).await;
+    let approved = store.tenant(a.id).decide_approval(requests[2].1.id, &verdict(true, a_admin.user.id, t0)).await;
     let approved = approved.unwrap().unwrap();
     assert_eq!((approved.approval.status, approved.changed), (ApprovalStatus::Approved, true));
-    let again = store.tenant(a.id).decide_approval(requests[2].1.id, false, a_admin.user.id, None, t0).await;
+    let again = store.tenant(a.id).decide_approval(requests[2].1.id, &verdict(false, a_admin.user.id, t0)).await;
     let again = again.unwrap().unwrap();
     assert_eq!((again.approval.status, again.changed), (ApprovalStatus::Approved, false), "decided once");
 

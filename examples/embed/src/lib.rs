@@ -15,12 +15,14 @@
 
 use std::sync::Arc;
 
-use agentic_core::Platform;
 use agentic_core::axum::routing::get;
 use agentic_core::axum::{Json, Router};
+use agentic_core::engine::Bootstrap;
 use agentic_core::llm::{ChatRequest, LlmProvider, Message};
+use agentic_core::model::Plan;
 use agentic_core::serde_json::{Value, json};
 use agentic_core::tools::{Tool, ToolContext, ToolError};
+use agentic_core::{Platform, SecretString};
 use agentic_llm::mock::{MockProvider, MockReply};
 use agentic_store_memory::MemoryStore;
 
@@ -71,6 +73,17 @@ pub fn scripted_model() -> Arc<MockProvider> {
 /// chooses (none here).
 pub fn platform(model: Arc<dyn LlmProvider>) -> Result<Platform, agentic_core::Error> {
     Platform::builder().store(Arc::new(MemoryStore::new())).llm(model).tool(Arc::new(InventoryLookup)).build()
+}
+
+/// Tenant `default` with its admin, for an empty store (the admin's API key is generated and returned once).
+pub fn default_tenant() -> Bootstrap {
+    Bootstrap {
+        slug: "default".into(),
+        plan: Plan::Enterprise,
+        admin_email: "admin@example.com".into(),
+        admin_password: SecretString::from("embedded admin password"),
+        api_key: None,
+    }
 }
 
 /// The host's router: its own routes, the platform's API under [`API_PREFIX`] with its OpenAPI document there,

@@ -1,21 +1,13 @@
 //! Runs the embedding example on 127.0.0.1:9100 (or the address given as the first argument) until Ctrl-C.
 
-use agentic_core::engine::{BackgroundOptions, Bootstrap};
-use agentic_core::model::Plan;
-use agentic_core::{ExposeSecret, SecretString};
-use agentic_example_embed::{API_PREFIX, app, platform, scripted_model};
+use agentic_core::ExposeSecret;
+use agentic_core::engine::BackgroundOptions;
+use agentic_example_embed::{API_PREFIX, app, default_tenant, platform, scripted_model};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let platform = platform(scripted_model())?;
-    let bootstrap = Bootstrap {
-        slug: "default".into(),
-        plan: Plan::Enterprise,
-        admin_email: "admin@example.com".into(),
-        admin_password: SecretString::from("embedded admin password"),
-        api_key: None,
-    };
-    if let Some(report) = platform.bootstrap(bootstrap).await? {
+    if let Some(report) = platform.bootstrap(default_tenant()).await? {
         println!("admin API key (shown once): {}", report.api_key.expose_secret());
     }
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9100".into());

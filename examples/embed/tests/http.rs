@@ -1,11 +1,10 @@
 //! The embedding example over real HTTP: the host's routes and the platform's API side by side, and the host's
 //! own tool named in a tenant agent's YAML and run in the tool loop.
 
-use agentic_core::engine::{BackgroundOptions, Bootstrap};
-use agentic_core::model::Plan;
+use agentic_core::ExposeSecret;
+use agentic_core::engine::BackgroundOptions;
 use agentic_core::serde_json::{Value, json};
-use agentic_core::{ExposeSecret, SecretString};
-use agentic_example_embed::{app, platform, scripted_model};
+use agentic_example_embed::{app, default_tenant, platform, scripted_model};
 
 const AGENT: &str = "name: Stock checker\nrole: Inventory assistant\ngoal: Answer stock questions\n\
                      backstory: Knows the warehouse.\ntools:\n  - inventory_lookup\nllm:\n  provider: mock\n  model: mock\n";
@@ -14,14 +13,7 @@ const AGENT: &str = "name: Stock checker\nrole: Inventory assistant\ngoal: Answe
 async fn a_host_app_serves_its_routes_beside_the_api_and_its_tool_runs_in_a_tenant_agent() {
     let model = scripted_model();
     let platform = platform(model.clone()).unwrap();
-    let bootstrap = Bootstrap {
-        slug: "default".into(),
-        plan: Plan::Enterprise,
-        admin_email: "admin@example.com".into(),
-        admin_password: SecretString::from("embedded admin password"),
-        api_key: None,
-    };
-    let key = platform.bootstrap(bootstrap).await.unwrap().unwrap().api_key.expose_secret().to_owned();
+    let key = platform.bootstrap(default_tenant()).await.unwrap().unwrap().api_key.expose_secret().to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let background = platform.spawn_background(BackgroundOptions::workers(1));
