@@ -15,12 +15,18 @@
 //! # let _ = platform;
 //! ```
 
+mod agents;
+mod api_keys;
 mod approvals;
 mod budgets;
+mod departments;
 mod limiter;
+mod projects;
+mod runs;
 mod state;
 mod system;
 mod tenant;
+mod users;
 
 use std::sync::Arc;
 

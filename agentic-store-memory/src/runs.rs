@@ -1,0 +1,76 @@
+//! Runs of one tenant; lease-fenced writes go through `State::held_run`.
+
+use agentic_core::clock::Timestamp;
+use agentic_core::model::RunLease;
+use agentic_core::store::{StoreError, StoreResult};
+use async_trait::async_trait;
+
+use crate::tenant::MemoryTenant;
+
+#[async_trait]
+impl agentic_core::store::RunStore for MemoryTenant {
+    async fn insert_run(&self, run: &agentic_core::model::Run) -> StoreResult<()> {
+        let mut state = self.state.write();
+        if !state.projects.contains_key(&(self.tenant, run.project_id)) {
+            return Err(StoreError::MissingReference { what: "the project".into() });
+        }
+        if state.runs.contains_key(&(self.tenant, run.id)) {
+            return Err(StoreError::conflict("a run with this id"));
+        }
+        state.runs.insert((self.tenant, run.id), agentic_core::model::Run { tenant_id: self.tenant, ..run.clone() });
+        state.reindex_run(self.tenant, run.id);
+        Ok(())
+    }
+
+    async fn get_run(&self, id: agentic_core::ids::RunId) -> StoreResult<Option<agentic_core::model::Run>> {
+        Ok(self.state.read().runs.get(&(self.tenant, id)).cloned())
+    }
+
+    async fn renew_run(
+        &self,
+        lease: &RunLease<'_>,
+        progress: Option<&agentic_core::model::RunProgress>,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut state = self.state.write();
+        let Some(run) = state.held_run(self.tenant, lease) else { return Ok(false) };
+        run.lease_expires_at = Some(at + lease.duration);
+        if let Some(progress) = progress {
+            run.output = Some(progress.output.clone());
+            run.cost = progress.cost;
+        }
+        run.updated_at = at;
+        Ok(true)
+    }
+
+    async fn finish_run(
+        &self,
+        lease: &RunLease<'_>,
+        finish: &agentic_core::model::RunFinish,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut state = self.state.write();
+        let Some(run) = state.held_run(self.tenant, lease) else { return Ok(false) };
+        run.status = finish.status;
+        run.output.clone_from(&finish.output);
+        run.error.clone_from(&finish.error);
+        run.cost = finish.cost;
+        run.lease_owner = None;
+        run.lease_expires_at = None;
+        run.updated_at = at;
+        state.reindex_run(self.tenant, lease.run);
+        Ok(true)
+    }
+
+    async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
+        let mut state = self.state.write();
+        let Some(run) = state.held_run(self.tenant, lease) else { return Ok(false) };
+        run.status = agentic_core::model::RunStatus::Queued;
+        run.lease_owner = None;
+        run.lease_expires_at = None;
+        run.attempts = run.attempts.saturating_sub(1);
+        run.updated_at = at;
+        state.reindex_run(self.tenant, lease.run);
+        Ok(true)
+    }
+}
