@@ -20,6 +20,7 @@ mod api_keys;
 mod approvals;
 mod budgets;
 mod departments;
+mod events;
 mod limiter;
 mod projects;
 mod runs;

@@ -35,6 +35,7 @@ pub(crate) struct State {
     pub(crate) approvals: BTreeMap<(TenantId, agentic_core::ids::ApprovalId), agentic_core::model::Approval>,
     /// Pending approval requests by expiry, so the expiry sweep reads only what is due.
     pub(crate) pending_approvals: BTreeSet<(agentic_core::clock::Timestamp, TenantId, agentic_core::ids::ApprovalId)>,
+    pub(crate) events: BTreeMap<(TenantId, agentic_core::ids::EventId), agentic_core::events::Event>,
 }
 
 impl State {

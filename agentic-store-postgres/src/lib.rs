@@ -30,6 +30,7 @@ mod approvals;
 mod budgets;
 mod departments;
 mod error;
+mod events;
 mod pool;
 mod projects;
 mod rows;

@@ -148,6 +148,9 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         decided_at: None,
     };
     handle.insert_gated_run(&gated_run, &approval).await.unwrap();
+    let data = serde_json::json!({"agent": "qa_tester", "run_id": gated_run.id, "project_id": project.id});
+    let event = agentic_core::events::Event::new(tenant.id, agentic_core::events::EventKind::AgentStarted, data, at);
+    handle.append_events(&[event]).await.unwrap();
     handle
         .insert_run(&agentic_core::model::Run::queued(
             tenant.id,

@@ -12,7 +12,9 @@ use crate::ids::DepartmentId;
 use crate::model::{ApiKey, Money, Permission, Plan, Role, Tenant, User};
 use chrono::{DateTime, Utc};
 
+mod events;
 mod problem;
+pub use events::{EventListQuery, EventTypeList, EventTypeView};
 pub use problem::{PROBLEM_TYPE_BASE, Problem, ProblemType};
 
 /// `POST /v1/auth/login`.

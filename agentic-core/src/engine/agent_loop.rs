@@ -143,7 +143,7 @@ impl Platform {
             Err(error) => {
                 metrics.agent_executions_total.with_label_values(&[&label, "failed"]).inc();
                 let mut data = data;
-                data["reason"] = json!(error.to_string());
+                data["reason"] = json!(error.public_detail());
                 self.publish(task.tenant_id, EventKind::AgentFailed, data).await;
             }
         }
@@ -237,7 +237,15 @@ impl Platform {
     }
 
     pub(crate) async fn publish(&self, tenant: TenantId, kind: EventKind, data: serde_json::Value) {
-        let event = Event::new(tenant, kind, data, self.inner.clock.now());
+        self.publish_event(Event::new(tenant, kind, data, self.inner.clock.now())).await;
+    }
+
+    /// Stores `event` in its tenant's events (listed by `GET /v1/events`), then hands it to the event sink. A
+    /// store that refuses it is logged: the state change that caused it has already happened.
+    pub(crate) async fn publish_event(&self, event: Event) {
+        if let Err(error) = self.inner.store.tenant(event.tenant_id).append_events(std::slice::from_ref(&event)).await {
+            tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
+        }
         self.inner.events.publish(event).await;
     }
 }

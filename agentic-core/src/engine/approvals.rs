@@ -69,7 +69,7 @@ impl Platform {
         if decided.status != ApprovalStatus::Expired {
             data["by"] = json!(principal.user_id);
         }
-        self.inner.events.publish(crate::events::Event::new(principal.tenant_id, kind, data, now)).await;
+        self.publish_event(crate::events::Event::new(principal.tenant_id, kind, data, now)).await;
         if decided.status == ApprovalStatus::Approved {
             self.inner.run_signals.run_queued();
         } else {
@@ -93,7 +93,7 @@ impl Platform {
             for approval in &expired {
                 let data = json!({"approval_id": approval.id, "run_id": approval.run_id});
                 let event = crate::events::Event::new(approval.tenant_id, EventKind::ApprovalExpired, data, now);
-                self.inner.events.publish(event).await;
+                self.publish_event(event).await;
                 self.inner.run_signals.run_ended(approval.run_id);
             }
             total += expired.len();

@@ -151,7 +151,7 @@ impl Platform {
                 "budget": settlement.status.budget,
                 "spent": settlement.status.spent,
             });
-            self.inner.events.publish(Event::new(reservation.tenant_id, line.event_kind(), data, now)).await;
+            self.publish_event(Event::new(reservation.tenant_id, line.event_kind(), data, now)).await;
         }
         Ok(())
     }

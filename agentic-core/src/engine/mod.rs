@@ -12,6 +12,7 @@ mod approvals;
 mod background;
 mod budgets;
 mod departments;
+mod events;
 mod llm_call;
 mod on_abandon;
 mod projects;

@@ -77,7 +77,7 @@ impl Platform {
                 data,
                 run.created_at,
             );
-            self.inner.events.publish(event).await;
+            self.publish_event(event).await;
         } else {
             store.insert_run(&run).await.map_err(unknown_project)?;
             self.inner.run_signals.run_queued();

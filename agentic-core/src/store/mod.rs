@@ -14,6 +14,7 @@ mod approvals;
 mod budgets;
 mod departments;
 mod error;
+mod events;
 mod page;
 mod projects;
 mod runs;
@@ -26,6 +27,7 @@ pub use approvals::{ApprovalStore, Decision};
 pub use budgets::BudgetStore;
 pub use departments::DepartmentStore;
 pub use error::{StoreError, StoreResult};
+pub use events::{EventQuery, EventStore};
 pub use page::{Page, PageRequest};
 pub use projects::ProjectStore;
 pub use runs::RunStore;
@@ -57,6 +59,7 @@ pub trait TenantStore:
     + AgentStore
     + RunStore
     + ApprovalStore
+    + EventStore
     + Send
     + Sync
 {

@@ -49,6 +49,8 @@ pub enum Op {
     ReleaseRun,
     /// [`SystemStore::claim_runs`].
     ClaimRuns,
+    /// [`EventStore::append_events`](crate::store::EventStore::append_events).
+    AppendEvents,
 }
 
 /// Controls a [`FaultyStore`]'s failures; clones share them.
@@ -169,6 +171,21 @@ impl TenantStore for FaultyTenant {
 
     async fn get_tenant(&self) -> StoreResult<Option<Tenant>> {
         self.inner.get_tenant().await
+    }
+}
+
+#[async_trait]
+impl crate::store::EventStore for FaultyTenant {
+    async fn append_events(&self, events: &[crate::events::Event]) -> StoreResult<()> {
+        self.faults.check(Op::AppendEvents)?;
+        self.inner.append_events(events).await
+    }
+
+    async fn list_events(
+        &self,
+        query: &crate::store::EventQuery,
+    ) -> StoreResult<crate::store::Page<crate::events::Event>> {
+        self.inner.list_events(query).await
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod agents;
 mod budgets;
+mod events;
 pub mod faults;
 mod fixtures;
 mod identity;
@@ -44,6 +45,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(budgets::cases());
     all.extend(agents::cases());
     all.extend(runs::cases());
+    all.extend(events::cases());
     all
 }
 

@@ -172,6 +172,8 @@ fn cases() -> Vec<Case> {
             |f, _, _| ("GET", format!("/v1/runs/{}/result", f.run), Payload::None),
             [200; 4],
         ),
+        case("GET /v1/events", |_, _, _| ("GET", "/v1/events".into(), Payload::None), [200; 4]),
+        case("GET /v1/events/types", |_, _, _| ("GET", "/v1/events/types".into(), Payload::None), [200; 4]),
         case("GET /v1/approvals", |_, _, _| ("GET", "/v1/approvals".into(), Payload::None), [200, 200, 403, 403]),
         // No such request: an approver learns that (404), anyone else is refused before the lookup (403).
         case(

@@ -35,11 +35,26 @@ pub struct TestApp {
     pub memory: Option<MemoryStore>,
     pub clock: ManualClock,
     pub admin_key: String,
-    /// Every event the platform published.
-    pub events: MemoryEventSink,
+    /// Every event the platform published (each checked against its type's schema when read).
+    pub events: Events,
     /// Keeps the test database alive as long as the app.
     #[allow(dead_code)]
     pub database: Option<TestDatabase>,
+}
+
+/// The events a test's platform published; reading them checks that every one matches its type's data schema.
+#[derive(Clone, Debug)]
+pub struct Events(MemoryEventSink);
+
+impl Events {
+    /// The events of type `kind`, after checking every event published so far against its schema.
+    #[track_caller]
+    pub fn of_kind(&self, kind: &str) -> Vec<agentic_core::events::Event> {
+        for event in self.0.events() {
+            assert!(event.kind.data_matches(&event.data), "{} does not match its schema: {}", event.kind, event.data);
+        }
+        self.0.of_kind(kind)
+    }
 }
 
 pub struct Response {
@@ -92,11 +107,11 @@ impl TestApp {
             }
         };
         let clock = ManualClock::new(chrono::Utc::now());
-        let events = MemoryEventSink::new();
+        let events = Events(MemoryEventSink::new());
         let mut builder = Platform::builder()
             .store(store)
             .clock(Arc::new(clock.clone()))
-            .event_sink(Arc::new(events.clone()))
+            .event_sink(Arc::new(events.0.clone()))
             .tools(builtin_tools())
             .jwt_settings(JwtSettings::default());
         if master_key {
@@ -138,7 +153,7 @@ impl TestApp {
             .jwt_key(KeyPair::hs256("hs-1", HS_SECRET).unwrap())
             .master_key(MASTER_KEY.into())
             .tools(builtin_tools())
-            .event_sink(Arc::new(self.events.clone()));
+            .event_sink(Arc::new(self.events.0.clone()));
         let platform = configure(platform).build().unwrap();
         Self { router: platform.router(), platform, ..self }
     }

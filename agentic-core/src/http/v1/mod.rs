@@ -6,6 +6,7 @@ mod approvals;
 mod auth;
 mod costs;
 mod departments;
+mod events;
 mod projects;
 mod runs;
 mod system;
@@ -39,4 +40,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(agents::routes())
         .merge(runs::routes())
         .merge(approvals::routes())
+        .merge(events::routes())
 }

@@ -1,0 +1,99 @@
+//! Platform events (`project.budget_warning`, `agent.completed`, …) and where they go.
+//!
+//! [`EventKind`] is the catalogue: every type, its meaning and the JSON schema of its data. The engine stores each
+//! event (`store::EventStore`, listed by `GET /v1/events`) and then hands it to the [`EventSink`] the
+//! [`Platform`](crate::Platform) owns. Host apps plug their own sink (a queue); [`LogEventSink`] is the default and
+//! [`MemoryEventSink`] records for tests.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{EventId, ProjectId, RunId, TenantId};
+
+mod kind;
+pub use kind::EventKind;
+
+/// Something that happened in a tenant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    /// Id (time-ordered).
+    pub id: EventId,
+    /// Tenant it happened in.
+    pub tenant_id: TenantId,
+    /// Its type, e.g. `project.budget_warning`.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// The project it concerns, if any (also in `data`).
+    pub project_id: Option<ProjectId>,
+    /// The run it concerns, if any (also in `data`).
+    pub run_id: Option<RunId>,
+    /// Details, as the type's schema describes ([`EventKind::data_schema`]).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl Event {
+    /// A new event; its `project_id` and `run_id` are read from `data`'s fields of those names.
+    pub fn new(tenant_id: TenantId, kind: EventKind, data: serde_json::Value, occurred_at: DateTime<Utc>) -> Self {
+        let id_in = |field: &str| data.get(field).and_then(|v| v.as_str()).and_then(|v| v.parse::<uuid::Uuid>().ok());
+        let project_id = id_in("project_id").map(ProjectId::from_uuid);
+        let run_id = id_in("run_id").map(RunId::from_uuid);
+        Self { id: EventId::new(), tenant_id, kind, project_id, run_id, data, occurred_at }
+    }
+}
+
+/// Where events go.
+#[async_trait]
+pub trait EventSink: Send + Sync + std::fmt::Debug {
+    /// Publishes one event. Sinks handle their own failures (log, retry, dead-letter): the state change that
+    /// caused the event has already happened.
+    async fn publish(&self, event: Event);
+}
+
+/// Logs each event at `info`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogEventSink;
+
+#[async_trait]
+impl EventSink for LogEventSink {
+    async fn publish(&self, event: Event) {
+        tracing::info!(event_type = %event.kind, tenant_id = %event.tenant_id, data = %event.data, "event");
+    }
+}
+
+/// Keeps every event in memory, for tests and examples.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryEventSink {
+    events: Arc<Mutex<Vec<Event>>>,
+}
+
+impl MemoryEventSink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Everything published so far, in order.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().clone()
+    }
+
+    /// The events of one type.
+    pub fn of_kind(&self, kind: &str) -> Vec<Event> {
+        self.events.lock().iter().filter(|e| e.kind.as_str() == kind).cloned().collect()
+    }
+}
+
+#[async_trait]
+impl EventSink for MemoryEventSink {
+    async fn publish(&self, event: Event) {
+        self.events.lock().push(event);
+    }
+}

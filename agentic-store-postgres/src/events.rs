@@ -1,0 +1,108 @@
+//! Events of one tenant.
+
+use agentic_core::events::{Event, EventKind};
+use agentic_core::ids::{EventId, ProjectId, RunId, TenantId};
+use agentic_core::store::{EventQuery, EventStore, Page, StoreError, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::{corrupt, store_error};
+use crate::tenant::{PgTenant, commit};
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    tenant_id: Uuid,
+    id: Uuid,
+    #[sqlx(rename = "type")]
+    kind: String,
+    project_id: Option<Uuid>,
+    run_id: Option<Uuid>,
+    data: serde_json::Value,
+    occurred_at: DateTime<Utc>,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, Self::Error> {
+        let kind = EventKind::parse(&row.kind).ok_or_else(|| corrupt(format!("unknown event type `{}`", row.kind)))?;
+        Ok(Event {
+            id: EventId::from_uuid(row.id),
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            kind,
+            project_id: row.project_id.map(ProjectId::from_uuid),
+            run_id: row.run_id.map(RunId::from_uuid),
+            data: row.data,
+            occurred_at: row.occurred_at,
+        })
+    }
+}
+
+/// The filters of a listing, before its cursor condition.
+macro_rules! event_filter {
+    () => {
+        "SELECT * FROM events WHERE tenant_id = $1 AND ($2::text IS NULL OR type = $2) \
+         AND ($3::uuid IS NULL OR project_id = $3) AND ($4::uuid IS NULL OR run_id = $4) AND "
+    };
+}
+
+#[async_trait]
+impl EventStore for PgTenant {
+    async fn append_events(&self, events: &[Event]) -> StoreResult<()> {
+        if events.iter().any(|e| e.tenant_id != self.tenant) {
+            return Err(StoreError::conflict("an event of another tenant"));
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        // One statement for the batch: arrays of each column, unnested.
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id.as_uuid()).collect();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        let projects: Vec<Option<Uuid>> = events.iter().map(|e| e.project_id.map(|p| p.as_uuid())).collect();
+        let runs: Vec<Option<Uuid>> = events.iter().map(|e| e.run_id.map(|r| r.as_uuid())).collect();
+        let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
+        let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
+        sqlx::query(
+            "INSERT INTO events (tenant_id, id, type, project_id, run_id, data, occurred_at) \
+             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::timestamptz[])",
+        )
+        .bind(self.uuid())
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&projects)
+        .bind(&runs)
+        .bind(&data)
+        .bind(&times)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "an event with this id"))?;
+        commit(tx).await
+    }
+
+    async fn list_events(&self, query: &EventQuery) -> StoreResult<Page<Event>> {
+        let limit = query.effective_limit();
+        let (cursor, sql) = match query.after {
+            Some(after) => (Some(after.as_uuid()), concat!(event_filter!(), "id > $5 ORDER BY id LIMIT $6")),
+            None => (
+                query.before.map(|b| b.as_uuid()),
+                concat!(event_filter!(), "($5::uuid IS NULL OR id < $5) ORDER BY id DESC LIMIT $6"),
+            ),
+        };
+        let mut tx = self.begin().await?;
+        let rows: Vec<EventRow> = sqlx::query_as(sql)
+            .bind(self.uuid())
+            .bind(query.kind.map(EventKind::as_str))
+            .bind(query.project_id.map(|p| p.as_uuid()))
+            .bind(query.run_id.map(|r| r.as_uuid()))
+            .bind(cursor)
+            .bind(limit as i64 + 1)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "events"))?;
+        commit(tx).await?;
+        let events = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(events, limit, |e| e.id.as_uuid()))
+    }
+}
