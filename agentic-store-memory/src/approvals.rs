@@ -1,5 +1,6 @@
 //! Approval requests, decided together with their run under the store's write lock.
 
+use agentic_core::events::Event;
 use agentic_core::ids::ApprovalId;
 use agentic_core::model::{Approval, ApprovalStatus, Run, Verdict};
 use agentic_core::store::{ApprovalStore, Decision, StoreError, StoreResult};
@@ -9,7 +10,7 @@ use crate::tenant::MemoryTenant;
 
 #[async_trait]
 impl ApprovalStore for MemoryTenant {
-    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<()> {
+    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<Event> {
         let mut state = self.state.write();
         if !state.projects.contains_key(&(self.tenant, run.project_id)) {
             return Err(StoreError::MissingReference { what: "the project".into() });
@@ -24,7 +25,10 @@ impl ApprovalStore for MemoryTenant {
         if approval.status == ApprovalStatus::Pending {
             state.pending_approvals.insert((approval.expires_at, self.tenant, approval.id));
         }
-        Ok(())
+        // The outbox: the event under the same lock as the change.
+        let event = Event::approval_requested(&Run { tenant_id: self.tenant, ..run.clone() }, approval);
+        state.events.insert((self.tenant, event.id), event.clone());
+        Ok(event)
     }
 
     async fn get_approval(&self, id: ApprovalId) -> StoreResult<Option<Approval>> {
@@ -46,12 +50,14 @@ impl ApprovalStore for MemoryTenant {
         let mut state = self.state.write();
         let Some(approval) = state.approvals.get_mut(&(self.tenant, id)) else { return Ok(None) };
         if approval.status != ApprovalStatus::Pending {
-            return Ok(Some(Decision { approval: approval.clone(), changed: false }));
+            return Ok(Some(Decision { approval: approval.clone(), changed: false, event: None }));
         }
         *approval = approval.decided(verdict);
         let decided = approval.clone();
         state.pending_approvals.remove(&(decided.expires_at, self.tenant, id));
         state.resolve_gated_run(self.tenant, decided.run_id, decided.status, verdict.at);
-        Ok(Some(Decision { approval: decided, changed: true }))
+        let event = Event::approval_decided(&decided);
+        state.events.insert((self.tenant, event.id), event.clone());
+        Ok(Some(Decision { approval: decided, changed: true, event: Some(event) }))
     }
 }

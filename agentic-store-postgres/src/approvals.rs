@@ -7,7 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use agentic_core::events::Event;
+
 use crate::error::{corrupt, store_error};
+use crate::events::insert_events;
 use crate::runs::insert_run;
 use crate::tenant::{PgTenant, commit};
 
@@ -56,7 +59,7 @@ impl TryFrom<ApprovalRow> for Approval {
 
 #[async_trait]
 impl ApprovalStore for PgTenant {
-    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<()> {
+    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<Event> {
         let mut tx = self.begin().await?;
         insert_run(&mut *tx, self.uuid(), run).await?;
         sqlx::query(
@@ -73,7 +76,11 @@ impl ApprovalStore for PgTenant {
         .execute(&mut *tx)
         .await
         .map_err(|e| store_error(e, "an approval with this id"))?;
-        commit(tx).await
+        // The outbox: the event in the transaction of the change.
+        let event = Event::approval_requested(&Run { tenant_id: self.tenant, ..run.clone() }, approval);
+        insert_events(&mut *tx, self.uuid(), std::slice::from_ref(&event)).await?;
+        commit(tx).await?;
+        Ok(event)
     }
 
     async fn get_approval(&self, id: ApprovalId) -> StoreResult<Option<Approval>> {
@@ -119,7 +126,7 @@ impl ApprovalStore for PgTenant {
         let current = Approval::try_from(row)?;
         if current.status != ApprovalStatus::Pending {
             commit(tx).await?;
-            return Ok(Some(Decision { approval: current, changed: false }));
+            return Ok(Some(Decision { approval: current, changed: false, event: None }));
         }
         let decision = current.decided(verdict);
         let decided = decision.status;
@@ -150,7 +157,10 @@ impl ApprovalStore for PgTenant {
         .execute(&mut *tx)
         .await
         .map_err(|e| store_error(e, "the run"))?;
+        let decided = Approval::try_from(row)?;
+        let event = Event::approval_decided(&decided);
+        insert_events(&mut *tx, self.uuid(), std::slice::from_ref(&event)).await?;
         commit(tx).await?;
-        Ok(Some(Decision { approval: Approval::try_from(row)?, changed: true }))
+        Ok(Some(Decision { approval: decided, changed: true, event: Some(event) }))
     }
 }

@@ -57,27 +57,7 @@ impl EventStore for PgTenant {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        // One statement for the batch: arrays of each column, unnested.
-        let ids: Vec<Uuid> = events.iter().map(|e| e.id.as_uuid()).collect();
-        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-        let projects: Vec<Option<Uuid>> = events.iter().map(|e| e.project_id.map(|p| p.as_uuid())).collect();
-        let runs: Vec<Option<Uuid>> = events.iter().map(|e| e.run_id.map(|r| r.as_uuid())).collect();
-        let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
-        let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
-        sqlx::query(
-            "INSERT INTO events (tenant_id, id, type, project_id, run_id, data, occurred_at) \
-             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::timestamptz[])",
-        )
-        .bind(self.uuid())
-        .bind(&ids)
-        .bind(&kinds)
-        .bind(&projects)
-        .bind(&runs)
-        .bind(&data)
-        .bind(&times)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| store_error(e, "an event with this id"))?;
+        insert_events(&mut *tx, self.uuid(), events).await?;
         commit(tx).await
     }
 
@@ -105,4 +85,34 @@ impl EventStore for PgTenant {
         let events = rows.into_iter().map(Event::try_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(Page::from_overfetch(events, limit, |e| e.id.as_uuid()))
     }
+}
+
+/// Inserts `events` of `tenant` in one statement (arrays of each column, unnested), on the pool or inside the
+/// caller's transaction: the outbox writes an event in the transaction of the change that causes it.
+pub(crate) async fn insert_events<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    tenant: Uuid,
+    events: &[Event],
+) -> StoreResult<()> {
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id.as_uuid()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    let projects: Vec<Option<Uuid>> = events.iter().map(|e| e.project_id.map(|p| p.as_uuid())).collect();
+    let runs: Vec<Option<Uuid>> = events.iter().map(|e| e.run_id.map(|r| r.as_uuid())).collect();
+    let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
+    let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
+    sqlx::query(
+        "INSERT INTO events (tenant_id, id, type, project_id, run_id, data, occurred_at) \
+         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::timestamptz[])",
+    )
+    .bind(tenant)
+    .bind(&ids)
+    .bind(&kinds)
+    .bind(&projects)
+    .bind(&runs)
+    .bind(&data)
+    .bind(&times)
+    .execute(executor)
+    .await
+    .map_err(|e| store_error(e, "an event with this id"))?;
+    Ok(())
 }

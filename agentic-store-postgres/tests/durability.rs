@@ -121,3 +121,67 @@ async fn an_unmigrated_database_is_refused_and_an_unreachable_one_fails_fast() {
     assert!(matches!(unreachable, Err(PgStoreError::Connect(_))));
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// Makes every insert into `events` fail (on) or succeed again (off), as a fault between a change and its event.
+async fn refuse_events(db: &TestDatabase, on: bool) {
+    let statement = if on {
+        "CREATE OR REPLACE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'event refused by the test'; END $$; \
+         CREATE TRIGGER refuse_event BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_event();"
+    } else {
+        "DROP TRIGGER refuse_event ON events;"
+    };
+    sqlx::raw_sql(statement).execute(&db.admin_pool).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_and_its_event_are_stored_together_or_not_at_all() {
+    use agentic_core::events::EventKind;
+    use agentic_core::model::{Approval, ApprovalStatus, Money, Project, RiskLevel, Run, RunStatus, Verdict};
+    use agentic_core::store::EventQuery;
+
+    let Some(url) = database_url() else { return };
+    let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+    let (tenant, user) = tenant_with_user(&db.store).await;
+    let handle = db.store.tenant(tenant);
+    let at = SystemClock.now();
+    let project = Project {
+        id: agentic_core::ids::ProjectId::new(),
+        tenant_id: tenant,
+        department_id: None,
+        name: "P".into(),
+        description: None,
+        budget: Some(Money::from_nanos(1_000_000_000)),
+        created_by: user.id,
+        created_at: at,
+    };
+    handle.insert_project(&project).await.unwrap();
+    let mut run =
+        Run::queued(tenant, project.id, "devops_engineer", serde_json::json!({}), RiskLevel::High, user.id, at);
+    run.status = RunStatus::AwaitingApproval;
+    let approval = Approval::pending_for(&run, at + chrono::Duration::hours(1));
+    let events = || async { handle.list_events(&EventQuery::default()).await.unwrap().data };
+
+    // The event cannot be stored: neither can the gated run and its request.
+    refuse_events(&db, true).await;
+    assert!(handle.insert_gated_run(&run, &approval).await.is_err());
+    assert_eq!(handle.get_run(run.id).await.unwrap(), None);
+    assert_eq!(handle.get_approval(approval.id).await.unwrap(), None);
+    refuse_events(&db, false).await;
+    assert!(events().await.is_empty());
+    handle.insert_gated_run(&run, &approval).await.unwrap();
+    assert_eq!(events().await.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventKind::ApprovalRequested]);
+
+    // Nor the decision without its event.
+    let verdict = Verdict { approve: true, by: user.id, comment: None, at: SystemClock.now() };
+    refuse_events(&db, true).await;
+    assert!(handle.decide_approval(approval.id, &verdict).await.is_err());
+    refuse_events(&db, false).await;
+    assert_eq!(handle.get_approval(approval.id).await.unwrap().unwrap().status, ApprovalStatus::Pending);
+    assert_eq!(handle.get_run(run.id).await.unwrap().unwrap().status, RunStatus::AwaitingApproval);
+    assert_eq!(events().await.len(), 1);
+    let decision = handle.decide_approval(approval.id, &verdict).await.unwrap().unwrap();
+    assert_eq!(handle.get_run(run.id).await.unwrap().unwrap().status, RunStatus::Queued);
+    let stored = events().await;
+    assert_eq!((stored[0].kind, Some(&stored[0])), (EventKind::ApprovalApproved, decision.event.as_ref()));
+}

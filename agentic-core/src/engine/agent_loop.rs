@@ -246,6 +246,11 @@ impl Platform {
         if let Err(error) = self.inner.store.tenant(event.tenant_id).append_events(std::slice::from_ref(&event)).await {
             tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
         }
+        self.hand_to_sink(event).await;
+    }
+
+    /// Hands an event that is already stored (with the change that caused it) to the event sink.
+    pub(crate) async fn hand_to_sink(&self, event: Event) {
         self.inner.events.publish(event).await;
     }
 }

@@ -1,12 +1,9 @@
 //! Approval gates: runs at or above the tenant's risk threshold wait for a human with `approvals:approve`, who may
 //! not be the requester. A decision and the run's new status are written together; requests expire.
 
-use serde_json::json;
-
 use crate::Platform;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::events::EventKind;
 use crate::ids::{ApprovalId, TenantId};
 use crate::model::{Approval, ApprovalStatus, Permission, RiskLevel, Run};
 
@@ -60,16 +57,9 @@ impl Platform {
             // Decided (or expired by the sweep) since the check above: that call announced it.
             return Err(Error::Conflict(format!("the request is already {}", decided.status.as_str())));
         }
-        let kind = match decided.status {
-            ApprovalStatus::Approved => EventKind::ApprovalApproved,
-            ApprovalStatus::Expired => EventKind::ApprovalExpired,
-            _ => EventKind::ApprovalDenied,
-        };
-        let mut data = json!({"approval_id": decided.id, "run_id": decided.run_id});
-        if decided.status != ApprovalStatus::Expired {
-            data["by"] = json!(principal.user_id);
+        if let Some(event) = decision.event {
+            self.hand_to_sink(event).await;
         }
-        self.publish_event(crate::events::Event::new(principal.tenant_id, kind, data, now)).await;
         if decided.status == ApprovalStatus::Approved {
             self.inner.run_signals.run_queued();
         } else {
@@ -91,9 +81,7 @@ impl Platform {
             let now = self.inner.clock.now();
             let expired = self.inner.store.system().expire_approvals(now, BATCH).await?;
             for approval in &expired {
-                let data = json!({"approval_id": approval.id, "run_id": approval.run_id});
-                let event = crate::events::Event::new(approval.tenant_id, EventKind::ApprovalExpired, data, now);
-                self.publish_event(event).await;
+                self.publish_event(crate::events::Event::approval_decided(approval)).await;
                 self.inner.run_signals.run_ended(approval.run_id);
             }
             total += expired.len();

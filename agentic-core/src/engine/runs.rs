@@ -68,16 +68,8 @@ impl Platform {
         if self.needs_approval(principal.tenant_id, run.risk_level).await? {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
-            store.insert_gated_run(&run, &approval).await.map_err(unknown_project)?;
-            let data = json!({"approval_id": approval.id, "run_id": run.id, "risk_level": run.risk_level,
-                "agent": run.agent, "kind": run.kind});
-            let event = crate::events::Event::new(
-                principal.tenant_id,
-                crate::events::EventKind::ApprovalRequested,
-                data,
-                run.created_at,
-            );
-            self.publish_event(event).await;
+            let event = store.insert_gated_run(&run, &approval).await.map_err(unknown_project)?;
+            self.hand_to_sink(event).await;
         } else {
             store.insert_run(&run).await.map_err(unknown_project)?;
             self.inner.run_signals.run_queued();

@@ -49,6 +49,33 @@ impl Event {
     }
 }
 
+/// The events of the state changes a store records together with them (the transactional outbox): one
+/// definition of each one's data, which every store applies.
+impl Event {
+    /// `approval.requested`: `run` waits for a human's decision on `approval`.
+    pub fn approval_requested(run: &crate::model::Run, approval: &crate::model::Approval) -> Event {
+        let data = serde_json::json!({"approval_id": approval.id, "run_id": run.id, "risk_level": run.risk_level,
+            "agent": run.agent, "kind": run.kind});
+        Event::new(run.tenant_id, EventKind::ApprovalRequested, data, run.created_at)
+    }
+
+    /// The event of a request that was just decided: `approval.approved` or `approval.denied` (with `by`), or
+    /// `approval.expired` when it was past its expiry.
+    pub fn approval_decided(approval: &crate::model::Approval) -> Event {
+        use crate::model::ApprovalStatus;
+        let kind = match approval.status {
+            ApprovalStatus::Approved => EventKind::ApprovalApproved,
+            ApprovalStatus::Expired => EventKind::ApprovalExpired,
+            ApprovalStatus::Denied | ApprovalStatus::Pending => EventKind::ApprovalDenied,
+        };
+        let mut data = serde_json::json!({"approval_id": approval.id, "run_id": approval.run_id});
+        if let Some(by) = approval.decided_by {
+            data["by"] = serde_json::json!(by);
+        }
+        Event::new(approval.tenant_id, kind, data, approval.decided_at.unwrap_or(approval.created_at))
+    }
+}
+
 /// Where events go.
 #[async_trait]
 pub trait EventSink: Send + Sync + std::fmt::Debug {

@@ -343,7 +343,7 @@ impl RunStore for FaultyTenant {
 
 #[async_trait]
 impl ApprovalStore for FaultyTenant {
-    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<()> {
+    async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<crate::events::Event> {
         self.inner.insert_gated_run(run, approval).await
     }
 

@@ -7,9 +7,11 @@ use chrono::Duration;
 use super::fixtures::{now, project, tenant_with_admin};
 use super::{Case, case};
 use crate::clock::Timestamp;
+use crate::events::EventKind;
 use crate::ids::{ProjectId, TenantId, UserId};
 use crate::model::RiskLevel;
 use crate::model::{Approval, ApprovalStatus, Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
+use crate::store::EventQuery;
 use crate::store::{Store, StoreError};
 
 pub(super) fn cases() -> Vec<(&'static str, Case)> {
@@ -175,7 +177,8 @@ async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<
         (b.id, gated(&mut fresh, later), fresh.clone()),
     ];
     for (tenant, approval, run) in &requests {
-        store.tenant(*tenant).insert_gated_run(run, approval).await.unwrap();
+        let event = store.tenant(*tenant).insert_gated_run(run, approval).await.unwrap();
+        assert_eq!((event.kind, event.run_id), (EventKind::ApprovalRequested, Some(run.id)));
     }
     let approved = store.tenant(a.id).decide_approval(requests[2].1.id, &verdict(true, a_admin.user.id, t0)).await;
     let approved = approved.unwrap().unwrap();
@@ -183,6 +186,22 @@ async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<
     let again = store.tenant(a.id).decide_approval(requests[2].1.id, &verdict(false, a_admin.user.id, t0)).await;
     let again = again.unwrap().unwrap();
     assert_eq!((again.approval.status, again.changed), (ApprovalStatus::Approved, false), "decided once");
+    assert!(again.event.is_none(), "an unchanged request stores no event");
+
+    // The outbox: each change's event is stored with it, in its tenant, exactly once.
+    let stored = store.tenant(a.id).list_events(&EventQuery::default()).await.unwrap().data;
+    let kinds: Vec<_> = stored.iter().map(|e| (e.kind, e.run_id)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (EventKind::ApprovalApproved, Some(decided.id)),
+            (EventKind::ApprovalRequested, Some(decided.id)),
+            (EventKind::ApprovalRequested, Some(overdue_a.id)),
+        ]
+    );
+    assert_eq!(Some(&stored[0]), approved.event.as_ref(), "the event returned is the event stored");
+    assert_eq!(stored[0].data["by"], serde_json::json!(a_admin.user.id));
+    assert_eq!(store.tenant(b.id).list_events(&EventQuery::default()).await.unwrap().data.len(), 2);
 
     assert!(store.system().expire_approvals(t0, 10).await.unwrap().is_empty(), "nothing is due yet");
     let at = soon + Duration::seconds(5);
