@@ -62,6 +62,8 @@ pub(crate) struct Inner {
     /// Wakes this process's workers when a run is queued and its waiters when one ends, so nobody sleeps out a
     /// poll interval for work done here (runs queued or ended by other replicas are seen by polling).
     pub(crate) run_signals: crate::engine::RunSignals,
+    /// Wakes this process's event streams when an event is stored here (other replicas' are seen by polling).
+    pub(crate) event_wakeup: tokio::sync::Notify,
 }
 
 /// Limits on HTTP requests.
@@ -400,6 +402,7 @@ impl PlatformBuilder {
                 lockout: crate::auth::lockout::LoginLockout::default(),
                 pending_charges: parking_lot::Mutex::default(),
                 run_signals: crate::engine::RunSignals::default(),
+                event_wakeup: tokio::sync::Notify::new(),
             }),
         };
         // A built-in agent naming a tool the host left out still runs, with the tools it has; say so once.

@@ -251,6 +251,7 @@ impl Platform {
 
     /// Hands an event that is already stored (with the change that caused it) to the event sink.
     pub(crate) async fn hand_to_sink(&self, event: Event) {
+        self.inner.event_wakeup.notify_waiters();
         self.inner.events.publish(event).await;
     }
 }

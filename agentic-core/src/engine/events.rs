@@ -1,11 +1,19 @@
 //! Reading the tenant's events.
 
+use std::time::Duration;
+
+use futures_core::Stream;
+
 use crate::Platform;
 use crate::api::EventListQuery;
 use crate::auth::Principal;
 use crate::error::Result;
 use crate::events::Event;
+use crate::ids::{EventId, TenantId};
 use crate::store::{EventQuery, Page};
+
+/// How often a stream looks for events stored by other replicas (this process's wake it at once).
+const STREAM_POLL: Duration = Duration::from_secs(1);
 
 impl Platform {
     /// A page of the caller's tenant's events (any member may read them: they describe runs, approvals and
@@ -20,5 +28,70 @@ impl Platform {
             limit: query.limit.unwrap_or(0),
         };
         Ok(self.inner.store.tenant(principal.tenant_id).list_events(&query).await?)
+    }
+
+    /// The caller's tenant's events as they are stored, oldest first, filtered like [`list_events`]: after
+    /// `resume` (a client's `Last-Event-ID`) or `query.after` when given, else from now on. The stream does not end;
+    /// a store that fails is retried at the poll interval.
+    ///
+    /// [`list_events`]: Self::list_events
+    pub async fn follow_events(
+        &self,
+        principal: &Principal,
+        query: EventListQuery,
+        resume: Option<EventId>,
+    ) -> Result<impl Stream<Item = Event> + Send + 'static> {
+        let tenant = principal.tenant_id;
+        let start = match resume.or(query.after) {
+            Some(cursor) => cursor,
+            None => {
+                let newest = EventQuery { limit: 1, ..EventQuery::default() };
+                let page = self.inner.store.tenant(tenant).list_events(&newest).await?;
+                page.data.first().map_or(EventId::from_uuid(uuid::Uuid::nil()), |e| e.id)
+            }
+        };
+        let filter = EventQuery {
+            kind: query.kind,
+            project_id: query.project_id,
+            run_id: query.run_id,
+            limit: 200,
+            ..EventQuery::default()
+        };
+        let follower = Follower { platform: self.clone(), tenant, filter, cursor: start };
+        let pages = futures_util::stream::unfold(follower, |mut follower| async move {
+            let page = follower.next_page().await;
+            Some((futures_util::stream::iter(page), follower))
+        });
+        Ok(futures_util::StreamExt::flatten(pages))
+    }
+}
+
+/// The state of one event stream: where it is, and what it lets through.
+struct Follower {
+    platform: Platform,
+    tenant: TenantId,
+    filter: EventQuery,
+    cursor: EventId,
+}
+
+impl Follower {
+    /// The next events after the cursor, waiting until there are some.
+    async fn next_page(&mut self) -> Vec<Event> {
+        loop {
+            // Registered before reading, so an event stored meanwhile still wakes this wait.
+            let woken = self.platform.inner.event_wakeup.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let query = EventQuery { after: Some(self.cursor), ..self.filter };
+            match self.platform.inner.store.tenant(self.tenant).list_events(&query).await {
+                Ok(page) if !page.data.is_empty() => {
+                    self.cursor = page.data.last().map_or(self.cursor, |e| e.id);
+                    return page.data;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, tenant_id = %self.tenant, "an event stream cannot read events"),
+            }
+            let _ = tokio::time::timeout(STREAM_POLL, woken).await;
+        }
     }
 }

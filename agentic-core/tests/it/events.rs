@@ -82,3 +82,76 @@ async fn the_catalogue_lists_every_type_with_its_schema() {
     }
     app.call("GET", "/v1/events/types", None, None).await.expect(401);
 }
+
+/// Reads Server-Sent Events from `body` until `n` events arrived (5 s at most); returns (id, type) of each.
+async fn read_events(body: &mut axum::body::BodyDataStream, buffer: &mut String, n: usize) -> Vec<(String, String)> {
+    use futures_util::StreamExt;
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while events.len() < n {
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let field = |name: &str| frame.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_owned());
+            if let (Some(id), Some(kind)) = (field("id:"), field("event:")) {
+                let data: Value = serde_json::from_str(&field("data:").unwrap()).unwrap();
+                assert_eq!((data["id"].as_str(), data["type"].as_str()), (Some(id.as_str()), Some(kind.as_str())));
+                events.push((id, kind));
+            }
+        }
+        if events.len() >= n {
+            break;
+        }
+        let chunk = tokio::time::timeout_at(deadline, body.next()).await;
+        let chunk = chunk.unwrap_or_else(|_| panic!("only {} of {n} events arrived: {events:?}", events.len()));
+        buffer.push_str(std::str::from_utf8(&chunk.unwrap().unwrap()).unwrap());
+    }
+    events
+}
+
+crate::both_backends!(events_streamed, the_stream_resumes_after_last_event_id_and_follows_new_events);
+
+async fn the_stream_resumes_after_last_event_id_and_follows_new_events(app: TestApp) {
+    use tower::ServiceExt;
+    let app = app.with_llm(MockProvider::echo());
+    let key = app.admin_key.clone();
+    one_run(&app, &key).await;
+    let all = app.call("GET", "/v1/events", Some(&key), None).await.expect(200);
+    let (oldest, newest) = (all["data"][1]["id"].as_str().unwrap(), all["data"][0]["id"].as_str().unwrap());
+
+    let open = |query: &str, resume: Option<&str>| {
+        let mut request = axum::http::Request::get(format!("/v1/events/stream{query}"))
+            .header("authorization", format!("Bearer {key}"));
+        if let Some(resume) = resume {
+            request = request.header("last-event-id", resume);
+        }
+        app.router.clone().oneshot(request.body(axum::body::Body::empty()).unwrap())
+    };
+    let response = open("", Some(oldest)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.into_body().into_data_stream();
+    let mut buffer = String::new();
+    // Resumed: what came after the given id, then what happens next.
+    assert_eq!(read_events(&mut body, &mut buffer, 1).await, vec![(newest.to_owned(), "agent.completed".to_owned())]);
+    let completed_only = open("?type=agent.completed", None).await.unwrap();
+    let mut completed_body = completed_only.into_body().into_data_stream();
+    let (_, run) = one_run(&app, &key).await;
+    let next = read_events(&mut body, &mut buffer, 2).await;
+    assert_eq!(next.iter().map(|(_, kind)| kind.as_str()).collect::<Vec<_>>(), ["agent.started", "agent.completed"]);
+    // From now on, filtered: only the new run's completion.
+    let mut other = String::new();
+    let completed = read_events(&mut completed_body, &mut other, 1).await;
+    let stored = app.call("GET", &format!("/v1/events?run_id={run}&type=agent.completed"), Some(&key), None).await;
+    assert_eq!(completed[0].0, stored.expect(200)["data"][0]["id"].as_str().unwrap());
+
+    let bad = app
+        .send(
+            axum::http::Request::get("/v1/events/stream")
+                .header("authorization", format!("Bearer {key}"))
+                .header("last-event-id", "yesterday")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(bad.status.as_u16(), 422, "{}", bad.body);
+}

@@ -173,6 +173,12 @@ fn cases() -> Vec<Case> {
             [200; 4],
         ),
         case("GET /v1/events", |_, _, _| ("GET", "/v1/events".into(), Payload::None), [200; 4]),
+        // The stream never ends: a request with a malformed resume id answers at once, after authorisation.
+        case(
+            "GET /v1/events/stream",
+            |_, _, _| ("GET", "/v1/events/stream?type=agent.exploded".into(), Payload::None),
+            [400; 4],
+        ),
         case("GET /v1/events/types", |_, _, _| ("GET", "/v1/events/types".into(), Payload::None), [200; 4]),
         case("GET /v1/approvals", |_, _, _| ("GET", "/v1/approvals".into(), Payload::None), [200, 200, 403, 403]),
         // No such request: an approver learns that (404), anyone else is refused before the lookup (403).

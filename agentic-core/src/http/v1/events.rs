@@ -1,4 +1,4 @@
-//! `GET /v1/events`, `GET /v1/events/types`.
+//! `GET /v1/events`, `GET /v1/events/stream` (Server-Sent Events), `GET /v1/events/types`.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,10 +11,14 @@ use crate::auth::Principal;
 use crate::error::Error;
 use crate::events::Event;
 use crate::http::extract::ApiQuery;
+use crate::ids::EventId;
+use crate::model::ValidationError;
 use crate::store::Page;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().routes(routes!(list_events)).routes(routes!(event_types))
+    OpenApiRouter::new().routes(routes!(list_events)).routes(routes!(event_types)).routes(routes!(stream_events))
 }
 
 /// The tenant's events: newest first, or oldest first `after` a cursor; filtered by type, project or run.
@@ -26,6 +30,38 @@ async fn list_events(
     ApiQuery(query): ApiQuery<EventListQuery>,
 ) -> Result<Json<Page<Event>>, Error> {
     Ok(Json(platform.list_events(&principal, query).await?))
+}
+
+/// The tenant's new events as Server-Sent Events (`id:` the event id, `event:` its type, `data:` the event as
+/// JSON), with the filters of the listing. Resumes after `Last-Event-ID` (or `after`) when given, else starts now.
+#[utoipa::path(get, path = "/v1/events/stream", tag = "events", security(("bearer" = [])), params(EventListQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "An endless stream of events, with a comment every 15 s to keep the connection open"),
+        (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn stream_events(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<EventListQuery>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Error> {
+    let resume = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => {
+            Some(value.to_str().ok().and_then(|v| v.trim().parse::<EventId>().ok()).ok_or_else(|| {
+                Error::Validation(ValidationError::new("Last-Event-ID", "must be an event id (a UUID)"))
+            })?)
+        }
+    };
+    let events = platform.follow_events(&principal, query, resume).await?;
+    let frames = futures_util::StreamExt::map(events, |event| {
+        let frame = SseEvent::default().id(event.id.to_string()).event(event.kind.as_str());
+        Ok::<_, std::convert::Infallible>(
+            frame.json_data(&event).unwrap_or_else(|_| SseEvent::default().comment("unencodable event")),
+        )
+    });
+    let keep_alive = KeepAlive::new().interval(std::time::Duration::from_secs(15));
+    Ok(Sse::new(frames).keep_alive(keep_alive).into_response())
 }
 
 /// The event catalogue: every type with its meaning and the JSON Schema of its data.
