@@ -37,6 +37,19 @@ macro_rules! typed_id {
             }
         }
 
+        impl $name {
+            /// The smallest id made at `at` or later (UUID v7 ids order by the millisecond they were made in), for
+            /// "everything made before `at`" as `id < floor_at(at)`.
+            pub fn floor_at(at: chrono::DateTime<chrono::Utc>) -> Self {
+                let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0).min((1 << 48) - 1);
+                let mut bytes = [0_u8; 16];
+                bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+                bytes[6] = 0x70; // version 7
+                bytes[8] = 0x80; // RFC 9562 variant
+                Self(Uuid::from_bytes(bytes))
+            }
+        }
+
         impl Default for $name {
             fn default() -> Self {
                 Self::new()

@@ -46,6 +46,8 @@ pub(crate) struct Inner {
     pub(crate) rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     pub(crate) tools: ToolRegistry,
     pub(crate) approval_ttl: chrono::Duration,
+    /// How long stored events are kept.
+    pub(crate) event_retention: chrono::Duration,
     pub(crate) run_lease: chrono::Duration,
     /// Bearer token that opens `/metrics` on the API router; without one, metrics are served only by
     /// `Platform::metrics_router` (on an address of the operator's choosing).
@@ -199,6 +201,7 @@ pub struct PlatformBuilder {
     rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     tools: Option<ToolRegistry>,
     approval_ttl: Option<chrono::Duration>,
+    event_retention: Option<chrono::Duration>,
     run_lease: Option<chrono::Duration>,
     metrics_token: Option<SecretString>,
     project_cost_metrics: bool,
@@ -216,6 +219,12 @@ impl PlatformBuilder {
     /// How long an approval request stays open (default 24 hours).
     pub fn approval_ttl(mut self, ttl: chrono::Duration) -> Self {
         self.approval_ttl = Some(ttl);
+        self
+    }
+
+    /// How long stored events are kept before the upkeep loop deletes them (default 30 days).
+    pub fn event_retention(mut self, retention: chrono::Duration) -> Self {
+        self.event_retention = Some(retention);
         self
     }
 
@@ -392,6 +401,7 @@ impl PlatformBuilder {
                 rate_limits: self.rate_limits,
                 tools: self.tools.unwrap_or_default(),
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
+                event_retention: self.event_retention.unwrap_or(chrono::Duration::days(30)),
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
                 metrics_token: self.metrics_token,
                 project_cost_metrics: self.project_cost_metrics,

@@ -79,6 +79,22 @@ impl SystemStore for MemoryStore {
         Ok(claimed)
     }
 
+    async fn delete_events_before(&self, cutoff: agentic_core::ids::EventId, limit: u32) -> StoreResult<u64> {
+        let mut state = self.state.write();
+        let floor = agentic_core::ids::EventId::from_uuid(uuid::Uuid::nil());
+        let tenants: Vec<_> = state.tenants.keys().copied().collect();
+        // Each tenant's events are one id-ordered range: take its old end, tenant by tenant, up to the limit.
+        let mut due = Vec::new();
+        for tenant in tenants {
+            let room = (limit as usize).saturating_sub(due.len());
+            due.extend(state.events.range((tenant, floor)..(tenant, cutoff)).map(|(key, _)| *key).take(room));
+        }
+        for key in &due {
+            state.events.remove(key);
+        }
+        Ok(due.len() as u64)
+    }
+
     async fn expire_approvals(
         &self,
         now: agentic_core::clock::Timestamp,

@@ -106,6 +106,16 @@ impl SystemStore for PgStore {
         rows.into_iter().map(agentic_core::model::Approval::try_from).collect()
     }
 
+    async fn delete_events_before(&self, cutoff: agentic_core::ids::EventId, limit: u32) -> StoreResult<u64> {
+        let deleted: i64 = sqlx::query_scalar("SELECT system_delete_events_before($1, $2)")
+            .bind(cutoff.as_uuid())
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| store_error(e, "events"))?;
+        Ok(u64::try_from(deleted).unwrap_or(0))
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let row: Option<KeyWithOwner> = sqlx::query_as("SELECT * FROM system_api_key_by_lookup($1)")
             .bind(lookup)

@@ -285,8 +285,9 @@ impl Platform {
     }
 
     /// Periodic upkeep until `shutdown` resolves: every [`APPROVAL_SWEEP`], expires overdue approval requests
-    /// (their runs end `denied`) and settles LLM charges whose settlement failed
-    /// ([`settle_pending_charges`](Self::settle_pending_charges)). Safe to run on every replica at once. On
+    /// (their runs end `denied`), settles LLM charges whose settlement failed
+    /// ([`settle_pending_charges`](Self::settle_pending_charges)) and deletes events past their retention
+    /// ([`delete_expired_events`](Self::delete_expired_events)). Safe to run on every replica at once. On
     /// shutdown it tries the pending charges once more and logs any left, in full.
     pub async fn run_maintenance(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -295,6 +296,9 @@ impl Platform {
                 tracing::warn!(%error, "could not expire overdue approval requests");
             }
             self.settle_pending_charges().await;
+            if let Err(error) = self.delete_expired_events().await {
+                tracing::warn!(%error, "could not delete events past their retention");
+            }
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(APPROVAL_SWEEP) => {}

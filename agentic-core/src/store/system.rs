@@ -43,6 +43,10 @@ pub trait SystemStore: Send + Sync {
     /// being decided at the same moment is left to that decision.
     async fn expire_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Approval>>;
 
+    /// Deletes up to `limit` events, across tenants, whose id is below `cutoff` (stored before it: see
+    /// [`EventId::floor_at`]); returns how many (fewer than `limit`: none are left).
+    async fn delete_events_before(&self, cutoff: crate::ids::EventId, limit: u32) -> StoreResult<u64>;
+
     /// Finds an API key by its lookup id, with the user it acts as.
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>>;
 }

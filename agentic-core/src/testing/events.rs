@@ -11,7 +11,11 @@ use crate::ids::{EventId, ProjectId, RunId, TenantId};
 use crate::store::{EventQuery, Store, StoreError};
 
 pub(super) fn cases() -> Vec<(&'static str, Case)> {
-    vec![case!(events_are_listed_newest_first_or_after_a_cursor_and_filtered), case!(events_stay_in_their_tenant)]
+    vec![
+        case!(events_are_listed_newest_first_or_after_a_cursor_and_filtered),
+        case!(events_stay_in_their_tenant),
+        case!(old_events_are_deleted_across_tenants_in_batches),
+    ]
 }
 
 fn event(tenant: TenantId, kind: EventKind, project: ProjectId, run: Option<RunId>) -> Event {
@@ -72,4 +76,35 @@ async fn events_stay_in_their_tenant(store: Arc<dyn Store>) {
     assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
     let listed = store.tenant(a.id).list_events(&EventQuery::default()).await.unwrap();
     assert_eq!(listed.data, vec![ours], "the refused batch stored nothing");
+}
+
+async fn old_events_are_deleted_across_tenants_in_batches(store: Arc<dyn Store>) {
+    let (a, _) = tenant_with_admin(&*store, "alpha").await;
+    let (b, _) = tenant_with_admin(&*store, "bravo").await;
+    let project = ProjectId::new();
+    let stored_at = |tenant: TenantId, minutes_ago: i64| {
+        let at = now() - chrono::Duration::minutes(minutes_ago);
+        // An event's age is its id's: ids made back then.
+        let id = EventId::from_uuid(uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            u64::try_from(at.timestamp()).unwrap(),
+            at.timestamp_subsec_nanos(),
+        )));
+        Event { id, ..event(tenant, EventKind::AgentStarted, project, None) }
+    };
+    let old = [stored_at(a.id, 90), stored_at(a.id, 80), stored_at(b.id, 70)];
+    let recent = [stored_at(a.id, 10), stored_at(b.id, 5)];
+    for event in old.iter().chain(&recent) {
+        store.tenant(event.tenant_id).append_events(std::slice::from_ref(event)).await.unwrap();
+    }
+    let cutoff = EventId::floor_at(now() - chrono::Duration::minutes(60));
+    assert_eq!(store.system().delete_events_before(cutoff, 2).await.unwrap(), 2, "the batch limit holds");
+    assert_eq!(store.system().delete_events_before(cutoff, 10).await.unwrap(), 1);
+    assert_eq!(store.system().delete_events_before(cutoff, 10).await.unwrap(), 0);
+    let left = |tenant: TenantId| {
+        let handle = store.tenant(tenant);
+        async move { handle.list_events(&EventQuery::default()).await.unwrap().data }
+    };
+    assert_eq!(left(a.id).await, vec![recent[0].clone()]);
+    assert_eq!(left(b.id).await, vec![recent[1].clone()]);
 }

@@ -126,6 +126,10 @@ impl SystemStore for FaultySystem {
         self.inner.system().create_tenant(tenant, admin).await
     }
 
+    async fn delete_events_before(&self, cutoff: crate::ids::EventId, limit: u32) -> StoreResult<u64> {
+        self.inner.system().delete_events_before(cutoff, limit).await
+    }
+
     async fn bootstrap_tenant(&self, tenant: &Tenant, admin: &UserRecord, key: &StoredApiKey) -> StoreResult<bool> {
         self.inner.system().bootstrap_tenant(tenant, admin, key).await
     }

@@ -155,3 +155,14 @@ async fn the_stream_resumes_after_last_event_id_and_follows_new_events(app: Test
         .await;
     assert_eq!(bad.status.as_u16(), 422, "{}", bad.body);
 }
+
+#[tokio::test]
+async fn events_past_their_retention_are_deleted_by_the_upkeep() {
+    let app = TestApp::with(|b| b.event_retention(chrono::Duration::days(30))).await.with_llm(MockProvider::echo());
+    let key = app.admin_key.clone();
+    one_run(&app, &key).await;
+    assert_eq!(app.platform.delete_expired_events().await.unwrap(), 0, "a fresh event is kept");
+    app.clock.advance(chrono::Duration::days(31));
+    assert_eq!(app.platform.delete_expired_events().await.unwrap(), 2);
+    assert_eq!(app.call("GET", "/v1/events", Some(&key), None).await.expect(200)["data"], json!([]));
+}

@@ -126,7 +126,8 @@ async fn run(config: Config) -> Result<(), String> {
         })
         .http_limits(HttpLimits { max_body_bytes: config.max_body_bytes })
         .run_lease(chrono::Duration::from_std(config.run_lease).map_err(|e| e.to_string())?)
-        .approval_ttl(chrono::Duration::from_std(config.approval_ttl).map_err(|e| e.to_string())?);
+        .approval_ttl(chrono::Duration::from_std(config.approval_ttl).map_err(|e| e.to_string())?)
+        .event_retention(chrono::Duration::from_std(config.event_retention).map_err(|e| e.to_string())?);
     builder = builder.project_cost_metrics(config.metrics_project_labels);
     if let Some(token) = &config.metrics_token {
         builder = builder.metrics_token(token.clone());

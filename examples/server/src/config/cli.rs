@@ -81,6 +81,9 @@ pub(crate) struct Cli {
     /// (60 to 2592000, i.e. 30 days).
     #[arg(long, env = "AGENTIC_APPROVAL_TTL_SECS", value_name = "SECONDS", default_value = "86400", value_parser = whole_number(60..=30 * 86_400))]
     pub(crate) approval_ttl_secs: u64,
+    /// Days stored events are kept before the upkeep deletes them (1 to 3650).
+    #[arg(long, env = "AGENTIC_EVENT_RETENTION_DAYS", value_name = "DAYS", default_value = "30", value_parser = whole_number(1..=3650))]
+    pub(crate) event_retention_days: u64,
     /// A TOML pricing file merged over the built-in prices (same format as `pricing.toml`), e.g. to mark a
     /// self-hosted OpenAI-compatible server free.
     #[arg(long, env = "AGENTIC_PRICING_FILE", value_name = "FILE")]
