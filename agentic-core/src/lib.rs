@@ -51,6 +51,7 @@ mod platform;
 pub mod pricing;
 pub mod store;
 pub mod tools;
+pub mod webhooks;
 
 #[cfg(feature = "http")]
 pub mod http;

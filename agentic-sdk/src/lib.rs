@@ -3,7 +3,7 @@
 //! A typed Rust client for the agentic platform's HTTP API. This crate is a skeleton until the client lands; it
 //! already re-exports the request and response bodies of API v1 (shared with the server, so the two cannot
 //! drift), including the RFC 9457 [`api::Problem`] every error response carries and the catalogue of its types,
-//! [`api::ProblemType`].
+//! [`api::ProblemType`]. [`webhooks`] verifies the signed deliveries a receiver gets (Standard Webhooks).
 //!
 //! ```
 //! use agentic_sdk::api::{Problem, ProblemType};
@@ -16,3 +16,5 @@
 //! ```
 
 pub use agentic_core::api;
+
+pub mod webhooks;

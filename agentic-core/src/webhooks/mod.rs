@@ -1,0 +1,4 @@
+//! Webhooks: how deliveries are signed ([`signature`], the Standard Webhooks scheme), shared by the platform that
+//! sends them and the SDK that verifies them.
+
+pub mod signature;
