@@ -30,6 +30,10 @@ pub struct Metrics {
     pub agent_executions_total: IntCounterVec,
     /// `agent_execution_duration_seconds{agent_name}`.
     pub agent_execution_duration_seconds: HistogramVec,
+    /// `events_stored_total{type}`: events stored (listable and deliverable), by type.
+    pub events_stored_total: IntCounterVec,
+    /// `event_store_failures_total`: events the store refused (they reached the sink only).
+    pub event_store_failures_total: IntCounter,
 }
 
 impl Metrics {
@@ -94,6 +98,14 @@ impl Metrics {
         registry.register(Box::new(project_cost_usd.clone())).map_err(metric_error)?;
         registry.register(Box::new(rate_limit_hits_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(rate_limit_backend_errors_total.clone())).map_err(metric_error)?;
+        let events_stored_total =
+            IntCounterVec::new(Opts::new("events_stored_total", "Events stored, by type"), &["type"])
+                .map_err(metric_error)?;
+        let event_store_failures_total =
+            IntCounter::new("event_store_failures_total", "Events the store refused (they reached the sink only)")
+                .map_err(metric_error)?;
+        registry.register(Box::new(events_stored_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(event_store_failures_total.clone())).map_err(metric_error)?;
         Ok(Self {
             registry,
             http_requests_total,
@@ -106,6 +118,8 @@ impl Metrics {
             rate_limit_backend_errors_total,
             agent_executions_total,
             agent_execution_duration_seconds,
+            events_stored_total,
+            event_store_failures_total,
         })
     }
 

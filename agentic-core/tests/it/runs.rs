@@ -178,6 +178,19 @@ async fn queue(app: &TestApp, project: &str) -> String {
     queued["id"].as_str().unwrap().to_owned()
 }
 
+#[tokio::test]
+async fn an_event_the_store_refuses_still_reaches_the_sink_and_is_counted() {
+    let (app, faults, project) = faulty_app(TestApp::new().await, MockProvider::echo()).await;
+    let id = queue(&app, &project).await;
+    faults.fail(Op::AppendEvents, u32::MAX);
+    assert!(app.platform.work_once("w").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(run["status"], "completed", "the run does not depend on its events being stored");
+    assert_eq!(app.events.of_kind("agent.completed").len(), 1, "the sink still got it");
+    let (_, metrics) = crate::validation::scrape(&app.platform.metrics_router(), None).await;
+    assert!(metrics.contains("event_store_failures_total 2"), "agent.started and agent.completed: {metrics}");
+}
+
 crate::both_backends!(finish_retry, a_transient_store_failure_does_not_discard_a_finished_result);
 
 async fn a_transient_store_failure_does_not_discard_a_finished_result(app: TestApp) {

@@ -266,7 +266,7 @@ async fn service_documents_are_served() {
     assert!(text.contains(r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#), "{text}");
 }
 
-async fn scrape(router: &axum::Router, bearer: Option<&str>) -> (u16, String) {
+pub(crate) async fn scrape(router: &axum::Router, bearer: Option<&str>) -> (u16, String) {
     use tower::ServiceExt;
     let mut request = Request::get("/metrics");
     if let Some(bearer) = bearer {
