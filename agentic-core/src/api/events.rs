@@ -1,10 +1,9 @@
-//! Bodies of the events API: the catalogue and the event listing.
+//! Bodies of the events API: the catalogue (the listing's query is [`crate::store::EventQuery`]).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::events::EventKind;
-use crate::ids::{EventId, ProjectId, RunId};
 
 /// One entry of the event catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -35,25 +34,4 @@ impl EventTypeList {
             .collect();
         Self { data }
     }
-}
-
-/// `GET /v1/events?type=&project_id=&run_id=&after=&before=&limit=`.
-#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct EventListQuery {
-    /// Only events of this type.
-    #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<String>)]
-    pub kind: Option<EventKind>,
-    /// Only events of this project.
-    pub project_id: Option<ProjectId>,
-    /// Only events of this run.
-    pub run_id: Option<RunId>,
-    /// Oldest first, after this event id (follow with each page's `next_cursor`).
-    pub after: Option<EventId>,
-    /// Newest first (the default), before this event id (the previous page's `next_cursor`).
-    pub before: Option<EventId>,
-    /// Page size, 1–200 (default 50).
-    pub limit: Option<u32>,
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 mod events;
 mod problem;
-pub use events::{EventListQuery, EventTypeList, EventTypeView};
+pub use events::{EventTypeList, EventTypeView};
 pub use problem::{PROBLEM_TYPE_BASE, Problem, ProblemType};
 
 /// `POST /v1/auth/login`.

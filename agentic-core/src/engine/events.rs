@@ -5,7 +5,6 @@ use std::time::Duration;
 use futures_core::Stream;
 
 use crate::Platform;
-use crate::api::EventListQuery;
 use crate::auth::Principal;
 use crate::error::Result;
 use crate::events::Event;
@@ -18,15 +17,7 @@ const STREAM_POLL: Duration = Duration::from_secs(1);
 impl Platform {
     /// A page of the caller's tenant's events (any member may read them: they describe runs, approvals and
     /// budgets the member can already see).
-    pub async fn list_events(&self, principal: &Principal, query: EventListQuery) -> Result<Page<Event>> {
-        let query = EventQuery {
-            kind: query.kind,
-            project_id: query.project_id,
-            run_id: query.run_id,
-            after: query.after,
-            before: query.before,
-            limit: query.limit.unwrap_or(0),
-        };
+    pub async fn list_events(&self, principal: &Principal, query: EventQuery) -> Result<Page<Event>> {
         Ok(self.inner.store.tenant(principal.tenant_id).list_events(&query).await?)
     }
 
@@ -55,7 +46,7 @@ impl Platform {
     pub async fn follow_events(
         &self,
         principal: &Principal,
-        query: EventListQuery,
+        query: EventQuery,
         resume: Option<EventId>,
     ) -> Result<impl Stream<Item = Event> + Send + 'static> {
         let tenant = principal.tenant_id;
@@ -67,13 +58,7 @@ impl Platform {
                 page.data.first().map_or(EventId::from_uuid(uuid::Uuid::nil()), |e| e.id)
             }
         };
-        let filter = EventQuery {
-            kind: query.kind,
-            project_id: query.project_id,
-            run_id: query.run_id,
-            limit: 200,
-            ..EventQuery::default()
-        };
+        let filter = EventQuery { after: None, before: None, limit: 200, ..query };
         let follower = Follower { platform: self.clone(), tenant, filter, cursor: start };
         let pages = futures_util::stream::unfold(follower, |mut follower| async move {
             let page = follower.next_page().await;

@@ -6,14 +6,18 @@ use super::{Page, StoreResult};
 use crate::events::{Event, EventKind};
 use crate::ids::{EventId, ProjectId, RunId};
 
-/// Which events to list, and which page.
+/// Which events to list, and which page: the query of `GET /v1/events` and of the store alike.
 ///
 /// Without `after`, the newest first, older than `before` when given (each page's `next_cursor` is the next
 /// `before`); with `after`, the oldest first among those newer than it (each page's `next_cursor` is the next
 /// `after`), which is how a reader follows new events.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct EventQuery {
     /// Only this type.
+    #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<String>)]
     pub kind: Option<EventKind>,
     /// Only events of this project.
     pub project_id: Option<ProjectId>,
@@ -23,7 +27,8 @@ pub struct EventQuery {
     pub after: Option<EventId>,
     /// Newest first, before this event (ignored with `after`).
     pub before: Option<EventId>,
-    /// Page size, 1–200 (0 means the default, 50).
+    /// Page size, 1–200 (default 50; 0 also means the default).
+    #[serde(default)]
     pub limit: u32,
 }
 

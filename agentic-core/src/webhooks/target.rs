@@ -4,7 +4,7 @@
 //! connects to the address that was checked ([`Target::addr`]), so a DNS answer that changes between the check
 //! and the connection (DNS rebinding) cannot send it elsewhere.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 use url::Url;
@@ -118,61 +118,53 @@ impl TargetPolicy {
     }
 }
 
+/// The address ranges deliveries may not reach, with what each is. IPv4-mapped IPv6 addresses are checked as
+/// the IPv4 address they map.
+const FORBIDDEN: &[(&str, &str)] = &[
+    ("0.0.0.0/8", "unspecified"),
+    ("10.0.0.0/8", "private (RFC 1918)"),
+    ("100.64.0.0/10", "shared (CGNAT)"),
+    ("127.0.0.0/8", "loopback"),
+    ("169.254.0.0/16", "link-local (cloud metadata)"),
+    ("172.16.0.0/12", "private (RFC 1918)"),
+    ("192.168.0.0/16", "private (RFC 1918)"),
+    ("224.0.0.0/4", "multicast"),
+    ("240.0.0.0/4", "reserved"),
+    ("::/128", "unspecified"),
+    ("::1/128", "loopback"),
+    ("::/96", "IPv4-compatible"),
+    ("fc00::/7", "unique-local"),
+    ("fe80::/10", "link-local"),
+    ("ff00::/8", "multicast"),
+];
+
+/// [`FORBIDDEN`], parsed once.
+static FORBIDDEN_RANGES: std::sync::LazyLock<Vec<(IpNet, &'static str)>> = std::sync::LazyLock::new(|| {
+    FORBIDDEN.iter().filter_map(|(net, reason)| net.parse().ok().map(|net| (net, *reason))).collect()
+});
+
 /// Why deliveries may not reach `addr`, or `None` for a public address.
 pub fn forbidden_reason(addr: IpAddr) -> Option<&'static str> {
-    match addr {
-        IpAddr::V4(v4) => v4_reason(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            // ::ffff:a.b.c.d is a.b.c.d.
-            Some(v4) => v4_reason(v4),
-            None => v6_reason(v6),
-        },
-    }
-}
-
-fn v4_reason(v4: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, ..] = v4.octets();
-    if v4.is_loopback() {
-        Some("loopback")
-    } else if v4.is_private() {
-        Some("private (RFC 1918)")
-    } else if v4.is_link_local() {
-        Some("link-local (cloud metadata)")
-    } else if a == 100 && (64..128).contains(&b) {
-        Some("shared (CGNAT)")
-    } else if v4.is_multicast() {
-        Some("multicast")
-    } else if v4.is_unspecified() || a == 0 {
-        Some("unspecified")
-    } else if v4.is_broadcast() || a >= 240 {
-        Some("reserved")
-    } else {
-        None
-    }
-}
-
-fn v6_reason(v6: Ipv6Addr) -> Option<&'static str> {
-    let first = v6.segments()[0];
-    if v6.is_loopback() {
-        Some("loopback")
-    } else if v6.is_unspecified() {
-        Some("unspecified")
-    } else if v6.is_multicast() {
-        Some("multicast")
-    } else if first & 0xfe00 == 0xfc00 {
-        Some("unique-local")
-    } else if first & 0xffc0 == 0xfe80 {
-        Some("link-local")
-    } else if v6.segments()[..6] == [0, 0, 0, 0, 0, 0] {
-        Some("IPv4-compatible")
-    } else {
-        None
-    }
+    let addr = match addr {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+        v4 => v4,
+    };
+    // The most specific range names the address (`::1` is loopback, not merely IPv4-compatible).
+    FORBIDDEN_RANGES
+        .iter()
+        .filter(|(net, _)| net.contains(&addr))
+        .max_by_key(|(net, _)| net.prefix_len())
+        .map(|(_, r)| *r)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_range_of_the_table_parses() {
+        assert_eq!(FORBIDDEN_RANGES.len(), FORBIDDEN.len());
+    }
 
     #[test]
     fn non_public_addresses_are_refused_with_their_kind() {
@@ -189,6 +181,9 @@ mod tests {
             ("http://[fe80::1]/", "link-local"),
             ("http://224.0.0.1/", "multicast"),
             ("http://0.0.0.0/", "unspecified"),
+            ("http://[::]/", "unspecified"),
+            ("http://172.31.255.1/", "private (RFC 1918)"),
+            ("http://255.255.255.255/", "reserved"),
         ] {
             match policy.check_url(url) {
                 Err(TargetError::Forbidden { reason: got, .. }) => assert_eq!(got, reason, "{url}"),

@@ -6,14 +6,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{EventListQuery, EventTypeList, Problem};
+use crate::api::{EventTypeList, Problem};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::events::Event;
 use crate::http::extract::ApiQuery;
 use crate::ids::EventId;
 use crate::model::ValidationError;
-use crate::store::Page;
+use crate::store::{EventQuery, Page};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 
@@ -22,19 +22,19 @@ pub(super) fn routes() -> OpenApiRouter<Platform> {
 }
 
 /// The tenant's events: newest first, or oldest first `after` a cursor; filtered by type, project or run.
-#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])), params(EventListQuery),
+#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])), params(EventQuery),
     responses((status = 200, body = Page<Event>), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn list_events(
     State(platform): State<Platform>,
     principal: Principal,
-    ApiQuery(query): ApiQuery<EventListQuery>,
+    ApiQuery(query): ApiQuery<EventQuery>,
 ) -> Result<Json<Page<Event>>, Error> {
     Ok(Json(platform.list_events(&principal, query).await?))
 }
 
 /// The tenant's new events as Server-Sent Events (`id:` the event id, `event:` its type, `data:` the event as
 /// JSON), with the filters of the listing. Resumes after `Last-Event-ID` (or `after`) when given, else starts now.
-#[utoipa::path(get, path = "/v1/events/stream", tag = "events", security(("bearer" = [])), params(EventListQuery,
+#[utoipa::path(get, path = "/v1/events/stream", tag = "events", security(("bearer" = [])), params(EventQuery,
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
     responses((status = 200, content_type = "text/event-stream", body = String,
         description = "An endless stream of events, with a comment every 15 s to keep the connection open"),
@@ -42,7 +42,7 @@ async fn list_events(
 async fn stream_events(
     State(platform): State<Platform>,
     principal: Principal,
-    ApiQuery(query): ApiQuery<EventListQuery>,
+    ApiQuery(query): ApiQuery<EventQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, Error> {
     let resume = match headers.get("last-event-id") {
