@@ -56,9 +56,8 @@ impl EventStore for PgTenant {
         if events.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin().await?;
-        insert_events(&mut *tx, self.uuid(), events).await?;
-        commit(tx).await
+        // One round trip (migration `append_events_one_round_trip`).
+        insert_events_with(&self.pool, self.uuid(), events, Insert::BindingTenant).await
     }
 
     async fn list_events(&self, query: &EventQuery) -> StoreResult<Page<Event>> {
@@ -87,12 +86,30 @@ impl EventStore for PgTenant {
     }
 }
 
-/// Inserts `events` of `tenant` in one statement (arrays of each column, unnested), on the pool or inside the
-/// caller's transaction: the outbox writes an event in the transaction of the change that causes it.
+/// How [`insert_events_with`] reaches the table.
+enum Insert {
+    /// Inside a transaction that has bound the tenant already (the outbox).
+    InTransaction,
+    /// On its own, through `tenant_append_events`, which binds the tenant itself.
+    BindingTenant,
+}
+
+/// Inserts `events` of `tenant` inside the caller's transaction, which has bound the tenant: the outbox writes an
+/// event in the transaction of the change that causes it.
 pub(crate) async fn insert_events<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     tenant: Uuid,
     events: &[Event],
+) -> StoreResult<()> {
+    insert_events_with(executor, tenant, events, Insert::InTransaction).await
+}
+
+/// One statement for the batch: arrays of each column, unnested.
+async fn insert_events_with<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    tenant: Uuid,
+    events: &[Event],
+    how: Insert,
 ) -> StoreResult<()> {
     let ids: Vec<Uuid> = events.iter().map(|e| e.id.as_uuid()).collect();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -100,19 +117,23 @@ pub(crate) async fn insert_events<'e>(
     let runs: Vec<Option<Uuid>> = events.iter().map(|e| e.run_id.map(|r| r.as_uuid())).collect();
     let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
     let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
-    sqlx::query(
-        "INSERT INTO events (tenant_id, id, type, project_id, run_id, data, occurred_at) \
-         SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::timestamptz[])",
-    )
-    .bind(tenant)
-    .bind(&ids)
-    .bind(&kinds)
-    .bind(&projects)
-    .bind(&runs)
-    .bind(&data)
-    .bind(&times)
-    .execute(executor)
-    .await
-    .map_err(|e| store_error(e, "an event with this id"))?;
+    let sql = match how {
+        Insert::InTransaction => {
+            "INSERT INTO events (tenant_id, id, type, project_id, run_id, data, occurred_at) \
+             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::timestamptz[])"
+        }
+        Insert::BindingTenant => "SELECT tenant_append_events($1, $2, $3, $4, $5, $6, $7)",
+    };
+    sqlx::query(sql)
+        .bind(tenant)
+        .bind(&ids)
+        .bind(&kinds)
+        .bind(&projects)
+        .bind(&runs)
+        .bind(&data)
+        .bind(&times)
+        .execute(executor)
+        .await
+        .map_err(|e| store_error(e, "an event with this id"))?;
     Ok(())
 }

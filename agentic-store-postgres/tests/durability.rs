@@ -137,24 +137,16 @@ async fn refuse_events(db: &TestDatabase, on: bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_and_its_event_are_stored_together_or_not_at_all() {
     use agentic_core::events::EventKind;
-    use agentic_core::model::{Approval, ApprovalStatus, Money, Project, RiskLevel, Run, RunStatus, Verdict};
+    use agentic_core::model::{Approval, ApprovalStatus, RiskLevel, Run, RunStatus, Verdict};
     use agentic_core::store::EventQuery;
 
     let Some(url) = database_url() else { return };
     let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
-    let (tenant, user) = tenant_with_user(&db.store).await;
+    let (tenant, admin) = agentic_core::testing::fixtures::tenant_with_admin(&db.store, "acme").await;
+    let (tenant, user) = (tenant.id, admin.user);
     let handle = db.store.tenant(tenant);
     let at = SystemClock.now();
-    let project = Project {
-        id: agentic_core::ids::ProjectId::new(),
-        tenant_id: tenant,
-        department_id: None,
-        name: "P".into(),
-        description: None,
-        budget: Some(Money::from_nanos(1_000_000_000)),
-        created_by: user.id,
-        created_at: at,
-    };
+    let project = agentic_core::testing::fixtures::project(tenant, None, user.id);
     handle.insert_project(&project).await.unwrap();
     let mut run =
         Run::queued(tenant, project.id, "devops_engineer", serde_json::json!({}), RiskLevel::High, user.id, at);

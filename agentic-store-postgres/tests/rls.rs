@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 
 use agentic_core::clock::{Clock, SystemClock};
-use agentic_core::ids::{ApiKeyId, CostRecordId, DepartmentId, ProjectId, ReservationId, TenantId, UserId};
+use agentic_core::ids::{ApiKeyId, CostRecordId, DepartmentId, ReservationId, TenantId};
 use agentic_core::model::{
-    ApiKey, CostRecord, Department, Email, Money, PasswordHash, PermissionSet, Plan, Project, Reservation,
-    ReserveOutcome, Role, Slug, StoredApiKey, Tenant, User, UserRecord,
+    ApiKey, CostRecord, Department, Money, PermissionSet, Reservation, ReserveOutcome, Role, StoredApiKey,
 };
 use agentic_core::store::Store;
 use agentic_store_postgres::PgStoreOptions;
@@ -22,29 +21,8 @@ const GLOBAL_TABLES: [&str; 4] = ["_sqlx_migrations", "permissions", "role_permi
 /// Creates a tenant with a row in every tenant-owned table.
 async fn populate(store: &dyn Store, slug: &str) -> TenantId {
     let at = SystemClock.now();
-    let tenant = Tenant {
-        id: TenantId::new(),
-        name: slug.into(),
-        slug: Slug::parse(slug).unwrap(),
-        plan: Plan::Free,
-        settings: serde_json::json!({}),
-        created_at: at,
-        updated_at: at,
-    };
-    let admin = User {
-        id: UserId::new(),
-        tenant_id: tenant.id,
-        email: Email::parse(&format!("admin@{slug}.test")).unwrap(),
-        roles: vec![Role::Admin],
-        active: true,
-        created_at: at,
-        updated_at: at,
-    };
-    store
-        .system()
-        .create_tenant(&tenant, &UserRecord { user: admin.clone(), password_hash: PasswordHash::from_phc("x".into()) })
-        .await
-        .unwrap();
+    let (tenant, admin) = agentic_core::testing::fixtures::tenant_with_admin(store, slug).await;
+    let admin = admin.user;
     let handle = store.tenant(tenant.id);
     let lookup = format!("{:0<12}", slug);
     handle
@@ -74,16 +52,7 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         created_at: at,
     };
     handle.insert_department(&department).await.unwrap();
-    let project = Project {
-        id: ProjectId::new(),
-        tenant_id: tenant.id,
-        department_id: Some(department.id),
-        name: "P".into(),
-        description: None,
-        budget: Some(Money::from_nanos(1_000_000)),
-        created_by: admin.id,
-        created_at: at,
-    };
+    let project = agentic_core::testing::fixtures::project(tenant.id, Some(department.id), admin.id);
     handle.insert_project(&project).await.unwrap();
     let hold = |amount| Reservation {
         id: ReservationId::new(),
@@ -284,7 +253,7 @@ async fn the_runtime_role_cannot_write_into_another_tenant() {
         .fetch_one(&db.admin_pool)
         .await
         .unwrap();
-    assert_eq!(name, "bravo");
+    assert_eq!(name, "Tenant bravo", "unchanged");
     // And the setting cannot be smuggled in as SQL text: it is a bound parameter.
     let mut tx = pool.begin().await.unwrap();
     let injected = sqlx::query("SELECT set_config('app.current_tenant', $1, true)")

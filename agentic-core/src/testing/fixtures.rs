@@ -1,4 +1,4 @@
-//! Records to feed the stores.
+//! Records to feed the stores: the suite's, and a backend's own tests'.
 
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::ids::{ApiKeyId, DepartmentId, ProjectId, TenantId, UserId};
@@ -40,8 +40,8 @@ pub(crate) fn user(tenant: TenantId, email: &str, roles: &[Role]) -> UserRecord 
     }
 }
 
-/// A tenant with its admin, created through the system store.
-pub(crate) async fn tenant_with_admin(store: &dyn crate::store::Store, slug: &str) -> (Tenant, UserRecord) {
+/// A tenant with its admin (`admin@<slug>.test`), created through the system store.
+pub async fn tenant_with_admin(store: &dyn crate::store::Store, slug: &str) -> (Tenant, UserRecord) {
     let t = tenant(slug);
     let admin = user(t.id, &format!("admin@{slug}.test"), &[Role::Admin]);
     store.system().create_tenant(&t, &admin).await.unwrap();
@@ -81,7 +81,8 @@ pub(crate) fn department(tenant: TenantId, name: &str) -> Department {
     }
 }
 
-pub(crate) fn project(tenant: TenantId, department: Option<DepartmentId>, creator: UserId) -> Project {
+/// A project of `tenant` (in `department`, when given) with a budget.
+pub fn project(tenant: TenantId, department: Option<DepartmentId>, creator: UserId) -> Project {
     Project {
         id: ProjectId::new(),
         tenant_id: tenant,

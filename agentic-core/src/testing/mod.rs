@@ -18,7 +18,7 @@ mod agents;
 mod budgets;
 mod events;
 pub mod faults;
-mod fixtures;
+pub mod fixtures;
 mod identity;
 mod isolation;
 mod logs;
