@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::Platform;
 use crate::agents::{AgentKey, AgentSpec};
 use crate::error::{Error, Result};
-use crate::events::{Event, EventKind};
+use crate::events::EventKind;
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, Message, StopReason, Usage};
 use crate::model::Money;
@@ -234,30 +234,5 @@ impl Platform {
             outcome.cost = outcome.cost.try_add(cost)?;
         }
         Err(Error::MaxIterations { limit: spec.max_iterations })
-    }
-
-    pub(crate) async fn publish(&self, tenant: TenantId, kind: EventKind, data: serde_json::Value) {
-        self.publish_event(Event::new(tenant, kind, data, self.inner.clock.now())).await;
-    }
-
-    /// Stores `event` in its tenant's events (listed by `GET /v1/events`), then hands it to the event sink. A
-    /// store that refuses it is logged: the state change that caused it has already happened.
-    pub(crate) async fn publish_event(&self, event: Event) {
-        match self.inner.store.tenant(event.tenant_id).append_events(std::slice::from_ref(&event)).await {
-            Ok(()) => self.hand_to_sink(event).await,
-            Err(error) => {
-                tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
-                self.inner.metrics.event_store_failures_total.inc();
-                self.inner.events.publish(event).await;
-            }
-        }
-    }
-
-    /// Hands an event that is already stored (with the change that caused it) to the event sink, and wakes this
-    /// process's event streams.
-    pub(crate) async fn hand_to_sink(&self, event: Event) {
-        self.inner.metrics.events_stored_total.with_label_values(&[event.kind.as_str()]).inc();
-        self.inner.event_wakeup.notify_waiters();
-        self.inner.events.publish(event).await;
     }
 }

@@ -1,4 +1,4 @@
-//! Reading the tenant's events.
+//! Publishing events (store, then sink) and reading the tenant's events.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use futures_core::Stream;
 use crate::Platform;
 use crate::auth::Principal;
 use crate::error::Result;
-use crate::events::Event;
+use crate::events::{Event, EventKind};
 use crate::ids::{EventId, TenantId};
 use crate::store::{EventQuery, Page};
 
@@ -15,6 +15,32 @@ use crate::store::{EventQuery, Page};
 const STREAM_POLL: Duration = Duration::from_secs(1);
 
 impl Platform {
+    /// Publishes an event of `kind` that happened now ([`publish_event`](Self::publish_event)).
+    pub(crate) async fn publish(&self, tenant: TenantId, kind: EventKind, data: serde_json::Value) {
+        self.publish_event(Event::new(tenant, kind, data, self.inner.clock.now())).await;
+    }
+
+    /// Stores `event` in its tenant's events (listed by `GET /v1/events`), then hands it to the event sink. A
+    /// store that refuses it is logged: the state change that caused it has already happened.
+    pub(crate) async fn publish_event(&self, event: Event) {
+        match self.inner.store.tenant(event.tenant_id).append_events(std::slice::from_ref(&event)).await {
+            Ok(()) => self.hand_to_sink(event).await,
+            Err(error) => {
+                tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
+                self.inner.metrics.event_store_failures_total.inc();
+                self.inner.events.publish(event).await;
+            }
+        }
+    }
+
+    /// Hands an event that is already stored (with the change that caused it) to the event sink, and wakes this
+    /// process's event streams.
+    pub(crate) async fn hand_to_sink(&self, event: Event) {
+        self.inner.metrics.events_stored_total.with_label_values(&[event.kind.as_str()]).inc();
+        self.inner.event_wakeup.notify_waiters();
+        self.inner.events.publish(event).await;
+    }
+
     /// A page of the caller's tenant's events (any member may read them: they describe runs, approvals and
     /// budgets the member can already see).
     pub async fn list_events(&self, principal: &Principal, query: EventQuery) -> Result<Page<Event>> {

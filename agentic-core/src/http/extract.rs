@@ -6,8 +6,8 @@ use http::StatusCode;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::problem::{ProblemResponse, problem};
-use crate::api::ProblemType;
+use super::problem::ProblemResponse;
+use crate::api::{Problem, ProblemType};
 use crate::auth::{AuthError, Principal};
 use crate::error::Error;
 use crate::http::layer::auth::bearer_token;
@@ -33,7 +33,7 @@ fn json_problem(rejection: &JsonRejection) -> ProblemResponse {
         StatusCode::UNPROCESSABLE_ENTITY => ProblemType::Validation,
         status => body_problem_type(status),
     };
-    ProblemResponse(problem(kind, rejection.body_text()))
+    ProblemResponse(Problem::new(kind, rejection.body_text()))
 }
 
 /// The problem type of a body that could not be read: too large, or unreadable.
@@ -51,7 +51,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiOptionalJson<T> 
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let body = axum::body::Bytes::from_request(req, state).await.map_err(|rejection| {
-            ProblemResponse(problem(body_problem_type(rejection.status()), rejection.body_text()))
+            ProblemResponse(Problem::new(body_problem_type(rejection.status()), rejection.body_text()))
         })?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(ApiOptionalJson(None));
@@ -60,7 +60,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiOptionalJson<T> 
             Ok(value) => Ok(ApiOptionalJson(Some(value))),
             Err(error) => {
                 let kind = if error.is_data() { ProblemType::Validation } else { ProblemType::MalformedBody };
-                Err(ProblemResponse(problem(kind, error.to_string())))
+                Err(ProblemResponse(Problem::new(kind, error.to_string())))
             }
         }
     }
@@ -88,15 +88,14 @@ impl<S: Send + Sync> FromRequest<S> for ApiYaml {
                 )
             });
         if !yaml_type {
-            return Err(ProblemResponse(problem(
+            return Err(ProblemResponse(Problem::new(
                 ProblemType::UnsupportedMediaType,
                 "send the YAML with Content-Type: application/yaml",
             )));
         }
-        String::from_request(req, state)
-            .await
-            .map(ApiYaml)
-            .map_err(|rejection| ProblemResponse(problem(body_problem_type(rejection.status()), rejection.body_text())))
+        String::from_request(req, state).await.map(ApiYaml).map_err(|rejection| {
+            ProblemResponse(Problem::new(body_problem_type(rejection.status()), rejection.body_text()))
+        })
     }
 }
 
@@ -108,10 +107,9 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ProblemResponse;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| ApiPath(p.0))
-            .map_err(|rejection: PathRejection| ProblemResponse(problem(ProblemType::BadPath, rejection.body_text())))
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| ApiPath(p.0)).map_err(
+            |rejection: PathRejection| ProblemResponse(Problem::new(ProblemType::BadPath, rejection.body_text())),
+        )
     }
 }
 
@@ -123,10 +121,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ProblemResponse;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| ApiQuery(q.0))
-            .map_err(|rejection: QueryRejection| ProblemResponse(problem(ProblemType::BadQuery, rejection.body_text())))
+        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| ApiQuery(q.0)).map_err(
+            |rejection: QueryRejection| ProblemResponse(Problem::new(ProblemType::BadQuery, rejection.body_text())),
+        )
     }
 }
 

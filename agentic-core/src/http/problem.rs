@@ -18,11 +18,6 @@ use crate::store::StoreError;
 /// The media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// The problem document of a failure the HTTP layer itself detects (rejections, fallbacks, limits).
-pub fn problem(kind: ProblemType, detail: impl Into<String>) -> Problem {
-    Problem::new(kind, detail)
-}
-
 /// The problem document for an engine error; its type is the error's [`problem_type`](Error::problem_type).
 pub fn problem_for(error: &Error) -> Problem {
     let kind = error.problem_type();
@@ -32,14 +27,14 @@ pub fn problem_for(error: &Error) -> Problem {
             problem.detail = format!("{step} failed: {}", problem.detail);
             problem
         }
-        Error::Unauthenticated(auth) => problem(kind, auth.to_string()),
+        Error::Unauthenticated(auth) => Problem::new(kind, auth.to_string()),
         Error::MissingPermission(permission) => {
-            Problem { permission: Some(*permission), ..problem(kind, error.to_string()) }
+            Problem { permission: Some(*permission), ..Problem::new(kind, error.to_string()) }
         }
-        Error::Forbidden(detail) | Error::Conflict(detail) => problem(kind, detail.clone()),
-        Error::Validation(v) => Problem { errors: vec![v.clone()], ..problem(kind, v.to_string()) },
+        Error::Forbidden(detail) | Error::Conflict(detail) => Problem::new(kind, detail.clone()),
+        Error::Validation(v) => Problem { errors: vec![v.clone()], ..Problem::new(kind, v.to_string()) },
         Error::BudgetExceeded { project, status, requested } => {
-            let mut p = problem(kind, error.to_string());
+            let mut p = Problem::new(kind, error.to_string());
             let money = |m: crate::model::Money| serde_json::Value::String(m.to_string());
             p.extensions.insert("project_id".into(), serde_json::Value::String(project.to_string()));
             p.extensions.insert("budget".into(), status.budget.map_or(serde_json::Value::Null, money));
@@ -48,12 +43,12 @@ pub fn problem_for(error: &Error) -> Problem {
             p.extensions.insert("requested".into(), money(*requested));
             p
         }
-        Error::Llm(e) => problem(kind, e.public_detail()),
-        Error::Disabled(detail) => problem(kind, *detail),
-        Error::Store(StoreError::Conflict { what }) => problem(kind, format!("{what} already exists")),
-        Error::Store(StoreError::MissingReference { what }) => problem(kind, format!("{what} does not exist")),
-        _ if kind == ProblemType::Internal => problem(kind, "an internal error occurred"),
-        _ => problem(kind, error.public_detail()),
+        Error::Llm(e) => Problem::new(kind, e.public_detail()),
+        Error::Disabled(detail) => Problem::new(kind, *detail),
+        Error::Store(StoreError::Conflict { what }) => Problem::new(kind, format!("{what} already exists")),
+        Error::Store(StoreError::MissingReference { what }) => Problem::new(kind, format!("{what} does not exist")),
+        _ if kind == ProblemType::Internal => Problem::new(kind, "an internal error occurred"),
+        _ => Problem::new(kind, error.public_detail()),
     }
 }
 

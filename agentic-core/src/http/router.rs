@@ -18,10 +18,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_scalar::{Scalar, Servable};
 
 use super::extract::BearerCredential;
-use super::problem::{ProblemResponse, problem, problem_response};
+use super::problem::{ProblemResponse, problem_response};
 use super::v1;
 use crate::Platform;
-use crate::api::ProblemType;
+use crate::api::{Problem, ProblemType};
 use crate::http::layer::auth::AuthLayer;
 use crate::http::layer::rate_limit::{RateLimitLayer, Stage};
 use crate::limit::PlanCache;
@@ -188,14 +188,14 @@ async fn metrics(State(platform): State<Platform>) -> Response {
 }
 
 async fn not_found() -> ProblemResponse {
-    ProblemResponse(problem(ProblemType::NotFound, "no such route"))
+    ProblemResponse(Problem::new(ProblemType::NotFound, "no such route"))
 }
 
 async fn method_not_allowed() -> ProblemResponse {
-    ProblemResponse(problem(ProblemType::MethodNotAllowed, "this route does not accept this method"))
+    ProblemResponse(Problem::new(ProblemType::MethodNotAllowed, "this route does not accept this method"))
 }
 
 fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    problem_response(&problem(ProblemType::Internal, "an internal error occurred"))
+    problem_response(&Problem::new(ProblemType::Internal, "an internal error occurred"))
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{Page, StoreResult};
+use super::{Page, PageRequest, StoreResult};
 use crate::events::{Event, EventKind};
 use crate::ids::{EventId, ProjectId, RunId};
 
@@ -33,9 +33,10 @@ pub struct EventQuery {
 }
 
 impl EventQuery {
-    /// The page size a store returns.
+    /// The page size a store returns: [`PageRequest`]'s rule (0 is the default).
     pub fn effective_limit(&self) -> usize {
-        if self.limit == 0 { 50 } else { self.limit.clamp(1, 200) as usize }
+        let limit = if self.limit == 0 { PageRequest::first().limit } else { self.limit };
+        PageRequest { limit, after: None }.effective_limit()
     }
 
     /// Whether `event` passes the filters (not the cursor).

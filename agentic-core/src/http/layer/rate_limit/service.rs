@@ -11,9 +11,9 @@ use tower::Service;
 
 use super::Stage;
 use super::layer::Shared;
-use crate::api::ProblemType;
+use crate::api::{Problem, ProblemType};
 use crate::auth::Principal;
-use crate::http::problem::{problem, problem_response};
+use crate::http::problem::problem_response;
 use crate::limit::{Decision, LimitCheck};
 
 /// A service that enforces rate limits before calling the inner service.
@@ -76,11 +76,11 @@ where
                         decision.limit,
                         decision.retry_after_secs()
                     );
-                    let mut response = problem_response(&problem(ProblemType::RateLimited, detail));
+                    let mut response = problem_response(&Problem::new(ProblemType::RateLimited, detail));
                     set_headers(response.headers_mut(), &decision, true);
                     Ok(response)
                 }
-                Verdict::Unavailable => Ok(problem_response(&problem(
+                Verdict::Unavailable => Ok(problem_response(&Problem::new(
                     ProblemType::RateLimiterUnavailable,
                     "the rate limiter cannot decide right now; retry shortly",
                 ))),
