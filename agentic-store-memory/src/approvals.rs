@@ -27,7 +27,7 @@ impl ApprovalStore for MemoryTenant {
         }
         // The outbox: the event under the same lock as the change.
         let event = Event::approval_requested(&Run { tenant_id: self.tenant, ..run.clone() }, approval);
-        state.events.insert((self.tenant, event.id), event.clone());
+        state.store_events(self.tenant, std::slice::from_ref(&event));
         Ok(event)
     }
 
@@ -57,7 +57,7 @@ impl ApprovalStore for MemoryTenant {
         state.pending_approvals.remove(&(decided.expires_at, self.tenant, id));
         state.resolve_gated_run(self.tenant, decided.run_id, decided.status, verdict.at);
         let event = Event::approval_decided(&decided);
-        state.events.insert((self.tenant, event.id), event.clone());
+        state.store_events(self.tenant, std::slice::from_ref(&event));
         Ok(Some(Decision { approval: decided, changed: true, event: Some(event) }))
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use agentic_core::clock::Timestamp;
+use agentic_core::events::Event;
 use agentic_core::ids::{ProjectId, ReservationId};
 use agentic_core::model::{
     BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Money, Reservation, ReserveOutcome,
@@ -87,7 +88,11 @@ impl BudgetStore for MemoryTenant {
             spent: record.cost,
             reserved: Money::ZERO,
         });
-        Ok(Settlement { status, crossed })
+        // The outbox: the lines' events under the same lock as the settlement.
+        let events: Vec<Event> =
+            crossed.iter().map(|&line| Event::budget_line_crossed(self.tenant, project, line, &status, now)).collect();
+        state.store_events(self.tenant, &events);
+        Ok(Settlement { status, crossed, events })
     }
 
     async fn release(&self, reservation: ReservationId) -> StoreResult<()> {

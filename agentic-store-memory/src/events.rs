@@ -2,21 +2,17 @@
 
 use agentic_core::events::Event;
 use agentic_core::ids::EventId;
-use agentic_core::store::{EventQuery, EventStore, Page, StoreError, StoreResult};
+use agentic_core::store::{EventQuery, EventStore, Page, StoreResult};
 use async_trait::async_trait;
 
+use crate::state::State;
 use crate::tenant::MemoryTenant;
 
 #[async_trait]
 impl EventStore for MemoryTenant {
     async fn append_events(&self, events: &[Event]) -> StoreResult<()> {
-        if events.iter().any(|e| e.tenant_id != self.tenant) {
-            return Err(StoreError::conflict("an event of another tenant"));
-        }
-        let mut state = self.state.write();
-        for event in events {
-            state.events.insert((self.tenant, event.id), event.clone());
-        }
+        State::check_events(self.tenant, events)?;
+        self.state.write().store_events(self.tenant, events);
         Ok(())
     }
 

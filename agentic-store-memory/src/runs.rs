@@ -5,6 +5,7 @@ use agentic_core::model::RunLease;
 use agentic_core::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 
+use crate::state::State;
 use crate::tenant::MemoryTenant;
 
 #[async_trait]
@@ -49,6 +50,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
         finish: &agentic_core::model::RunFinish,
         at: Timestamp,
     ) -> StoreResult<bool> {
+        State::check_events(self.tenant, &finish.events)?;
         let mut state = self.state.write();
         let Some(run) = state.held_run(self.tenant, lease) else { return Ok(false) };
         run.status = finish.status;
@@ -59,6 +61,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
         run.lease_expires_at = None;
         run.updated_at = at;
         state.reindex_run(self.tenant, lease.run);
+        state.store_events(self.tenant, &finish.events);
         Ok(true)
     }
 

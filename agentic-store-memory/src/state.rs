@@ -9,7 +9,7 @@ use agentic_core::model::{
     BudgetThreshold, CostRecord, Department, Email, Money, Project, Reservation, Role, Slug, StoredApiKey, Tenant,
     UserRecord,
 };
-use agentic_core::store::{Page, PageRequest};
+use agentic_core::store::{Page, PageRequest, StoreError, StoreResult};
 use uuid::Uuid;
 
 #[derive(Debug, Default)]
@@ -39,6 +39,22 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Refuses events of another tenant than `tenant`, before anything changes (an outbox write goes with its
+    /// change or not at all).
+    pub(crate) fn check_events(tenant: TenantId, events: &[agentic_core::events::Event]) -> StoreResult<()> {
+        if events.iter().any(|e| e.tenant_id != tenant) {
+            return Err(StoreError::conflict("an event of another tenant"));
+        }
+        Ok(())
+    }
+
+    /// Stores events of `tenant` (checked by [`State::check_events`]).
+    pub(crate) fn store_events(&mut self, tenant: TenantId, events: &[agentic_core::events::Event]) {
+        for event in events {
+            self.events.insert((tenant, event.id), event.clone());
+        }
+    }
+
     /// The run `worker` holds: running and leased by it.
     pub(crate) fn held_run(
         &mut self,

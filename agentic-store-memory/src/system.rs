@@ -99,7 +99,7 @@ impl SystemStore for MemoryStore {
         &self,
         now: agentic_core::clock::Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<agentic_core::model::Approval>> {
+    ) -> StoreResult<Vec<agentic_core::store::Decision>> {
         use agentic_core::model::ApprovalStatus;
         // Most sweeps find nothing due: answer those under the shared lock.
         if self.state.read().pending_approvals.first().is_none_or(|(expires_at, _, _)| *expires_at > now) {
@@ -124,7 +124,10 @@ impl SystemStore for MemoryStore {
             approval.decided_at = Some(now);
             let approval = approval.clone();
             state.resolve_gated_run(tenant, approval.run_id, ApprovalStatus::Expired, now);
-            expired.push(approval);
+            // The outbox: the event under the same lock as the change.
+            let event = agentic_core::events::Event::approval_decided(&approval);
+            state.store_events(tenant, std::slice::from_ref(&event));
+            expired.push(agentic_core::store::Decision { approval, changed: true, event: Some(event) });
         }
         Ok(expired)
     }

@@ -1,7 +1,8 @@
 //! Budgets and costs: one call of a locking PL/pgSQL function per decision (see migration 2).
 
 use agentic_core::clock::Timestamp;
-use agentic_core::ids::{ProjectId, ReservationId};
+use agentic_core::events::Event;
+use agentic_core::ids::{EventId, ProjectId, ReservationId};
 use agentic_core::model::{
     BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Money, Reservation, ReserveOutcome,
     Settlement,
@@ -89,10 +90,12 @@ impl BudgetStore for PgTenant {
     }
 
     async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
-        // One round trip (see migration `single_statement_hot_path`).
+        // One round trip (see migration `single_statement_hot_path`); the events of the lines it may cross are
+        // stored by the same call (migration `outbox_run_ends`), under ids made here.
+        let (warning_id, exceeded_id) = (EventId::new(), EventId::new());
         let (budget, spent, held, warning, exceeded): (Option<i64>, i64, i64, bool, bool) = sqlx::query_as(
             "SELECT budget, spent, held, crossed_warning, crossed_exceeded \
-             FROM tenant_budget_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             FROM tenant_budget_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(self.uuid())
         .bind(reservation.as_uuid())
@@ -110,14 +113,25 @@ impl BudgetStore for PgTenant {
         .bind(non_negative(record.latency_ms, "latency")?)
         .bind(record.created_at)
         .bind(now)
+        .bind(warning_id.as_uuid())
+        .bind(exceeded_id.as_uuid())
         .fetch_one(&self.pool)
         .await
         .map_err(|e| store_error(e, "a cost record with this id"))?;
-        let crossed = [(warning, BudgetThreshold::Warning), (exceeded, BudgetThreshold::Exceeded)]
-            .into_iter()
-            .filter_map(|(crossed, line)| crossed.then_some(line))
-            .collect();
-        Ok(Settlement { status: status(budget, spent, held), crossed })
+        let status = status(budget, spent, held);
+        let mut crossed = Vec::new();
+        let mut events = Vec::new();
+        for (was_crossed, line, id) in
+            [(warning, BudgetThreshold::Warning, warning_id), (exceeded, BudgetThreshold::Exceeded, exceeded_id)]
+        {
+            if was_crossed {
+                crossed.push(line);
+                // The function stored this event with its data built in SQL; the same data, built here.
+                let event = Event::budget_line_crossed(self.tenant, record.project_id, line, &status, now);
+                events.push(Event { id, ..event });
+            }
+        }
+        Ok(Settlement { status, crossed, events })
     }
 
     async fn release(&self, reservation: ReservationId) -> StoreResult<()> {

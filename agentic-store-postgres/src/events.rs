@@ -104,6 +104,39 @@ pub(crate) async fn insert_events<'e>(
     insert_events_with(executor, tenant, events, Insert::InTransaction).await
 }
 
+/// A batch of events as one array per column, the shape every function that stores events takes (its rows are
+/// `unnest`ed in one statement).
+pub(crate) struct EventColumns<'a> {
+    ids: Vec<Uuid>,
+    kinds: Vec<&'static str>,
+    projects: Vec<Option<Uuid>>,
+    runs: Vec<Option<Uuid>>,
+    data: Vec<&'a serde_json::Value>,
+    times: Vec<DateTime<Utc>>,
+}
+
+impl<'a> EventColumns<'a> {
+    /// The columns of `events`.
+    pub(crate) fn of(events: &'a [Event]) -> Self {
+        Self {
+            ids: events.iter().map(|e| e.id.as_uuid()).collect(),
+            kinds: events.iter().map(|e| e.kind.as_str()).collect(),
+            projects: events.iter().map(|e| e.project_id.map(|p| p.as_uuid())).collect(),
+            runs: events.iter().map(|e| e.run_id.map(|r| r.as_uuid())).collect(),
+            data: events.iter().map(|e| &e.data).collect(),
+            times: events.iter().map(|e| e.occurred_at).collect(),
+        }
+    }
+
+    /// Binds the six arrays (id, type, project, run, data, time), in that order, as the next parameters.
+    pub(crate) fn bind<'q, O>(
+        &'q self,
+        query: sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        query.bind(&self.ids).bind(&self.kinds).bind(&self.projects).bind(&self.runs).bind(&self.data).bind(&self.times)
+    }
+}
+
 /// One statement for the batch: arrays of each column, unnested.
 async fn insert_events_with<'e>(
     executor: impl sqlx::PgExecutor<'e>,
@@ -111,28 +144,18 @@ async fn insert_events_with<'e>(
     events: &[Event],
     how: Insert,
 ) -> StoreResult<()> {
-    let ids: Vec<Uuid> = events.iter().map(|e| e.id.as_uuid()).collect();
-    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-    let projects: Vec<Option<Uuid>> = events.iter().map(|e| e.project_id.map(|p| p.as_uuid())).collect();
-    let runs: Vec<Option<Uuid>> = events.iter().map(|e| e.run_id.map(|r| r.as_uuid())).collect();
-    let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
-    let times: Vec<DateTime<Utc>> = events.iter().map(|e| e.occurred_at).collect();
     let sql = match how {
         Insert::InTransaction => {
             "INSERT INTO events (tenant_id, id, type, project_id, run_id, data, occurred_at) \
-             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::timestamptz[])"
+             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::uuid[], $6::jsonb[], $7::timestamptz[]) \
+             RETURNING true"
         }
-        Insert::BindingTenant => "SELECT tenant_append_events($1, $2, $3, $4, $5, $6, $7)",
+        Insert::BindingTenant => "SELECT true FROM tenant_append_events($1, $2, $3, $4, $5, $6, $7)",
     };
-    sqlx::query(sql)
-        .bind(tenant)
-        .bind(&ids)
-        .bind(&kinds)
-        .bind(&projects)
-        .bind(&runs)
-        .bind(&data)
-        .bind(&times)
-        .execute(executor)
+    let columns = EventColumns::of(events);
+    columns
+        .bind(sqlx::query_scalar::<_, bool>(sql).bind(tenant))
+        .fetch_all(executor)
         .await
         .map_err(|e| store_error(e, "an event with this id"))?;
     Ok(())

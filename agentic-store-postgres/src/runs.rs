@@ -4,7 +4,7 @@ use agentic_core::clock::Timestamp;
 use agentic_core::ids::{ProjectId, RunId, TenantId, UserId};
 use agentic_core::model::RiskLevel;
 use agentic_core::model::{Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
-use agentic_core::store::{RunStore, StoreResult};
+use agentic_core::store::{RunStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -123,19 +123,24 @@ impl RunStore for PgTenant {
 
     async fn finish_run(&self, lease: &RunLease<'_>, finish: &RunFinish, at: Timestamp) -> StoreResult<bool> {
         // One round trip (see migration `single_statement_hot_path`).
-        sqlx::query_scalar("SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(self.uuid())
-            .bind(lease.run.as_uuid())
-            .bind(lease.worker)
-            .bind(attempt(lease))
-            .bind(finish.status.as_str())
-            .bind(&finish.output)
-            .bind(&finish.error)
-            .bind(finish.cost.nanos())
-            .bind(at)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| store_error(e, "the run"))
+        // The end's events go in the same call (the outbox, migration `outbox_run_ends`).
+        if finish.events.iter().any(|e| e.tenant_id != self.tenant) {
+            return Err(StoreError::conflict("an event of another tenant"));
+        }
+        let events = crate::events::EventColumns::of(&finish.events);
+        let query = sqlx::query_scalar(
+            "SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(self.uuid())
+        .bind(lease.run.as_uuid())
+        .bind(lease.worker)
+        .bind(attempt(lease))
+        .bind(finish.status.as_str())
+        .bind(&finish.output)
+        .bind(&finish.error)
+        .bind(finish.cost.nanos())
+        .bind(at);
+        events.bind(query).fetch_one(&self.pool).await.map_err(|e| store_error(e, "the run"))
     }
 
     async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {

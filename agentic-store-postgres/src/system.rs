@@ -1,5 +1,6 @@
 //! The cross-tenant operations, each one call of a `SECURITY DEFINER` function (see the migrations).
 
+use agentic_core::events::Event;
 use agentic_core::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
 use agentic_core::store::{StoreResult, SystemStore};
 use async_trait::async_trait;
@@ -96,14 +97,38 @@ impl SystemStore for PgStore {
         &self,
         now: agentic_core::clock::Timestamp,
         limit: u32,
-    ) -> StoreResult<Vec<agentic_core::model::Approval>> {
+    ) -> StoreResult<Vec<agentic_core::store::Decision>> {
+        // The expiry and its events in one transaction (the outbox): the events are built here, in Rust, and stored
+        // by `system_append_events` before the commit.
+        let mut tx = self.pool().begin().await.map_err(|e| store_error(e, "a transaction"))?;
         let rows: Vec<crate::approvals::ApprovalRow> = sqlx::query_as("SELECT * FROM system_expire_approvals($1, $2)")
             .bind(now)
             .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_all(self.pool())
+            .fetch_all(&mut *tx)
             .await
             .map_err(|e| store_error(e, "approvals"))?;
-        rows.into_iter().map(agentic_core::model::Approval::try_from).collect()
+        let approvals =
+            rows.into_iter().map(agentic_core::model::Approval::try_from).collect::<StoreResult<Vec<_>>>()?;
+        if approvals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let events: Vec<Event> = approvals.iter().map(Event::approval_decided).collect();
+        let tenants: Vec<Uuid> = events.iter().map(|e| e.tenant_id.as_uuid()).collect();
+        let columns = crate::events::EventColumns::of(&events);
+        columns
+            .bind(
+                sqlx::query_scalar::<_, bool>("SELECT true FROM system_append_events($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(&tenants),
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "an event with this id"))?;
+        commit(tx).await?;
+        Ok(approvals
+            .into_iter()
+            .zip(events)
+            .map(|(approval, event)| agentic_core::store::Decision { approval, changed: true, event: Some(event) })
+            .collect())
     }
 
     async fn delete_events_before(&self, cutoff: agentic_core::ids::EventId, limit: u32) -> StoreResult<u64> {

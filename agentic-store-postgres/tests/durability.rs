@@ -138,6 +138,7 @@ async fn refuse_events(db: &TestDatabase, on: bool) {
 async fn a_change_and_its_event_are_stored_together_or_not_at_all() {
     use agentic_core::events::EventKind;
     use agentic_core::model::{Approval, ApprovalStatus, RiskLevel, Run, RunStatus, Verdict};
+    use agentic_core::model::{RunFinish, RunLease};
     use agentic_core::store::EventQuery;
 
     let Some(url) = database_url() else { return };
@@ -176,4 +177,42 @@ async fn a_change_and_its_event_are_stored_together_or_not_at_all() {
     assert_eq!(handle.get_run(run.id).await.unwrap().unwrap().status, RunStatus::Queued);
     let stored = events().await;
     assert_eq!((stored[0].kind, Some(&stored[0])), (EventKind::ApprovalApproved, decision.event.as_ref()));
+
+    // Nor the run's end without its end event: the run stays running under its lease, to be finished again.
+    let lease_for = chrono::Duration::seconds(30);
+    let claimed = db.store.system().claim_runs("w1", SystemClock.now(), lease_for, 1).await.unwrap();
+    assert_eq!(claimed.iter().map(|r| r.id).collect::<Vec<_>>(), [run.id]);
+    let lease = RunLease { run: run.id, worker: "w1", attempt: 1, duration: lease_for };
+    let data = serde_json::json!({"agent": "devops_engineer", "run_id": run.id, "project_id": project.id,
+        "cost": "0.00"});
+    let end = agentic_core::events::Event::new(tenant, EventKind::AgentCompleted, data, SystemClock.now());
+    let finish = RunFinish {
+        status: RunStatus::Completed,
+        output: Some(serde_json::json!({"answer": "done"})),
+        error: None,
+        cost: agentic_core::model::Money::ZERO,
+        events: vec![end.clone()],
+    };
+    refuse_events(&db, true).await;
+    assert!(handle.finish_run(&lease, &finish, SystemClock.now()).await.is_err());
+    refuse_events(&db, false).await;
+    assert_eq!(handle.get_run(run.id).await.unwrap().unwrap().status, RunStatus::Running);
+    assert_eq!(events().await.len(), 2);
+    assert!(handle.finish_run(&lease, &finish, SystemClock.now()).await.unwrap());
+    assert_eq!(handle.get_run(run.id).await.unwrap().unwrap().status, RunStatus::Completed);
+    assert_eq!(events().await.first(), Some(&end));
+
+    // Nor an expiry without its approval.expired: the approval stays pending for the next sweep.
+    let mut late =
+        Run::queued(tenant, project.id, "devops_engineer", serde_json::json!({}), RiskLevel::High, user.id, at);
+    late.status = RunStatus::AwaitingApproval;
+    let lapsed = Approval::pending_for(&late, at - chrono::Duration::seconds(1));
+    handle.insert_gated_run(&late, &lapsed).await.unwrap();
+    refuse_events(&db, true).await;
+    assert!(db.store.system().expire_approvals(SystemClock.now(), 10).await.is_err());
+    refuse_events(&db, false).await;
+    assert_eq!(handle.get_approval(lapsed.id).await.unwrap().unwrap().status, ApprovalStatus::Pending);
+    let expired = db.store.system().expire_approvals(SystemClock.now(), 10).await.unwrap();
+    assert_eq!(expired.len(), 1);
+    assert_eq!(events().await.first().map(|e| e.kind), Some(EventKind::ApprovalExpired));
 }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::Platform;
 use crate::agents::{AgentKey, AgentSpec};
 use crate::error::{Error, Result};
-use crate::events::EventKind;
+use crate::events::{Event, EventKind};
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, Message, StopReason, Usage};
 use crate::model::Money;
@@ -105,17 +105,35 @@ impl Platform {
     /// provider fails, and with [`Error::MaxIterations`] when the model is still calling tools after the spec's
     /// bound.
     pub async fn run_agent(&self, task: AgentTask) -> Result<AgentOutcome> {
-        let key = AgentKey::parse(&task.agent).map_err(|_| Error::NotFound("agent"))?;
-        let (spec, builtin) = self.agent_spec(task.tenant_id, &key).await?;
+        let (result, end) = self.run_agent_reporting(task).await;
+        if let Some(end) = end {
+            self.publish_event(end).await;
+        }
+        result
+    }
+
+    /// [`run_agent`](Self::run_agent), handing back the event of its end (`agent.completed` or `agent.failed`)
+    /// unpublished, for the caller to store with the outcome (a run's end and its event share one transaction).
+    /// `None` when the task failed before the agent started (no `agent.started` to end).
+    pub(crate) async fn run_agent_reporting(&self, task: AgentTask) -> (Result<AgentOutcome>, Option<Event>) {
+        let key = match AgentKey::parse(&task.agent) {
+            Ok(key) => key,
+            Err(_) => return (Err(Error::NotFound("agent")), None),
+        };
+        let (spec, builtin) = match self.agent_spec(task.tenant_id, &key).await {
+            Ok(found) => found,
+            Err(error) => return (Err(error), None),
+        };
         if let Some(cleared) = task.cleared_risk
             && spec.risk_level > cleared
         {
-            return Err(Error::Conflict(format!(
+            let refused = Error::Conflict(format!(
                 "agent `{key}` is now at risk {}, above the {} this run was cleared for; start it again to have it \
                  gated",
                 spec.risk_level.as_str(),
                 cleared.as_str()
-            )));
+            ));
+            return (Err(refused), None);
         }
         // Tenants name their own agents freely: only built-in names become metric labels (bounded cardinality).
         let label = if builtin { key.as_str().to_owned() } else { "custom".to_owned() };
@@ -133,21 +151,21 @@ impl Platform {
         unfinished.disarm();
         let metrics = &self.inner.metrics;
         metrics.agent_execution_duration_seconds.with_label_values(&[&label]).observe(started.elapsed().as_secs_f64());
-        match &result {
+        let mut data = data;
+        let kind = match &result {
             Ok(outcome) => {
                 metrics.agent_executions_total.with_label_values(&[&label, "completed"]).inc();
-                let mut data = data;
                 data["cost"] = json!(outcome.cost);
-                self.publish(task.tenant_id, EventKind::AgentCompleted, data).await;
+                EventKind::AgentCompleted
             }
             Err(error) => {
                 metrics.agent_executions_total.with_label_values(&[&label, "failed"]).inc();
-                let mut data = data;
                 data["reason"] = json!(error.public_detail());
-                self.publish(task.tenant_id, EventKind::AgentFailed, data).await;
+                EventKind::AgentFailed
             }
-        }
-        result
+        };
+        let end = Event::new(task.tenant_id, kind, data, self.inner.clock.now());
+        (result, Some(end))
     }
 
     async fn agent_loop(&self, task: &AgentTask, spec: &AgentSpec) -> Result<AgentOutcome> {

@@ -80,9 +80,11 @@ impl Platform {
         loop {
             let now = self.inner.clock.now();
             let expired = self.inner.store.system().expire_approvals(now, BATCH).await?;
-            for approval in &expired {
-                self.publish_event(crate::events::Event::approval_decided(approval)).await;
-                self.inner.run_signals.run_ended(approval.run_id);
+            for decision in &expired {
+                if let Some(event) = &decision.event {
+                    self.hand_to_sink(event.clone()).await;
+                }
+                self.inner.run_signals.run_ended(decision.approval.run_id);
             }
             total += expired.len();
             if expired.len() < BATCH as usize {

@@ -1,11 +1,8 @@
 //! Spending on LLM calls: reserve the worst case before a call, settle the actual after, and report.
 
-use serde_json::json;
-
 use crate::Platform;
 use crate::auth::Principal;
 use crate::error::{Error, Result};
-use crate::events::Event;
 use crate::ids::{CostRecordId, ProjectId, ReservationId, TenantId};
 use crate::llm::{ChatRequest, ChatResponse};
 use crate::model::{BudgetStatus, CostFilter, CostGroupBy, CostRecord, CostTotals, Reservation, ReserveOutcome};
@@ -145,13 +142,8 @@ impl Platform {
                 .set(usd(settlement.status.spent));
         }
 
-        for line in settlement.crossed {
-            let data = json!({
-                "project_id": reservation.project_id,
-                "budget": settlement.status.budget,
-                "spent": settlement.status.spent,
-            });
-            self.publish_event(Event::new(reservation.tenant_id, line.event_kind(), data, now)).await;
+        for event in settlement.events {
+            self.hand_to_sink(event).await;
         }
         Ok(())
     }

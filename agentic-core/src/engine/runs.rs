@@ -13,6 +13,7 @@ use crate::api::ExecuteRequest;
 use crate::auth::Principal;
 use crate::engine::AgentTask;
 use crate::error::{Error, Result};
+use crate::events::{Event, EventKind};
 use crate::ids::RunId;
 use crate::model::{
     Money, Permission, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, ValidationError, validate_text,
@@ -127,10 +128,16 @@ impl Platform {
         let renewed = parking_lot::Mutex::new(claimed_at);
         let finish = if run.attempts > MAX_ATTEMPTS {
             let reason = format!("interrupted {} times; not retried again", run.attempts - 1);
-            if run.kind == RunKind::Workflow {
-                self.publish_workflow_end(&run, Err(&reason), run.cost).await;
-            }
-            RunFinish { status: RunStatus::Failed, output: run.output.clone(), error: Some(reason), cost: run.cost }
+            let end = match run.kind {
+                RunKind::Workflow => self.workflow_end_event(&run, Err(&reason), run.cost),
+                RunKind::Agent => {
+                    let data = json!({"agent": run.agent, "run_id": run.id, "project_id": run.project_id,
+                        "reason": reason});
+                    Event::new(run.tenant_id, EventKind::AgentFailed, data, now)
+                }
+            };
+            let output = run.output.clone();
+            RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: run.cost, events: vec![end] }
         } else {
             let outcome = tokio::select! {
                 finish = self.perform(&run, worker) => finish.ok_or(Interrupted::LeaseLost),
@@ -171,7 +178,12 @@ impl Platform {
         let mut backoff = FINISH_RETRY;
         loop {
             match self.inner.store.tenant(run.tenant_id).finish_run(&lease, finish, self.inner.clock.now()).await {
-                Ok(true) => return,
+                Ok(true) => {
+                    for event in &finish.events {
+                        self.hand_to_sink(event.clone()).await;
+                    }
+                    return;
+                }
                 Ok(false) => {
                     tracing::warn!(run_id = %run.id, worker, "lost the run's lease before finishing; another worker's result stands");
                     return;
@@ -228,18 +240,22 @@ impl Platform {
             context: run.input.get("context").cloned().filter(|c| !c.is_null()),
             cleared_risk: Some(run.risk_level),
         };
-        Some(match self.run_agent(task).await {
+        let (result, end) = self.run_agent_reporting(task).await;
+        let events = end.into_iter().collect();
+        Some(match result {
             Ok(outcome) => RunFinish {
                 status: RunStatus::Completed,
                 cost: outcome.cost,
                 output: Some(json!({"answer": outcome.output, "steps": outcome.steps, "usage": outcome.usage})),
                 error: None,
+                events,
             },
             Err(error) => RunFinish {
                 status: RunStatus::Failed,
                 output: None,
                 error: Some(self.failure_reason(run, &error)),
                 cost: Money::ZERO,
+                events,
             },
         })
     }

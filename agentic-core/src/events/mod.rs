@@ -74,6 +74,20 @@ impl Event {
         }
         Event::new(approval.tenant_id, kind, data, approval.decided_at.unwrap_or(approval.created_at))
     }
+
+    /// `project.budget_warning` or `project.budget_exceeded`: a settlement at `at` took `project`'s spending over
+    /// `line`, leaving `status`. Stores that build the event's data themselves (in SQL) must match this one; the
+    /// conformance suite compares them.
+    pub fn budget_line_crossed(
+        tenant: TenantId,
+        project: ProjectId,
+        line: crate::model::BudgetThreshold,
+        status: &crate::model::BudgetStatus,
+        at: DateTime<Utc>,
+    ) -> Event {
+        let data = serde_json::json!({"project_id": project, "budget": status.budget, "spent": status.spent});
+        Event::new(tenant, line.event_kind(), data, at)
+    }
 }
 
 /// Where events go.

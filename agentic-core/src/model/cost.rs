@@ -130,12 +130,14 @@ pub enum ReserveOutcome {
 }
 
 /// What a settlement did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Settlement {
     /// The budget after it.
     pub status: BudgetStatus,
     /// Lines crossed by this settlement (each reported only once per project).
     pub crossed: Vec<BudgetThreshold>,
+    /// The events of the lines crossed, stored with the settlement (the outbox).
+    pub events: Vec<crate::events::Event>,
 }
 
 /// How to group cost summaries.

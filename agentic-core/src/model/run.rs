@@ -178,6 +178,9 @@ pub struct RunFinish {
     pub error: Option<String>,
     /// Total cost.
     pub cost: Money,
+    /// Events of the end (`agent.completed`, `workflow.failed`, …), stored in the same transaction as the outcome
+    /// (the transactional outbox): a run never ends without them, nor are they stored for an end that was refused.
+    pub events: Vec<crate::events::Event>,
 }
 
 /// Where an approval request is.

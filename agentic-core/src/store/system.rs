@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 use crate::clock::Timestamp;
-use crate::model::{Approval, Run, Slug, StoredApiKey, Tenant, User, UserRecord};
+use crate::model::{Run, Slug, StoredApiKey, Tenant, User, UserRecord};
 
 /// Operations that cannot be scoped to one tenant. Kept deliberately small: each method answers one question the
 /// platform must ask before it knows the tenant, and exposes nothing else.
@@ -39,9 +39,10 @@ pub trait SystemStore: Send + Sync {
     ) -> StoreResult<Vec<Run>>;
 
     /// Expires up to `limit` pending approval requests across tenants whose expiry is at or before `now`, oldest
-    /// expiry first: each becomes `expired` and its run `denied`, together. Returns the expired requests. A request
-    /// being decided at the same moment is left to that decision.
-    async fn expire_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Approval>>;
+    /// expiry first: each becomes `expired`, its run `denied` and its `approval.expired` event
+    /// ([`Event::approval_decided`](crate::events::Event::approval_decided)) is stored, together. Returns the
+    /// decisions, with their events. A request being decided at the same moment is left to that decision.
+    async fn expire_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<super::Decision>>;
 
     /// Deletes up to `limit` events, across tenants, whose id is below `cutoff` (stored before it: see
     /// [`EventId::floor_at`]); returns how many (fewer than `limit`: none are left).

@@ -7,9 +7,11 @@ use chrono::Duration;
 use super::fixtures::{now, project, tenant_with_admin};
 use super::{Case, case};
 use crate::clock::Timestamp;
+use crate::events::EventKind;
+use crate::ids::EventId;
 use crate::ids::{CostRecordId, ProjectId, ReservationId, TenantId};
 use crate::model::{BudgetThreshold, CostFilter, CostGroupBy, CostRecord, Money, Project, Reservation, ReserveOutcome};
-use crate::store::{Store, StoreError};
+use crate::store::{EventQuery, Store, StoreError};
 
 pub(super) fn cases() -> Vec<(&'static str, Case)> {
     vec![
@@ -95,8 +97,11 @@ async fn concurrent_reservations_never_overspend(store: Arc<dyn Store>) {
         }));
     }
     let mut crossed = Vec::new();
+    let mut line_events = Vec::new();
     for task in tasks {
-        crossed.extend(task.await.unwrap().crossed);
+        let settlement = task.await.unwrap();
+        crossed.extend(settlement.crossed);
+        line_events.extend(settlement.events);
     }
     let status = store.tenant(p.tenant_id).budget_status(p.id, now()).await.unwrap().unwrap();
     assert_eq!(status.spent.nanos(), 10 * (AMOUNT - 1));
@@ -111,12 +116,27 @@ async fn concurrent_reservations_never_overspend(store: Arc<dyn Store>) {
     };
     let over = store.tenant(p.tenant_id).settle(r.id, &record(p.tenant_id, p.id, 20, now()), now()).await.unwrap();
     assert_eq!(over.crossed, vec![BudgetThreshold::Exceeded]);
+    line_events.extend(over.events);
     let again = store
         .tenant(p.tenant_id)
         .settle(ReservationId::new(), &record(p.tenant_id, p.id, 1, now()), now())
         .await
         .unwrap();
-    assert!(again.crossed.is_empty());
+    assert!(again.crossed.is_empty() && again.events.is_empty());
+    // Each line's event was stored with the settlement that crossed it (the outbox), with the data the engine
+    // defines for it (a store that builds it itself builds the same).
+    let kinds: Vec<_> = line_events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventKind::ProjectBudgetWarning, EventKind::ProjectBudgetExceeded]);
+    assert_eq!(line_events[1].data["spent"], serde_json::json!(Money::from_nanos(10 * (AMOUNT - 1) + 20)));
+    let stored_query = EventQuery {
+        project_id: Some(p.id),
+        after: Some(EventId::from_uuid(uuid::Uuid::nil())),
+        ..EventQuery::default()
+    };
+    let mut stored = store.tenant(p.tenant_id).list_events(&stored_query).await.unwrap().data;
+    stored.sort_by_key(|e| e.kind.as_str());
+    line_events.sort_by_key(|e| e.kind.as_str());
+    assert_eq!(stored, line_events);
     let r = reservation(p.tenant_id, p.id, 1, now() + Duration::minutes(5));
     assert!(matches!(store.tenant(p.tenant_id).reserve(&r, now()).await.unwrap(), ReserveOutcome::Refused(_)));
 }

@@ -153,7 +153,7 @@ impl SystemStore for FaultySystem {
         self.inner.system().claim_runs(worker, now, lease, limit).await
     }
 
-    async fn expire_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Approval>> {
+    async fn expire_approvals(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<crate::store::Decision>> {
         self.inner.system().expire_approvals(now, limit).await
     }
 

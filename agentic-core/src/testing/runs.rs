@@ -7,7 +7,7 @@ use chrono::Duration;
 use super::fixtures::{now, project, tenant_with_admin};
 use super::{Case, case};
 use crate::clock::Timestamp;
-use crate::events::EventKind;
+use crate::events::{Event, EventKind};
 use crate::ids::{ProjectId, TenantId, UserId};
 use crate::model::RiskLevel;
 use crate::model::{Approval, ApprovalStatus, Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
@@ -57,28 +57,50 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
     assert_eq!(w2.iter().map(|r| r.id).collect::<Vec<_>>(), vec![third.id]);
     assert!(store.system().claim_runs("w3", now(), LEASE, 5).await.unwrap().is_empty());
 
-    // w1 finishes the first; only the lease holder, at its attempt, may.
+    // w1 finishes the first; only the lease holder, at its attempt, may — and its end's event is stored with
+    // the outcome, once (the outbox): not for a refused finish, and never into another tenant.
+    let end_event = |tenant: TenantId, run: &Run| {
+        let data = serde_json::json!({"agent": "qa_tester", "run_id": run.id, "project_id": run.project_id,
+            "cost": "0.000000007"});
+        Event::new(tenant, EventKind::AgentCompleted, data, now())
+    };
     let done = RunFinish {
         status: RunStatus::Completed,
         output: Some(serde_json::json!({"answer": 42})),
         error: None,
         cost: Money::from_nanos(7),
+        events: vec![end_event(a.id, &first)],
     };
+    let of_run = |run: &Run| EventQuery { run_id: Some(run.id), ..EventQuery::default() };
     assert!(!store.tenant(a.id).finish_run(&lease(first.id, "w2", 1), &done, now()).await.unwrap());
     assert!(!store.tenant(a.id).finish_run(&lease(first.id, "w1", 2), &done, now()).await.unwrap());
+    assert!(store.tenant(a.id).list_events(&of_run(&first)).await.unwrap().data.is_empty(), "refused: no event");
+    let foreign = RunFinish { events: vec![end_event(b.id, &first)], ..done.clone() };
+    assert!(store.tenant(a.id).finish_run(&lease(first.id, "w1", 1), &foreign, now()).await.is_err());
+    let untouched = store.tenant(a.id).get_run(first.id).await.unwrap().unwrap();
+    assert_eq!(untouched.status, RunStatus::Running, "a refused event leaves the run as it was");
+    assert!(store.tenant(b.id).list_events(&of_run(&first)).await.unwrap().data.is_empty());
     assert!(store.tenant(a.id).finish_run(&lease(first.id, "w1", 1), &done, now()).await.unwrap());
     let finished = store.tenant(a.id).get_run(first.id).await.unwrap().unwrap();
     assert_eq!((finished.status, finished.cost.nanos(), finished.lease_owner), (RunStatus::Completed, 7, None));
     let twice = store.tenant(a.id).finish_run(&lease(first.id, "w1", 1), &done, now()).await.unwrap();
     assert!(!twice, "finishing twice is refused");
+    assert_eq!(store.tenant(a.id).list_events(&of_run(&first)).await.unwrap().data, done.events, "stored once");
 
     // w1 "dies" holding the second run; after its lease lapses (on the store's clock) another worker takes it over.
     lapse().await;
     let retaken = store.system().claim_runs("w4", now(), LEASE, 5).await.unwrap();
     assert_eq!(retaken.iter().map(|r| (r.id, r.attempts)).collect::<Vec<_>>(), vec![(second.id, 2), (third.id, 2)]);
-    let stale = store.tenant(b.id).finish_run(&lease(second.id, "w1", 1), &done, now()).await.unwrap();
+    let done_b = RunFinish { events: vec![end_event(b.id, &second)], ..done.clone() };
+    let stale = store.tenant(b.id).finish_run(&lease(second.id, "w1", 1), &done_b, now()).await.unwrap();
     assert!(!stale, "the old holder lost it");
-    let failed = RunFinish { status: RunStatus::Failed, output: None, error: Some("boom".into()), cost: Money::ZERO };
+    let failed = RunFinish {
+        status: RunStatus::Failed,
+        output: None,
+        error: Some("boom".into()),
+        cost: Money::ZERO,
+        events: Vec::new(),
+    };
     assert!(store.tenant(b.id).finish_run(&lease(second.id, "w4", 2), &failed, now()).await.unwrap());
     assert_eq!(store.tenant(b.id).get_run(second.id).await.unwrap().unwrap().error.as_deref(), Some("boom"));
 
@@ -206,12 +228,21 @@ async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<
     assert!(store.system().expire_approvals(t0, 10).await.unwrap().is_empty(), "nothing is due yet");
     let at = soon + Duration::seconds(5);
     let first = store.system().expire_approvals(at, 1).await.unwrap();
-    assert_eq!(first.iter().map(|x| x.id).collect::<Vec<_>>(), vec![requests[0].1.id], "the limit holds, oldest first");
+    let ids = first.iter().map(|x| x.approval.id).collect::<Vec<_>>();
+    assert_eq!(ids, vec![requests[0].1.id], "the limit holds, oldest first");
     let rest = store.system().expire_approvals(at, 10).await.unwrap();
     assert_eq!(
-        rest.iter().map(|x| (x.id, x.status)).collect::<Vec<_>>(),
+        rest.iter().map(|x| (x.approval.id, x.approval.status)).collect::<Vec<_>>(),
         vec![(requests[1].1.id, ApprovalStatus::Expired)]
     );
+    // Each expiry's event was stored with it (the outbox), in the request's tenant.
+    for (decision, (tenant, _, run)) in first.iter().chain(&rest).zip(&requests[..2]) {
+        let event = decision.event.clone().unwrap();
+        assert_eq!((event.kind, event.tenant_id, event.run_id), (EventKind::ApprovalExpired, *tenant, Some(run.id)));
+        let of_run =
+            EventQuery { run_id: Some(run.id), kind: Some(EventKind::ApprovalExpired), ..EventQuery::default() };
+        assert_eq!(store.tenant(*tenant).list_events(&of_run).await.unwrap().data, vec![event]);
+    }
     for (tenant, approval, run) in &requests[..2] {
         let stored = store.tenant(*tenant).get_run(run.id).await.unwrap().unwrap();
         assert_eq!((stored.status, stored.error.as_deref()), (RunStatus::Denied, Some("approval expired")));

@@ -14,7 +14,7 @@ use crate::api::WorkflowRequest;
 use crate::auth::Principal;
 use crate::engine::AgentTask;
 use crate::error::{Error, Result};
-use crate::events::EventKind;
+use crate::events::{Event, EventKind};
 use crate::model::RiskLevel;
 use crate::model::{Money, Permission, Run, RunFinish, RunKind, RunProgress, RunStatus, ValidationError};
 use pipeline::PipelineArgs;
@@ -99,20 +99,27 @@ impl Platform {
         let output = serde_json::to_value(&state).ok();
         match result {
             Ok(()) => {
-                self.publish_workflow_end(run, Ok(state.steps.len()), state.cost).await;
-                Some(RunFinish { status: RunStatus::Completed, output, error: None, cost: state.cost })
+                let end = self.workflow_end_event(run, Ok(state.steps.len()), state.cost);
+                Some(RunFinish {
+                    status: RunStatus::Completed,
+                    output,
+                    error: None,
+                    cost: state.cost,
+                    events: vec![end],
+                })
             }
             Err(Stop::Failed(error)) => {
                 let reason = self.failure_reason(run, &error);
-                self.publish_workflow_end(run, Err(&reason), state.cost).await;
-                Some(RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: state.cost })
+                let events = vec![self.workflow_end_event(run, Err(&reason), state.cost)];
+                Some(RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: state.cost, events })
             }
             Err(Stop::LeaseLost) => None,
         }
     }
 
-    /// Publishes `workflow.completed` (with the number of steps) or `workflow.failed` (with the reason).
-    pub(crate) async fn publish_workflow_end(&self, run: &Run, result: std::result::Result<usize, &str>, cost: Money) {
+    /// The event of a workflow run's end: `workflow.completed` (with the number of steps) or `workflow.failed`
+    /// (with the reason), stored with the outcome.
+    pub(crate) fn workflow_end_event(&self, run: &Run, result: std::result::Result<usize, &str>, cost: Money) -> Event {
         let mut data = json!({"run_id": run.id, "workflow": run.agent, "project_id": run.project_id, "cost": cost});
         let kind = match result {
             Ok(steps) => {
@@ -124,7 +131,7 @@ impl Platform {
                 EventKind::WorkflowFailed
             }
         };
-        self.publish(run.tenant_id, kind, data).await;
+        Event::new(run.tenant_id, kind, data, self.inner.clock.now())
     }
 
     pub(super) fn step_task(&self, run: &Run, agent: &str, task: String, context: serde_json::Value) -> AgentTask {
