@@ -118,6 +118,14 @@ typed_id!(
     /// Identifies an approval request.
     ApprovalId
 );
+typed_id!(
+    /// Identifies a webhook endpoint (a URL subscribed to event types).
+    WebhookId
+);
+typed_id!(
+    /// Identifies one delivery: one event to one endpoint, however many attempts it takes.
+    DeliveryId
+);
 
 #[cfg(test)]
 mod tests {

@@ -49,6 +49,7 @@ pub mod metrics;
 pub mod model;
 mod platform;
 pub mod pricing;
+pub mod retry_after;
 pub mod store;
 pub mod tools;
 pub mod webhooks;

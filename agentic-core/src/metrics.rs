@@ -34,6 +34,14 @@ pub struct Metrics {
     pub events_stored_total: IntCounterVec,
     /// `event_store_failures_total`: events the store refused (they reached the sink only).
     pub event_store_failures_total: IntCounter,
+    /// `webhook_deliveries_total{status}`: delivery attempts by what they led to: `succeeded`, `retrying` (failed,
+    /// tried again later) or `failed` (failed, given up: the schedule is over or the endpoint is gone). The failure
+    /// ratio is `(retrying + failed) / all`.
+    pub webhook_deliveries_total: IntCounterVec,
+    /// `webhook_attempt_duration_seconds`: how long delivery attempts took.
+    pub webhook_attempt_duration_seconds: prometheus::Histogram,
+    /// `webhook_deliveries_pending`: deliveries not yet made, across tenants (sampled by the dispatchers).
+    pub webhook_deliveries_pending: prometheus::IntGauge,
 }
 
 impl Metrics {
@@ -98,14 +106,35 @@ impl Metrics {
         registry.register(Box::new(project_cost_usd.clone())).map_err(metric_error)?;
         registry.register(Box::new(rate_limit_hits_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(rate_limit_backend_errors_total.clone())).map_err(metric_error)?;
-        let events_stored_total =
-            IntCounterVec::new(Opts::new("events_stored_total", "Events stored, by type"), &["type"])
-                .map_err(metric_error)?;
+        let events_stored_total = IntCounterVec::new(
+            Opts::new("events_stored_total", "Events stored and relayed (to the sink and to webhooks), by type"),
+            &["type"],
+        )
+        .map_err(metric_error)?;
         let event_store_failures_total =
             IntCounter::new("event_store_failures_total", "Events the store refused (they reached the sink only)")
                 .map_err(metric_error)?;
         registry.register(Box::new(events_stored_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(event_store_failures_total.clone())).map_err(metric_error)?;
+        let webhook_deliveries_total = IntCounterVec::new(
+            Opts::new(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts, by outcome (succeeded, retrying, failed)",
+            ),
+            &["status"],
+        )
+        .map_err(metric_error)?;
+        let webhook_attempt_duration_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new("webhook_attempt_duration_seconds", "Webhook delivery attempt latency")
+                .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+        )
+        .map_err(metric_error)?;
+        let webhook_deliveries_pending =
+            prometheus::IntGauge::new("webhook_deliveries_pending", "Webhook deliveries not yet made, all tenants")
+                .map_err(metric_error)?;
+        registry.register(Box::new(webhook_deliveries_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(webhook_attempt_duration_seconds.clone())).map_err(metric_error)?;
+        registry.register(Box::new(webhook_deliveries_pending.clone())).map_err(metric_error)?;
         Ok(Self {
             registry,
             http_requests_total,
@@ -120,6 +149,9 @@ impl Metrics {
             agent_execution_duration_seconds,
             events_stored_total,
             event_store_failures_total,
+            webhook_deliveries_total,
+            webhook_attempt_duration_seconds,
+            webhook_deliveries_pending,
         })
     }
 

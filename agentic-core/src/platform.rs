@@ -66,6 +66,13 @@ pub(crate) struct Inner {
     pub(crate) run_signals: crate::engine::RunSignals,
     /// Wakes this process's event streams when an event is stored here (other replicas' are seen by polling).
     pub(crate) event_wakeup: tokio::sync::Notify,
+    /// Wakes this process's relay when events were stored (it also polls for other replicas').
+    pub(crate) relay_wakeup: tokio::sync::Notify,
+    /// Wakes this process's dispatchers when deliveries were made due.
+    pub(crate) dispatch_wakeup: tokio::sync::Notify,
+    pub(crate) webhooks: crate::webhooks::WebhookSettings,
+    pub(crate) webhook_cipher: crate::webhooks::cipher::SecretCipher,
+    pub(crate) webhook_sender: crate::webhooks::sender::Sender,
 }
 
 /// Limits on HTTP requests.
@@ -206,6 +213,8 @@ pub struct PlatformBuilder {
     metrics_token: Option<SecretString>,
     project_cost_metrics: bool,
     password_hashing: Option<(usize, usize)>,
+    webhooks: Option<crate::webhooks::WebhookSettings>,
+    webhook_cipher: Option<crate::webhooks::cipher::SecretCipher>,
 }
 
 impl PlatformBuilder {
@@ -244,6 +253,19 @@ impl PlatformBuilder {
     /// Enforces `policy` with `limiter` on the HTTP API (default: no rate limits).
     pub fn rate_limits(mut self, limiter: Arc<dyn RateLimiter>, policy: RateLimitPolicy) -> Self {
         self.rate_limits = Some((limiter, policy));
+        self
+    }
+
+    /// How webhooks are delivered (default: [`WebhookSettings::default`](crate::webhooks::WebhookSettings)).
+    pub fn webhooks(mut self, settings: crate::webhooks::WebhookSettings) -> Self {
+        self.webhooks = Some(settings);
+        self
+    }
+
+    /// The key webhook signing secrets are sealed with at rest. Without one, a random key is made at start: the
+    /// secrets of endpoints stored under it cannot be opened after a restart (right for the memory store only).
+    pub fn webhook_secret_key(mut self, cipher: crate::webhooks::cipher::SecretCipher) -> Self {
+        self.webhook_cipher = Some(cipher);
         self
     }
 
@@ -385,6 +407,13 @@ impl PlatformBuilder {
         });
         let reservation_ttl =
             self.reservation_ttl.unwrap_or(chrono::Duration::minutes(10)).max(longest_call.unwrap_or_default());
+        let webhooks = self.webhooks.unwrap_or_default();
+        let webhook_cipher = match self.webhook_cipher {
+            Some(cipher) => cipher,
+            None => crate::webhooks::cipher::SecretCipher::ephemeral().map_err(|e| Error::Internal(e.to_string()))?,
+        };
+        let webhook_sender = crate::webhooks::sender::Sender::new(webhooks.targets.clone(), webhooks.attempt_timeout)
+            .map_err(|e| Error::Config(format!("the webhook client cannot be built: {e}")))?;
         let platform = Platform {
             inner: Arc::new(Inner {
                 store,
@@ -413,6 +442,11 @@ impl PlatformBuilder {
                 pending_charges: parking_lot::Mutex::default(),
                 run_signals: crate::engine::RunSignals::default(),
                 event_wakeup: tokio::sync::Notify::new(),
+                relay_wakeup: tokio::sync::Notify::new(),
+                dispatch_wakeup: tokio::sync::Notify::new(),
+                webhooks,
+                webhook_cipher,
+                webhook_sender,
             }),
         };
         // A built-in agent naming a tool the host left out still runs, with the tools it has; say so once.

@@ -85,19 +85,9 @@ fn error_kind(body: &str) -> Option<String> {
     v.pointer("/error/code").or_else(|| v.pointer("/error/type")).and_then(|k| k.as_str()).map(str::to_owned)
 }
 
-/// `retry-after-ms`, or `Retry-After` as seconds or an HTTP date.
+/// `Retry-After` (or `retry-after-ms`) of a response ([`agentic_core::retry_after`]).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-        return (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
-    }
-    let value = text("retry-after")?;
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
-    }
-    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    agentic_core::retry_after::retry_after(|name| headers.get(name).and_then(|v| v.to_str().ok()))
 }
 
 /// Joins a base URL and a path without doubling or dropping the `/`.

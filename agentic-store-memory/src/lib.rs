@@ -28,6 +28,7 @@ mod state;
 mod system;
 mod tenant;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 

@@ -4,10 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
-use agentic_core::ids::{ApiKeyId, CostRecordId, DepartmentId, ProjectId, ReservationId, TenantId, UserId};
+use agentic_core::ids::{
+    ApiKeyId, CostRecordId, DeliveryId, DepartmentId, EventId, ProjectId, ReservationId, TenantId, UserId, WebhookId,
+};
 use agentic_core::model::{
-    BudgetThreshold, CostRecord, Department, Email, Money, Project, Reservation, Role, Slug, StoredApiKey, Tenant,
-    UserRecord,
+    BudgetThreshold, CostRecord, Delivery, DeliveryAttempt, Department, Email, Money, Project, Reservation, Role, Slug,
+    StoredApiKey, Tenant, UserRecord, WebhookEndpoint,
 };
 use agentic_core::store::{Page, PageRequest, StoreError, StoreResult};
 use uuid::Uuid;
@@ -36,6 +38,36 @@ pub(crate) struct State {
     /// Pending approval requests by expiry, so the expiry sweep reads only what is due.
     pub(crate) pending_approvals: BTreeSet<(agentic_core::clock::Timestamp, TenantId, agentic_core::ids::ApprovalId)>,
     pub(crate) events: BTreeMap<(TenantId, agentic_core::ids::EventId), agentic_core::events::Event>,
+    /// Events no relay has finished with, oldest first, each with the lease of the relay working on it.
+    pub(crate) unrelayed: BTreeMap<(agentic_core::ids::EventId, TenantId), Option<agentic_core::clock::Timestamp>>,
+    pub(crate) endpoints: BTreeMap<(TenantId, WebhookId), WebhookEndpoint>,
+    pub(crate) deliveries: BTreeMap<(TenantId, DeliveryId), StoredDelivery>,
+    /// The delivery of each (endpoint, event): there is at most one.
+    pub(crate) delivery_keys: HashMap<(TenantId, WebhookId, EventId), DeliveryId>,
+    /// Deliveries a dispatcher may claim, by when: pending ones at `next_attempt_at`, claimed ones when their
+    /// lease lapses.
+    pub(crate) due_deliveries: BTreeSet<(agentic_core::clock::Timestamp, TenantId, DeliveryId)>,
+    pub(crate) attempts: BTreeMap<(TenantId, DeliveryId, u32), DeliveryAttempt>,
+}
+
+/// A delivery with what only the store and its dispatcher see.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredDelivery {
+    pub(crate) delivery: Delivery,
+    pub(crate) round_attempts: u32,
+    pub(crate) lease: Option<(String, agentic_core::clock::Timestamp)>,
+}
+
+impl StoredDelivery {
+    /// When a dispatcher may next claim it (`None`: never again, it is over).
+    pub(crate) fn claimable_at(&self) -> Option<agentic_core::clock::Timestamp> {
+        match (&self.lease, self.delivery.next_attempt_at) {
+            _ if self.delivery.status != agentic_core::model::DeliveryStatus::Pending => None,
+            (Some((_, until)), Some(next)) => Some((*until).max(next)),
+            (Some((_, until)), None) => Some(*until),
+            (None, next) => next,
+        }
+    }
 }
 
 impl State {
@@ -48,10 +80,39 @@ impl State {
         Ok(())
     }
 
-    /// Stores events of `tenant` (checked by [`State::check_events`]).
+    /// Stores events of `tenant` (checked by [`State::check_events`]), to be relayed.
     pub(crate) fn store_events(&mut self, tenant: TenantId, events: &[agentic_core::events::Event]) {
         for event in events {
             self.events.insert((tenant, event.id), event.clone());
+            self.unrelayed.insert((event.id, tenant), None);
+        }
+    }
+
+    /// Replaces a delivery, keeping the claimable index in step.
+    pub(crate) fn put_delivery(&mut self, stored: StoredDelivery) {
+        let key = (stored.delivery.tenant_id, stored.delivery.id);
+        if let Some(old) = self.deliveries.get(&key).and_then(StoredDelivery::claimable_at) {
+            self.due_deliveries.remove(&(old, key.0, key.1));
+        }
+        if let Some(at) = stored.claimable_at() {
+            self.due_deliveries.insert((at, key.0, key.1));
+        }
+        self.delivery_keys.insert((key.0, stored.delivery.endpoint_id, stored.delivery.event_id), key.1);
+        self.deliveries.insert(key, stored);
+    }
+
+    /// Removes a delivery with its attempts.
+    pub(crate) fn remove_delivery(&mut self, tenant: TenantId, id: DeliveryId) {
+        if let Some(stored) = self.deliveries.remove(&(tenant, id)) {
+            if let Some(at) = stored.claimable_at() {
+                self.due_deliveries.remove(&(at, tenant, id));
+            }
+            self.delivery_keys.remove(&(tenant, stored.delivery.endpoint_id, stored.delivery.event_id));
+            let attempts: Vec<_> =
+                self.attempts.range((tenant, id, 0)..=(tenant, id, u32::MAX)).map(|(k, _)| *k).collect();
+            for key in attempts {
+                self.attempts.remove(&key);
+            }
         }
     }
 
@@ -128,7 +189,7 @@ macro_rules! range_id {
         }
     )*};
 }
-range_id!(UserId, ApiKeyId, DepartmentId, ProjectId, CostRecordId);
+range_id!(UserId, ApiKeyId, DepartmentId, ProjectId, CostRecordId, WebhookId, DeliveryId);
 
 /// One page of `tenant`'s rows of `map`, mapped by `view`, optionally filtered.
 pub(crate) fn page<I: RangeId, V, T>(

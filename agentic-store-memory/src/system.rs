@@ -91,6 +91,20 @@ impl SystemStore for MemoryStore {
         }
         for key in &due {
             state.events.remove(key);
+            state.unrelayed.remove(&(key.1, key.0));
+        }
+        if !due.is_empty() {
+            // Deliveries go with their events, as PostgreSQL's foreign key cascades.
+            let gone: std::collections::HashSet<_> = due.iter().copied().collect();
+            let orphans: Vec<_> = state
+                .deliveries
+                .iter()
+                .filter(|(_, d)| gone.contains(&(d.delivery.tenant_id, d.delivery.event_id)))
+                .map(|(key, _)| *key)
+                .collect();
+            for (tenant, id) in orphans {
+                state.remove_delivery(tenant, id);
+            }
         }
         Ok(due.len() as u64)
     }
@@ -130,6 +144,38 @@ impl SystemStore for MemoryStore {
             expired.push(agentic_core::store::Decision { approval, changed: true, event: Some(event) });
         }
         Ok(expired)
+    }
+
+    async fn claim_relay(
+        &self,
+        now: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<agentic_core::store::RelayBatch> {
+        Ok(crate::webhooks::claim_relay(&mut self.state.write(), now, lease, limit))
+    }
+
+    async fn complete_relay(
+        &self,
+        events: &[(agentic_core::ids::TenantId, agentic_core::ids::EventId)],
+        deliveries: &[agentic_core::store::NewDelivery],
+    ) -> StoreResult<()> {
+        crate::webhooks::complete_relay(&mut self.state.write(), events, deliveries);
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::store::ClaimedDelivery>> {
+        Ok(crate::webhooks::claim_deliveries(&mut self.state.write(), worker, now, lease, limit))
+    }
+
+    async fn count_pending_deliveries(&self) -> StoreResult<u64> {
+        Ok(crate::webhooks::count_pending(&self.state.read()))
     }
 
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {

@@ -11,7 +11,7 @@ use crate::error::{corrupt, store_error};
 use crate::tenant::{PgTenant, commit};
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub(crate) struct EventRow {
     tenant_id: Uuid,
     id: Uuid,
     #[sqlx(rename = "type")]

@@ -40,6 +40,7 @@ mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+mod webhooks;
 
 pub use error::PgStoreError;
 pub use pool::{PgStore, PgStoreOptions, SchemaStatus, migrate, schema_status};

@@ -141,6 +141,38 @@ impl SystemStore for PgStore {
         Ok(u64::try_from(deleted).unwrap_or(0))
     }
 
+    async fn claim_relay(
+        &self,
+        _now: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<agentic_core::store::RelayBatch> {
+        // Leases are measured on the database's clock.
+        crate::webhooks::claim_relay(self.pool(), lease, limit).await
+    }
+
+    async fn complete_relay(
+        &self,
+        events: &[(agentic_core::ids::TenantId, agentic_core::ids::EventId)],
+        deliveries: &[agentic_core::store::NewDelivery],
+    ) -> StoreResult<()> {
+        crate::webhooks::complete_relay(self.pool(), events, deliveries).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        _now: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::store::ClaimedDelivery>> {
+        crate::webhooks::claim_deliveries(self.pool(), worker, lease, limit).await
+    }
+
+    async fn count_pending_deliveries(&self) -> StoreResult<u64> {
+        crate::webhooks::count_pending(self.pool()).await
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let row: Option<KeyWithOwner> = sqlx::query_as("SELECT * FROM system_api_key_by_lookup($1)")
             .bind(lookup)

@@ -119,7 +119,57 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
     handle.insert_gated_run(&gated_run, &approval).await.unwrap();
     let data = serde_json::json!({"agent": "qa_tester", "run_id": gated_run.id, "project_id": project.id});
     let event = agentic_core::events::Event::new(tenant.id, agentic_core::events::EventKind::AgentStarted, data, at);
-    handle.append_events(&[event]).await.unwrap();
+    handle.append_events(std::slice::from_ref(&event)).await.unwrap();
+    // A webhook endpoint with a delivery of that event, attempted once.
+    let cipher = agentic_core::webhooks::cipher::SecretCipher::ephemeral().unwrap();
+    let endpoint_id = agentic_core::ids::WebhookId::new();
+    let secret = agentic_core::webhooks::signature::SigningSecret::generate().unwrap();
+    handle
+        .insert_endpoint(&agentic_core::model::WebhookEndpoint {
+            id: endpoint_id,
+            tenant_id: tenant.id,
+            url: "https://93.184.215.14/hook".into(),
+            description: String::new(),
+            events: vec![agentic_core::model::EventPattern::parse("*").unwrap()],
+            enabled: true,
+            disabled_reason: None,
+            failing_since: None,
+            secret: cipher.seal(tenant.id, endpoint_id, &secret).unwrap(),
+            previous_secret: None,
+            created_by: admin.id,
+            created_at: at,
+            updated_at: at,
+        })
+        .await
+        .unwrap();
+    let delivery = agentic_core::store::NewDelivery {
+        id: agentic_core::ids::DeliveryId::new(),
+        tenant_id: tenant.id,
+        endpoint_id,
+        event_id: event.id,
+        event_type: event.kind,
+        due_at: at - chrono::Duration::seconds(1),
+    };
+    assert_eq!(handle.requeue_deliveries(std::slice::from_ref(&delivery)).await.unwrap(), 1);
+    let claimed = store.system().claim_deliveries("w", at, chrono::Duration::seconds(30), 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|c| c.delivery.id).collect::<Vec<_>>(), [delivery.id]);
+    let log = agentic_core::model::DeliveryAttempt {
+        number: 1,
+        attempted_at: at,
+        status_code: Some(500),
+        duration_ms: 3,
+        response_body: None,
+        error: Some("the receiver answered 500".into()),
+    };
+    let record = agentic_core::store::AttemptRecord {
+        delivery: delivery.id,
+        worker: "w",
+        attempt: 1,
+        log,
+        next: agentic_core::store::NextStep::RetryAt(at + chrono::Duration::hours(1)),
+        disable: None,
+    };
+    assert!(handle.record_attempt(&record).await.unwrap());
     handle
         .insert_run(&agentic_core::model::Run::queued(
             tenant.id,

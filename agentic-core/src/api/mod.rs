@@ -14,8 +14,13 @@ use chrono::{DateTime, Utc};
 
 mod events;
 mod problem;
+mod webhooks;
 pub use events::{EventTypeList, EventTypeView};
 pub use problem::{PROBLEM_TYPE_BASE, Problem, ProblemType};
+pub use webhooks::{
+    CreateWebhookRequest, CreatedWebhook, DeliveryDetail, DeliveryListQuery, ReplayRequest, ReplayResponse,
+    RotateSecretRequest, RotatedSecret, UpdateWebhookRequest, WebhookView,
+};
 
 /// `POST /v1/auth/login`.
 #[derive(Debug, Deserialize, ToSchema)]

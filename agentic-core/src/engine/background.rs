@@ -1,4 +1,5 @@
-//! The background work of one replica: run workers and upkeep, started together and stopped together.
+//! The background work of one replica: run workers, upkeep, the event relay and the webhook dispatcher,
+//! started together and stopped together.
 
 use std::time::Duration;
 
@@ -17,11 +18,14 @@ pub struct BackgroundOptions {
     pub idle_poll: Duration,
     /// Also run the upkeep loop (approval expiry). Safe on every replica at once, and needed on at least one.
     pub upkeep: bool,
+    /// Also run the event relay (feeds the event sink, makes webhook deliveries) and a webhook dispatcher. Safe
+    /// on every replica at once, and needed on at least one.
+    pub deliveries: bool,
 }
 
 impl Default for BackgroundOptions {
     fn default() -> Self {
-        Self { workers: 2, idle_poll: Duration::from_millis(250), upkeep: true }
+        Self { workers: 2, idle_poll: Duration::from_millis(250), upkeep: true, deliveries: true }
     }
 }
 
@@ -85,7 +89,19 @@ impl Platform {
             let (platform, shutdown) = (self.clone(), until_stopped(stopped.clone()));
             tasks.push(tokio::spawn(async move { platform.run_maintenance(shutdown).await }));
         }
-        tracing::info!(workers = worker_names.len(), upkeep = options.upkeep, "background work started");
+        if options.deliveries {
+            let (platform, shutdown) = (self.clone(), until_stopped(stopped.clone()));
+            tasks.push(tokio::spawn(async move { platform.run_relay(shutdown).await }));
+            let (platform, shutdown) = (self.clone(), until_stopped(stopped.clone()));
+            let dispatcher = format!("{}-{}-webhooks", std::process::id(), &process[20..]);
+            tasks.push(tokio::spawn(async move { platform.run_dispatcher(dispatcher, shutdown).await }));
+        }
+        tracing::info!(
+            workers = worker_names.len(),
+            upkeep = options.upkeep,
+            deliveries = options.deliveries,
+            "background work started"
+        );
         Background { stop, tasks, worker_names }
     }
 }

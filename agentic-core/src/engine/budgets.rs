@@ -142,8 +142,8 @@ impl Platform {
                 .set(usd(settlement.status.spent));
         }
 
-        for event in settlement.events {
-            self.hand_to_sink(event).await;
+        if !settlement.events.is_empty() {
+            self.events_stored();
         }
         Ok(())
     }

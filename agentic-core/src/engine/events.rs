@@ -1,4 +1,4 @@
-//! Publishing events (store, then sink) and reading the tenant's events.
+//! Publishing events (stored, then relayed: `engine/relay.rs`) and reading the tenant's events.
 
 use std::time::Duration;
 
@@ -20,11 +20,12 @@ impl Platform {
         self.publish_event(Event::new(tenant, kind, data, self.inner.clock.now())).await;
     }
 
-    /// Stores `event` in its tenant's events (listed by `GET /v1/events`), then hands it to the event sink. A
-    /// store that refuses it is logged: the state change that caused it has already happened.
+    /// Stores `event` in its tenant's events (listed by `GET /v1/events`), from where the relay feeds it to the
+    /// event sink and to webhooks. A store that refuses it is logged and counted, and the sink still gets it
+    /// (directly): the state change that caused it has already happened.
     pub(crate) async fn publish_event(&self, event: Event) {
         match self.inner.store.tenant(event.tenant_id).append_events(std::slice::from_ref(&event)).await {
-            Ok(()) => self.hand_to_sink(event).await,
+            Ok(()) => self.events_stored(),
             Err(error) => {
                 tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
                 self.inner.metrics.event_store_failures_total.inc();
@@ -33,12 +34,11 @@ impl Platform {
         }
     }
 
-    /// Hands an event that is already stored (with the change that caused it) to the event sink, and wakes this
-    /// process's event streams.
-    pub(crate) async fn hand_to_sink(&self, event: Event) {
-        self.inner.metrics.events_stored_total.with_label_values(&[event.kind.as_str()]).inc();
+    /// Says that events were stored (with the change that caused them, or on their own): wakes this process's
+    /// event streams and its relay.
+    pub(crate) fn events_stored(&self) {
         self.inner.event_wakeup.notify_waiters();
-        self.inner.events.publish(event).await;
+        self.inner.relay_wakeup.notify_one();
     }
 
     /// A page of the caller's tenant's events (any member may read them: they describe runs, approvals and

@@ -12,14 +12,17 @@ mod approvals;
 mod background;
 mod budgets;
 mod departments;
+mod dispatch;
 mod events;
 mod llm_call;
 mod on_abandon;
 mod projects;
+mod relay;
 mod runs;
 mod signals;
 mod tenants;
 mod tool_model;
+mod webhooks;
 mod workflows;
 
 pub use agent_loop::{AgentOutcome, AgentTask, RunStep, system_prompt};
@@ -30,6 +33,7 @@ pub(crate) use llm_call::{CallSite, PendingCharge};
 pub use runs::{APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub(crate) use signals::RunSignals;
 pub use tenants::{Bootstrap, BootstrapReport};
+pub use webhooks::MAX_REPLAY;
 pub use workflows::{
     MAX_PLAN_TASKS, PROJECT_PIPELINE, PipelineOutput, PlannedTask, StepPhase, WorkflowStep, parse_plan,
 };

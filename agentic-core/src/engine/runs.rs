@@ -69,8 +69,8 @@ impl Platform {
         if self.needs_approval(principal.tenant_id, run.risk_level).await? {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
-            let event = store.insert_gated_run(&run, &approval).await.map_err(unknown_project)?;
-            self.hand_to_sink(event).await;
+            store.insert_gated_run(&run, &approval).await.map_err(unknown_project)?;
+            self.events_stored();
         } else {
             store.insert_run(&run).await.map_err(unknown_project)?;
             self.inner.run_signals.run_queued();
@@ -179,8 +179,8 @@ impl Platform {
         loop {
             match self.inner.store.tenant(run.tenant_id).finish_run(&lease, finish, self.inner.clock.now()).await {
                 Ok(true) => {
-                    for event in &finish.events {
-                        self.hand_to_sink(event.clone()).await;
+                    if !finish.events.is_empty() {
+                        self.events_stored();
                     }
                     return;
                 }
@@ -303,7 +303,7 @@ impl Platform {
     /// Periodic upkeep until `shutdown` resolves: every [`APPROVAL_SWEEP`], expires overdue approval requests
     /// (their runs end `denied`), settles LLM charges whose settlement failed
     /// ([`settle_pending_charges`](Self::settle_pending_charges)) and deletes events past their retention
-    /// ([`delete_expired_events`](Self::delete_expired_events)). Safe to run on every replica at once. On
+    /// ([`delete_expired_events`](Self::delete_expired_events)), and samples the pending webhook deliveries. Safe to run on every replica at once. On
     /// shutdown it tries the pending charges once more and logs any left, in full.
     pub async fn run_maintenance(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -315,6 +315,7 @@ impl Platform {
             if let Err(error) = self.delete_expired_events().await {
                 tracing::warn!(%error, "could not delete events past their retention");
             }
+            self.sample_pending_deliveries().await;
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(APPROVAL_SWEEP) => {}

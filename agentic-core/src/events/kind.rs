@@ -72,6 +72,10 @@ event_kinds! {
     ProjectBudgetExceeded = "project.budget_exceeded" {
         "project_id": "string", "budget": "string?", "spent": "string",
     },
+    /// Deliveries to a webhook endpoint stopped: its receiver answered 410 Gone, or it failed for too long.
+    WebhookEndpointDisabled = "webhook.endpoint_disabled" {
+        "endpoint_id": "string", "url": "string", "reason": "string",
+    },
 }
 
 impl EventKind {

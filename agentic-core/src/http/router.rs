@@ -41,6 +41,7 @@ use crate::limit::PlanCache;
         (name = "runs", description = "Agent runs (agents:execute to start)"),
         (name = "approvals", description = "Approval gates for risky runs (approvals:approve)"),
         (name = "events", description = "What happened in the tenant: the event catalogue and the stored events"),
+        (name = "webhooks", description = "Webhook endpoints, their deliveries and replays (webhooks:manage)"),
         (name = "agents", description = "Agents: the built-in catalog and the tenant's own (departments:manage to write)"),
     )
 )]

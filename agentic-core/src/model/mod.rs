@@ -13,6 +13,7 @@ mod role;
 mod run;
 mod tenant;
 mod user;
+mod webhook;
 
 pub use api_key::{ApiKey, StoredApiKey};
 pub use cost::{
@@ -28,6 +29,10 @@ pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunLease, RunPr
 pub use tenant::{Plan, Slug, Tenant};
 pub(crate) use user::normalize_roles;
 pub use user::{Email, PasswordHash, User, UserPatch, UserRecord};
+pub use webhook::{
+    Delivery, DeliveryAttempt, DeliveryStatus, EndpointChange, EventPattern, PatternError, PreviousSecret,
+    WebhookEndpoint,
+};
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,6 +1,6 @@
 //! Roles and permissions (RBAC).
 //!
-//! Four roles grant five write permissions; reading a tenant's data needs only membership of it. API keys carry a
+//! Four roles grant six permissions (webhooks:manage also guards reading webhooks); reading a tenant's data needs only membership of it. API keys carry a
 //! subset of their creator's permissions as scopes.
 
 use std::fmt;
@@ -27,16 +27,21 @@ pub enum Permission {
     /// Create and change users, and manage every API key of the tenant.
     #[serde(rename = "users:manage")]
     UsersManage,
+    /// Create, read and change webhook endpoints and their deliveries (they send the tenant's events out, so
+    /// reading them is guarded too: URLs and delivery logs are the admin's).
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 6] = [
         Permission::AgentsExecute,
         Permission::WorkflowsCreate,
         Permission::ApprovalsApprove,
         Permission::DepartmentsManage,
         Permission::UsersManage,
+        Permission::WebhooksManage,
     ];
 
     /// The wire name, e.g. `agents:execute`.
@@ -47,6 +52,7 @@ impl Permission {
             Permission::ApprovalsApprove => "approvals:approve",
             Permission::DepartmentsManage => "departments:manage",
             Permission::UsersManage => "users:manage",
+            Permission::WebhooksManage => "webhooks:manage",
         }
     }
 

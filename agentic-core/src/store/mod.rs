@@ -20,6 +20,7 @@ mod projects;
 mod runs;
 mod system;
 mod users;
+mod webhooks;
 
 pub use agents::{AgentStore, StoredAgent};
 pub use api_keys::ApiKeyStore;
@@ -33,6 +34,9 @@ pub use projects::ProjectStore;
 pub use runs::RunStore;
 pub use system::SystemStore;
 pub use users::UserStore;
+pub use webhooks::{
+    AttemptRecord, ClaimedDelivery, DeliveryQuery, NewDelivery, NextStep, RelayBatch, Subscription, WebhookStore,
+};
 
 use async_trait::async_trait;
 
@@ -60,6 +64,7 @@ pub trait TenantStore:
     + RunStore
     + ApprovalStore
     + EventStore
+    + WebhookStore
     + Send
     + Sync
 {

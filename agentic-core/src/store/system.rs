@@ -48,6 +48,33 @@ pub trait SystemStore: Send + Sync {
     /// [`EventId::floor_at`]); returns how many (fewer than `limit`: none are left).
     async fn delete_events_before(&self, cutoff: crate::ids::EventId, limit: u32) -> StoreResult<u64>;
 
+    /// Claims up to `limit` stored events that no relay has finished with, oldest first, for `lease` (an event
+    /// whose relay died is claimed again once its lease lapses; a relay is at least once), with the enabled
+    /// endpoints of their tenants. Concurrent relays never get the same event while its lease holds.
+    async fn claim_relay(&self, now: Timestamp, lease: chrono::Duration, limit: u32) -> StoreResult<super::RelayBatch>;
+
+    /// Stores `deliveries` (skipping one that exists, or whose endpoint is gone) and marks `events` relayed,
+    /// together.
+    async fn complete_relay(
+        &self,
+        events: &[(crate::ids::TenantId, crate::ids::EventId)],
+        deliveries: &[super::NewDelivery],
+    ) -> StoreResult<()>;
+
+    /// Claims up to `limit` pending deliveries due at `now` (on the store's clock where it has one) whose
+    /// endpoint is enabled, across tenants, soonest due first: each is leased to `worker` for `lease` (longer
+    /// than an attempt may take, so no delivery is in flight twice) and its `attempts` incremented.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<super::ClaimedDelivery>>;
+
+    /// How many deliveries are pending, across tenants (the `webhook_deliveries_pending` gauge).
+    async fn count_pending_deliveries(&self) -> StoreResult<u64>;
+
     /// Finds an API key by its lookup id, with the user it acts as.
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>>;
 }

@@ -51,6 +51,10 @@ pub enum Op {
     ClaimRuns,
     /// [`EventStore::append_events`](crate::store::EventStore::append_events).
     AppendEvents,
+    /// [`SystemStore::complete_relay`].
+    CompleteRelay,
+    /// [`WebhookStore::record_attempt`](crate::store::WebhookStore::record_attempt).
+    RecordAttempt,
 }
 
 /// Controls a [`FaultyStore`]'s failures; clones share them.
@@ -157,8 +161,92 @@ impl SystemStore for FaultySystem {
         self.inner.system().expire_approvals(now, limit).await
     }
 
+    async fn claim_relay(
+        &self,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<crate::store::RelayBatch> {
+        self.inner.system().claim_relay(now, lease, limit).await
+    }
+
+    async fn complete_relay(
+        &self,
+        events: &[(TenantId, crate::ids::EventId)],
+        deliveries: &[crate::store::NewDelivery],
+    ) -> StoreResult<()> {
+        self.faults.check(Op::CompleteRelay)?;
+        self.inner.system().complete_relay(events, deliveries).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::store::ClaimedDelivery>> {
+        self.inner.system().claim_deliveries(worker, now, lease, limit).await
+    }
+
+    async fn count_pending_deliveries(&self) -> StoreResult<u64> {
+        self.inner.system().count_pending_deliveries().await
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         self.inner.system().api_key_by_lookup(lookup).await
+    }
+}
+
+#[async_trait]
+impl crate::store::WebhookStore for FaultyTenant {
+    async fn insert_endpoint(&self, endpoint: &crate::model::WebhookEndpoint) -> StoreResult<()> {
+        self.inner.insert_endpoint(endpoint).await
+    }
+
+    async fn get_endpoint(&self, id: crate::ids::WebhookId) -> StoreResult<Option<crate::model::WebhookEndpoint>> {
+        self.inner.get_endpoint(id).await
+    }
+
+    async fn list_endpoints(&self, page: &PageRequest) -> StoreResult<Page<crate::model::WebhookEndpoint>> {
+        self.inner.list_endpoints(page).await
+    }
+
+    async fn update_endpoint(
+        &self,
+        id: crate::ids::WebhookId,
+        change: &crate::model::EndpointChange,
+        at: Timestamp,
+    ) -> StoreResult<Option<crate::model::WebhookEndpoint>> {
+        self.inner.update_endpoint(id, change, at).await
+    }
+
+    async fn delete_endpoint(&self, id: crate::ids::WebhookId) -> StoreResult<bool> {
+        self.inner.delete_endpoint(id).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        endpoint: crate::ids::WebhookId,
+        query: &crate::store::DeliveryQuery,
+    ) -> StoreResult<Page<crate::model::Delivery>> {
+        self.inner.list_deliveries(endpoint, query).await
+    }
+
+    async fn get_delivery(
+        &self,
+        id: crate::ids::DeliveryId,
+    ) -> StoreResult<Option<(crate::model::Delivery, Vec<crate::model::DeliveryAttempt>)>> {
+        self.inner.get_delivery(id).await
+    }
+
+    async fn requeue_deliveries(&self, deliveries: &[crate::store::NewDelivery]) -> StoreResult<u64> {
+        self.inner.requeue_deliveries(deliveries).await
+    }
+
+    async fn record_attempt(&self, record: &crate::store::AttemptRecord<'_>) -> StoreResult<bool> {
+        self.faults.check(Op::RecordAttempt)?;
+        self.inner.record_attempt(record).await
     }
 }
 

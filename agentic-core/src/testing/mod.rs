@@ -23,7 +23,10 @@ mod identity;
 mod isolation;
 mod logs;
 mod org;
+#[cfg(feature = "http")]
+pub mod receiver;
 mod runs;
+mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,6 +49,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(agents::cases());
     all.extend(runs::cases());
     all.extend(events::cases());
+    all.extend(webhooks::cases());
     all
 }
 

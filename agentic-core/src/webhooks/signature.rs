@@ -76,6 +76,16 @@ impl SigningSecret {
         Ok(Self(SecretBox::new(bytes.into_boxed_slice())))
     }
 
+    /// The secret's bytes, for sealing it at rest ([`SecretCipher`](super::cipher::SecretCipher)).
+    pub(crate) fn expose_bytes(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+
+    /// A secret from bytes an opened seal gave back.
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(SecretBox::new(bytes.into_boxed_slice()))
+    }
+
     /// The text form, `whsec_<base64>`.
     pub fn to_text(&self) -> SecretString {
         SecretString::from(format!("{SECRET_PREFIX}{}", STANDARD.encode(self.0.expose_secret())))

@@ -92,20 +92,31 @@ impl TargetPolicy {
     /// Resolves the URL's host and checks every address it has (one forbidden address refuses the URL, so that
     /// no answer order can reach it); the first is the one to connect to.
     pub async fn resolve(&self, url: &Url) -> Result<Target, TargetError> {
-        let host = url.host_str().ok_or_else(|| TargetError::Malformed(url.to_string()))?.to_owned();
+        let host = url.host_str().ok_or_else(|| TargetError::Malformed(url.to_string()))?;
         let port = url.port_or_known_default().unwrap_or(443);
-        // `lookup_host` takes "host:port"; an IPv6 literal keeps its brackets.
+        let addrs = self.resolve_host(host, port).await?;
+        let first = addrs.first().copied();
+        let addr =
+            first.ok_or_else(|| TargetError::Unresolvable { host: host.to_owned(), reason: "no address".into() })?;
+        Ok(Target { url: url.clone(), addr })
+    }
+
+    /// Every address of `host` (a name, or an address literal with or without brackets), each checked: one
+    /// forbidden address refuses them all. The delivery client resolves through this, so the addresses it
+    /// connects to are the ones checked, in the same lookup.
+    pub async fn resolve_host(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, TargetError> {
+        let unresolvable = |reason: String| TargetError::Unresolvable { host: host.to_owned(), reason };
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
             .await
-            .map_err(|e| TargetError::Unresolvable { host: host.clone(), reason: e.to_string() })?
+            .map_err(|e| unresolvable(e.to_string()))?
             .collect();
-        let first = *addrs
-            .first()
-            .ok_or_else(|| TargetError::Unresolvable { host: host.clone(), reason: "no address".into() })?;
-        for addr in &addrs {
-            self.check_addr(&host, addr.ip())?;
+        if addrs.is_empty() {
+            return Err(unresolvable("no address".into()));
         }
-        Ok(Target { url: url.clone(), addr: first })
+        for addr in &addrs {
+            self.check_addr(host, addr.ip())?;
+        }
+        Ok(addrs)
     }
 
     fn check_addr(&self, host: &str, addr: IpAddr) -> Result<(), TargetError> {

@@ -21,7 +21,7 @@ async fn risky_runs_wait_for_a_human(app: TestApp) {
         app.call("POST", "/v1/agents/devops_engineer/execute", Some(&manager), Some(execute("high"))).await.expect(202);
     assert_eq!(gated["status"], "awaiting_approval");
     let run_id = gated["id"].as_str().unwrap().to_owned();
-    assert_eq!(app.events.of_kind("approval.requested").len(), 1);
+    assert_eq!(app.events_of("approval.requested").await.len(), 1);
     assert!(app.platform.work_once("w").await.unwrap(), "the low-risk run is worked");
     assert!(!app.platform.work_once("w").await.unwrap(), "the gated run is not claimable");
 
@@ -52,7 +52,7 @@ async fn risky_runs_wait_for_a_human(app: TestApp) {
     );
     assert_eq!(app.call("GET", &format!("/v1/runs/{run_id}"), Some(&key), None).await.expect(200)["status"], "queued");
     app.call("POST", &format!("/v1/approvals/{approval}/deny"), Some(&other_manager), None).await.expect(409);
-    assert_eq!(app.events.of_kind("approval.approved").len(), 1);
+    assert_eq!(app.events_of("approval.approved").await.len(), 1);
 
     // Denied: the run ends `denied`.
     let second =
@@ -163,7 +163,7 @@ async fn an_undecided_request_expires_and_its_run_ends_denied(app: TestApp) {
     assert!(waited < std::time::Duration::from_secs(5), "woken by the expiry, not by its 30 s deadline: {waited:?}");
     let run = app.call("GET", &format!("/v1/runs/{run_id}"), Some(&key), None).await.expect(200);
     assert_eq!((run["status"].as_str(), run["error"].as_str()), (Some("denied"), Some("approval expired")));
-    let expired = app.events.of_kind("approval.expired");
+    let expired = app.events_of("approval.expired").await;
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].data["run_id"].as_str(), Some(run_id.as_str()));
     assert!(

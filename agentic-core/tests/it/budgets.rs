@@ -67,7 +67,7 @@ async fn budgets_refuse_report_and_announce(app: TestApp) {
         let record = app.platform.settle_llm_call(r, call).await.unwrap();
         assert_eq!(record.cost.to_string(), "0.0135");
     }
-    assert!(app.events.of_kind("project.budget_warning").is_empty());
+    assert!(app.events_of("project.budget_warning").await.is_empty());
     // A full-size fourth call does not fit; a smaller one does, and its settlement crosses 90%.
     let fourth = app.platform.reserve_llm_call(tenant, project_id, "anthropic", &request()).await;
     let Err(Error::BudgetExceeded { status, .. }) = fourth else { panic!("$0.0095 left cannot hold $0.015") };
@@ -82,10 +82,10 @@ async fn budgets_refuse_report_and_announce(app: TestApp) {
         response: &response(100, 300),
     };
     app.platform.settle_llm_call(&r, call).await.unwrap();
-    let warnings = app.events.of_kind("project.budget_warning");
+    let warnings = app.events_of("project.budget_warning").await;
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].data["project_id"], project_id.to_string());
-    assert!(app.events.of_kind("project.budget_exceeded").is_empty());
+    assert!(app.events_of("project.budget_exceeded").await.is_empty());
 
     // The report over HTTP.
     let report =

@@ -51,7 +51,8 @@ async fn a_runs_events_are_stored_listed_and_match_their_schemas(app: TestApp) {
     let after = app.call("GET", &format!("/v1/events?after={first}"), Some(&key), None).await.expect(200);
     assert_eq!(types(&after), ["agent.completed", "agent.started", "agent.completed"]);
 
-    // Counted by type on the metrics listener.
+    // Counted by type on the metrics listener, as they are relayed.
+    app.platform.relay_events().await.unwrap();
     let (_, metrics) = crate::validation::scrape(&app.platform.metrics_router(), None).await;
     assert!(metrics.contains(r#"events_stored_total{type="agent.completed"} 2"#), "{metrics}");
     assert!(metrics.contains("event_store_failures_total 0"), "{metrics}");

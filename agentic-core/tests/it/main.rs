@@ -14,4 +14,5 @@ mod runs;
 mod runtime;
 mod support;
 mod validation;
+mod webhooks;
 mod workflows;

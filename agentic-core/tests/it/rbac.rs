@@ -15,6 +15,8 @@ struct Fixture {
     department: String,
     project: String,
     run: String,
+    webhook: String,
+    delivery: String,
     /// One key of the victim per caller (eight credentials, then anonymous), so each revocation finds its own.
     victim_keys: Vec<String>,
 }
@@ -41,6 +43,9 @@ struct Case {
 const fn case(operation: &'static str, target: Target, roles: [u16; 4]) -> Case {
     Case { operation, target, roles, anonymous: 401 }
 }
+
+/// A webhook endpoint that does not exist.
+const NO_WEBHOOK: &str = "/v1/webhooks/0190f5f5-0000-7000-8000-000000000000";
 
 /// An approval request that does not exist.
 const NO_APPROVAL: &str = "/v1/approvals/0190f5f5-0000-7000-8000-000000000000";
@@ -180,6 +185,57 @@ fn cases() -> Vec<Case> {
             [400; 4],
         ),
         case("GET /v1/events/types", |_, _, _| ("GET", "/v1/events/types".into(), Payload::None), [200; 4]),
+        case("GET /v1/webhooks", |_, _, _| ("GET", "/v1/webhooks".into(), Payload::None), [200, 403, 403, 403]),
+        case(
+            "POST /v1/webhooks",
+            |_, n, _| {
+                let body = json!({"url": format!("https://93.184.215.14/hook/{n}"), "events": ["*"]});
+                ("POST", "/v1/webhooks".into(), Payload::Json(body))
+            },
+            [201, 403, 403, 403],
+        ),
+        case(
+            "GET /v1/webhooks/{id}",
+            |f, _, _| ("GET", format!("/v1/webhooks/{}", f.webhook), Payload::None),
+            [200, 403, 403, 403],
+        ),
+        case(
+            "PATCH /v1/webhooks/{id}",
+            |f, n, _| {
+                ("PATCH", format!("/v1/webhooks/{}", f.webhook), Payload::Json(json!({"description": n.to_string()})))
+            },
+            [200, 403, 403, 403],
+        ),
+        // No such endpoint: a webhook manager learns that (404), anyone else is refused before the lookup (403).
+        case("DELETE /v1/webhooks/{id}", |_, _, _| ("DELETE", NO_WEBHOOK.into(), Payload::None), [404, 403, 403, 403]),
+        case(
+            "POST /v1/webhooks/{id}/rotate-secret",
+            |f, _, _| ("POST", format!("/v1/webhooks/{}/rotate-secret", f.webhook), Payload::Json(json!({}))),
+            [200, 403, 403, 403],
+        ),
+        case(
+            "GET /v1/webhooks/{id}/deliveries",
+            |f, _, _| ("GET", format!("/v1/webhooks/{}/deliveries", f.webhook), Payload::None),
+            [200, 403, 403, 403],
+        ),
+        case(
+            "POST /v1/webhooks/{id}/replay",
+            |f, _, _| {
+                let body = json!({"since": "2020-01-01T00:00:00Z"});
+                ("POST", format!("/v1/webhooks/{}/replay", f.webhook), Payload::Json(body))
+            },
+            [202, 403, 403, 403],
+        ),
+        case(
+            "GET /v1/deliveries/{id}",
+            |f, _, _| ("GET", format!("/v1/deliveries/{}", f.delivery), Payload::None),
+            [200, 403, 403, 403],
+        ),
+        case(
+            "POST /v1/deliveries/{id}/retry",
+            |f, _, _| ("POST", format!("/v1/deliveries/{}/retry", f.delivery), Payload::None),
+            [202, 403, 403, 403],
+        ),
         case("GET /v1/approvals", |_, _, _| ("GET", "/v1/approvals".into(), Payload::None), [200, 200, 403, 403]),
         // No such request: an approver learns that (404), anyone else is refused before the lookup (403).
         case(
@@ -222,8 +278,15 @@ async fn fixture(app: &TestApp) -> Fixture {
         )
         .await
         .expect(202);
+    let body = json!({"url": "https://93.184.215.14/hook", "events": ["agent.*"]});
+    let webhook = app.call("POST", "/v1/webhooks", Some(&app.admin_key), Some(body)).await.expect(201);
     assert!(app.platform.work_once("w").await.unwrap(), "the fixture's run is done before the matrix reads it");
+    app.platform.relay_events().await.unwrap();
+    let deliveries = format!("/v1/webhooks/{}/deliveries", webhook["id"].as_str().unwrap());
+    let deliveries = app.call("GET", &deliveries, Some(&app.admin_key), None).await.expect(200);
     Fixture {
+        webhook: webhook["id"].as_str().unwrap().to_owned(),
+        delivery: deliveries["data"][0]["id"].as_str().expect("the run's events made deliveries").to_owned(),
         tenant_id: me["user"]["tenant_id"].as_str().unwrap().to_owned(),
         victim_user,
         department: department["id"].as_str().unwrap().to_owned(),
@@ -235,7 +298,14 @@ async fn fixture(app: &TestApp) -> Fixture {
 
 const ROLES: [&str; 4] = ["admin", "manager", "developer", "viewer"];
 const ROLE_SCOPES: [&[&str]; 4] = [
-    &["agents:execute", "workflows:create", "approvals:approve", "departments:manage", "users:manage"],
+    &[
+        "agents:execute",
+        "workflows:create",
+        "approvals:approve",
+        "departments:manage",
+        "users:manage",
+        "webhooks:manage",
+    ],
     &["agents:execute", "workflows:create", "approvals:approve", "departments:manage"],
     &["agents:execute", "workflows:create"],
     &[],

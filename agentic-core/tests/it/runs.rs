@@ -186,8 +186,8 @@ async fn an_event_the_store_refuses_still_reaches_the_sink_and_is_counted() {
     assert!(app.platform.work_once("w").await.unwrap());
     let run = app.call("GET", &format!("/v1/runs/{id}"), Some(&app.admin_key), None).await.expect(200);
     assert_eq!(run["status"], "completed", "the run does not depend on its start event being stored");
-    assert_eq!(app.events.of_kind("agent.started").len(), 1, "the sink still got the refused one");
-    assert_eq!(app.events.of_kind("agent.completed").len(), 1);
+    assert_eq!(app.events_of("agent.started").await.len(), 1, "the sink still got the refused one");
+    assert_eq!(app.events_of("agent.completed").await.len(), 1);
     let (_, metrics) = crate::validation::scrape(&app.platform.metrics_router(), None).await;
     assert!(metrics.contains("event_store_failures_total 1"), "only agent.started: {metrics}");
     // The end event is stored with the run's end (the outbox), not by the failing standalone append.

@@ -130,8 +130,8 @@ async fn a_run_calls_two_tools_and_finishes() {
         app.call("GET", &format!("/v1/projects/{project}/costs"), Some(&app.admin_key), None).await.expect(200);
     assert_eq!(report["total"]["calls"], 3);
     assert_eq!(report["total"]["cost"], outcome.cost.to_string());
-    assert_eq!(app.events.of_kind("agent.started").len(), 1);
-    assert_eq!(app.events.of_kind("agent.completed").len(), 1);
+    assert_eq!(app.events_of("agent.started").await.len(), 1);
+    assert_eq!(app.events_of("agent.completed").await.len(), 1);
     let metrics = app.platform.metrics().render().unwrap();
     assert!(metrics.contains(r#"agent_executions_total{agent_name="custom",status="completed"} 1"#), "{metrics}");
 }
@@ -150,7 +150,7 @@ async fn the_iteration_bound_ends_a_run_that_never_stops_calling_tools() {
     let error = app.platform.run_agent(task(tenant, project)).await.unwrap_err();
     assert!(matches!(error, Error::MaxIterations { limit: 3 }), "{error}");
     assert_eq!(mock.requests().len(), 3);
-    let failed = app.events.of_kind("agent.failed");
+    let failed = app.events_of("agent.failed").await;
     assert_eq!(failed.len(), 1);
     assert!(failed[0].data["reason"].as_str().unwrap().contains("3 model turns"));
 }
@@ -175,7 +175,7 @@ async fn an_exhausted_budget_ends_the_run_before_the_next_call() {
     assert_eq!(status.spent.to_string(), "0.0018");
     assert_eq!(mock.requests().len(), 1, "no LLM call after the refusal");
     assert_eq!(mock.remaining(), 1);
-    assert_eq!(app.events.of_kind("agent.failed").len(), 1);
+    assert_eq!(app.events_of("agent.failed").await.len(), 1);
 }
 
 #[tokio::test]
@@ -299,7 +299,7 @@ async fn an_abandoned_call_releases_its_budget_hold() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     assert!(released, "the abandoned call's hold was released, not left to expire");
-    let failed = app.events.of_kind("agent.failed");
+    let failed = app.events_of("agent.failed").await;
     assert_eq!(failed.len(), 1, "the abandoned run's agent.started got its end");
     assert_eq!(failed[0].data["reason"], "abandoned before it finished");
 }

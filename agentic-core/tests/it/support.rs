@@ -196,6 +196,13 @@ impl TestApp {
         Response { status, headers, body }
     }
 
+    /// The events of type `kind` the sink got, after relaying every stored event (as the background relay would)
+    /// and checking each against its type's schema.
+    pub async fn events_of(&self, kind: &str) -> Vec<agentic_core::events::Event> {
+        self.platform.relay_events().await.unwrap();
+        self.events.of_kind(kind)
+    }
+
     /// Adds or overrides the tenant's agent `name` from YAML, as the admin.
     pub async fn put_agent(&self, name: &str, yaml: &str) {
         let request = Request::put(format!("/v1/agents/{name}"))

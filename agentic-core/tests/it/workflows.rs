@@ -131,13 +131,13 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     assert_eq!(report["total"]["cost"], run["cost"]);
     assert_eq!(output["cost"], run["cost"]);
 
-    let started = app.events.of_kind("workflow.started");
-    let completed = app.events.of_kind("workflow.completed");
+    let started = app.events_of("workflow.started").await;
+    let completed = app.events_of("workflow.completed").await;
     assert_eq!((started.len(), completed.len()), (1, 1));
     assert_eq!(completed[0].data["run_id"].as_str(), Some(id.as_str()));
     assert_eq!(completed[0].data["steps"], 4);
-    assert_eq!(app.events.of_kind("agent.completed").len(), 4);
-    assert!(app.events.of_kind("workflow.failed").is_empty());
+    assert_eq!(app.events_of("agent.completed").await.len(), 4);
+    assert!(app.events_of("workflow.failed").await.is_empty());
 
     // Refusals: unknown workflow, bad args, a role without `agents:execute`, another tenant.
     let call = |body: Value| {
@@ -170,11 +170,11 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     risky["risk_level"] = json!("high");
     let gated = app.call("POST", "/v1/workflows", Some(&developer), Some(risky)).await.expect(202);
     assert_eq!(gated["status"], "awaiting_approval");
-    assert_eq!(app.events.of_kind("approval.requested")[0].data["kind"], "workflow");
+    assert_eq!(app.events_of("approval.requested").await[0].data["kind"], "workflow");
     let mut nowhere = pipeline(&agentic_core::ids::ProjectId::new().to_string());
     nowhere["risk_level"] = json!("high");
     app.call("POST", "/v1/workflows", Some(&developer), Some(nowhere)).await.expect(404);
-    assert_eq!(app.events.of_kind("approval.requested").len(), 1, "nothing was gated for a missing project");
+    assert_eq!(app.events_of("approval.requested").await.len(), 1, "nothing was gated for a missing project");
 }
 
 crate::both_backends!(plan_repair, an_unusable_plan_is_sent_back_once_then_the_run_fails);
@@ -209,7 +209,7 @@ async fn an_unusable_plan_is_sent_back_once_then_the_run_fails(app: TestApp) {
     assert_eq!(run["status"], "failed");
     assert!(run["error"].as_str().unwrap().contains("plan could not be used: the answer holds no JSON"), "{run}");
     assert_eq!(run["output"]["steps"].as_array().unwrap().len(), 2);
-    let failed = app.events.of_kind("workflow.failed");
+    let failed = app.events_of("workflow.failed").await;
     assert_eq!(failed.len(), 1);
     assert!(failed[0].data["reason"].as_str().unwrap().contains("plan could not be used"));
 }
@@ -255,7 +255,7 @@ async fn a_crashed_pipeline_resumes_from_its_last_finished_step(app: TestApp) {
     let phases: Vec<&str> =
         run["output"]["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
     assert_eq!(phases, vec!["plan", "task", "task", "review"]);
-    assert_eq!(app.events.of_kind("workflow.started").len(), 1, "started once, resumed once");
+    assert_eq!(app.events_of("workflow.started").await.len(), 1, "started once, resumed once");
 }
 
 crate::both_backends!(lease_renewal, a_working_worker_keeps_its_lease_past_the_lease_time);
@@ -310,8 +310,8 @@ async fn a_worker_that_cannot_renew_stops_before_another_can_take_over(app: Test
     let stopped_after = started.elapsed();
     assert!(stopped_after < Duration::from_secs(3), "stopped long before the developer answered: {stopped_after:?}");
     assert_eq!(mock.requests().len(), 2, "no model was called after it stopped");
-    assert!(app.events.of_kind("workflow.failed").is_empty(), "the old holder announces nothing");
-    assert!(app.events.of_kind("workflow.completed").is_empty());
+    assert!(app.events_of("workflow.failed").await.is_empty(), "the old holder announces nothing");
+    assert!(app.events_of("workflow.completed").await.is_empty());
 
     // Once the store's lease has lapsed too, another worker takes the run over where it stood.
     faults.heal();

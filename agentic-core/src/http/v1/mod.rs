@@ -12,6 +12,7 @@ mod runs;
 mod system;
 mod tenants;
 mod users;
+mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -41,4 +42,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(runs::routes())
         .merge(approvals::routes())
         .merge(events::routes())
+        .merge(webhooks::routes())
 }
