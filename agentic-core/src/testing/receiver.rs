@@ -39,14 +39,12 @@ pub struct Reply {
     pub headers: Vec<(&'static str, String)>,
     /// How long to wait before answering.
     pub delay: Duration,
-    /// Whether the attempt counts as in flight while it waits (not when the sender will have given up on it).
-    pub counted: bool,
 }
 
 impl Reply {
     /// An immediate answer with `status`.
     pub fn status(status: u16) -> Self {
-        Self { status, headers: Vec::new(), delay: Duration::ZERO, counted: true }
+        Self { status, headers: Vec::new(), delay: Duration::ZERO }
     }
 
     /// The answer, with a header.
@@ -58,13 +56,6 @@ impl Reply {
     /// The answer, after `delay`.
     pub fn after(mut self, delay: Duration) -> Self {
         self.delay = delay;
-        self
-    }
-
-    /// Not counted as in flight: the answer comes after the sender's timeout, so the sender has abandoned the
-    /// attempt (and may retry) while this one still waits.
-    pub fn abandoned(mut self) -> Self {
-        self.counted = false;
         self
     }
 }
@@ -158,31 +149,20 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
     let id = header("webhook-id");
     let seq = shared.started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let reply = (shared.script)(seq, &id);
-    if reply.counted {
-        let mut log = shared.log.lock();
-        let count = log.in_flight.entry(id.clone()).or_default();
-        *count += 1;
-        let count = *count;
-        log.most_in_flight = log.most_in_flight.max(count);
-    }
+    // Counted out when the handler ends or is dropped (a sender that disconnects cancels it midway).
+    let _in_flight = InFlight::enter(&shared.log, &id);
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    {
-        let mut log = shared.log.lock();
-        if let Some(count) = log.in_flight.get_mut(&id).filter(|_| reply.counted) {
-            *count = count.saturating_sub(1);
-        }
-        log.received.push(Received {
-            at,
-            seq,
-            id,
-            timestamp: header("webhook-timestamp"),
-            signature: header("webhook-signature"),
-            body: body.to_vec(),
-            status: reply.status,
-        });
-    }
+    shared.log.lock().received.push(Received {
+        at,
+        seq,
+        id,
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body: body.to_vec(),
+        status: reply.status,
+    });
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, "ok").into_response();
     for (name, value) in reply.headers {
@@ -191,4 +171,29 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
         }
     }
     response
+}
+
+/// One attempt of a message in flight at the receiver, for as long as it lives.
+struct InFlight {
+    log: Arc<Mutex<Log>>,
+    id: String,
+}
+
+impl InFlight {
+    fn enter(log: &Arc<Mutex<Log>>, id: &str) -> Self {
+        let mut entered = log.lock();
+        let count = entered.in_flight.entry(id.to_owned()).or_default();
+        *count += 1;
+        let count = *count;
+        entered.most_in_flight = entered.most_in_flight.max(count);
+        Self { log: Arc::clone(log), id: id.to_owned() }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(count) = self.log.lock().in_flight.get_mut(&self.id) {
+            *count = count.saturating_sub(1);
+        }
+    }
 }

@@ -146,6 +146,22 @@ async fn run(config: Config) -> Result<(), String> {
         Some(key) => builder = builder.master_key(key.clone()),
         None => tracing::info!("AGENTIC_MASTER_KEY is unset: POST /v1/tenants is disabled"),
     }
+    builder = builder.webhooks(config.webhooks.clone());
+    match &config.webhook_secret_key {
+        Some(key) => {
+            let cipher = agentic_core::webhooks::cipher::SecretCipher::from_base64(key.expose_secret())
+                .map_err(|e| format!("AGENTIC_WEBHOOK_SECRET_KEY: {e}"))?;
+            builder = builder.webhook_secret_key(cipher);
+        }
+        None if config.database_url.is_some() => {
+            return Err("AGENTIC_WEBHOOK_SECRET_KEY is required with DATABASE_URL: webhook secrets sealed with a \
+                        per-process key could not be opened after a restart (make one: openssl rand -base64 32)"
+                .into());
+        }
+        None => {
+            tracing::info!("AGENTIC_WEBHOOK_SECRET_KEY is unset: webhook secrets are sealed with a per-process key")
+        }
+    }
     if let Some(policy) = &config.rate_limits {
         builder = builder.rate_limits(limiter(&config).await?, policy.clone());
     } else {

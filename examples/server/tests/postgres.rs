@@ -6,36 +6,8 @@ mod common;
 use std::io::Read;
 
 use agentic_store_postgres::testing::database_url;
-use common::{KEY, get, post, server, stop, wait_for_listen_line};
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
-
-/// An empty database on the server of `DATABASE_URL`, dropped at the end.
-struct EmptyDatabase {
-    admin_url: String,
-    name: String,
-}
-
-impl EmptyDatabase {
-    async fn create(admin_url: &str) -> Self {
-        let name = format!("agentic_srv_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = PgConnection::connect(admin_url).await.unwrap();
-        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await.unwrap();
-        Self { admin_url: admin_url.to_owned(), name }
-    }
-
-    fn url(&self) -> String {
-        let (base, _) = self.admin_url.rsplit_once('/').unwrap();
-        format!("{base}/{}", self.name)
-    }
-
-    async fn drop_it(self) {
-        let mut conn = PgConnection::connect(&self.admin_url).await.unwrap();
-        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
-}
+use common::{EmptyDatabase, KEY, get, post, server, stop, wait_for_listen_line};
+use sqlx::{Connection, PgConnection};
 
 fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

@@ -84,6 +84,27 @@ pub(crate) struct Cli {
     /// Days stored events are kept before the upkeep deletes them (1 to 3650).
     #[arg(long, env = "AGENTIC_EVENT_RETENTION_DAYS", value_name = "DAYS", default_value = "30", value_parser = whole_number(1..=3650))]
     pub(crate) event_retention_days: u64,
+    /// The key webhook signing secrets are sealed with at rest: base64 of 32 random bytes (`openssl rand -base64
+    /// 32`). Required with PostgreSQL; without it (memory store) a per-process key is used.
+    #[arg(long, env = "AGENTIC_WEBHOOK_SECRET_KEY", value_name = "BASE64", hide_env_values = true, value_parser = values::webhook_key)]
+    pub(crate) webhook_secret_key: Option<SecretString>,
+    /// Let webhooks use http:// URLs (default off: https only).
+    #[arg(long, env = "AGENTIC_WEBHOOK_ALLOW_HTTP", value_name = "on|off", default_value = "off", action = ArgAction::Set, value_parser = values::boolean)]
+    pub(crate) webhook_allow_http: bool,
+    /// Address ranges webhooks may reach although they are not public (loopback, private, link-local), comma-separated
+    /// CIDRs, e.g. `10.20.0.0/16`. Default: none.
+    #[arg(long, env = "AGENTIC_WEBHOOK_ALLOWED_RANGES", value_name = "CIDRS", default_value = "", value_parser = values::ranges)]
+    pub(crate) webhook_allowed_ranges: values::Ranges,
+    /// Seconds one webhook delivery attempt may take (1 to 60).
+    #[arg(long, env = "AGENTIC_WEBHOOK_TIMEOUT_SECS", value_name = "SECONDS", default_value = "15", value_parser = whole_number(1..=60))]
+    pub(crate) webhook_timeout_secs: u64,
+    /// Seconds before each attempt of a delivery, comma-separated; after the last, it fails
+    /// [default: 0,5,300,1800,7200,18000,36000,36000]. Each is moved by up to ±20%.
+    #[arg(long, env = "AGENTIC_WEBHOOK_RETRY_SCHEDULE", value_name = "SECONDS,...", value_parser = values::delays)]
+    pub(crate) webhook_retry_schedule: Option<values::Delays>,
+    /// Hours an endpoint may fail every attempt before it is disabled (1 to 720).
+    #[arg(long, env = "AGENTIC_WEBHOOK_DISABLE_AFTER_HOURS", value_name = "HOURS", default_value = "120", value_parser = whole_number(1..=720))]
+    pub(crate) webhook_disable_after_hours: u64,
     /// A TOML pricing file merged over the built-in prices (same format as `pricing.toml`), e.g. to mark a
     /// self-hosted OpenAI-compatible server free.
     #[arg(long, env = "AGENTIC_PRICING_FILE", value_name = "FILE")]

@@ -47,6 +47,8 @@ pub(crate) struct Config {
     pub(crate) run_lease: Duration,
     pub(crate) approval_ttl: Duration,
     pub(crate) event_retention: Duration,
+    pub(crate) webhook_secret_key: Option<SecretString>,
+    pub(crate) webhooks: agentic_core::webhooks::WebhookSettings,
     pub(crate) pricing: Option<agentic_core::pricing::PricingTable>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
@@ -55,6 +57,24 @@ pub(crate) struct Config {
     pub(crate) metrics_token: Option<SecretString>,
     pub(crate) metrics_project_labels: bool,
     pub(crate) llm: ProviderSettings,
+}
+
+/// How webhooks are delivered, from their settings.
+fn webhook_settings(
+    allow_http: bool,
+    allowed: values::Ranges,
+    timeout_secs: u64,
+    schedule: Option<values::Delays>,
+    disable_after_hours: u64,
+) -> agentic_core::webhooks::WebhookSettings {
+    let targets = agentic_core::webhooks::target::TargetPolicy { allow_http, allowed: allowed.0 };
+    let mut settings = agentic_core::webhooks::WebhookSettings::with_targets(targets);
+    settings.attempt_timeout = Duration::from_secs(timeout_secs);
+    if let Some(delays) = schedule {
+        settings.schedule.delays = delays.0;
+    }
+    settings.disable_after = chrono::Duration::hours(i64::try_from(disable_after_hours).unwrap_or(120));
+    settings
 }
 
 /// A configuration that cannot be used; the message names the key and what is wrong.
@@ -158,6 +178,14 @@ impl Config {
             run_lease: Duration::from_secs(cli.run_lease_secs),
             approval_ttl: Duration::from_secs(cli.approval_ttl_secs),
             event_retention: Duration::from_secs(cli.event_retention_days * 86_400),
+            webhook_secret_key: cli.webhook_secret_key,
+            webhooks: webhook_settings(
+                cli.webhook_allow_http,
+                cli.webhook_allowed_ranges,
+                cli.webhook_timeout_secs,
+                cli.webhook_retry_schedule,
+                cli.webhook_disable_after_hours,
+            ),
             pricing,
             log: cli.log,
             log_format: cli.log_format,

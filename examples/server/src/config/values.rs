@@ -133,3 +133,39 @@ pub(super) fn optional_addr(text: &str) -> Result<OptionalAddr, String> {
 pub(super) fn addr(text: &str) -> Result<SocketAddr, String> {
     text.trim().parse().map_err(|_| format!("`{text}` is not an address like 127.0.0.1:9000"))
 }
+
+/// The key webhook secrets are sealed with: base64 of exactly 32 bytes.
+pub(super) fn webhook_key(text: &str) -> Result<SecretString, String> {
+    agentic_core::webhooks::cipher::SecretCipher::from_base64(text).map_err(|e| e.to_string())?;
+    Ok(SecretString::from(text.trim()))
+}
+
+/// Address ranges webhooks may reach although not public: comma-separated CIDRs (`10.1.0.0/16,127.0.0.1/32`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ranges(pub(crate) Vec<ipnet::IpNet>);
+
+pub(super) fn ranges(text: &str) -> Result<Ranges, String> {
+    let parts = text.split(',').map(str::trim).filter(|p| !p.is_empty());
+    let nets = parts.map(|p| p.parse().map_err(|_| format!("`{p}` is not an address range like 10.0.0.0/8")));
+    Ok(Ranges(nets.collect::<Result<_, _>>()?))
+}
+
+/// The delays of a webhook delivery's attempts, in seconds, comma-separated (`0,5,300`): 1 to 20 of them, each
+/// at most a day.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Delays(pub(crate) Vec<std::time::Duration>);
+
+pub(super) fn delays(text: &str) -> Result<Delays, String> {
+    let mut delays = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let seconds: f64 = part.parse().map_err(|_| format!("`{part}` is not a number of seconds"))?;
+        if !(0.0..=86_400.0).contains(&seconds) {
+            return Err(format!("`{part}` must be between 0 and 86400 seconds"));
+        }
+        delays.push(std::time::Duration::from_secs_f64(seconds));
+    }
+    if !(1..=20).contains(&delays.len()) {
+        return Err("must list 1 to 20 delays".into());
+    }
+    Ok(Delays(delays))
+}

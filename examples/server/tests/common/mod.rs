@@ -6,7 +6,11 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
 pub(crate) const KEY: &str = "agk_processtest0123456789abcdefghijklmnop";
+/// The webhook secret key the tests' servers share (base64 of 32 bytes).
+pub(crate) const WEBHOOK_KEY: &str = "dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGU=";
 
 pub(crate) fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_agentic-server"));
@@ -18,6 +22,7 @@ pub(crate) fn server() -> Command {
     }
     // Servers run side by side in the tests: none takes the fixed default metrics port.
     command.env("AGENTIC_METRICS_BIND", "127.0.0.1:0");
+    command.env("AGENTIC_WEBHOOK_SECRET_KEY", WEBHOOK_KEY);
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     command
 }
@@ -107,4 +112,32 @@ pub(crate) fn request(
 /// A loopback port that was free a moment ago.
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An empty database on the server of `DATABASE_URL`, dropped at the end.
+pub(crate) struct EmptyDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl EmptyDatabase {
+    pub(crate) async fn create(admin_url: &str) -> Self {
+        let name = format!("agentic_srv_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = PgConnection::connect(admin_url).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut conn).await.unwrap();
+        Self { admin_url: admin_url.to_owned(), name }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        let (base, _) = self.admin_url.rsplit_once('/').unwrap();
+        format!("{base}/{}", self.name)
+    }
+
+    pub(crate) async fn drop_it(self) {
+        let mut conn = PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
 }
