@@ -76,7 +76,7 @@ impl Platform {
     }
 
     /// Samples the `webhook_deliveries_pending` gauge (the upkeep loop calls it).
-    pub(crate) async fn sample_pending_deliveries(&self) {
+    pub async fn sample_pending_deliveries(&self) {
         match self.inner.store.system().count_pending_deliveries().await {
             Ok(count) => self.inner.metrics.webhook_deliveries_pending.set(i64::try_from(count).unwrap_or(i64::MAX)),
             Err(error) => tracing::warn!(%error, "could not count pending webhook deliveries"),
@@ -104,7 +104,7 @@ impl Platform {
             AttemptVerdict::Failed
                 if claimed.failing_since.is_some_and(|since| at - since >= settings.disable_after) =>
             {
-                Some(format!("every attempt failed for {} hours", settings.disable_after.num_hours()))
+                Some(format!("every attempt failed for {}", span(settings.disable_after)))
             }
             AttemptVerdict::Failed | AttemptVerdict::Delivered => None,
         };
@@ -186,6 +186,16 @@ impl Platform {
         let timestamp = self.inner.clock.now().timestamp();
         let signature = signature_header(&secrets, &id, timestamp, &body);
         self.inner.webhook_sender.send(&claimed.url, &id, timestamp, &signature, body).await
+    }
+}
+
+/// A duration in the largest whole unit it has (`5 days`, `3 hours`, `300 ms`), for a reason a tenant reads.
+fn span(duration: chrono::Duration) -> String {
+    let units = [(duration.num_days(), "days"), (duration.num_hours(), "hours"), (duration.num_minutes(), "minutes")];
+    match units.into_iter().find(|(n, _)| *n >= 1) {
+        Some((n, unit)) => format!("{n} {unit}"),
+        None if duration.num_seconds() >= 1 => format!("{} seconds", duration.num_seconds()),
+        None => format!("{} ms", duration.num_milliseconds()),
     }
 }
 

@@ -237,6 +237,42 @@ async fn a_410_disables_the_endpoint_and_a_replay_resends_exactly_the_range(back
     assert_eq!(done["status"], "succeeded", "{done}");
 }
 
+on_both!(failing_too_long, an_endpoint_failing_for_too_long_is_disabled_and_its_pending_deliveries_are_counted);
+
+async fn an_endpoint_failing_for_too_long_is_disabled_and_its_pending_deliveries_are_counted(backend: Backend) {
+    let mut settings = settings();
+    settings.disable_after = chrono::Duration::milliseconds(300);
+    let Some(app) = app_on(backend, settings).await else { return };
+    let receiver = Receiver::start(|_, _| Reply::status(500)).await.unwrap();
+    let endpoint = create_endpoint(&app, &receiver.url, json!(["*"])).await;
+    let path = format!("/v1/webhooks/{}", endpoint["id"].as_str().unwrap());
+    let tenant = tenant_of(&app, &app.admin_key).await;
+    store_events(&app, tenant, 3).await;
+    let background = app.platform.spawn_background(only_deliveries());
+    let mut view = Value::Null;
+    for _ in 0..200 {
+        view = app.call("GET", &path, Some(&app.admin_key), None).await.expect(200);
+        if view["enabled"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    background.shutdown().await;
+    assert_eq!(view["enabled"], false, "{view}");
+    assert_eq!(view["disabled_reason"], "every attempt failed for 300 ms");
+    assert!(view["failing_since"].is_string(), "{view}");
+    assert_eq!(app.events_of("webhook.endpoint_disabled").await.len(), 1, "announced once");
+    assert!(receiver.received().len() > 3, "retried before it was disabled");
+
+    // Its deliveries wait, counted by the gauge the upkeep samples.
+    let pending = app.call("GET", &format!("{path}/deliveries?status=pending"), Some(&app.admin_key), None).await;
+    let pending = pending.expect(200)["data"].as_array().unwrap().len();
+    assert!(pending > 0);
+    app.platform.sample_pending_deliveries().await;
+    let (_, metrics) = crate::validation::scrape(&app.platform.metrics_router(), None).await;
+    assert!(metrics.contains(&format!("webhook_deliveries_pending {pending}")), "{metrics}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_signs_with_both_secrets_during_its_grace_period() {
     let app = app_on(Backend::Memory, settings()).await.unwrap();
