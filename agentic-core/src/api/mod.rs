@@ -23,7 +23,7 @@ pub use webhooks::{
 };
 
 /// `POST /v1/auth/login`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The tenant's slug.
@@ -32,6 +32,7 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "crate::api::expose_secret")]
     pub password: SecretString,
 }
 
@@ -67,7 +68,7 @@ impl MeResponse {
 }
 
 /// `POST /v1/tenants`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantRequest {
     /// Display name.
@@ -85,6 +86,7 @@ pub struct CreateTenantRequest {
     pub admin_email: String,
     /// Password of the first admin.
     #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "crate::api::expose_secret")]
     pub admin_password: SecretString,
 }
 
@@ -98,20 +100,21 @@ pub struct CreateTenantResponse {
 }
 
 /// `POST /v1/users`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// E-mail, unique within the tenant (case-insensitive).
     pub email: String,
     /// Password (at least 12 characters).
     #[schema(value_type = String, format = Password)]
+    #[serde(serialize_with = "crate::api::expose_secret")]
     pub password: SecretString,
     /// Roles (at least one).
     pub roles: Vec<Role>,
 }
 
 /// `PATCH /v1/users/{id}`; absent fields are unchanged.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// New roles.
@@ -120,11 +123,12 @@ pub struct UpdateUserRequest {
     pub active: Option<bool>,
     /// New password.
     #[schema(value_type = Option<String>, format = Password)]
+    #[serde(serialize_with = "crate::api::expose_optional_secret", skip_serializing_if = "Option::is_none")]
     pub password: Option<SecretString>,
 }
 
 /// `POST /v1/api-keys`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// Human label.
@@ -146,7 +150,7 @@ pub struct CreateApiKeyResponse {
 }
 
 /// `POST /v1/departments`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDepartmentRequest {
     /// Name, unique within the tenant.
@@ -156,7 +160,7 @@ pub struct CreateDepartmentRequest {
 }
 
 /// `POST /v1/projects`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProjectRequest {
     /// Name.
@@ -177,7 +181,7 @@ pub struct HealthResponse {
 }
 
 /// Query of the cost reports.
-#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CostQuery {
@@ -243,7 +247,7 @@ pub struct AgentList {
 }
 
 /// `POST /v1/agents/{name}/execute`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecuteRequest {
     /// The task, in words.
@@ -265,7 +269,7 @@ pub struct ExecuteRequest {
 }
 
 /// `POST /v1/workflows`: starts a named workflow as one durable run.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowRequest {
     /// The workflow: `ProjectPipelineWorkflow` (or `project_pipeline`).
@@ -287,7 +291,7 @@ pub struct WorkflowRequest {
 }
 
 /// `GET /v1/runs/{id}/result?wait=SECONDS`.
-#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WaitQuery {
@@ -297,7 +301,7 @@ pub struct WaitQuery {
 }
 
 /// `GET /v1/approvals?status=`.
-#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalQuery {
@@ -306,7 +310,7 @@ pub struct ApprovalQuery {
 }
 
 /// The optional body of `POST /v1/approvals/{id}/approve|deny`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     /// Why.
@@ -318,6 +322,23 @@ pub struct DecisionRequest {
 pub struct ApprovalList {
     /// The requests, oldest first (at most 200).
     pub data: Vec<crate::model::Approval>,
+}
+
+/// Writes a secret of a request body (a client sends it; the server only reads requests).
+pub(crate) fn expose_secret<S: serde::Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    serializer.serialize_str(secret.expose_secret())
+}
+
+/// [`expose_secret`] for an optional secret.
+pub(crate) fn expose_optional_secret<S: serde::Serializer>(
+    secret: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(secret) => expose_secret(secret, serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// The longest `wait` in seconds, which `"wait": true` stands for.

@@ -9,7 +9,7 @@ use crate::ids::{UserId, WebhookId};
 use crate::model::{Delivery, DeliveryAttempt, DeliveryStatus, EventPattern, WebhookEndpoint};
 
 /// `POST /v1/webhooks`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// Where deliveries go: https (http only where the operator allows it), to a public address.
@@ -22,12 +22,13 @@ pub struct CreateWebhookRequest {
     pub enabled: Option<bool>,
     /// The signing secret, `whsec_<base64 of 24–64 bytes>`; one is generated when absent.
     #[schema(value_type = Option<String>, format = Password)]
+    #[serde(serialize_with = "crate::api::expose_optional_secret", skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretString>,
 }
 
 /// `PATCH /v1/webhooks/{id}`: the fields given are replaced. Enabling a disabled endpoint resumes its pending
 /// deliveries (use a replay for what happened meanwhile).
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
     /// New URL.
@@ -96,11 +97,12 @@ pub struct CreatedWebhook {
 }
 
 /// `POST /v1/webhooks/{id}/rotate-secret`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretRequest {
     /// The new secret; one is generated when absent.
     #[schema(value_type = Option<String>, format = Password)]
+    #[serde(serialize_with = "crate::api::expose_optional_secret", skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretString>,
     /// How long the old secret keeps signing deliveries beside the new one, in seconds (0–604800, default 86400).
     pub grace_seconds: Option<u64>,
@@ -116,7 +118,7 @@ pub struct RotatedSecret {
 }
 
 /// `GET /v1/webhooks/{id}/deliveries`'s query.
-#[derive(Debug, Default, Clone, Copy, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeliveryListQuery {
@@ -140,7 +142,7 @@ pub struct DeliveryDetail {
 
 /// `POST /v1/webhooks/{id}/replay`: send the endpoint's events of a time range again (the ones it subscribes
 /// to, optionally only some types), whether they were delivered or not.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
     /// From this time (inclusive).

@@ -11,7 +11,7 @@ use crate::ids::{EventId, ProjectId, RunId};
 /// Without `after`, the newest first, older than `before` when given (each page's `next_cursor` is the next
 /// `before`); with `after`, the oldest first among those newer than it (each page's `next_cursor` is the next
 /// `after`), which is how a reader follows new events.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, utoipa::IntoParams)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 /// Which page of a list to return: up to `limit` items whose id is greater than `after`.
 ///
 /// Ids are UUID v7, so "greater" means "created later": pages are stable while rows are added.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, IntoParams)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageRequest {
     /// Page size, 1–200 (default 50).

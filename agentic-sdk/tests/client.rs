@@ -1,0 +1,281 @@
+//! The SDK against the real reference platform: its router served on loopback with run workers, on the memory
+//! store and on PostgreSQL.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agentic_core::Platform;
+use agentic_core::engine::{Background, BackgroundOptions, Bootstrap};
+use agentic_core::model::{Plan, Role};
+use agentic_core::store::{PageRequest, Store};
+use agentic_llm::mock::MockProvider;
+use agentic_llm::registry::ProviderRegistry;
+use agentic_sdk::api::{
+    CreateDepartmentRequest, CreateProjectRequest, CreateUserRequest, CreateWebhookRequest, ExecuteRequest,
+    LoginRequest, ProblemType,
+};
+use agentic_sdk::model::{ApprovalStatus, Permission, RiskLevel, RunStatus};
+use agentic_sdk::{AgenticClient, Error, RetryPolicy};
+use agentic_store_postgres::PgStoreOptions;
+use agentic_store_postgres::testing::{TestDatabase, database_url};
+use secrecy::{ExposeSecret, SecretString};
+
+const PASSWORD: &str = "admin password 123";
+
+/// A served platform and a client of its bootstrap admin.
+struct Server {
+    url: String,
+    admin: AgenticClient,
+    background: Option<Background>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _database: Option<TestDatabase>,
+}
+
+impl Server {
+    async fn start(store: Arc<dyn Store>, database: Option<TestDatabase>) -> Server {
+        let platform = Platform::builder()
+            .store(store)
+            .llm_providers(Arc::new(ProviderRegistry::mock_only(Arc::new(MockProvider::echo()))))
+            .build()
+            .unwrap();
+        let report = platform
+            .bootstrap(Bootstrap {
+                slug: "acme".into(),
+                plan: Plan::Enterprise,
+                admin_email: "admin@acme.test".into(),
+                admin_password: SecretString::from(PASSWORD),
+                api_key: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(agentic_core::http::serve(listener, platform.router(), async {
+            let _ = stopped.await;
+        }));
+        let mut options = BackgroundOptions::workers(2);
+        options.idle_poll = Duration::from_millis(50);
+        let background = Some(platform.spawn_background(options));
+        let admin = AgenticClient::builder(&url).api_key(report.api_key.expose_secret()).build().unwrap();
+        Server { url, admin, background, stop: Some(stop), _database: database }
+    }
+
+    async fn on(backend: &str) -> Option<Server> {
+        match backend {
+            "memory" => Some(Server::start(Arc::new(agentic_store_memory::MemoryStore::new()), None).await),
+            _ => {
+                let url = database_url()?;
+                let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
+                Some(Server::start(Arc::new(db.store.clone()), Some(db)).await)
+            }
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(background) = self.background.take() {
+            background.shutdown().await;
+        }
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// A client of a new user with `roles`, signed in with a token.
+    async fn user(&self, email: &str, roles: Vec<Role>) -> AgenticClient {
+        let password = "user password 123";
+        let request = CreateUserRequest { email: email.into(), password: SecretString::from(password), roles };
+        self.admin.users().create(&request).await.unwrap();
+        let anonymous = AgenticClient::builder(&self.url).build().unwrap();
+        let login = LoginRequest { tenant: "acme".into(), email: email.into(), password: SecretString::from(password) };
+        let token = anonymous.auth().login(&login).await.unwrap();
+        AgenticClient::builder(&self.url).token(token.access_token).build().unwrap()
+    }
+}
+
+macro_rules! on_both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                let server = super::Server::on("memory").await.unwrap();
+                super::$body(&server).await;
+                server.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(server) = super::Server::on("postgres").await {
+                    super::$body(&server).await;
+                    server.stop().await;
+                }
+            }
+        }
+    };
+}
+
+fn project_named(name: &str) -> CreateProjectRequest {
+    CreateProjectRequest { name: name.into(), description: None, department_id: None, budget: None }
+}
+
+on_both!(execute_and_wait, an_agent_run_is_executed_and_waited_for);
+
+async fn an_agent_run_is_executed_and_waited_for(server: &Server) {
+    let client = &server.admin;
+    let me = client.auth().me().await.unwrap();
+    assert!(me.permissions.contains(&Permission::WebhooksManage));
+    let department = CreateDepartmentRequest { name: "QA".into(), description: Some("Quality".into()) };
+    let department = client.departments().create(&department).await.unwrap();
+    assert_eq!(client.departments().get(department.id).await.unwrap().name, "QA");
+    let request = CreateProjectRequest { department_id: Some(department.id), ..project_named("Site") };
+    let project = client.projects().create(&request).await.unwrap();
+    assert_eq!(client.projects().list(PageRequest::first()).await.unwrap().data.len(), 1);
+
+    let mut run = client.agents().execute_task("qa_tester", "Review the login form", project.id).await.unwrap();
+    assert_eq!(run.run().status, RunStatus::Queued);
+    let done = run.wait_for_result(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.status, RunStatus::Completed);
+    assert!(done.output.is_some());
+    assert_eq!(run.status().await.unwrap().status, RunStatus::Completed);
+    assert_eq!(client.runs().get(run.id()).await.unwrap().id, run.id());
+
+    let costs = client.projects().costs(project.id, Default::default()).await.unwrap();
+    assert_eq!(costs.project_id, Some(project.id));
+    assert!(client.agents().list().await.unwrap().data.iter().any(|a| a.name.as_str() == "qa_tester"));
+    let events = client.events().list(&Default::default()).await.unwrap();
+    assert!(events.data.iter().any(|e| e.run_id == Some(run.id())), "the run's events are listed");
+    assert!(!client.events().types().await.unwrap().data.is_empty());
+}
+
+on_both!(typed_errors, every_refusal_is_a_typed_error);
+
+async fn every_refusal_is_a_typed_error(server: &Server) {
+    let client = &server.admin;
+    let missing = agentic_core::ids::ProjectId::new();
+    assert!(matches!(client.projects().get(missing).await, Err(Error::NotFound(_))));
+    let unknown = client.agents().execute_task("no_such_agent", "x", missing).await;
+    assert!(matches!(unknown, Err(Error::NotFound(_))), "{unknown:?}");
+    let bad = client.departments().create(&CreateDepartmentRequest { name: " ".into(), description: None }).await;
+    match bad {
+        Err(Error::Validation { errors, .. }) => assert_eq!(errors[0].field, "name"),
+        other => panic!("{other:?}"),
+    }
+    let first = CreateDepartmentRequest { name: "Ops".into(), description: None };
+    client.departments().create(&first).await.unwrap();
+    assert!(matches!(client.departments().create(&first).await, Err(Error::Conflict(_))));
+
+    let viewer = server.user("viewer@acme.test", vec![Role::Viewer]).await;
+    match viewer.departments().create(&CreateDepartmentRequest { name: "X".into(), description: None }).await {
+        Err(Error::Forbidden { permission, .. }) => assert_eq!(permission, Some(Permission::DepartmentsManage)),
+        other => panic!("{other:?}"),
+    }
+    let forged = AgenticClient::builder(&server.url).api_key("agk_notarealkey0000000000000000000000000000").build();
+    let refused = forged.unwrap().auth().me().await;
+    assert!(matches!(refused, Err(Error::Unauthorized(_))), "{refused:?}");
+    let url = "http://127.0.0.1/hook".to_owned();
+    let hook = CreateWebhookRequest { url, events: vec!["*".into()], description: None, enabled: None, secret: None };
+    match client.webhooks().create(&hook).await {
+        Err(error @ Error::Validation { .. }) => {
+            assert_eq!(error.problem().and_then(|p| p.problem_type()), Some(ProblemType::Validation));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+on_both!(approvals, a_gated_run_waits_for_approval_and_then_completes);
+
+async fn a_gated_run_waits_for_approval_and_then_completes(server: &Server) {
+    let client = &server.admin;
+    let project = client.projects().create(&project_named("Infra")).await.unwrap();
+    let request = ExecuteRequest {
+        task: "Rotate the keys".into(),
+        context: None,
+        project_id: project.id,
+        risk_level: Some(RiskLevel::High),
+        wait: None,
+    };
+    let mut run = client.agents().execute("devops_engineer", &request).await.unwrap();
+    let waiting = run.wait_for_result(Duration::from_secs(1)).await;
+    match &waiting {
+        Err(Error::ApprovalRequired { run }) => assert_eq!(run.status, RunStatus::AwaitingApproval),
+        other => panic!("{other:?}"),
+    }
+    let manager = server.user("manager@acme.test", vec![Role::Manager]).await;
+    let pending = manager.approvals().list(Some(ApprovalStatus::Pending)).await.unwrap();
+    assert_eq!(pending.data.len(), 1);
+    let decided = manager.approvals().approve(pending.data[0].id, Some("go")).await.unwrap();
+    assert_eq!(decided.status, ApprovalStatus::Approved);
+    assert!(matches!(manager.approvals().approve(decided.id, None).await, Err(Error::Conflict(_))));
+    let done = run.wait_for_result(Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.status, RunStatus::Completed);
+
+    // A denied run is an error of its own.
+    let mut denied = client.agents().execute("devops_engineer", &request).await.unwrap();
+    let pending = manager.approvals().list(Some(ApprovalStatus::Pending)).await.unwrap();
+    manager.approvals().deny(pending.data[0].id, Some("not now")).await.unwrap();
+    assert!(matches!(denied.wait_for_result(Duration::from_secs(10)).await, Err(Error::ApprovalDenied { .. })));
+}
+
+/// A platform limiting each principal to `quota`, served on loopback; returns its URL and the admin's key.
+async fn limited(quota: agentic_core::limit::Quota) -> (String, String) {
+    use agentic_core::limit::RateLimitPolicy;
+    let platform = Platform::builder()
+        .store(Arc::new(agentic_store_memory::MemoryStore::new()))
+        .rate_limits(
+            Arc::new(agentic_store_memory::MemoryRateLimiter::new()),
+            RateLimitPolicy { per_principal: Some(quota), ..RateLimitPolicy::default() },
+        )
+        .build()
+        .unwrap();
+    let report = platform
+        .bootstrap(Bootstrap {
+            slug: "acme".into(),
+            plan: Plan::Enterprise,
+            admin_email: "admin@acme.test".into(),
+            admin_password: SecretString::from(PASSWORD),
+            api_key: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(agentic_core::http::serve(listener, platform.router(), std::future::pending()));
+    (url, report.api_key.expose_secret().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_limit_is_a_typed_error_with_its_retry_after_and_unsafe_calls_are_not_repeated() {
+    let (url, key) = limited(agentic_core::limit::Quota::per_minute(2)).await;
+    // A Retry-After beyond what the policy waits: reported at once, with the server's figure.
+    let policy = RetryPolicy { max_wait: Duration::from_secs(1), ..RetryPolicy::default() };
+    let client = AgenticClient::builder(&url).api_key(key).retry(policy).build().unwrap();
+    client.auth().me().await.unwrap();
+    client.auth().me().await.unwrap();
+    let started = std::time::Instant::now();
+    match client.auth().me().await {
+        Err(Error::RateLimited { retry_after, problem }) => {
+            assert!(retry_after.is_some_and(|wait| wait > Duration::from_secs(1)), "{retry_after:?}");
+            assert_eq!(problem.status, 429);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(1), "not waited for");
+    let unsafe_call = client.projects().create(&project_named("P")).await;
+    assert!(matches!(unsafe_call, Err(Error::RateLimited { .. })));
+    assert!(AgenticClient::builder("not a url").build().is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_safe_call_refused_for_a_moment_is_retried_after_its_retry_after() {
+    let (url, key) = limited(agentic_core::limit::Quota::new(1, Duration::from_secs(1))).await;
+    let client = AgenticClient::builder(&url).api_key(&key).build().unwrap();
+    client.auth().me().await.unwrap();
+    let started = std::time::Instant::now();
+    client.auth().me().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(500), "waited for the limit: {:?}", started.elapsed());
+    let never = AgenticClient::builder(&url).api_key(&key).retry(RetryPolicy::none()).build().unwrap();
+    assert!(matches!(never.auth().me().await, Err(Error::RateLimited { .. })));
+}
