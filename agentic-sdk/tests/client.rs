@@ -8,7 +8,7 @@ use std::time::Duration;
 use agentic_core::Platform;
 use agentic_core::engine::{Background, BackgroundOptions, Bootstrap};
 use agentic_core::model::{Plan, Role};
-use agentic_core::store::{PageRequest, Store};
+use agentic_core::store::{PageRequest, RunQuery, Store};
 use agentic_llm::mock::MockProvider;
 use agentic_llm::registry::ProviderRegistry;
 use agentic_sdk::api::{
@@ -140,6 +140,9 @@ async fn an_agent_run_is_executed_and_waited_for(server: &Server) {
     assert!(done.output.is_some());
     assert_eq!(run.status().await.unwrap().status, RunStatus::Completed);
     assert_eq!(client.runs().get(run.id()).await.unwrap().id, run.id());
+    let query = RunQuery { project_id: Some(project.id), status: Some(RunStatus::Completed), ..RunQuery::default() };
+    let listed = client.runs().list(&query).await.unwrap();
+    assert_eq!(listed.data.iter().map(|r| r.id).collect::<Vec<_>>(), [run.id()]);
 
     let costs = client.projects().costs(project.id, Default::default()).await.unwrap();
     assert_eq!(costs.project_id, Some(project.id));

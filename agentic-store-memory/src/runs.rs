@@ -27,6 +27,31 @@ impl agentic_core::store::RunStore for MemoryTenant {
         Ok(self.state.read().runs.get(&(self.tenant, id)).cloned())
     }
 
+    async fn list_runs(
+        &self,
+        query: &agentic_core::store::RunQuery,
+    ) -> StoreResult<agentic_core::store::Page<agentic_core::model::Run>> {
+        use agentic_core::ids::RunId;
+        use std::ops::Bound;
+        let state = self.state.read();
+        let limit = query.effective_limit();
+        let floor = Bound::Included((self.tenant, RunId::from_uuid(uuid::Uuid::nil())));
+        let ceiling = match query.after {
+            Some(after) => Bound::Excluded((self.tenant, after)),
+            None => Bound::Included((self.tenant, RunId::from_uuid(uuid::Uuid::max()))),
+        };
+        let runs: Vec<_> = state
+            .runs
+            .range((floor, ceiling))
+            .rev()
+            .map(|(_, r)| r)
+            .filter(|r| query.matches(r))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        Ok(agentic_core::store::Page::from_overfetch(runs, limit, |r| r.id.as_uuid()))
+    }
+
     async fn renew_run(
         &self,
         lease: &RunLease<'_>,

@@ -99,6 +99,29 @@ impl RunStore for PgTenant {
         row.map(Run::try_from).transpose()
     }
 
+    async fn list_runs(&self, query: &agentic_core::store::RunQuery) -> StoreResult<agentic_core::store::Page<Run>> {
+        let limit = query.effective_limit();
+        let mut tx = self.begin().await?;
+        let rows: Vec<RunRow> = sqlx::query_as(
+            "SELECT * FROM runs WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) \
+             AND ($3::text IS NULL OR agent = $3) AND ($4::uuid IS NULL OR project_id = $4) \
+             AND ($5::text IS NULL OR kind = $5) AND ($6::uuid IS NULL OR id < $6) ORDER BY id DESC LIMIT $7",
+        )
+        .bind(self.uuid())
+        .bind(query.status.map(|s| s.as_str()))
+        .bind(query.agent.as_deref())
+        .bind(query.project_id.map(|p| p.as_uuid()))
+        .bind(query.kind.map(|k| k.as_str()))
+        .bind(query.after.map(|a| a.as_uuid()))
+        .bind(limit as i64 + 1)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "runs"))?;
+        crate::tenant::commit(tx).await?;
+        let runs = rows.into_iter().map(Run::try_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(agentic_core::store::Page::from_overfetch(runs, limit, |r| r.id.as_uuid()))
+    }
+
     async fn renew_run(
         &self,
         lease: &RunLease<'_>,

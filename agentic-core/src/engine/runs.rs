@@ -86,6 +86,15 @@ impl Platform {
         self.inner.store.tenant(principal.tenant_id).get_run(id).await?.ok_or(Error::NotFound("run"))
     }
 
+    /// A page of the caller's tenant's runs, newest first, filtered (any member may read them).
+    pub async fn list_runs(
+        &self,
+        principal: &Principal,
+        query: crate::store::RunQuery,
+    ) -> Result<crate::store::Page<Run>> {
+        Ok(self.inner.store.tenant(principal.tenant_id).list_runs(&query).await?)
+    }
+
     /// The run once it is final, or as it stands after `wait` (at most [`MAX_WAIT`]).
     pub async fn wait_for_run(&self, principal: &Principal, id: RunId, wait: Duration) -> Result<Run> {
         let deadline = tokio::time::Instant::now() + wait.min(MAX_WAIT);

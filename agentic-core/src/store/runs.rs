@@ -2,10 +2,44 @@
 
 use async_trait::async_trait;
 
-use super::StoreResult;
+use super::{Page, PageRequest, StoreResult};
 use crate::clock::Timestamp;
-use crate::ids::RunId;
-use crate::model::{Run, RunFinish, RunLease, RunProgress};
+use crate::ids::{ProjectId, RunId};
+use crate::model::{Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
+
+/// Which runs to list, newest first: the query of `GET /v1/runs` and of the store alike.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RunQuery {
+    /// Only runs with this status.
+    pub status: Option<RunStatus>,
+    /// Only runs of this agent (or, for workflow runs, this workflow).
+    pub agent: Option<String>,
+    /// Only runs charged to this project.
+    pub project_id: Option<ProjectId>,
+    /// Only agent runs or only workflow runs.
+    pub kind: Option<RunKind>,
+    /// Runs older than this one (the previous page's `next_cursor`).
+    pub after: Option<RunId>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
+impl RunQuery {
+    /// The page size a store returns ([`PageRequest`]'s rule).
+    pub fn effective_limit(&self) -> usize {
+        PageRequest { limit: self.limit.unwrap_or(PageRequest::first().limit), after: None }.effective_limit()
+    }
+
+    /// Whether `run` passes the filters (not the cursor): the one rule every store applies.
+    pub fn matches(&self, run: &Run) -> bool {
+        self.status.is_none_or(|s| run.status == s)
+            && self.agent.as_deref().is_none_or(|a| run.agent == a)
+            && self.project_id.is_none_or(|p| run.project_id == p)
+            && self.kind.is_none_or(|k| run.kind == k)
+    }
+}
 
 /// Runs of the handle's tenant. Claiming (across tenants) is on the system interface. Every write by a worker is
 /// fenced by its [`RunLease`]: it applies only while the run is `running` under that worker and attempt.
@@ -16,6 +50,9 @@ pub trait RunStore: Send + Sync {
 
     /// A run by id.
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>>;
+
+    /// A page of runs, newest first, filtered as [`RunQuery`] says.
+    async fn list_runs(&self, query: &RunQuery) -> StoreResult<Page<Run>>;
 
     /// Extends the lease on `lease.run` to `lease.duration` from now (the store's clock where it has one, else `at`), saving
     /// `progress` when given. `false` if the lease no longer holds: another worker has taken the run over, and

@@ -412,6 +412,10 @@ impl RunStore for FaultyTenant {
         self.inner.get_run(id).await
     }
 
+    async fn list_runs(&self, query: &crate::store::RunQuery) -> StoreResult<Page<Run>> {
+        self.inner.list_runs(query).await
+    }
+
     async fn renew_run(
         &self,
         lease: &RunLease<'_>,

@@ -19,6 +19,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(runs_are_claimed_once_and_reclaimed_after_their_lease),
         case!(a_renewed_lease_keeps_the_run_and_saves_progress),
         case!(overdue_approvals_expire_across_tenants_and_deny_their_runs),
+        case!(runs_are_listed_newest_first_filtered_and_paged),
     ]
 }
 
@@ -252,4 +253,47 @@ async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<
     assert_eq!(store.tenant(a.id).get_run(decided.id).await.unwrap().unwrap().status, RunStatus::Queued);
     assert_eq!(store.tenant(b.id).get_run(fresh.id).await.unwrap().unwrap().status, RunStatus::AwaitingApproval);
     assert!(store.system().expire_approvals(at, 10).await.unwrap().is_empty(), "each request expires once");
+}
+
+async fn runs_are_listed_newest_first_filtered_and_paged(store: Arc<dyn Store>) {
+    use crate::store::RunQuery;
+    let (a, a_admin) = tenant_with_admin(&*store, "alpha").await;
+    let (b, b_admin) = tenant_with_admin(&*store, "bravo").await;
+    let (p1, p2) = (project(a.id, None, a_admin.user.id), project(a.id, None, a_admin.user.id));
+    let pb = project(b.id, None, b_admin.user.id);
+    store.tenant(a.id).insert_project(&p1).await.unwrap();
+    store.tenant(a.id).insert_project(&p2).await.unwrap();
+    store.tenant(b.id).insert_project(&pb).await.unwrap();
+    let mut made = Vec::new();
+    for i in 0..5 {
+        let mut r = run(a.id, if i < 3 { p1.id } else { p2.id }, a_admin.user.id, now());
+        if i == 4 {
+            r.kind = RunKind::Workflow;
+            r.agent = "project_pipeline".into();
+        }
+        store.tenant(a.id).insert_run(&r).await.unwrap();
+        made.push(r.id);
+    }
+    store.tenant(b.id).insert_run(&run(b.id, pb.id, b_admin.user.id, now())).await.unwrap();
+    let ids = |query: RunQuery| {
+        let store = Arc::clone(&store);
+        async move { store.tenant(a.id).list_runs(&query).await.unwrap() }
+    };
+    let newest_first: Vec<_> = made.iter().rev().copied().collect();
+    assert_eq!(ids(RunQuery::default()).await.data.iter().map(|r| r.id).collect::<Vec<_>>(), newest_first);
+    let first = ids(RunQuery { limit: Some(2), ..RunQuery::default() }).await;
+    assert_eq!(first.data.iter().map(|r| r.id).collect::<Vec<_>>(), newest_first[..2]);
+    let cursor = first.next_cursor.map(crate::ids::RunId::from_uuid);
+    let rest = ids(RunQuery { after: cursor, limit: Some(10), ..RunQuery::default() }).await;
+    assert_eq!((rest.data.len(), rest.next_cursor), (3, None));
+    let of_p1 = ids(RunQuery { project_id: Some(p1.id), ..RunQuery::default() }).await;
+    assert_eq!(of_p1.data.len(), 3);
+    let workflows = ids(RunQuery { kind: Some(RunKind::Workflow), ..RunQuery::default() }).await;
+    assert_eq!(workflows.data.iter().map(|r| r.id).collect::<Vec<_>>(), [made[4]]);
+    let by_agent =
+        ids(RunQuery { agent: Some("qa_tester".into()), status: Some(RunStatus::Queued), ..RunQuery::default() });
+    assert_eq!(by_agent.await.data.len(), 4);
+    let done = ids(RunQuery { status: Some(RunStatus::Completed), ..RunQuery::default() }).await;
+    assert!(done.data.is_empty());
+    assert_eq!(store.tenant(b.id).list_runs(&RunQuery::default()).await.unwrap().data.len(), 1, "B sees its own");
 }

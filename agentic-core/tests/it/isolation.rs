@@ -34,6 +34,16 @@ async fn foreign_ids_are_not_found_and_untouched(app: TestApp) {
     let b_key_id = id(&b_key["api_key"], "id");
     let b_dept_id = id(&b_dept, "id");
     let b_project_id = id(&b_project, "id");
+    let b_run = app
+        .call(
+            "POST",
+            "/v1/agents/qa_tester/execute",
+            Some(&b_admin),
+            Some(json!({"task": "B's", "project_id": b_project_id})),
+        )
+        .await
+        .expect(202);
+    let b_run_id = id(&b_run, "id");
 
     let before = snapshot(&app, &b_admin).await;
 
@@ -47,6 +57,7 @@ async fn foreign_ids_are_not_found_and_untouched(app: TestApp) {
         ("DELETE", format!("/v1/api-keys/{b_key_id}"), None),
         ("GET", format!("/v1/departments/{b_dept_id}"), None),
         ("GET", format!("/v1/projects/{b_project_id}"), None),
+        ("GET", format!("/v1/runs/{b_run_id}"), None),
         ("POST", "/v1/projects".into(), Some(json!({"name": "Sneaky", "department_id": b_dept_id}))),
     ];
     for (method, path, body) in attempts {
@@ -56,10 +67,10 @@ async fn foreign_ids_are_not_found_and_untouched(app: TestApp) {
     }
 
     // Lists in A show none of B's objects.
-    for path in ["/v1/users", "/v1/api-keys", "/v1/departments", "/v1/projects"] {
+    for path in ["/v1/users", "/v1/api-keys", "/v1/departments", "/v1/projects", "/v1/runs"] {
         let list = app.call("GET", path, Some(&a), None).await.expect(200);
         let text = list.to_string();
-        for foreign in [&b_user_id, &b_key_id, &b_dept_id, &b_project_id, &b_tenant] {
+        for foreign in [&b_user_id, &b_key_id, &b_dept_id, &b_project_id, &b_tenant, &b_run_id] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }
     }

@@ -171,6 +171,7 @@ fn cases() -> Vec<Case> {
             },
             [202, 202, 202, 403],
         ),
+        case("GET /v1/runs", |_, _, _| ("GET", "/v1/runs?status=completed".into(), Payload::None), [200; 4]),
         case("GET /v1/runs/{id}", |f, _, _| ("GET", format!("/v1/runs/{}", f.run), Payload::None), [200; 4]),
         case(
             "GET /v1/runs/{id}/result",

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use agentic_core::api::MAX_WAIT_SECS;
 use agentic_core::ids::RunId;
 use agentic_core::model::{Run, RunStatus};
+use agentic_core::store::{Page, RunQuery};
 
 use crate::client::AgenticClient;
 use crate::error::{Error, Result};
@@ -17,6 +18,11 @@ impl Runs<'_> {
     /// A run.
     pub async fn get(&self, id: RunId) -> Result<Run> {
         self.0.get(&format!("/v1/runs/{id}"), None).await
+    }
+
+    /// A page of the tenant's runs, newest first, filtered.
+    pub async fn list(&self, query: &RunQuery) -> Result<Page<Run>> {
+        self.0.get("/v1/runs", Some(query)).await
     }
 
     /// A handle on a run known by id.

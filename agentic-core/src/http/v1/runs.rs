@@ -1,4 +1,4 @@
-//! Runs: `POST /v1/workflows` (a workflow is a run), `GET /v1/runs/{id}`, `GET /v1/runs/{id}/result?wait=`. Agent
+//! Runs: `POST /v1/workflows` (a workflow is a run), `GET /v1/runs`, `GET /v1/runs/{id}`, `GET /v1/runs/{id}/result?wait=`. Agent
 //! runs start at `POST /v1/agents/{name}/execute`, with the agents routes.
 
 use std::time::Duration;
@@ -16,9 +16,14 @@ use crate::error::Error;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::ids::RunId;
 use crate::model::{Run, ValidationError};
+use crate::store::{Page, RunQuery};
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().routes(routes!(start_workflow)).routes(routes!(get_run)).routes(routes!(run_result))
+    OpenApiRouter::new()
+        .routes(routes!(start_workflow))
+        .routes(routes!(list_runs))
+        .routes(routes!(get_run))
+        .routes(routes!(run_result))
 }
 
 /// 200 for a finished run, 202 for one still queued, awaiting approval or running.
@@ -39,6 +44,17 @@ async fn start_workflow(
 ) -> Result<(StatusCode, Json<Run>), Error> {
     let run = platform.start_workflow(&principal, request).await?;
     Ok((status_of(&run), Json(run)))
+}
+
+/// Lists the tenant's runs, newest first, by status, agent (or workflow), project and kind.
+#[utoipa::path(get, path = "/v1/runs", tag = "runs", security(("bearer" = [])), params(RunQuery),
+    responses((status = 200, body = Page<Run>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn list_runs(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<RunQuery>,
+) -> Result<Json<Page<Run>>, Error> {
+    Ok(Json(platform.list_runs(&principal, query).await?))
 }
 
 /// A run: status, output (answer, steps, usage), cost, error.
