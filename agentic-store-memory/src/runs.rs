@@ -81,6 +81,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
         run.status = finish.status;
         run.output.clone_from(&finish.output);
         run.error.clone_from(&finish.error);
+        run.error_code.clone_from(&finish.error_code);
         run.cost = finish.cost;
         run.lease_owner = None;
         run.lease_expires_at = None;

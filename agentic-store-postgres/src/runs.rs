@@ -25,6 +25,7 @@ pub(crate) struct RunRow {
     requested_by: Uuid,
     output: Option<serde_json::Value>,
     error: Option<String>,
+    error_code: Option<String>,
     cost_nanos: i64,
     attempts: i32,
     lease_owner: Option<String>,
@@ -71,6 +72,7 @@ impl TryFrom<RunRow> for Run {
             requested_by: UserId::from_uuid(row.requested_by),
             output: row.output,
             error: row.error,
+            error_code: row.error_code,
             cost: Money::from_nanos(row.cost_nanos),
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             lease_owner: row.lease_owner,
@@ -152,7 +154,7 @@ impl RunStore for PgTenant {
         }
         let events = crate::events::EventColumns::of(&finish.events);
         let query = sqlx::query_scalar(
-            "SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "SELECT tenant_finish_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(self.uuid())
         .bind(lease.run.as_uuid())
@@ -163,7 +165,8 @@ impl RunStore for PgTenant {
         .bind(&finish.error)
         .bind(finish.cost.nanos())
         .bind(at);
-        events.bind(query).fetch_one(&self.pool).await.map_err(|e| store_error(e, "the run"))
+        let query = events.bind(query).bind(&finish.error_code);
+        query.fetch_one(&self.pool).await.map_err(|e| store_error(e, "the run"))
     }
 
     async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {

@@ -190,6 +190,7 @@ async fn a_change_and_its_event_are_stored_together_or_not_at_all() {
         status: RunStatus::Completed,
         output: Some(serde_json::json!({"answer": "done"})),
         error: None,
+        error_code: None,
         cost: agentic_core::model::Money::ZERO,
         events: vec![end.clone()],
     };

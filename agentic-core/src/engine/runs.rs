@@ -146,7 +146,15 @@ impl Platform {
                 }
             };
             let output = run.output.clone();
-            RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: run.cost, events: vec![end] }
+            let error_code = Some(crate::api::ProblemType::Internal.slug().to_owned());
+            RunFinish {
+                status: RunStatus::Failed,
+                output,
+                error: Some(reason),
+                error_code,
+                cost: run.cost,
+                events: vec![end],
+            }
         } else {
             let outcome = tokio::select! {
                 finish = self.perform(&run, worker) => finish.ok_or(Interrupted::LeaseLost),
@@ -257,12 +265,14 @@ impl Platform {
                 cost: outcome.cost,
                 output: Some(json!({"answer": outcome.output, "steps": outcome.steps, "usage": outcome.usage})),
                 error: None,
+                error_code: None,
                 events,
             },
             Err(error) => RunFinish {
                 status: RunStatus::Failed,
                 output: None,
                 error: Some(self.failure_reason(run, &error)),
+                error_code: Some(error.code().to_owned()),
                 cost: Money::ZERO,
                 events,
             },

@@ -94,6 +94,9 @@ pub struct Run {
     pub output: Option<serde_json::Value>,
     /// Why it failed.
     pub error: Option<String>,
+    /// What kind of failure it was: the problem type's slug (`budget-exceeded`, `llm-failed`, …; see the problem
+    /// catalogue), so clients branch on it rather than on the words of `error`.
+    pub error_code: Option<String>,
     /// Money spent so far.
     pub cost: Money,
     /// How many times a worker has started it.
@@ -131,6 +134,7 @@ impl Run {
             requested_by,
             output: None,
             error: None,
+            error_code: None,
             cost: Money::ZERO,
             attempts: 0,
             lease_owner: None,
@@ -176,6 +180,8 @@ pub struct RunFinish {
     pub output: Option<serde_json::Value>,
     /// Reason, for a failed run.
     pub error: Option<String>,
+    /// The failure's problem type slug ([`Run::error_code`]).
+    pub error_code: Option<String>,
     /// Total cost.
     pub cost: Money,
     /// Events of the end (`agent.completed`, `workflow.failed`, …), stored in the same transaction as the outcome

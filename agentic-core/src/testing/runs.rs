@@ -69,6 +69,7 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
         status: RunStatus::Completed,
         output: Some(serde_json::json!({"answer": 42})),
         error: None,
+        error_code: None,
         cost: Money::from_nanos(7),
         events: vec![end_event(a.id, &first)],
     };
@@ -99,11 +100,13 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
         status: RunStatus::Failed,
         output: None,
         error: Some("boom".into()),
+        error_code: Some("llm-failed".into()),
         cost: Money::ZERO,
         events: Vec::new(),
     };
     assert!(store.tenant(b.id).finish_run(&lease(second.id, "w4", 2), &failed, now()).await.unwrap());
-    assert_eq!(store.tenant(b.id).get_run(second.id).await.unwrap().unwrap().error.as_deref(), Some("boom"));
+    let failed_run = store.tenant(b.id).get_run(second.id).await.unwrap().unwrap();
+    assert_eq!((failed_run.error.as_deref(), failed_run.error_code.as_deref()), (Some("boom"), Some("llm-failed")));
 
     // A worker restarted under the same name takes over its own lapsed run: the attempt tells the two apart.
     lapse().await;

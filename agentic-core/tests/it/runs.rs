@@ -161,6 +161,7 @@ async fn a_failed_run_tells_its_tenant_what_failed_without_internal_details() {
     let run = run.expect(200);
     assert_eq!(run["status"], "failed");
     assert_eq!(run["error"], "LLM provider failed: could not reach the provider");
+    assert_eq!(run["error_code"], "llm-failed", "a client branches on the code, not the words");
 }
 
 /// An app whose store fails on demand, with `mock` as every LLM and a project; returns (app, faults, project).

@@ -88,8 +88,52 @@ impl RunHandle {
 fn ended(run: &Run) -> Option<Result<Run>> {
     match run.status {
         RunStatus::Completed => Some(Ok(run.clone())),
-        RunStatus::Failed => Some(Err(Error::RunFailed { run: Box::new(run.clone()) })),
+        RunStatus::Failed => Some(Err(failure(run))),
         RunStatus::Denied => Some(Err(Error::ApprovalDenied { run: Box::new(run.clone()) })),
         RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => None,
+    }
+}
+
+/// The error a failed run stands for: a budget refusal is [`Error::BudgetExceeded`] (read from the run's
+/// `error_code`), anything else [`Error::RunFailed`] with the run.
+fn failure(run: &Run) -> Error {
+    use agentic_core::api::{Problem, ProblemType};
+    match run.error_code.as_deref().and_then(ProblemType::from_slug) {
+        Some(ProblemType::BudgetExceeded) => {
+            let detail = run.error.clone().unwrap_or_default();
+            let mut problem = Problem::new(ProblemType::BudgetExceeded, detail);
+            problem.extensions.insert("run_id".into(), serde_json::json!(run.id));
+            Error::BudgetExceeded { budget: None, spent: None, requested: None, problem: Box::new(problem) }
+        }
+        _ => Error::RunFailed { run: Box::new(run.clone()) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_failed_on_its_budget_is_a_budget_error_and_others_are_run_failures() {
+        let mut run = Run::queued(
+            agentic_core::ids::TenantId::new(),
+            agentic_core::ids::ProjectId::new(),
+            "qa_tester",
+            serde_json::json!({}),
+            agentic_core::model::RiskLevel::Low,
+            agentic_core::ids::UserId::new(),
+            chrono::Utc::now(),
+        );
+        run.status = RunStatus::Failed;
+        run.error = Some("the budget of project p cannot cover this call".into());
+        run.error_code = Some("budget-exceeded".into());
+        match ended(&run) {
+            Some(Err(Error::BudgetExceeded { problem, .. })) => assert_eq!(problem.status, 402),
+            other => panic!("{other:?}"),
+        }
+        run.error_code = Some("llm-failed".into());
+        assert!(matches!(ended(&run), Some(Err(Error::RunFailed { .. }))));
+        run.status = RunStatus::Running;
+        assert!(ended(&run).is_none());
     }
 }

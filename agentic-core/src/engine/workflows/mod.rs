@@ -104,6 +104,7 @@ impl Platform {
                     status: RunStatus::Completed,
                     output,
                     error: None,
+                    error_code: None,
                     cost: state.cost,
                     events: vec![end],
                 })
@@ -111,7 +112,15 @@ impl Platform {
             Err(Stop::Failed(error)) => {
                 let reason = self.failure_reason(run, &error);
                 let events = vec![self.workflow_end_event(run, Err(&reason), state.cost)];
-                Some(RunFinish { status: RunStatus::Failed, output, error: Some(reason), cost: state.cost, events })
+                let error_code = Some(error.code().to_owned());
+                Some(RunFinish {
+                    status: RunStatus::Failed,
+                    output,
+                    error: Some(reason),
+                    error_code,
+                    cost: state.cost,
+                    events,
+                })
             }
             Err(Stop::LeaseLost) => None,
         }
