@@ -132,6 +132,10 @@ async fn an_agent_run_is_executed_and_waited_for(server: &Server) {
     let request = CreateProjectRequest { department_id: Some(department.id), ..project_named("Site") };
     let project = client.projects().create(&request).await.unwrap();
     assert_eq!(client.projects().list(PageRequest::first()).await.unwrap().data.len(), 1);
+    let budget = Some(Some("25.00".parse().unwrap()));
+    let change = agentic_sdk::api::UpdateProjectRequest { budget, ..Default::default() };
+    let changed = client.projects().update(project.id, &change).await.unwrap();
+    assert_eq!((changed.budget.map(|b| b.to_string()), changed.name.as_str()), (Some("25.00".into()), "Site"));
 
     let mut run = client.agents().execute_task("qa_tester", "Review the login form", project.id).await.unwrap();
     assert_eq!(run.run().status, RunStatus::Queued);

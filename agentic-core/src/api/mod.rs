@@ -173,6 +173,29 @@ pub struct CreateProjectRequest {
     pub budget: Option<Money>,
 }
 
+/// `PATCH /v1/projects/{id}`: the fields given are replaced; `"description": null` removes it, `"budget": null`
+/// makes the project unlimited. A budget below what is spent is allowed and blocks further spending.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProjectRequest {
+    /// New name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New description, or `null` to remove it.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// New budget in USD as a decimal string, or `null` for none.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub budget: Option<Option<Money>>,
+}
+
+/// Reads a field that is present (its value may be `null`), so that absent and `null` differ.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 /// `GET /health` and `GET /ready`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HealthResponse {

@@ -1,12 +1,12 @@
 //! Projects: where work is charged and budgets are kept.
 
 use crate::Platform;
-use crate::api::CreateProjectRequest;
+use crate::api::{CreateProjectRequest, UpdateProjectRequest};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::ids::ProjectId;
 use crate::model::{
-    MAX_DESCRIPTION_CHARS, Permission, Project, ValidationError, validate_name, validate_optional_text,
+    MAX_DESCRIPTION_CHARS, Permission, Project, ProjectPatch, ValidationError, validate_name, validate_optional_text,
 };
 use crate::store::{Page, PageRequest, StoreError};
 
@@ -33,6 +33,29 @@ impl Platform {
             other => other.into(),
         })?;
         Ok(project)
+    }
+
+    /// Changes a project's name, description or budget. Needs `departments:manage`.
+    pub async fn update_project(
+        &self,
+        principal: &Principal,
+        id: ProjectId,
+        request: UpdateProjectRequest,
+    ) -> Result<Project> {
+        principal.require(Permission::DepartmentsManage)?;
+        if request.budget.flatten().is_some_and(|b| b.is_negative()) {
+            return Err(ValidationError::new("budget", "must not be negative").into());
+        }
+        let patch = ProjectPatch {
+            name: request.name.as_deref().map(|name| validate_name("name", name, 200)).transpose()?,
+            description: request
+                .description
+                .map(|text| validate_optional_text("description", text, MAX_DESCRIPTION_CHARS))
+                .transpose()?,
+            budget: request.budget,
+        };
+        let store = self.inner.store.tenant(principal.tenant_id);
+        store.update_project(id, &patch).await?.ok_or(Error::NotFound("project"))
     }
 
     /// A page of projects. Any member may read.

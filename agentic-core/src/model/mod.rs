@@ -22,7 +22,7 @@ pub use cost::{
 };
 pub use department::Department;
 pub use money::{Money, MoneyOverflow, MoneyParseError};
-pub use project::Project;
+pub use project::{Project, ProjectPatch};
 pub use risk::RiskLevel;
 pub use role::{Permission, PermissionSet, Role, UnknownName};
 pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, Verdict};

@@ -27,3 +27,15 @@ pub struct Project {
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
+
+/// A change to a project (validated): the fields given are replaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProjectPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New description (`Some(None)` removes it).
+    pub description: Option<Option<String>>,
+    /// New budget (`Some(None)`: unlimited). Lowering it below what is spent is allowed: further spending is
+    /// refused until it is raised.
+    pub budget: Option<Option<Money>>,
+}

@@ -355,6 +355,10 @@ impl ProjectStore for FaultyTenant {
     async fn list_projects(&self, page: PageRequest) -> StoreResult<Page<Project>> {
         self.inner.list_projects(page).await
     }
+
+    async fn update_project(&self, id: ProjectId, patch: &crate::model::ProjectPatch) -> StoreResult<Option<Project>> {
+        self.inner.update_project(id, patch).await
+    }
 }
 
 #[async_trait]

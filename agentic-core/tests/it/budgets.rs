@@ -101,6 +101,31 @@ async fn budgets_refuse_report_and_announce(app: TestApp) {
     let by_day = app.call("GET", "/v1/costs?group_by=project", Some(&key), None).await.expect(200);
     assert_eq!(by_day["groups"][0]["key"], project_id.to_string());
 
+    // Lowered below what is spent, the budget refuses further spending; raised, it admits again and forgets the
+    // lines it no longer reaches, so they are announced again when crossed anew.
+    let path = format!("/v1/projects/{project_id}");
+    let lowered = app.call("PATCH", &path, Some(&key), Some(json!({"budget": "0.04", "name": "Audit 2"}))).await;
+    assert_eq!(lowered.expect(200)["name"], "Audit 2");
+    let refused = app.platform.reserve_llm_call(tenant, project_id, "anthropic", &small).await;
+    assert!(matches!(refused, Err(Error::BudgetExceeded { .. })), "{refused:?}");
+    app.call("PATCH", &path, Some(&key), Some(json!({"budget": "1.00"}))).await.expect(200);
+    app.call("PATCH", &path, Some(&key), Some(json!({"budget": "0.05", "description": null}))).await.expect(200);
+    let tiny = request().with_max_tokens(100);
+    let again = app.platform.reserve_llm_call(tenant, project_id, "anthropic", &tiny).await.unwrap();
+    let call = LlmCall {
+        provider: "anthropic",
+        model: "claude-sonnet-4",
+        run_id: None,
+        agent: Some("developer"),
+        response: &response(10, 20),
+    };
+    app.platform.settle_llm_call(&again, call).await.unwrap();
+    assert_eq!(app.events_of("project.budget_warning").await.len(), 2, "announced again after the raise");
+    let bad = app.call("PATCH", &path, Some(&key), Some(json!({"budget": "-1.00"}))).await;
+    assert_eq!(bad.expect(422)["errors"][0]["field"], "budget");
+    let unlimited = app.call("PATCH", &path, Some(&key), Some(json!({"budget": null}))).await.expect(200);
+    assert_eq!(unlimited["budget"], serde_json::Value::Null);
+
     // Bad queries are 400; a foreign or unknown project is 404.
     app.call("GET", &format!("/v1/projects/{project_id}/costs?group_by=colour"), Some(&key), None).await.expect(400);
     app.call("GET", &format!("/v1/projects/{project_id}/costs?from=yesterday"), Some(&key), None).await.expect(400);

@@ -142,6 +142,13 @@ fn cases() -> Vec<Case> {
             [200; 4],
         ),
         case(
+            "PATCH /v1/projects/{id}",
+            |f, n, _| {
+                ("PATCH", format!("/v1/projects/{}", f.project), Payload::Json(json!({"description": n.to_string()})))
+            },
+            [200, 200, 403, 403],
+        ),
+        case(
             "GET /v1/projects/{id}/costs",
             |f, _, _| ("GET", format!("/v1/projects/{}/costs", f.project), Payload::None),
             [200; 4],

@@ -1,6 +1,6 @@
 //! Departments and projects (with their costs and budgets).
 
-use agentic_core::api::{CostQuery, CostReport, CreateDepartmentRequest, CreateProjectRequest};
+use agentic_core::api::{CostQuery, CostReport, CreateDepartmentRequest, CreateProjectRequest, UpdateProjectRequest};
 use agentic_core::ids::{DepartmentId, ProjectId};
 use agentic_core::model::{Department, Project};
 use agentic_core::store::{Page, PageRequest};
@@ -47,6 +47,11 @@ impl Projects<'_> {
     /// A project.
     pub async fn get(&self, id: ProjectId) -> Result<Project> {
         self.0.get(&format!("/v1/projects/{id}"), None).await
+    }
+
+    /// Changes a project's name, description or budget (`departments:manage`).
+    pub async fn update(&self, id: ProjectId, request: &UpdateProjectRequest) -> Result<Project> {
+        self.0.patch(&format!("/v1/projects/{id}"), request).await
     }
 
     /// A project's costs, grouped as asked, with where its budget stands.

@@ -1,4 +1,4 @@
-//! `GET|POST /v1/projects`, `GET /v1/projects/{id}`.
+//! `GET|POST /v1/projects`, `GET|PATCH /v1/projects/{id}`.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{CreateProjectRequest, Problem};
+use crate::api::{CreateProjectRequest, Problem, UpdateProjectRequest};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -16,7 +16,7 @@ use crate::model::Project;
 use crate::store::{Page, PageRequest};
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().routes(routes!(list_projects, create_project)).routes(routes!(get_project))
+    OpenApiRouter::new().routes(routes!(list_projects, create_project)).routes(routes!(get_project, update_project))
 }
 
 /// Lists projects.
@@ -53,4 +53,19 @@ async fn get_project(
     ApiPath(id): ApiPath<ProjectId>,
 ) -> Result<Json<Project>, Error> {
     Ok(Json(platform.get_project(&principal, id).await?))
+}
+
+/// Changes a project's name, description or budget (`departments:manage`). Lowering the budget below what is
+/// spent is allowed: further spending is refused until it is raised.
+#[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", security(("bearer" = [])),
+    params(("id" = ProjectId, Path, description = "Project id")), request_body = UpdateProjectRequest,
+    responses((status = 200, body = Project), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_project(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(id): ApiPath<ProjectId>,
+    ApiJson(request): ApiJson<UpdateProjectRequest>,
+) -> Result<Json<Project>, Error> {
+    Ok(Json(platform.update_project(&principal, id, request).await?))
 }
