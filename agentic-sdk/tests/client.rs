@@ -39,17 +39,7 @@ impl Server {
             .llm_providers(Arc::new(ProviderRegistry::mock_only(Arc::new(MockProvider::echo()))))
             .build()
             .unwrap();
-        let report = platform
-            .bootstrap(Bootstrap {
-                slug: "acme".into(),
-                plan: Plan::Enterprise,
-                admin_email: "admin@acme.test".into(),
-                admin_password: SecretString::from(PASSWORD),
-                api_key: None,
-            })
-            .await
-            .unwrap()
-            .unwrap();
+        let key = admin_key(&platform).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -59,7 +49,7 @@ impl Server {
         let mut options = BackgroundOptions::workers(2);
         options.idle_poll = Duration::from_millis(50);
         let background = Some(platform.spawn_background(options));
-        let admin = AgenticClient::builder(&url).api_key(report.api_key.expose_secret()).build().unwrap();
+        let admin = AgenticClient::builder(&url).api_key(key).build().unwrap();
         Server { url, admin, background, stop: Some(stop), _database: database }
     }
 
@@ -225,6 +215,19 @@ async fn a_gated_run_waits_for_approval_and_then_completes(server: &Server) {
     assert!(matches!(denied.wait_for_result(Duration::from_secs(10)).await, Err(Error::ApprovalDenied { .. })));
 }
 
+/// Bootstraps tenant `acme` and returns its admin's API key.
+async fn admin_key(platform: &Platform) -> String {
+    let bootstrap = Bootstrap {
+        slug: "acme".into(),
+        plan: Plan::Enterprise,
+        admin_email: "admin@acme.test".into(),
+        admin_password: SecretString::from(PASSWORD),
+        api_key: None,
+    };
+    let report = platform.bootstrap(bootstrap).await.unwrap().unwrap();
+    report.api_key.expose_secret().to_owned()
+}
+
 /// A platform limiting each principal to `quota`, served on loopback; returns its URL and the admin's key.
 async fn limited(quota: agentic_core::limit::Quota) -> (String, String) {
     use agentic_core::limit::RateLimitPolicy;
@@ -236,21 +239,11 @@ async fn limited(quota: agentic_core::limit::Quota) -> (String, String) {
         )
         .build()
         .unwrap();
-    let report = platform
-        .bootstrap(Bootstrap {
-            slug: "acme".into(),
-            plan: Plan::Enterprise,
-            admin_email: "admin@acme.test".into(),
-            admin_password: SecretString::from(PASSWORD),
-            api_key: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let key = admin_key(&platform).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(agentic_core::http::serve(listener, platform.router(), std::future::pending()));
-    (url, report.api_key.expose_secret().to_owned())
+    (url, key)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
