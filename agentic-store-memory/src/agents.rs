@@ -24,6 +24,10 @@ impl agentic_core::store::AgentStore for MemoryTenant {
         Ok(self.state.read().agents.get(&(self.tenant, key.as_str().to_owned())).cloned())
     }
 
+    async fn delete_agent(&self, key: &agentic_core::agents::AgentKey) -> StoreResult<bool> {
+        Ok(self.state.write().agents.remove(&(self.tenant, key.as_str().to_owned())).is_some())
+    }
+
     async fn list_agents(&self) -> StoreResult<Vec<agentic_core::store::StoredAgent>> {
         let state = self.state.read();
         Ok(state

@@ -80,4 +80,17 @@ impl AgentStore for PgTenant {
         commit(tx).await?;
         rows.into_iter().map(StoredAgent::try_from).collect()
     }
+
+    async fn delete_agent(&self, key: &AgentKey) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query("DELETE FROM tenant_agents WHERE tenant_id = $1 AND key = $2")
+            .bind(self.uuid())
+            .bind(key.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the agent"))?
+            .rows_affected();
+        commit(tx).await?;
+        Ok(deleted > 0)
+    }
 }

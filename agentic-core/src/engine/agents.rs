@@ -75,6 +75,20 @@ impl Platform {
         catalog().get(key.as_str()).and_then(|spec| builtin_view(key.as_str(), spec)).ok_or(Error::NotFound("agent"))
     }
 
+    /// Deletes the tenant's agent `name`: its own agent, or its override of a built-in (which then applies
+    /// again). Needs `departments:manage`. A built-in the tenant has not overridden cannot be deleted (409).
+    pub async fn delete_agent(&self, principal: &Principal, name: &str) -> Result<()> {
+        principal.require(Permission::DepartmentsManage)?;
+        let key = AgentKey::parse(name).map_err(|_| Error::NotFound("agent"))?;
+        if self.inner.store.tenant(principal.tenant_id).delete_agent(&key).await? {
+            return Ok(());
+        }
+        match catalog().get(key.as_str()) {
+            Some(_) => Err(Error::Conflict(format!("`{key}` is a built-in agent: it can be overridden, not deleted"))),
+            None => Err(Error::NotFound("agent")),
+        }
+    }
+
     /// Adds or overrides an agent from its YAML. Needs `departments:manage`. Returns the agent and whether the
     /// tenant had no agent of this name before.
     pub async fn put_agent(&self, principal: &Principal, name: &str, yaml: &str) -> Result<(AgentView, bool)> {

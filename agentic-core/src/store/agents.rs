@@ -36,4 +36,7 @@ pub trait AgentStore: Send + Sync {
 
     /// Every agent of the tenant, by key.
     async fn list_agents(&self) -> StoreResult<Vec<StoredAgent>>;
+
+    /// Deletes the tenant's agent `key` (its own, or its override of a built-in); `false` if it had none.
+    async fn delete_agent(&self, key: &AgentKey) -> StoreResult<bool>;
 }

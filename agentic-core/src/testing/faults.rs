@@ -404,6 +404,10 @@ impl AgentStore for FaultyTenant {
     async fn list_agents(&self) -> StoreResult<Vec<StoredAgent>> {
         self.inner.list_agents().await
     }
+
+    async fn delete_agent(&self, key: &AgentKey) -> StoreResult<bool> {
+        self.inner.delete_agent(key).await
+    }
 }
 
 #[async_trait]

@@ -58,6 +58,19 @@ async fn tenants_add_and_override_agents(app: TestApp) {
     app.call("GET", "/v1/agents/reviewer", Some(&other), None).await.expect(404);
     let theirs = app.call("GET", "/v1/agents/qa_tester", Some(&other), None).await.expect(200);
     assert_eq!(theirs["source"], "builtin");
+
+    // Deleting: another tenant cannot, a developer may not; the override goes and the built-in applies again; a
+    // tenant's own agent goes; a built-in itself stays (409) and an unknown name is 404.
+    app.call("DELETE", "/v1/agents/reviewer", Some(&other), None).await.expect(404);
+    app.call("DELETE", "/v1/agents/reviewer", Some(&developer), None).await.expect(403);
+    app.call("DELETE", "/v1/agents/qa_tester", Some(&manager), None).await.expect(204);
+    let qa = app.call("GET", "/v1/agents/qa_tester", Some(&key), None).await.expect(200);
+    assert_eq!(qa["source"], "builtin");
+    app.call("DELETE", "/v1/agents/qa_tester", Some(&manager), None).await.expect(409);
+    app.call("DELETE", "/v1/agents/reviewer", Some(&manager), None).await.expect(204);
+    app.call("GET", "/v1/agents/reviewer", Some(&key), None).await.expect(404);
+    app.call("DELETE", "/v1/agents/reviewer", Some(&manager), None).await.expect(404);
+    assert_eq!(app.call("GET", "/v1/agents", Some(&key), None).await.expect(200)["data"].as_array().unwrap().len(), 6);
 }
 
 #[tokio::test]

@@ -161,6 +161,12 @@ fn cases() -> Vec<Case> {
             |_, n, _| ("PUT", format!("/v1/agents/reviewer_{n}"), Payload::Yaml(AGENT_YAML)),
             [201, 201, 403, 403],
         ),
+        // A built-in that is not overridden: a manager learns it cannot be deleted (409), others are refused first.
+        case(
+            "DELETE /v1/agents/{name}",
+            |_, _, _| ("DELETE", "/v1/agents/qa_tester".into(), Payload::None),
+            [409, 409, 403, 403],
+        ),
         case(
             "POST /v1/agents/{name}/execute",
             |f, _, _| {

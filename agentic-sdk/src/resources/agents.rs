@@ -30,6 +30,11 @@ impl Agents<'_> {
         self.0.call(reqwest::Method::PUT, &path, None, Some(&Yaml(yaml)), Repeat::Safe).await
     }
 
+    /// Deletes the tenant's agent `name` (or its override of a built-in, which applies again).
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        self.0.delete(&format!("/v1/agents/{}", escape(name))).await
+    }
+
     /// Queues a run of `name` (`agents:execute`); the handle waits for it, follows it, or reads it.
     pub async fn execute(&self, name: &str, request: &ExecuteRequest) -> Result<RunHandle> {
         let path = format!("/v1/agents/{}/execute", escape(name));

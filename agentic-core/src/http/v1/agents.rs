@@ -14,7 +14,10 @@ use crate::http::extract::{ApiJson, ApiPath, ApiYaml};
 use crate::model::Run;
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().routes(routes!(list_agents)).routes(routes!(get_agent, put_agent)).routes(routes!(execute))
+    OpenApiRouter::new()
+        .routes(routes!(list_agents))
+        .routes(routes!(get_agent, put_agent, delete_agent))
+        .routes(routes!(execute))
 }
 
 /// Every agent the tenant can run: the built-ins, plus or overridden by its own.
@@ -52,6 +55,21 @@ async fn put_agent(
 ) -> Result<(StatusCode, Json<AgentView>), Error> {
     let (view, created) = platform.put_agent(&principal, &name, &body).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view)))
+}
+
+/// Deletes the tenant's agent, or its override of a built-in (the built-in applies again). Needs
+/// `departments:manage`; a built-in that is not overridden cannot be deleted (409).
+#[utoipa::path(delete, path = "/v1/agents/{name}", tag = "agents", security(("bearer" = [])),
+    params(("name" = String, Path, description = "Agent name")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_agent(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, Error> {
+    platform.delete_agent(&principal, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Runs an agent on a task (`agents:execute`). Answers 202 with the queued run, or, with `wait`, the finished run
