@@ -162,6 +162,21 @@ async fn every_refusal_is_a_typed_error(server: &Server) {
     let first = CreateDepartmentRequest { name: "Ops".into(), description: None };
     client.departments().create(&first).await.unwrap();
     assert!(matches!(client.departments().create(&first).await, Err(Error::Conflict(_))));
+    let named = |name: &str| CreateDepartmentRequest { name: name.into(), description: None };
+    let second = client.departments().create(&named("Sec")).await.unwrap();
+    let rename = agentic_sdk::api::UpdateDepartmentRequest { name: Some("ops".into()), description: None };
+    assert!(
+        matches!(client.departments().update(second.id, &rename).await, Err(Error::Conflict(_))),
+        "names ignore case"
+    );
+    let rename = agentic_sdk::api::UpdateDepartmentRequest { name: Some("Security".into()), description: Some(None) };
+    assert_eq!(client.departments().update(second.id, &rename).await.unwrap().name, "Security");
+    let owned = CreateProjectRequest { department_id: Some(second.id), ..project_named("Audit") };
+    client.projects().create(&owned).await.unwrap();
+    assert!(matches!(client.departments().delete(second.id).await, Err(Error::Conflict(_))), "a project belongs to it");
+    let empty = client.departments().create(&named("Empty")).await.unwrap();
+    client.departments().delete(empty.id).await.unwrap();
+    assert!(matches!(client.departments().get(empty.id).await, Err(Error::NotFound(_))));
 
     let viewer = server.user("viewer@acme.test", vec![Role::Viewer]).await;
     match viewer.departments().create(&CreateDepartmentRequest { name: "X".into(), description: None }).await {

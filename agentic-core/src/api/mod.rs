@@ -173,6 +173,19 @@ pub struct CreateProjectRequest {
     pub budget: Option<Money>,
 }
 
+/// `PATCH /v1/departments/{id}`: the fields given are replaced; `"description": null` removes it.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDepartmentRequest {
+    /// New name, unique within the tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New description, or `null` to remove it.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
 /// `PATCH /v1/projects/{id}`: the fields given are replaced; `"description": null` removes it, `"budget": null`
 /// makes the project unlimited. A budget below what is spent is allowed and blocks further spending.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]

@@ -20,3 +20,12 @@ pub struct Department {
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
+
+/// A change to a department (validated): the fields given are replaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DepartmentPatch {
+    /// New name (unique within the tenant, ignoring case).
+    pub name: Option<String>,
+    /// New description (`Some(None)` removes it).
+    pub description: Option<Option<String>>,
+}

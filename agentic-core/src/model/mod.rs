@@ -20,7 +20,7 @@ pub use cost::{
     BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Reservation, ReserveOutcome,
     Settlement,
 };
-pub use department::Department;
+pub use department::{Department, DepartmentPatch};
 pub use money::{Money, MoneyOverflow, MoneyParseError};
 pub use project::{Project, ProjectPatch};
 pub use risk::RiskLevel;

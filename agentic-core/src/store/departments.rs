@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{Page, PageRequest, StoreResult};
 use crate::ids::DepartmentId;
-use crate::model::Department;
+use crate::model::{Department, DepartmentPatch};
 
 /// Departments of the handle's tenant.
 #[async_trait]
@@ -17,4 +17,12 @@ pub trait DepartmentStore: Send + Sync {
 
     /// A page of departments, oldest first.
     async fn list_departments(&self, page: PageRequest) -> StoreResult<Page<Department>>;
+
+    /// Applies a change; the department after it, or `None` if there is none.
+    /// [`StoreError::Conflict`](super::StoreError::Conflict) if the new name is taken.
+    async fn update_department(&self, id: DepartmentId, patch: &DepartmentPatch) -> StoreResult<Option<Department>>;
+
+    /// Deletes a department; `false` if there is none. [`StoreError::Conflict`](super::StoreError::Conflict) while
+    /// a project belongs to it.
+    async fn delete_department(&self, id: DepartmentId) -> StoreResult<bool>;
 }

@@ -340,6 +340,18 @@ impl DepartmentStore for FaultyTenant {
     async fn list_departments(&self, page: PageRequest) -> StoreResult<Page<Department>> {
         self.inner.list_departments(page).await
     }
+
+    async fn update_department(
+        &self,
+        id: DepartmentId,
+        patch: &crate::model::DepartmentPatch,
+    ) -> StoreResult<Option<Department>> {
+        self.inner.update_department(id, patch).await
+    }
+
+    async fn delete_department(&self, id: DepartmentId) -> StoreResult<bool> {
+        self.inner.delete_department(id).await
+    }
 }
 
 #[async_trait]

@@ -59,6 +59,8 @@ async fn foreign_ids_are_not_found_and_untouched(app: TestApp) {
         ("GET", format!("/v1/projects/{b_project_id}"), None),
         ("GET", format!("/v1/runs/{b_run_id}"), None),
         ("PATCH", format!("/v1/projects/{b_project_id}"), Some(json!({"budget": "0.00"}))),
+        ("PATCH", format!("/v1/departments/{b_dept_id}"), Some(json!({"name": "Taken over"}))),
+        ("DELETE", format!("/v1/departments/{b_dept_id}"), None),
         ("POST", "/v1/projects".into(), Some(json!({"name": "Sneaky", "department_id": b_dept_id}))),
     ];
     for (method, path, body) in attempts {

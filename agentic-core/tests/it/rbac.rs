@@ -127,6 +127,20 @@ fn cases() -> Vec<Case> {
             |f, _, _| ("GET", format!("/v1/departments/{}", f.department), Payload::None),
             [200; 4],
         ),
+        case(
+            "PATCH /v1/departments/{id}",
+            |f, n, _| {
+                let body = json!({"description": n.to_string()});
+                ("PATCH", format!("/v1/departments/{}", f.department), Payload::Json(body))
+            },
+            [200, 200, 403, 403],
+        ),
+        // The fixture's department has a project: a manager learns it cannot go yet (409), others are refused first.
+        case(
+            "DELETE /v1/departments/{id}",
+            |f, _, _| ("DELETE", format!("/v1/departments/{}", f.department), Payload::None),
+            [409, 409, 403, 403],
+        ),
         case("GET /v1/projects", |_, _, _| ("GET", "/v1/projects".into(), Payload::None), [200; 4]),
         case(
             "POST /v1/projects",

@@ -1,6 +1,8 @@
 //! Departments and projects (with their costs and budgets).
 
-use agentic_core::api::{CostQuery, CostReport, CreateDepartmentRequest, CreateProjectRequest, UpdateProjectRequest};
+use agentic_core::api::{
+    CostQuery, CostReport, CreateDepartmentRequest, CreateProjectRequest, UpdateDepartmentRequest, UpdateProjectRequest,
+};
 use agentic_core::ids::{DepartmentId, ProjectId};
 use agentic_core::model::{Department, Project};
 use agentic_core::store::{Page, PageRequest};
@@ -26,6 +28,16 @@ impl Departments<'_> {
     /// A department.
     pub async fn get(&self, id: DepartmentId) -> Result<Department> {
         self.0.get(&format!("/v1/departments/{id}"), None).await
+    }
+
+    /// Renames a department or changes its description (`departments:manage`).
+    pub async fn update(&self, id: DepartmentId, request: &UpdateDepartmentRequest) -> Result<Department> {
+        self.0.patch(&format!("/v1/departments/{id}"), request).await
+    }
+
+    /// Deletes a department no project belongs to.
+    pub async fn delete(&self, id: DepartmentId) -> Result<()> {
+        self.0.delete(&format!("/v1/departments/{id}")).await
     }
 }
 
