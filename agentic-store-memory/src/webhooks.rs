@@ -148,13 +148,10 @@ impl WebhookStore for MemoryTenant {
             State::check_events(self.tenant, std::slice::from_ref(event))?;
         }
         let key = (self.tenant, record.delivery);
-        let held = state.deliveries.get(&key).is_some_and(|d| {
+        let held = |d: &&StoredDelivery| {
             d.lease.as_ref().is_some_and(|(owner, _)| owner == record.worker) && d.delivery.attempts == record.attempt
-        });
-        if !held {
-            return Ok(false);
-        }
-        let Some(mut stored) = state.deliveries.get(&key).cloned() else { return Ok(false) };
+        };
+        let Some(mut stored) = state.deliveries.get(&key).filter(held).cloned() else { return Ok(false) };
         let at = record.log.attempted_at;
         stored.lease = None;
         stored.delivery.status = record.next.status();

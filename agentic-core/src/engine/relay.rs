@@ -31,11 +31,7 @@ impl Platform {
             // The sink before the acknowledgement: a crash in between feeds it again (at least once).
             self.inner.events.publish(event.clone()).await;
             self.inner.metrics.events_stored_total.with_label_values(&[event.kind.as_str()]).inc();
-            let subscribed = batch
-                .subscriptions
-                .iter()
-                .filter(|s| s.tenant_id == event.tenant_id && s.events.iter().any(|p| p.matches(event.kind)));
-            deliveries.extend(subscribed.map(|s| NewDelivery {
+            deliveries.extend(batch.subscriptions.iter().filter(|s| s.wants(event)).map(|s| NewDelivery {
                 id: crate::ids::DeliveryId::new(),
                 tenant_id: event.tenant_id,
                 endpoint_id: s.endpoint_id,

@@ -115,13 +115,6 @@ pub struct WebhookEndpoint {
     pub updated_at: Timestamp,
 }
 
-impl WebhookEndpoint {
-    /// Whether it wants events of `kind`.
-    pub fn subscribes_to(&self, kind: EventKind) -> bool {
-        self.events.iter().any(|pattern| pattern.matches(kind))
-    }
-}
-
 /// A change to an endpoint (`PATCH /v1/webhooks/{id}`, a rotation): the fields given are replaced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointChange {

@@ -40,6 +40,13 @@ pub struct Subscription {
     pub events: Vec<EventPattern>,
 }
 
+impl Subscription {
+    /// Whether the endpoint wants `event` (its tenant's, of a type a pattern matches).
+    pub fn wants(&self, event: &Event) -> bool {
+        self.tenant_id == event.tenant_id && self.events.iter().any(|pattern| pattern.matches(event.kind))
+    }
+}
+
 /// A delivery to create (or, replayed, to start again).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDelivery {

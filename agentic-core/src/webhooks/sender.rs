@@ -76,11 +76,6 @@ impl Sender {
         Ok(Self { client, policy })
     }
 
-    /// The guard this client applies.
-    pub fn policy(&self) -> &TargetPolicy {
-        &self.policy
-    }
-
     /// POSTs `body` (the exact bytes that were signed) to `url` with the Standard Webhooks headers.
     pub async fn send(&self, url: &str, id: &str, timestamp: i64, signature: &str, body: Vec<u8>) -> AttemptOutcome {
         let started = Instant::now();
