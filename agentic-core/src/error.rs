@@ -49,6 +49,23 @@ pub enum Error {
         /// What the call would have held.
         requested: Money,
     },
+    /// The run's token cap (`budget_tokens`) cannot cover the next model call (402, like a money budget).
+    #[error(
+        "the run's token budget cannot cover the next model call: {needed} tokens needed, {} left (budget {limit}, \
+         used {used})",
+        limit.saturating_sub(*used)
+    )]
+    TokenBudgetExceeded {
+        /// The run's cap.
+        limit: u64,
+        /// Tokens used so far.
+        used: u64,
+        /// The least the next call needs (its estimated input and one token of answer).
+        needed: u64,
+    },
+    /// The run was cancelled by a caller (409 if it surfaces in a reply; a worker ends the run `cancelled`).
+    #[error("the run was cancelled")]
+    Cancelled,
     /// The LLM provider failed (502).
     #[error("LLM provider failed: {0}")]
     Llm(#[from] crate::llm::LlmError),
@@ -142,7 +159,8 @@ impl Error {
             Error::Validation(_) | Error::Store(StoreError::MissingReference { .. }) => P::Validation,
             Error::Conflict(_) | Error::Store(StoreError::Conflict { .. }) => P::Conflict,
             Error::Disabled(_) => P::Disabled,
-            Error::BudgetExceeded { .. } => P::BudgetExceeded,
+            Error::BudgetExceeded { .. } | Error::TokenBudgetExceeded { .. } => P::BudgetExceeded,
+            Error::Cancelled => P::Conflict,
             Error::Llm(_) => P::LlmFailed,
             Error::MaxIterations { .. } => P::AgentUnfinished,
             Error::Pricing(_) => P::UnpricedModel,

@@ -42,6 +42,7 @@ pub mod clock;
 pub mod engine;
 mod error;
 pub mod events;
+pub mod framing;
 pub mod ids;
 pub mod limit;
 pub mod llm;

@@ -144,6 +144,26 @@ impl AgenticClient {
         }
     }
 
+    /// The HTTP client (shared connections).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The URL of `path` on the platform.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.base)
+    }
+
+    /// The credential, if any.
+    pub(crate) fn credential(&self) -> Option<&SecretString> {
+        self.inner.credential.as_ref()
+    }
+
+    /// The retry policy.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
     /// `GET path?query`.
     pub(crate) async fn get<T: DeserializeOwned>(
         &self,
@@ -206,7 +226,7 @@ impl AgenticClient {
         let mut backoff = policy.backoff;
         let mut retries = 0;
         loop {
-            let mut request = self.inner.http.request(method.clone(), format!("{}{path}", self.inner.base));
+            let mut request = self.inner.http.request(method.clone(), self.url(path));
             if let Some(credential) = &self.inner.credential {
                 request = request.bearer_auth(credential.expose_secret());
             }

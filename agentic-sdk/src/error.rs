@@ -91,6 +91,12 @@ pub enum Error {
         /// The run, with its `error`.
         run: Box<Run>,
     },
+    /// The run was cancelled.
+    #[error("run {} was cancelled", run.id)]
+    RunCancelled {
+        /// The run.
+        run: Box<Run>,
+    },
     /// The run did not end within the time asked.
     #[error("run {} did not finish in time (it is {})", run.id, run.status.as_str())]
     Timeout {

@@ -34,11 +34,13 @@ pub use agentic_core::model;
 mod client;
 mod error;
 pub mod resources;
+mod stream;
 pub mod webhooks;
 
 pub use client::{AgenticClient, ClientBuilder, RetryPolicy};
 pub use error::{Error, Result};
 pub use resources::RunHandle;
+pub use stream::EventStream;
 
 /// The README's Rust snippets, compiled with the doctests so they stay true.
 #[cfg(doctest)]

@@ -207,6 +207,7 @@ async fn a_gated_run_waits_for_approval_and_then_completes(server: &Server) {
         project_id: project.id,
         risk_level: Some(RiskLevel::High),
         wait: None,
+        budget_tokens: None,
     };
     let mut run = client.agents().execute("devops_engineer", &request).await.unwrap();
     let waiting = run.wait_for_result(Duration::from_secs(1)).await;
@@ -293,4 +294,76 @@ async fn a_safe_call_refused_for_a_moment_is_retried_after_its_retry_after() {
     assert!(started.elapsed() >= Duration::from_millis(500), "waited for the limit: {:?}", started.elapsed());
     let never = AgenticClient::builder(&url).api_key(&key).retry(RetryPolicy::none()).build().unwrap();
     assert!(matches!(never.auth().me().await, Err(Error::RateLimited { .. })));
+}
+
+on_both!(budget_enforcement, test_budget_enforcement);
+
+/// The plan's sample test: a run capped at 100 tokens ends in a budget error, typed, not a string.
+async fn test_budget_enforcement(server: &Server) {
+    let client = &server.admin;
+    let project = client.projects().create(&project_named("Capped")).await.unwrap();
+    let request = ExecuteRequest {
+        task: "Review the login form".into(),
+        context: Some(serde_json::json!({"budget_tokens": 100})),
+        project_id: project.id,
+        risk_level: None,
+        wait: None,
+        budget_tokens: None,
+    };
+    let mut run = client.agents().execute("qa_tester", &request).await.unwrap();
+    match run.wait_for_result(Duration::from_secs(30)).await {
+        Err(Error::BudgetExceeded { problem, .. }) => {
+            assert_eq!(problem.status, 402);
+            assert!(problem.detail.contains("token budget"), "{}", problem.detail);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(client.runs().costs(run.id()).await.unwrap().is_empty(), "no model call was made");
+}
+
+on_both!(follow_and_cancel, runs_are_followed_live_and_cancelled);
+
+async fn runs_are_followed_live_and_cancelled(server: &Server) {
+    use futures_util::StreamExt;
+    let client = &server.admin;
+    let project = client.projects().create(&project_named("Live")).await.unwrap();
+
+    // The tenant's stream, opened first, sees the run's events as they are stored.
+    let query = agentic_core::store::EventQuery { project_id: Some(project.id), ..Default::default() };
+    let mut tenant_stream = client.events().stream(&query);
+    let first = tokio::spawn(async move { tenant_stream.next().await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let run = client.agents().execute_task("qa_tester", "Review the login form", project.id).await.unwrap();
+    let kinds: Vec<String> = run.progress().map(|e| e.unwrap().kind.as_str().to_owned()).collect().await;
+    assert_eq!(kinds, ["agent.started", "run.llm_call", "agent.completed"], "the stream ends with the run");
+    let seen = tokio::time::timeout(Duration::from_secs(10), first).await.unwrap().unwrap().unwrap().unwrap();
+    assert_eq!((seen.run_id, seen.kind.as_str()), (Some(run.id()), "agent.started"));
+    let records = client.runs().costs(run.id()).await.unwrap();
+    assert_eq!(records.iter().map(|r| r.run_id).collect::<Vec<_>>(), [Some(run.id())]);
+    // Resuming after the first event skips it.
+    let started = client.runs().events(run.id(), None).await.unwrap().next().await.unwrap().unwrap();
+    let rest: Vec<_> = client.runs().events(run.id(), Some(started.id)).await.unwrap().collect().await;
+    assert_eq!(rest.len(), 2);
+
+    // A gated run is cancelled at once; waiting for it reports the cancellation; an ended run cannot be.
+    let gated = ExecuteRequest {
+        task: "Rotate the keys".into(),
+        context: None,
+        project_id: project.id,
+        risk_level: Some(RiskLevel::High),
+        wait: None,
+        budget_tokens: None,
+    };
+    let mut waiting = client.agents().execute("devops_engineer", &gated).await.unwrap();
+    assert_eq!(waiting.cancel().await.unwrap().status, RunStatus::Cancelled);
+    assert!(matches!(waiting.wait_for_result(Duration::from_secs(5)).await, Err(Error::RunCancelled { .. })));
+    assert!(matches!(client.runs().cancel(run.id()).await, Err(Error::Conflict(_))));
+    let cancelled: Vec<_> = waiting.progress().map(|e| e.unwrap().kind).collect().await;
+    assert_eq!(
+        cancelled,
+        [agentic_core::events::EventKind::ApprovalRequested, agentic_core::events::EventKind::AgentCancelled]
+    );
+    let foreign = client.runs().events(agentic_core::ids::RunId::new(), None).await;
+    assert!(matches!(foreign, Err(Error::NotFound(_))));
 }

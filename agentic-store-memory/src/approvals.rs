@@ -19,6 +19,8 @@ impl ApprovalStore for MemoryTenant {
         {
             return Err(StoreError::conflict("a run or approval with this id"));
         }
+        state.check_idempotency_key(self.tenant, run)?;
+        state.take_idempotency_key(self.tenant, run);
         state.runs.insert((self.tenant, run.id), Run { tenant_id: self.tenant, ..run.clone() });
         state.reindex_run(self.tenant, run.id);
         state.approvals.insert((self.tenant, approval.id), Approval { tenant_id: self.tenant, ..approval.clone() });

@@ -110,6 +110,19 @@ impl BudgetStore for MemoryTenant {
         Ok(self.status(&mut state, project, now))
     }
 
+    async fn run_costs(&self, run: agentic_core::ids::RunId) -> StoreResult<Vec<CostRecord>> {
+        let state = self.state.read();
+        let mut records: Vec<CostRecord> = state
+            .cost_records
+            .range(crate::state::tenant_range(self.tenant))
+            .map(|(_, r)| r)
+            .filter(|r| r.run_id == Some(run))
+            .cloned()
+            .collect();
+        records.sort_by_key(|r| (r.created_at, r.id));
+        Ok(records)
+    }
+
     async fn cost_summary(
         &self,
         filter: CostFilter,

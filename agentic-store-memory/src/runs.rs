@@ -18,9 +18,17 @@ impl agentic_core::store::RunStore for MemoryTenant {
         if state.runs.contains_key(&(self.tenant, run.id)) {
             return Err(StoreError::conflict("a run with this id"));
         }
+        state.check_idempotency_key(self.tenant, run)?;
+        state.take_idempotency_key(self.tenant, run);
         state.runs.insert((self.tenant, run.id), agentic_core::model::Run { tenant_id: self.tenant, ..run.clone() });
         state.reindex_run(self.tenant, run.id);
         Ok(())
+    }
+
+    async fn run_by_idempotency_key(&self, key: &str) -> StoreResult<Option<agentic_core::model::Run>> {
+        let state = self.state.read();
+        let id = state.idempotency_keys.get(&(self.tenant, key.to_owned()));
+        Ok(id.and_then(|id| state.runs.get(&(self.tenant, *id))).cloned())
     }
 
     async fn get_run(&self, id: agentic_core::ids::RunId) -> StoreResult<Option<agentic_core::model::Run>> {
@@ -89,6 +97,47 @@ impl agentic_core::store::RunStore for MemoryTenant {
         state.reindex_run(self.tenant, lease.run);
         state.store_events(self.tenant, &finish.events);
         Ok(true)
+    }
+
+    async fn cancel_run(
+        &self,
+        id: agentic_core::ids::RunId,
+        event: &agentic_core::events::Event,
+        at: Timestamp,
+    ) -> StoreResult<Option<agentic_core::store::Cancellation>> {
+        use agentic_core::model::{ApprovalStatus, RunStatus};
+        use agentic_core::store::Cancellation;
+        State::check_events(self.tenant, std::slice::from_ref(event))?;
+        let mut state = self.state.write();
+        let Some(run) = state.runs.get_mut(&(self.tenant, id)) else { return Ok(None) };
+        let outcome = match run.status {
+            RunStatus::Running => {
+                run.cancel_requested_at.get_or_insert(at);
+                run.updated_at = at;
+                return Ok(Some(Cancellation::Requested(run.clone())));
+            }
+            status if status.is_final() => return Ok(Some(Cancellation::AlreadyEnded(run.clone()))),
+            status => status,
+        };
+        if outcome == RunStatus::AwaitingApproval {
+            let state = &mut *state;
+            let pending = state
+                .approvals
+                .range_mut(crate::state::tenant_range(self.tenant))
+                .find(|(_, a)| a.run_id == id && a.status == ApprovalStatus::Pending);
+            if let Some((_, approval)) = pending {
+                approval.status = ApprovalStatus::Cancelled;
+                approval.decided_at = Some(at);
+                state.pending_approvals.remove(&(approval.expires_at, self.tenant, approval.id));
+            }
+        }
+        let run = state.runs.get_mut(&(self.tenant, id)).ok_or_else(|| StoreError::conflict("the run"))?;
+        (run.status, run.error) = ApprovalStatus::Cancelled.run_outcome();
+        run.updated_at = at;
+        let cancelled = run.clone();
+        state.reindex_run(self.tenant, id);
+        state.store_events(self.tenant, std::slice::from_ref(event));
+        Ok(Some(Cancellation::Cancelled(cancelled)))
     }
 
     async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {

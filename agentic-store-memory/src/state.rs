@@ -48,6 +48,8 @@ pub(crate) struct State {
     /// lease lapses.
     pub(crate) due_deliveries: BTreeSet<(agentic_core::clock::Timestamp, TenantId, DeliveryId)>,
     pub(crate) attempts: BTreeMap<(TenantId, DeliveryId, u32), DeliveryAttempt>,
+    /// The run holding each idempotency key.
+    pub(crate) idempotency_keys: HashMap<(TenantId, String), agentic_core::ids::RunId>,
 }
 
 /// A delivery with what only the store and its dispatcher see.
@@ -151,6 +153,30 @@ impl State {
         self.reindex_run(tenant, id);
     }
 
+    /// Refuses a new run whose idempotency key another run of the tenant, created within the window before it,
+    /// still holds (checked before anything changes).
+    pub(crate) fn check_idempotency_key(&self, tenant: TenantId, run: &agentic_core::model::Run) -> StoreResult<()> {
+        let Some(key) = &run.idempotency_key else { return Ok(()) };
+        let holder = self.idempotency_keys.get(&(tenant, key.clone())).and_then(|id| self.runs.get(&(tenant, *id)));
+        match holder {
+            Some(held) if held.created_at >= run.created_at - agentic_core::model::IDEMPOTENCY_WINDOW => {
+                Err(StoreError::conflict("a run with this idempotency key"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Gives a new run its idempotency key (after [`check_idempotency_key`](Self::check_idempotency_key)); an
+    /// older holder loses it.
+    pub(crate) fn take_idempotency_key(&mut self, tenant: TenantId, run: &agentic_core::model::Run) {
+        let Some(key) = &run.idempotency_key else { return };
+        if let Some(old) = self.idempotency_keys.insert((tenant, key.clone()), run.id)
+            && let Some(holder) = self.runs.get_mut(&(tenant, old))
+        {
+            holder.idempotency_key = None;
+        }
+    }
+
     /// Puts a run into, or takes it out of, the claimable index after its status changed.
     pub(crate) fn reindex_run(&mut self, tenant: TenantId, id: agentic_core::ids::RunId) {
         use agentic_core::model::RunStatus;
@@ -189,7 +215,21 @@ macro_rules! range_id {
         }
     )*};
 }
-range_id!(UserId, ApiKeyId, DepartmentId, ProjectId, CostRecordId, WebhookId, DeliveryId);
+range_id!(
+    UserId,
+    ApiKeyId,
+    DepartmentId,
+    ProjectId,
+    CostRecordId,
+    WebhookId,
+    DeliveryId,
+    agentic_core::ids::ApprovalId
+);
+
+/// Every key of `tenant` in a map keyed by `(TenantId, I)`.
+pub(crate) fn tenant_range<I: RangeId>(tenant: TenantId) -> std::ops::RangeInclusive<(TenantId, I)> {
+    (tenant, I::MIN)..=(tenant, I::MAX)
+}
 
 /// One page of `tenant`'s rows of `map`, mapped by `view`, optionally filtered.
 pub(crate) fn page<I: RangeId, V, T>(

@@ -34,6 +34,7 @@ fn status(text: &str) -> StoreResult<ApprovalStatus> {
         "approved" => Ok(ApprovalStatus::Approved),
         "denied" => Ok(ApprovalStatus::Denied),
         "expired" => Ok(ApprovalStatus::Expired),
+        "cancelled" => Ok(ApprovalStatus::Cancelled),
         other => Err(corrupt(format!("approval status `{other}`"))),
     }
 }

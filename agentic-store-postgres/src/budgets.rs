@@ -162,6 +162,19 @@ impl BudgetStore for PgTenant {
         Ok(row.map(|(budget, spent, held)| status(budget, spent, held)))
     }
 
+    async fn run_costs(&self, run: agentic_core::ids::RunId) -> StoreResult<Vec<CostRecord>> {
+        let mut tx = self.begin().await?;
+        let rows: Vec<CostRecordRow> =
+            sqlx::query_as("SELECT * FROM cost_records WHERE tenant_id = $1 AND run_id = $2 ORDER BY created_at, id")
+                .bind(self.uuid())
+                .bind(run.as_uuid())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "cost records"))?;
+        crate::tenant::commit(tx).await?;
+        Ok(rows.into_iter().map(CostRecord::from).collect())
+    }
+
     async fn cost_summary(
         &self,
         filter: CostFilter,
@@ -195,5 +208,47 @@ impl BudgetStore for PgTenant {
         commit(tx).await?;
         let total = CostTotals { key: None, ..total };
         Ok((total, groups))
+    }
+}
+
+/// A row of `cost_records`.
+#[derive(sqlx::FromRow)]
+struct CostRecordRow {
+    tenant_id: uuid::Uuid,
+    id: uuid::Uuid,
+    project_id: uuid::Uuid,
+    run_id: Option<uuid::Uuid>,
+    agent: Option<String>,
+    operation: String,
+    provider: String,
+    model: String,
+    input_tokens: i64,
+    output_tokens: i64,
+    cached_input_tokens: i64,
+    cost_nanos: i64,
+    latency_ms: i64,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<CostRecordRow> for CostRecord {
+    fn from(row: CostRecordRow) -> Self {
+        // The table's CHECKs keep the counts non-negative.
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        CostRecord {
+            id: agentic_core::ids::CostRecordId::from_uuid(row.id),
+            tenant_id: agentic_core::ids::TenantId::from_uuid(row.tenant_id),
+            project_id: ProjectId::from_uuid(row.project_id),
+            run_id: row.run_id.map(agentic_core::ids::RunId::from_uuid),
+            agent: row.agent,
+            operation: row.operation,
+            provider: row.provider,
+            model: row.model,
+            input_tokens: count(row.input_tokens),
+            output_tokens: count(row.output_tokens),
+            cached_input_tokens: count(row.cached_input_tokens),
+            cost: Money::from_nanos(row.cost_nanos),
+            latency_ms: count(row.latency_ms),
+            created_at: row.created_at,
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Runs.
 
 use agentic_core::clock::Timestamp;
+use agentic_core::events::Event;
 use agentic_core::ids::{ProjectId, RunId, TenantId, UserId};
 use agentic_core::model::RiskLevel;
 use agentic_core::model::{Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
-use agentic_core::store::{RunStore, StoreError, StoreResult};
+use agentic_core::store::{Cancellation, RunStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -30,6 +31,8 @@ pub(crate) struct RunRow {
     attempts: i32,
     lease_owner: Option<String>,
     lease_expires_at: Option<DateTime<Utc>>,
+    cancel_requested_at: Option<DateTime<Utc>>,
+    idempotency_key: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -42,6 +45,7 @@ fn status(text: &str) -> StoreResult<RunStatus> {
         "failed" => Ok(RunStatus::Failed),
         "awaiting_approval" => Ok(RunStatus::AwaitingApproval),
         "denied" => Ok(RunStatus::Denied),
+        "cancelled" => Ok(RunStatus::Cancelled),
         other => Err(corrupt(format!("run status `{other}`"))),
     }
 }
@@ -77,6 +81,8 @@ impl TryFrom<RunRow> for Run {
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             lease_owner: row.lease_owner,
             lease_expires_at: row.lease_expires_at,
+            cancel_requested_at: row.cancel_requested_at,
+            idempotency_key: row.idempotency_key,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -98,6 +104,18 @@ impl RunStore for PgTenant {
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| store_error(e, "the run"))?;
+        row.map(Run::try_from).transpose()
+    }
+
+    async fn run_by_idempotency_key(&self, key: &str) -> StoreResult<Option<Run>> {
+        let mut tx = self.begin().await?;
+        let row: Option<RunRow> = sqlx::query_as("SELECT * FROM runs WHERE tenant_id = $1 AND idempotency_key = $2")
+            .bind(self.uuid())
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the run"))?;
+        crate::tenant::commit(tx).await?;
         row.map(Run::try_from).transpose()
     }
 
@@ -169,6 +187,55 @@ impl RunStore for PgTenant {
         query.fetch_one(&self.pool).await.map_err(|e| store_error(e, "the run"))
     }
 
+    async fn cancel_run(&self, id: RunId, event: &Event, at: Timestamp) -> StoreResult<Option<Cancellation>> {
+        if event.tenant_id != self.tenant {
+            return Err(StoreError::conflict("an event of another tenant"));
+        }
+        let mut tx = self.begin().await?;
+        let row: Option<RunRow> = sqlx::query_as("SELECT * FROM runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the run"))?;
+        let Some(run) = row.map(Run::try_from).transpose()? else { return Ok(None) };
+        let sql = match run.status {
+            RunStatus::Running => {
+                "UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, $3), updated_at = $3 \
+                 WHERE tenant_id = $1 AND id = $2 RETURNING *"
+            }
+            RunStatus::Queued | RunStatus::AwaitingApproval => {
+                "UPDATE runs SET status = 'cancelled', error = $4, updated_at = $3 \
+                 WHERE tenant_id = $1 AND id = $2 RETURNING *"
+            }
+            _ => return Ok(Some(Cancellation::AlreadyEnded(run))),
+        };
+        let mut query = sqlx::query_as::<_, RunRow>(sql).bind(self.uuid()).bind(id.as_uuid()).bind(at);
+        if run.status != RunStatus::Running {
+            query = query.bind(agentic_core::model::CANCELLED);
+        }
+        let row = query.fetch_one(&mut *tx).await.map_err(|e| store_error(e, "the run"))?;
+        let after = Run::try_from(row)?;
+        if after.status == RunStatus::Cancelled {
+            sqlx::query(
+                "UPDATE approvals SET status = 'cancelled', decided_at = $3 \
+                 WHERE tenant_id = $1 AND run_id = $2 AND status = 'pending'",
+            )
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the approval request"))?;
+            crate::events::insert_events(&mut *tx, self.uuid(), std::slice::from_ref(event)).await?;
+        }
+        crate::tenant::commit(tx).await?;
+        Ok(Some(match after.status {
+            RunStatus::Cancelled => Cancellation::Cancelled(after),
+            _ => Cancellation::Requested(after),
+        }))
+    }
+
     async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
         sqlx::query_scalar("SELECT tenant_release_run($1, $2, $3, $4, $5)")
             .bind(self.uuid())
@@ -190,7 +257,10 @@ fn attempt(lease: &RunLease<'_>) -> i32 {
 /// Inserts a run: on the pool as its own statement, or inside the caller's tenant transaction (a gated run goes
 /// with its approval request).
 pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: Uuid, run: &Run) -> StoreResult<()> {
-    sqlx::query("SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+    let key_window = agentic_core::model::IDEMPOTENCY_WINDOW;
+    sqlx::query(
+        "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
         .bind(tenant)
         .bind(run.id.as_uuid())
         .bind(run.project_id.as_uuid())
@@ -208,8 +278,10 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
         .bind(run.created_at)
         .bind(run.updated_at)
         .bind(run.kind.as_str())
+        .bind(&run.idempotency_key)
+        .bind(key_window)
         .execute(executor)
         .await
-        .map_err(|e| store_error(e, "a run with this id"))?;
+        .map_err(|e| store_error(e, "a run with this id or idempotency key"))?;
     Ok(())
 }

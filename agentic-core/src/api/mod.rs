@@ -302,6 +302,11 @@ pub struct ExecuteRequest {
     #[serde(default, deserialize_with = "wait_seconds")]
     #[schema(value_type = Option<u64>)]
     pub wait: Option<u64>,
+    /// The most tokens (input and output, over every model call) the run may use; each call's `max_tokens` is
+    /// clipped to what is left, and a call that cannot fit fails the run with the `budget-exceeded` problem type
+    /// before it is made. `context.budget_tokens` is read too (the smaller applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_tokens: Option<u64>,
 }
 
 /// `POST /v1/workflows`: starts a named workflow as one durable run.
@@ -324,6 +329,11 @@ pub struct WorkflowRequest {
     #[serde(default, deserialize_with = "wait_seconds")]
     #[schema(value_type = Option<u64>)]
     pub wait: Option<u64>,
+    /// The most tokens (input and output, over every model call) the run may use; each call's `max_tokens` is
+    /// clipped to what is left, and a call that cannot fit fails the run with the `budget-exceeded` problem type
+    /// before it is made. `context.budget_tokens` is read too (the smaller applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_tokens: Option<u64>,
 }
 
 /// `GET /v1/runs/{id}/result?wait=SECONDS`.

@@ -41,6 +41,8 @@ pub struct AgentTask {
     /// whose specification has since become riskier is refused rather than run without approval. `None` for a
     /// host app's direct call, which does its own gating.
     pub cleared_risk: Option<RiskLevel>,
+    /// Cancelling the run, and its token cap: checked before every model call and tool call.
+    pub control: super::RunControl,
 }
 
 /// One thing that happened in a run.
@@ -158,6 +160,11 @@ impl Platform {
                 data["cost"] = json!(outcome.cost);
                 EventKind::AgentCompleted
             }
+            Err(error) if matches!(error.cause(), Error::Cancelled) => {
+                metrics.agent_executions_total.with_label_values(&[&label, "cancelled"]).inc();
+                data["cost"] = json!(task.control.cost_so_far());
+                EventKind::AgentCancelled
+            }
             Err(error) => {
                 metrics.agent_executions_total.with_label_values(&[&label, "failed"]).inc();
                 data["reason"] = json!(error.public_detail());
@@ -182,6 +189,7 @@ impl Platform {
             project: task.project_id,
             run_id: task.run_id,
             agent: task.agent.clone(),
+            control: task.control.clone(),
             spent: parking_lot::Mutex::default(),
         });
         let mut context = ToolContext::new(task.tenant_id, task.project_id, task.agent.clone())
@@ -208,6 +216,7 @@ impl Platform {
                 model: &spec.llm.model,
                 run_id: task.run_id,
                 agent: Some(&task.agent),
+                control: Some(&task.control),
             };
             let (response, record) = self.budgeted_chat(site, &*provider, request).await?;
             outcome.usage = outcome.usage.plus(response.usage);
@@ -224,6 +233,7 @@ impl Platform {
             }
             messages.push(Message::Assistant { content: response.text, tool_calls: response.tool_calls.clone() });
             for call in response.tool_calls {
+                task.control.check()?;
                 let result = match self.inner.tools.get(&call.name) {
                     Some(tool) if spec.tools.contains(&call.name) => {
                         tool.call(&context, call.arguments.clone())
@@ -245,6 +255,7 @@ impl Platform {
                     content: output.to_string(),
                     is_error: !ok,
                 });
+                self.publish_tool_call(task, &call.name, ok).await;
                 outcome.steps.push(RunStep::ToolCall { name: call.name, input: call.arguments, output, ok });
             }
             let (usage, cost) = model.take_spent();
@@ -252,5 +263,13 @@ impl Platform {
             outcome.cost = outcome.cost.try_add(cost)?;
         }
         Err(Error::MaxIterations { limit: spec.max_iterations })
+    }
+
+    /// `run.tool_call`, for the run's progress stream (a direct call outside a run has no stream to feed).
+    async fn publish_tool_call(&self, task: &AgentTask, tool: &str, ok: bool) {
+        let Some(run_id) = task.run_id else { return };
+        let data =
+            json!({"run_id": run_id, "project_id": task.project_id, "agent": task.agent, "tool": tool, "ok": ok});
+        self.publish(task.tenant_id, EventKind::RunToolCall, data).await;
     }
 }

@@ -63,7 +63,7 @@ impl Platform {
         if decided.status == ApprovalStatus::Approved {
             self.inner.run_signals.run_queued();
         } else {
-            self.inner.run_signals.run_ended(decided.run_id);
+            self.inner.run_signals.run_changed(decided.run_id);
         }
         if decided.status == ApprovalStatus::Expired {
             return Err(Error::Conflict("the request expired before it was decided".into()));
@@ -84,7 +84,7 @@ impl Platform {
                 if decision.event.is_some() {
                     self.events_stored();
                 }
-                self.inner.run_signals.run_ended(decision.approval.run_id);
+                self.inner.run_signals.run_changed(decision.approval.run_id);
             }
             total += expired.len();
             if expired.len() < BATCH as usize {

@@ -94,6 +94,77 @@ impl Platform {
     }
 }
 
+/// The state of one run's progress stream.
+struct RunFollower {
+    platform: Platform,
+    principal: Principal,
+    run: crate::model::Run,
+    cursor: EventId,
+    done: bool,
+}
+
+impl RunFollower {
+    /// The run's next events after the cursor, waiting until there are some; `None` once the run's end was sent
+    /// (or the run has ended and nothing of it is left to send: its end event may have passed its retention).
+    async fn next_page(&mut self) -> Option<Vec<Event>> {
+        if self.done {
+            return None;
+        }
+        let store = self.platform.inner.store.tenant(self.principal.tenant_id);
+        let mut ended = false;
+        loop {
+            let woken = self.platform.inner.event_wakeup.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let query =
+                EventQuery { run_id: Some(self.run.id), after: Some(self.cursor), limit: 200, ..EventQuery::default() };
+            match store.list_events(&query).await {
+                Ok(page) if !page.data.is_empty() => {
+                    let mut events = page.data;
+                    if let Some(end) = events.iter().position(|e| e.kind.ends_run(self.run.kind)) {
+                        events.truncate(end + 1);
+                        self.done = true;
+                    }
+                    self.cursor = events.last().map_or(self.cursor, |e| e.id);
+                    return Some(events);
+                }
+                // The run had ended before that read: its end event (stored with the end) was there to read.
+                Ok(_) if ended => return None,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, run_id = %self.run.id, "a run's event stream cannot read events"),
+            }
+            match store.get_run(self.run.id).await {
+                // Read once more: an end committed between the two reads is then seen.
+                Ok(Some(run)) if run.status.is_final() => ended = true,
+                Ok(None) => return None,
+                Ok(Some(_)) | Err(_) => {
+                    let _ = tokio::time::timeout(STREAM_POLL, woken).await;
+                }
+            }
+        }
+    }
+}
+
+impl Platform {
+    /// Run `id`'s events, oldest first, from its first (or after `resume`, a client's `Last-Event-ID`) until its
+    /// end event ([`EventKind::ends_run`]), which is the stream's last item. A run of another tenant is not found.
+    pub async fn follow_run(
+        &self,
+        principal: &Principal,
+        id: crate::ids::RunId,
+        resume: Option<EventId>,
+    ) -> Result<impl Stream<Item = Event> + Send + 'static> {
+        let run = self.get_run(principal, id).await?;
+        let cursor = resume.unwrap_or(EventId::from_uuid(uuid::Uuid::nil()));
+        let follower = RunFollower { platform: self.clone(), principal: principal.clone(), run, cursor, done: false };
+        let pages = futures_util::stream::unfold(follower, |mut follower| async move {
+            let page = follower.next_page().await?;
+            Some((futures_util::stream::iter(page), follower))
+        });
+        Ok(futures_util::StreamExt::flatten(pages))
+    }
+}
+
 /// The state of one event stream: where it is, and what it lets through.
 struct Follower {
     platform: Platform,

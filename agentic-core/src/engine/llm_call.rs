@@ -28,6 +28,8 @@ pub(crate) struct CallSite<'a> {
     pub(crate) model: &'a str,
     pub(crate) run_id: Option<crate::ids::RunId>,
     pub(crate) agent: Option<&'a str>,
+    /// The run's controls (cancel, token cap), for calls made by a run.
+    pub(crate) control: Option<&'a super::RunControl>,
 }
 
 impl Platform {
@@ -37,8 +39,11 @@ impl Platform {
         &self,
         site: CallSite<'_>,
         provider: &dyn LlmProvider,
-        request: ChatRequest,
+        mut request: ChatRequest,
     ) -> Result<(ChatResponse, CostRecord)> {
+        if let Some(control) = site.control {
+            control.admit(&mut request)?;
+        }
         let reservation = self.reserve_llm_call(site.tenant, site.project, site.provider, &request).await?;
         let hold = OnAbandon::new({
             let (platform, reservation) = (self.clone(), reservation.clone());
@@ -64,7 +69,20 @@ impl Platform {
         // From here on the hold is kept or settled, never released: the provider has answered.
         hold.disarm();
         self.settle_or_defer(reservation, &record).await;
+        if let Some(control) = site.control {
+            control.record(response.usage, record.cost);
+        }
+        self.publish_llm_call(&site, &record).await;
         Ok((response, record))
+    }
+
+    /// `run.llm_call`, for the run's progress stream (a call outside a run has no stream to feed).
+    async fn publish_llm_call(&self, site: &CallSite<'_>, record: &CostRecord) {
+        let Some(run_id) = site.run_id else { return };
+        let data = serde_json::json!({"run_id": run_id, "project_id": site.project, "agent": site.agent.unwrap_or(""),
+            "provider": record.provider, "model": record.model, "input_tokens": record.input_tokens,
+            "output_tokens": record.output_tokens, "cost": record.cost});
+        self.publish(site.tenant, crate::events::EventKind::RunLlmCall, data).await;
     }
 
     /// Settles a call, retrying a failing store a few times; then leaves it to the upkeep loop.

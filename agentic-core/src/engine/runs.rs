@@ -11,13 +11,14 @@ use crate::Platform;
 use crate::agents::AgentKey;
 use crate::api::ExecuteRequest;
 use crate::auth::Principal;
-use crate::engine::AgentTask;
+use crate::engine::{AgentTask, RunControl};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventKind};
 use crate::ids::RunId;
 use crate::model::{
-    Money, Permission, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, ValidationError, validate_text,
+    Permission, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, ValidationError, validate_text,
 };
+use crate::store::Cancellation;
 
 /// Starts of one run before it is failed as repeatedly interrupted.
 pub const MAX_ATTEMPTS: u32 = 3;
@@ -33,6 +34,8 @@ pub const MAX_WAIT: Duration = Duration::from_secs(crate::api::MAX_WAIT_SECS);
 const WAIT_POLL: Duration = Duration::from_millis(100);
 /// The longest interval between a waiter's re-reads.
 const WAIT_POLL_MAX: Duration = Duration::from_secs(1);
+/// How often a worker reads its run for a cancel asked on another replica (one asked here wakes it at once).
+const CANCEL_POLL: Duration = Duration::from_secs(1);
 /// First wait before recording a run's outcome again after the store failed; doubles up to [`FINISH_RETRY_MAX`].
 const FINISH_RETRY: Duration = Duration::from_millis(100);
 /// Longest wait between attempts to record a run's outcome.
@@ -41,15 +44,34 @@ const FINISH_RETRY_MAX: Duration = Duration::from_secs(2);
 impl Platform {
     /// Queues a run of `agent`. Needs `agents:execute`; the agent and the project must exist in the tenant.
     pub async fn execute_agent(&self, principal: &Principal, agent: &str, request: ExecuteRequest) -> Result<Run> {
+        self.execute_agent_keyed(principal, agent, request, None).await
+    }
+
+    /// [`execute_agent`](Self::execute_agent) under an idempotency key (the `Idempotency-Key` header): the same
+    /// key with the same request within [`IDEMPOTENCY_WINDOW`](crate::model::IDEMPOTENCY_WINDOW) returns the run
+    /// the first request started, and the same key with another request is a validation error.
+    pub async fn execute_agent_keyed(
+        &self,
+        principal: &Principal,
+        agent: &str,
+        request: ExecuteRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<Run> {
         principal.require(Permission::AgentsExecute)?;
         let key = AgentKey::parse(agent).map_err(|_| Error::NotFound("agent"))?;
         let (spec, _) = self.agent_spec(principal.tenant_id, &key).await?;
         let task = validate_text("task", &request.task, 20_000)?;
-        let input = json!({"task": task, "context": request.context});
+        let token_cap = super::run_control::requested_token_cap(request.budget_tokens, request.context.as_ref())?;
+        let mut input = json!({"task": task, "context": request.context});
+        if let Some(cap) = token_cap {
+            input["budget_tokens"] = json!(cap);
+        }
         // A request may raise the agent's risk, never lower it: the spec's level is what approval gates go by.
         let risk_level = request.risk_level.map_or(spec.risk_level, |asked| asked.max(spec.risk_level));
         let now = self.inner.clock.now();
-        let run = Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now);
+        let mut run =
+            Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now);
+        run.idempotency_key = idempotency_key.map(validate_idempotency_key).transpose()?;
         self.submit_run(principal, run, request.wait).await
     }
 
@@ -60,21 +82,56 @@ impl Platform {
             return Err(ValidationError::new("wait", format!("must be at most {} seconds", MAX_WAIT.as_secs())).into());
         }
         let store = self.inner.store.tenant(principal.tenant_id);
+        if let Some(earlier) = self.idempotent_replay(&run).await? {
+            return self.answer(principal, earlier, wait).await;
+        }
         // The project is checked by the insert itself (a missing one is a missing reference), which saves a read
         // and leaves no gap between check and write.
         let unknown_project = |error: crate::store::StoreError| match error {
             crate::store::StoreError::MissingReference { .. } => Error::NotFound("project"),
             other => other.into(),
         };
-        if self.needs_approval(principal.tenant_id, run.risk_level).await? {
+        let inserted = if self.needs_approval(principal.tenant_id, run.risk_level).await? {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
-            store.insert_gated_run(&run, &approval).await.map_err(unknown_project)?;
-            self.events_stored();
+            store.insert_gated_run(&run, &approval).await.map(|_| self.events_stored())
         } else {
-            store.insert_run(&run).await.map_err(unknown_project)?;
-            self.inner.run_signals.run_queued();
+            store.insert_run(&run).await.map(|()| self.inner.run_signals.run_queued())
+        };
+        match inserted {
+            Ok(()) => {}
+            // A request with the same key won the race: its run is the answer.
+            Err(crate::store::StoreError::Conflict { .. }) if run.idempotency_key.is_some() => {
+                if let Some(earlier) = self.idempotent_replay(&run).await? {
+                    return self.answer(principal, earlier, wait).await;
+                }
+                return Err(Error::Conflict("a run with this idempotency key was created meanwhile".into()));
+            }
+            Err(error) => return Err(unknown_project(error)),
         }
+        self.answer(principal, run, wait).await
+    }
+
+    /// The run an earlier request with `run`'s idempotency key started within the window, if the requests are the
+    /// same (caller, kind, agent or workflow, project, input); the same key for another request is refused.
+    async fn idempotent_replay(&self, run: &Run) -> Result<Option<Run>> {
+        let Some(key) = &run.idempotency_key else { return Ok(None) };
+        let store = self.inner.store.tenant(run.tenant_id);
+        let Some(earlier) = store.run_by_idempotency_key(key).await? else { return Ok(None) };
+        if earlier.created_at < run.created_at - crate::model::IDEMPOTENCY_WINDOW {
+            return Ok(None);
+        }
+        let same = (earlier.requested_by, earlier.kind, &earlier.agent, earlier.project_id, &earlier.input)
+            == (run.requested_by, run.kind, &run.agent, run.project_id, &run.input);
+        if !same {
+            let reason = "was used for a different request within the last 24 hours; use a new key";
+            return Err(ValidationError::new("Idempotency-Key", reason).into());
+        }
+        Ok(Some(earlier))
+    }
+
+    /// The answer to a run's submission: the run as stored, or with `wait`, once it ends or the wait is over.
+    async fn answer(&self, principal: &Principal, run: Run, wait: Option<u64>) -> Result<Run> {
         match wait {
             Some(seconds) if seconds > 0 => self.wait_for_run(principal, run.id, Duration::from_secs(seconds)).await,
             _ => Ok(run),
@@ -84,6 +141,47 @@ impl Platform {
     /// A run of the caller's tenant.
     pub async fn get_run(&self, principal: &Principal, id: RunId) -> Result<Run> {
         self.inner.store.tenant(principal.tenant_id).get_run(id).await?.ok_or(Error::NotFound("run"))
+    }
+
+    /// Cancels a run of the caller's tenant. A queued run, or one waiting for approval (its request is withdrawn),
+    /// ends `cancelled` at once with its `agent.cancelled` / `workflow.cancelled` event; a running one is marked,
+    /// and its worker stops at its next step (before its next model or tool call: a call in flight finishes and is
+    /// settled, and no hold stays behind), ending it `cancelled`. An ended run is a conflict.
+    ///
+    /// Needs the permission that started it (`agents:execute` or `workflows:create`); cancelling somebody
+    /// else's run also needs `approvals:approve`.
+    pub async fn cancel_run(&self, principal: &Principal, id: RunId) -> Result<Run> {
+        let store = self.inner.store.tenant(principal.tenant_id);
+        let run = store.get_run(id).await?.ok_or(Error::NotFound("run"))?;
+        principal.require(match run.kind {
+            RunKind::Agent => Permission::AgentsExecute,
+            RunKind::Workflow => Permission::WorkflowsCreate,
+        })?;
+        if run.requested_by != principal.user_id {
+            principal.require(Permission::ApprovalsApprove)?;
+        }
+        let now = self.inner.clock.now();
+        let event = Event::run_cancelled(&run, run.cost, now);
+        let after = match store.cancel_run(id, &event, now).await?.ok_or(Error::NotFound("run"))? {
+            Cancellation::Cancelled(run) => {
+                self.events_stored();
+                run
+            }
+            Cancellation::Requested(run) => run,
+            Cancellation::AlreadyEnded(run) => {
+                return Err(Error::Conflict(format!("run {id} has already ended ({})", run.status.as_str())));
+            }
+        };
+        // Wakes waiters, and the worker's watch if it runs here (other replicas' workers find the mark by polling).
+        self.inner.run_signals.run_changed(id);
+        Ok(after)
+    }
+
+    /// The cost records of a run of the caller's tenant, oldest first (any member may read them).
+    pub async fn run_costs(&self, principal: &Principal, id: RunId) -> Result<Vec<crate::model::CostRecord>> {
+        let store = self.inner.store.tenant(principal.tenant_id);
+        store.get_run(id).await?.ok_or(Error::NotFound("run"))?;
+        Ok(store.run_costs(id).await?)
     }
 
     /// A page of the caller's tenant's runs, newest first, filtered (any member may read them).
@@ -156,10 +254,12 @@ impl Platform {
                 events: vec![end],
             }
         } else {
+            let control = RunControl::for_run(&run);
             let outcome = tokio::select! {
-                finish = self.perform(&run, worker) => finish.ok_or(Interrupted::LeaseLost),
+                finish = self.perform(&run, worker, &control) => finish.ok_or(Interrupted::LeaseLost),
                 interrupted = self.keep_lease(&run, worker, &renewed) => Err(interrupted),
                 () = &mut shutdown => Err(Interrupted::Shutdown),
+                never = self.watch_cancel(&run, &control) => match never {},
             };
             match outcome {
                 Ok(finish) => finish,
@@ -178,7 +278,7 @@ impl Platform {
             }
         };
         self.record_finish(&run, worker, &finish, &renewed).await;
-        self.inner.run_signals.run_ended(run.id);
+        self.inner.run_signals.run_changed(run.id);
         Ok(Turn::Worked)
     }
 
@@ -243,10 +343,31 @@ impl Platform {
         self.inner.run_lease.to_std().unwrap_or(Duration::from_secs(1))
     }
 
+    /// Cancels `control` once a cancel is asked of `run` (a caller here wakes it at once; one on another replica is
+    /// found by reading the run every [`CANCEL_POLL`]); never returns, so that it can sit beside the work.
+    async fn watch_cancel(&self, run: &Run, control: &RunControl) -> std::convert::Infallible {
+        if run.cancel_requested_at.is_some() {
+            control.cancel();
+        }
+        let watch = self.inner.run_signals.watch(run.id);
+        while !control.is_cancelled() {
+            let changed = watch.notify().notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let _ = tokio::time::timeout(CANCEL_POLL, changed).await;
+            match self.inner.store.tenant(run.tenant_id).get_run(run.id).await {
+                Ok(Some(now)) if now.cancel_requested_at.is_some() => control.cancel(),
+                Ok(_) => {}
+                Err(error) => tracing::debug!(run_id = %run.id, %error, "could not look for a cancel request"),
+            }
+        }
+        std::future::pending().await
+    }
+
     /// Does a claimed run's work and says how it ended; `None` if another worker took the run over meanwhile.
-    async fn perform(&self, run: &Run, worker: &str) -> Option<RunFinish> {
+    async fn perform(&self, run: &Run, worker: &str, control: &RunControl) -> Option<RunFinish> {
         if run.kind == RunKind::Workflow {
-            return self.perform_workflow(run, worker).await;
+            return self.perform_workflow(run, worker, control).await;
         }
         let task = AgentTask {
             tenant_id: run.tenant_id,
@@ -256,10 +377,14 @@ impl Platform {
             task: run.input["task"].as_str().unwrap_or_default().to_owned(),
             context: run.input.get("context").cloned().filter(|c| !c.is_null()),
             cleared_risk: Some(run.risk_level),
+            control: control.clone(),
         };
         let (result, end) = self.run_agent_reporting(task).await;
         let events = end.into_iter().collect();
         Some(match result {
+            Err(error) if matches!(error.cause(), Error::Cancelled) => {
+                RunFinish::cancelled(control.cost_so_far(), events)
+            }
             Ok(outcome) => RunFinish {
                 status: RunStatus::Completed,
                 cost: outcome.cost,
@@ -273,7 +398,7 @@ impl Platform {
                 output: None,
                 error: Some(self.failure_reason(run, &error)),
                 error_code: Some(error.code().to_owned()),
-                cost: Money::ZERO,
+                cost: control.cost_so_far(),
                 events,
             },
         })
@@ -380,6 +505,16 @@ impl Platform {
             }
         }
     }
+}
+
+/// An `Idempotency-Key` as a run stores it: 1 to 255 visible ASCII characters.
+pub(crate) fn validate_idempotency_key(key: &str) -> Result<String> {
+    let visible = key.bytes().all(|b| b.is_ascii_graphic());
+    if key.is_empty() || key.len() > crate::model::MAX_IDEMPOTENCY_KEY_LEN || !visible {
+        let reason = format!("must be 1 to {} visible ASCII characters", crate::model::MAX_IDEMPOTENCY_KEY_LEN);
+        return Err(ValidationError::new("Idempotency-Key", reason).into());
+    }
+    Ok(key.to_owned())
 }
 
 /// What one turn of a worker did.

@@ -28,8 +28,8 @@ impl RunSignals {
         self.queued.notified().await;
     }
 
-    /// Wakes the requests waiting for `run`.
-    pub(crate) fn run_ended(&self, run: RunId) {
+    /// Wakes whoever watches `run`: the requests waiting for it to end, and its worker's cancel watch.
+    pub(crate) fn run_changed(&self, run: RunId) {
         if let Some((notify, _)) = self.waiting.lock().get(&run) {
             notify.notify_waiters();
         }
@@ -85,7 +85,7 @@ mod tests {
             for f in [fa1.as_mut(), fa2.as_mut(), fb.as_mut()] {
                 f.enable();
             }
-            signals.run_ended(a);
+            signals.run_changed(a);
             fa1.await;
             fa2.await;
             let woke_b = tokio::time::timeout(std::time::Duration::from_millis(20), fb).await.is_ok();

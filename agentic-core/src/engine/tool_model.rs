@@ -23,6 +23,8 @@ pub(crate) struct AgentModel {
     pub(crate) project: ProjectId,
     pub(crate) run_id: Option<RunId>,
     pub(crate) agent: String,
+    /// The run's controls, so a tool's question counts against its token cap and stops once it is cancelled.
+    pub(crate) control: super::RunControl,
     /// Tokens and money the tools' questions cost, drained into the run's totals after each round of tool calls.
     pub(crate) spent: parking_lot::Mutex<(Usage, Money)>,
 }
@@ -58,6 +60,7 @@ impl ToolModel for AgentModel {
             model: &self.model,
             run_id: self.run_id,
             agent: Some(&self.agent),
+            control: Some(&self.control),
         };
         let (response, record) =
             self.platform.budgeted_chat(site, &*self.provider, request).await.map_err(|error| match error {

@@ -46,6 +46,9 @@ event_kinds! {
     },
     /// An agent's task failed (or was abandoned midway); `reason` is what a tenant may read.
     AgentFailed = "agent.failed" { "agent": "string", "run_id": "string?", "project_id": "string", "reason": "string" },
+    /// An agent's run was cancelled by a caller: before it started, or at its next step; `cost` is what it had
+    /// spent by then.
+    AgentCancelled = "agent.cancelled" { "agent": "string", "run_id": "string", "project_id": "string", "cost": "string" },
     /// A workflow run started.
     WorkflowStarted = "workflow.started" { "run_id": "string", "workflow": "string", "project_id": "string" },
     /// A workflow run completed after `steps` steps.
@@ -55,6 +58,19 @@ event_kinds! {
     /// A workflow run failed.
     WorkflowFailed = "workflow.failed" {
         "run_id": "string", "workflow": "string", "project_id": "string", "cost": "string", "reason": "string",
+    },
+    /// A workflow run was cancelled by a caller: before it started, or before its next step.
+    WorkflowCancelled = "workflow.cancelled" {
+        "run_id": "string", "workflow": "string", "project_id": "string", "cost": "string",
+    },
+    /// A model call of a run was answered: `tokens` in and out, what it cost (USD), the model and its provider.
+    RunLlmCall = "run.llm_call" {
+        "run_id": "string", "project_id": "string", "agent": "string", "provider": "string", "model": "string",
+        "input_tokens": "integer", "output_tokens": "integer", "cost": "string",
+    },
+    /// A run's agent called a tool; `ok` is whether it succeeded (`false`: the model was shown the error).
+    RunToolCall = "run.tool_call" {
+        "run_id": "string", "project_id": "string", "agent": "string", "tool": "string", "ok": "boolean",
     },
     /// A risky run waits for a human's approval.
     ApprovalRequested = "approval.requested" {
@@ -84,6 +100,20 @@ impl EventKind {
         EventKind::ALL.iter().copied().find(|kind| kind.as_str() == name)
     }
 
+    /// Whether an event of this kind, carrying a run's id, is that run's last: its end (`agent.*` for an agent
+    /// run: a workflow's steps are agent runs inside it, so only `workflow.*` ends a workflow), or a denial.
+    pub fn ends_run(self, run: crate::model::RunKind) -> bool {
+        use crate::model::RunKind;
+        match self {
+            EventKind::AgentCompleted | EventKind::AgentFailed | EventKind::AgentCancelled => run == RunKind::Agent,
+            EventKind::WorkflowCompleted | EventKind::WorkflowFailed | EventKind::WorkflowCancelled => {
+                run == RunKind::Workflow
+            }
+            EventKind::ApprovalDenied | EventKind::ApprovalExpired => true,
+            _ => false,
+        }
+    }
+
     /// The JSON Schema (2020-12) of the event's `data`.
     pub fn data_schema(self) -> serde_json::Value {
         let mut properties = serde_json::Map::new();
@@ -109,6 +139,7 @@ impl EventKind {
                 Some(value) => match ty {
                     "string" => value.is_string(),
                     "integer" => value.is_u64() || value.is_i64(),
+                    "boolean" => value.is_boolean(),
                     _ => false,
                 },
             }

@@ -66,13 +66,31 @@ impl Event {
         let kind = match approval.status {
             ApprovalStatus::Approved => EventKind::ApprovalApproved,
             ApprovalStatus::Expired => EventKind::ApprovalExpired,
-            ApprovalStatus::Denied | ApprovalStatus::Pending => EventKind::ApprovalDenied,
+            // A cancelled or pending request is no decision; the run's own end event says what happened.
+            ApprovalStatus::Denied | ApprovalStatus::Pending | ApprovalStatus::Cancelled => EventKind::ApprovalDenied,
         };
         let mut data = serde_json::json!({"approval_id": approval.id, "run_id": approval.run_id});
         if let Some(by) = approval.decided_by {
             data["by"] = serde_json::json!(by);
         }
         Event::new(approval.tenant_id, kind, data, approval.decided_at.unwrap_or(approval.created_at))
+    }
+
+    /// `agent.cancelled` or `workflow.cancelled`: `run` ended cancelled at `at`, having spent `cost`. Built before
+    /// the store cancels a queued run (its kind, agent and project never change), and by the worker that stops.
+    pub fn run_cancelled(run: &crate::model::Run, cost: crate::model::Money, at: crate::clock::Timestamp) -> Event {
+        let (kind, data) = match run.kind {
+            crate::model::RunKind::Agent => (
+                EventKind::AgentCancelled,
+                serde_json::json!({"agent": run.agent, "run_id": run.id, "project_id": run.project_id, "cost": cost}),
+            ),
+            crate::model::RunKind::Workflow => (
+                EventKind::WorkflowCancelled,
+                serde_json::json!({"run_id": run.id, "workflow": run.agent, "project_id": run.project_id,
+                    "cost": cost}),
+            ),
+        };
+        Event::new(run.tenant_id, kind, data, at)
     }
 
     /// `project.budget_warning` or `project.budget_exceeded`: a settlement at `at` took `project`'s spending over

@@ -25,7 +25,10 @@ pub use money::{Money, MoneyOverflow, MoneyParseError};
 pub use project::{Project, ProjectPatch};
 pub use risk::RiskLevel;
 pub use role::{Permission, PermissionSet, Role, UnknownName};
-pub use run::{Approval, ApprovalStatus, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus, Verdict};
+pub use run::{
+    Approval, ApprovalStatus, CANCELLED, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_LEN, Run, RunFinish, RunKind,
+    RunLease, RunProgress, RunStatus, Verdict,
+};
 pub use tenant::{Plan, Slug, Tenant};
 pub(crate) use user::normalize_roles;
 pub use user::{Email, PasswordHash, User, UserPatch, UserRecord};

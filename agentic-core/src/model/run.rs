@@ -25,6 +25,8 @@ pub enum RunStatus {
     Failed,
     /// Not approved (denied, or the request expired).
     Denied,
+    /// Cancelled by a caller: before a worker started it, or cooperatively at its next step.
+    Cancelled,
 }
 
 impl RunStatus {
@@ -37,12 +39,13 @@ impl RunStatus {
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
             RunStatus::Denied => "denied",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
     /// Whether the run is over.
     pub const fn is_final(self) -> bool {
-        matches!(self, RunStatus::Completed | RunStatus::Failed | RunStatus::Denied)
+        matches!(self, RunStatus::Completed | RunStatus::Failed | RunStatus::Denied | RunStatus::Cancelled)
     }
 }
 
@@ -105,6 +108,11 @@ pub struct Run {
     pub lease_owner: Option<String>,
     /// Until when the worker's hold is valid; past it, another worker may take over.
     pub lease_expires_at: Option<DateTime<Utc>>,
+    /// When a caller asked to cancel the run while a worker held it: the worker stops at its next step.
+    pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// The `Idempotency-Key` it was created with: the same key within [`IDEMPOTENCY_WINDOW`] returns this run
+    /// instead of starting another.
+    pub idempotency_key: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -139,11 +147,20 @@ impl Run {
             attempts: 0,
             lease_owner: None,
             lease_expires_at: None,
+            cancel_requested_at: None,
+            idempotency_key: None,
             created_at: now,
             updated_at: now,
         }
     }
 }
+
+/// How long an idempotency key names its run: a request with the same key within this time of the run's creation
+/// gets that run back; after it, the key starts a new run (which takes the key over). Both stores apply it.
+pub const IDEMPOTENCY_WINDOW: chrono::Duration = chrono::Duration::hours(24);
+
+/// The longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 /// A worker's hold on a claimed run, as stores check it: the worker's name and the attempt it works, which is
 /// the fencing token (a takeover claims the next attempt, so the old holder's writes match no row), and how long
@@ -189,6 +206,23 @@ pub struct RunFinish {
     pub events: Vec<crate::events::Event>,
 }
 
+/// The `error` of a cancelled run (PostgreSQL's `tenant_cancel_run` spells the same text).
+pub const CANCELLED: &str = "cancelled";
+
+impl RunFinish {
+    /// A run cancelled at a step boundary, having spent `cost`, with its end events.
+    pub fn cancelled(cost: Money, events: Vec<crate::events::Event>) -> Self {
+        RunFinish {
+            status: RunStatus::Cancelled,
+            output: None,
+            error: Some(CANCELLED.to_owned()),
+            error_code: None,
+            cost,
+            events,
+        }
+    }
+}
+
 /// Where an approval request is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -201,6 +235,8 @@ pub enum ApprovalStatus {
     Denied,
     /// Nobody decided in time: the run ends `denied`.
     Expired,
+    /// The run was cancelled before anyone decided.
+    Cancelled,
 }
 
 impl ApprovalStatus {
@@ -211,6 +247,7 @@ impl ApprovalStatus {
             ApprovalStatus::Approved => "approved",
             ApprovalStatus::Denied => "denied",
             ApprovalStatus::Expired => "expired",
+            ApprovalStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -222,6 +259,7 @@ impl ApprovalStatus {
     pub fn run_outcome(self) -> (RunStatus, Option<String>) {
         match self {
             ApprovalStatus::Approved => (RunStatus::Queued, None),
+            ApprovalStatus::Cancelled => (RunStatus::Cancelled, Some(CANCELLED.to_owned())),
             other => (RunStatus::Denied, Some(format!("approval {}", other.as_str()))),
         }
     }

@@ -216,7 +216,7 @@ mod tests {
         assert!(exact.matches(EventKind::AgentFailed) && !exact.matches(EventKind::AgentCompleted));
         let all = EventPattern::parse("*").unwrap();
         assert!(EventKind::ALL.iter().all(|kind| all.matches(*kind)));
-        assert_eq!(EventPattern::kinds_matching(&[family, exact]).len(), 4);
+        assert_eq!(EventPattern::kinds_matching(&[family, exact]).len(), 5, "four workflow.* and agent.failed");
     }
 
     #[test]

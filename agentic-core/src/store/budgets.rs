@@ -29,6 +29,9 @@ pub trait BudgetStore: Send + Sync {
     /// Where the project's budget stands at `now`, or `None` if there is no such project.
     async fn budget_status(&self, project: ProjectId, now: Timestamp) -> StoreResult<Option<BudgetStatus>>;
 
+    /// The cost records of one run (every model call it made, its workflow steps' included), oldest first.
+    async fn run_costs(&self, run: crate::ids::RunId) -> StoreResult<Vec<CostRecord>>;
+
     /// Totals of the matching cost records: overall, and per group when `group_by` is given (groups sorted by
     /// key).
     async fn cost_summary(

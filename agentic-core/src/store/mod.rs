@@ -31,7 +31,7 @@ pub use error::{StoreError, StoreResult};
 pub use events::{EventQuery, EventStore};
 pub use page::{Page, PageRequest};
 pub use projects::ProjectStore;
-pub use runs::{RunQuery, RunStore};
+pub use runs::{Cancellation, RunQuery, RunStore};
 pub use system::SystemStore;
 pub use users::UserStore;
 pub use webhooks::{

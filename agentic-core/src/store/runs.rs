@@ -41,12 +41,31 @@ impl RunQuery {
     }
 }
 
+/// What [`RunStore::cancel_run`] did, with the run as it stands after.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cancellation {
+    /// The run was queued or waiting for approval: it ended `cancelled` now (a pending approval request with it,
+    /// as `cancelled`), and the event was stored with the change.
+    Cancelled(Run),
+    /// A worker holds the run: it is marked (`cancel_requested_at`, kept from the first request) for the worker to
+    /// stop at its next step; the event is not stored (the worker stores its own with the end).
+    Requested(Run),
+    /// The run had ended already; nothing changed.
+    AlreadyEnded(Run),
+}
+
 /// Runs of the handle's tenant. Claiming (across tenants) is on the system interface. Every write by a worker is
 /// fenced by its [`RunLease`]: it applies only while the run is `running` under that worker and attempt.
 #[async_trait]
 pub trait RunStore: Send + Sync {
-    /// Records a new run.
+    /// Records a new run. A run whose `idempotency_key` is held by another run of the tenant created within
+    /// [`IDEMPOTENCY_WINDOW`](crate::model::IDEMPOTENCY_WINDOW) before it is refused as a
+    /// [`Conflict`](super::StoreError::Conflict); an older holder loses the key to it. (The same holds for a gated
+    /// run inserted with its approval request.)
     async fn insert_run(&self, run: &Run) -> StoreResult<()>;
+
+    /// The run holding idempotency key `key`, if any.
+    async fn run_by_idempotency_key(&self, key: &str) -> StoreResult<Option<Run>>;
 
     /// A run by id.
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>>;
@@ -63,6 +82,15 @@ pub trait RunStore: Send + Sync {
     /// Ends `lease.run`. `false` if the lease no longer holds (another worker took over): the other
     /// worker's result stands.
     async fn finish_run(&self, lease: &RunLease<'_>, finish: &RunFinish, at: Timestamp) -> StoreResult<bool>;
+
+    /// Cancels run `id` as [`Cancellation`] describes, storing `event` (its `agent.cancelled` or
+    /// `workflow.cancelled`) only when the run ends here. `None` if the tenant has no such run.
+    async fn cancel_run(
+        &self,
+        id: RunId,
+        event: &crate::events::Event,
+        at: Timestamp,
+    ) -> StoreResult<Option<Cancellation>>;
 
     /// Gives `lease.run` back unfinished (its worker is shutting down): `queued` again at once, without counting the
     /// attempt, so no worker waits out the lease and no attempt is spent. `false` if the lease no longer holds.

@@ -394,6 +394,10 @@ impl BudgetStore for FaultyTenant {
         self.inner.budget_status(project, now).await
     }
 
+    async fn run_costs(&self, run: RunId) -> StoreResult<Vec<crate::model::CostRecord>> {
+        self.inner.run_costs(run).await
+    }
+
     async fn cost_summary(
         &self,
         filter: CostFilter,
@@ -454,6 +458,19 @@ impl RunStore for FaultyTenant {
     async fn release_run(&self, lease: &RunLease<'_>, at: Timestamp) -> StoreResult<bool> {
         self.faults.check(Op::ReleaseRun)?;
         self.inner.release_run(lease, at).await
+    }
+
+    async fn run_by_idempotency_key(&self, key: &str) -> StoreResult<Option<Run>> {
+        self.inner.run_by_idempotency_key(key).await
+    }
+
+    async fn cancel_run(
+        &self,
+        id: RunId,
+        event: &crate::events::Event,
+        at: Timestamp,
+    ) -> StoreResult<Option<crate::store::Cancellation>> {
+        self.inner.cancel_run(id, event, at).await
     }
 }
 

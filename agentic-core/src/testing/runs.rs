@@ -20,7 +20,114 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(a_renewed_lease_keeps_the_run_and_saves_progress),
         case!(overdue_approvals_expire_across_tenants_and_deny_their_runs),
         case!(runs_are_listed_newest_first_filtered_and_paged),
+        case!(cancelling_ends_waiting_runs_marks_running_ones_and_leaves_ended_ones),
+        case!(an_idempotency_key_names_one_run_of_its_tenant_for_a_day),
     ]
+}
+
+async fn an_idempotency_key_names_one_run_of_its_tenant_for_a_day(store: Arc<dyn Store>) {
+    let (a, admin) = tenant_with_admin(&*store, "alpha").await;
+    let (b, b_admin) = tenant_with_admin(&*store, "bravo").await;
+    let (p, pb) = (project(a.id, None, admin.user.id), project(b.id, None, b_admin.user.id));
+    store.tenant(a.id).insert_project(&p).await.unwrap();
+    store.tenant(b.id).insert_project(&pb).await.unwrap();
+    let t0 = now();
+    let keyed = |tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp| Run {
+        idempotency_key: Some("order-1".into()),
+        ..run(tenant, project, by, at)
+    };
+    let first = keyed(a.id, p.id, admin.user.id, t0);
+    store.tenant(a.id).insert_run(&first).await.unwrap();
+    assert_eq!(store.tenant(a.id).run_by_idempotency_key("order-1").await.unwrap().map(|r| r.id), Some(first.id));
+    assert_eq!(store.tenant(a.id).run_by_idempotency_key("order-2").await.unwrap(), None);
+
+    // Within the window the key is taken, for plain and gated runs alike; another tenant has keys of its own.
+    let soon = t0 + Duration::hours(23);
+    let second = keyed(a.id, p.id, admin.user.id, soon);
+    assert!(matches!(store.tenant(a.id).insert_run(&second).await, Err(StoreError::Conflict { .. })));
+    let mut waiting = keyed(a.id, p.id, admin.user.id, soon);
+    let request = gated(&mut waiting, soon + Duration::hours(1));
+    let refused = store.tenant(a.id).insert_gated_run(&waiting, &request).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+    assert_eq!(store.tenant(a.id).get_run(waiting.id).await.unwrap(), None, "nothing of it was stored");
+    assert_eq!(store.tenant(b.id).run_by_idempotency_key("order-1").await.unwrap(), None);
+    store.tenant(b.id).insert_run(&keyed(b.id, pb.id, b_admin.user.id, soon)).await.unwrap();
+
+    // Past the window a new run takes the key over; the old one keeps no key.
+    let later = keyed(a.id, p.id, admin.user.id, t0 + Duration::hours(25));
+    store.tenant(a.id).insert_run(&later).await.unwrap();
+    assert_eq!(store.tenant(a.id).run_by_idempotency_key("order-1").await.unwrap().map(|r| r.id), Some(later.id));
+    assert_eq!(store.tenant(a.id).get_run(first.id).await.unwrap().unwrap().idempotency_key, None);
+}
+
+async fn cancelling_ends_waiting_runs_marks_running_ones_and_leaves_ended_ones(store: Arc<dyn Store>) {
+    use crate::store::Cancellation;
+    let (a, admin) = tenant_with_admin(&*store, "alpha").await;
+    let (b, _) = tenant_with_admin(&*store, "bravo").await;
+    let p = project(a.id, None, admin.user.id);
+    store.tenant(a.id).insert_project(&p).await.unwrap();
+    let t0 = now();
+    let (queued, mut waiting, working) =
+        (run(a.id, p.id, admin.user.id, t0), run(a.id, p.id, admin.user.id, t0), run(a.id, p.id, admin.user.id, t0));
+    let request = gated(&mut waiting, t0 + Duration::hours(1));
+    store.tenant(a.id).insert_run(&queued).await.unwrap();
+    store.tenant(a.id).insert_gated_run(&waiting, &request).await.unwrap();
+    store.tenant(a.id).insert_run(&working).await.unwrap();
+    let of_run = |run: &Run| EventQuery { run_id: Some(run.id), ..EventQuery::default() };
+    let at = now();
+
+    // Another tenant sees no run; an event of another tenant is refused and changes nothing.
+    let event = Event::run_cancelled(&queued, Money::ZERO, at);
+    let foreign = Event::run_cancelled(&Run { tenant_id: b.id, ..queued.clone() }, Money::ZERO, at);
+    assert_eq!(store.tenant(b.id).cancel_run(queued.id, &foreign, at).await.unwrap(), None);
+    assert!(store.tenant(a.id).cancel_run(queued.id, &foreign, at).await.is_err());
+    assert_eq!(store.tenant(a.id).get_run(queued.id).await.unwrap().unwrap().status, RunStatus::Queued);
+
+    // A queued run ends now, with its event, once; it is never claimed.
+    match store.tenant(a.id).cancel_run(queued.id, &event, at).await.unwrap() {
+        Some(Cancellation::Cancelled(run)) => {
+            assert_eq!((run.status, run.error.as_deref()), (RunStatus::Cancelled, Some(crate::model::CANCELLED)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.tenant(a.id).list_events(&of_run(&queued)).await.unwrap().data, vec![event.clone()]);
+    let again = store.tenant(a.id).cancel_run(queued.id, &event, at).await.unwrap();
+    assert!(matches!(again, Some(Cancellation::AlreadyEnded(_))), "{again:?}");
+    assert_eq!(store.tenant(a.id).list_events(&of_run(&queued)).await.unwrap().data.len(), 1, "stored once");
+
+    // A gated run ends with its request withdrawn; deciding it afterwards changes nothing.
+    let gated_event = Event::run_cancelled(&waiting, Money::ZERO, at);
+    let cancelled = store.tenant(a.id).cancel_run(waiting.id, &gated_event, at).await.unwrap();
+    assert!(matches!(cancelled, Some(Cancellation::Cancelled(ref r)) if r.status == RunStatus::Cancelled));
+    let withdrawn = store.tenant(a.id).get_approval(request.id).await.unwrap().unwrap();
+    assert_eq!((withdrawn.status, withdrawn.decided_at.is_some()), (ApprovalStatus::Cancelled, true));
+    let decided = store.tenant(a.id).decide_approval(request.id, &verdict(true, admin.user.id, now())).await;
+    assert!(!matches!(decided, Ok(Some(ref d)) if d.approval.status == ApprovalStatus::Approved), "{decided:?}");
+    assert_eq!(store.tenant(a.id).get_run(waiting.id).await.unwrap().unwrap().status, RunStatus::Cancelled);
+
+    // A running run is only marked (the first request's time stays), without an event; its worker ends it.
+    let claimed = store.system().claim_runs("w1", now(), LEASE, 5).await.unwrap();
+    assert_eq!(claimed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![working.id], "cancelled runs are not claimed");
+    let running_event = Event::run_cancelled(&working, Money::ZERO, at);
+    let marked = match store.tenant(a.id).cancel_run(working.id, &running_event, at).await.unwrap() {
+        Some(Cancellation::Requested(run)) => run,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((marked.status, marked.cancel_requested_at), (RunStatus::Running, Some(at)));
+    let later = at + Duration::seconds(5);
+    let remarked = store.tenant(a.id).cancel_run(working.id, &running_event, later).await.unwrap();
+    assert!(matches!(remarked, Some(Cancellation::Requested(ref r)) if r.cancel_requested_at == Some(at)));
+    assert!(store.tenant(a.id).list_events(&of_run(&working)).await.unwrap().data.is_empty());
+    let read = store.tenant(a.id).get_run(working.id).await.unwrap().unwrap();
+    assert_eq!(read.cancel_requested_at, Some(at), "the mark is what a worker on any replica reads");
+    let end = RunFinish::cancelled(Money::from_nanos(3), vec![running_event.clone()]);
+    assert!(store.tenant(a.id).finish_run(&lease(working.id, "w1", 1), &end, now()).await.unwrap());
+    let ended = store.tenant(a.id).get_run(working.id).await.unwrap().unwrap();
+    assert_eq!((ended.status, ended.cost.nanos()), (RunStatus::Cancelled, 3));
+    assert!(matches!(
+        store.tenant(a.id).cancel_run(working.id, &running_event, now()).await.unwrap(),
+        Some(Cancellation::AlreadyEnded(_))
+    ));
 }
 
 fn run(tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp) -> Run {

@@ -27,11 +27,12 @@ async fn a_runs_events_are_stored_listed_and_match_their_schemas(app: TestApp) {
     let (project, run) = one_run(&app, &key).await;
     let (_, other_run) = one_run(&app, &key).await;
 
-    // Newest first by default; filtered by run, the run's own two events.
+    // Newest first by default; filtered by run, the run's own three events (its model call between start and end).
     let all = app.call("GET", "/v1/events", Some(&key), None).await.expect(200);
-    assert_eq!(types(&all), ["agent.completed", "agent.started", "agent.completed", "agent.started"]);
+    let one_run_events = ["agent.completed", "run.llm_call", "agent.started"];
+    assert_eq!(types(&all), [one_run_events, one_run_events].concat());
     let of_run = app.call("GET", &format!("/v1/events?run_id={run}"), Some(&key), None).await.expect(200);
-    assert_eq!(types(&of_run), ["agent.completed", "agent.started"]);
+    assert_eq!(types(&of_run), one_run_events);
     for event in of_run["data"].as_array().unwrap() {
         assert_eq!(
             (event["run_id"].as_str(), event["project_id"].as_str()),
@@ -47,9 +48,10 @@ async fn a_runs_events_are_stored_listed_and_match_their_schemas(app: TestApp) {
     let older = older.expect(200);
     assert_eq!((older["data"][0]["run_id"].as_str(), &older["next_cursor"]), (Some(run.as_str()), &Value::Null));
     // Following: oldest first after a cursor.
-    let first = all["data"][3]["id"].as_str().unwrap();
+    let first = all["data"][5]["id"].as_str().unwrap();
     let after = app.call("GET", &format!("/v1/events?after={first}"), Some(&key), None).await.expect(200);
-    assert_eq!(types(&after), ["agent.completed", "agent.started", "agent.completed"]);
+    let rest = ["run.llm_call", "agent.completed", "agent.started", "run.llm_call", "agent.completed"];
+    assert_eq!(types(&after), rest);
 
     // Counted by type on the metrics listener, as they are relayed.
     app.platform.relay_events().await.unwrap();
@@ -59,7 +61,7 @@ async fn a_runs_events_are_stored_listed_and_match_their_schemas(app: TestApp) {
 
     // A viewer reads them too; a misspelt type or filter is a 400 naming it.
     let (_, viewer) = app.user("viewer@acme.test", &["viewer"]).await;
-    assert_eq!(types(&app.call("GET", "/v1/events", Some(&viewer), None).await.expect(200)).len(), 4);
+    assert_eq!(types(&app.call("GET", "/v1/events", Some(&viewer), None).await.expect(200)).len(), 6);
     let bad = app.call("GET", "/v1/events?type=agent.exploded", Some(&key), None).await.expect(400);
     assert_eq!(bad["type"], "https://agentic.dev/problems/bad-query");
     app.call("GET", "/v1/events?kind=agent.started", Some(&key), None).await.expect(400);
@@ -142,8 +144,9 @@ async fn the_stream_resumes_after_last_event_id_and_follows_new_events(app: Test
     let completed_only = open("?type=agent.completed", None).await.unwrap();
     let mut completed_body = completed_only.into_body().into_data_stream();
     let (_, run) = one_run(&app, &key).await;
-    let next = read_events(&mut body, &mut buffer, 2).await;
-    assert_eq!(next.iter().map(|(_, kind)| kind.as_str()).collect::<Vec<_>>(), ["agent.started", "agent.completed"]);
+    let next = read_events(&mut body, &mut buffer, 3).await;
+    let kinds: Vec<_> = next.iter().map(|(_, kind)| kind.as_str()).collect();
+    assert_eq!(kinds, ["agent.started", "run.llm_call", "agent.completed"]);
     // From now on, filtered: only the new run's completion.
     let mut other = String::new();
     let completed = read_events(&mut completed_body, &mut other, 1).await;
@@ -169,6 +172,6 @@ async fn events_past_their_retention_are_deleted_by_the_upkeep() {
     one_run(&app, &key).await;
     assert_eq!(app.platform.delete_expired_events().await.unwrap(), 0, "a fresh event is kept");
     app.clock.advance(chrono::Duration::days(31));
-    assert_eq!(app.platform.delete_expired_events().await.unwrap(), 2);
+    assert_eq!(app.platform.delete_expired_events().await.unwrap(), 3, "started, the model call, completed");
     assert_eq!(app.call("GET", "/v1/events", Some(&key), None).await.expect(200)["data"], json!([]));
 }

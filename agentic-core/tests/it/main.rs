@@ -10,6 +10,7 @@ mod isolation;
 mod jwt;
 mod limits;
 mod rbac;
+mod run_control;
 mod runs;
 mod runtime;
 mod support;

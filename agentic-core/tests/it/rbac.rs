@@ -205,6 +205,24 @@ fn cases() -> Vec<Case> {
             |f, _, _| ("GET", format!("/v1/runs/{}/result", f.run), Payload::None),
             [200; 4],
         ),
+        // The fixture's run has ended: whoever may cancel it learns that (409); a developer who did not start it
+        // needs approvals:approve (403), as does a viewer.
+        case(
+            "POST /v1/runs/{id}/cancel",
+            |f, _, _| ("POST", format!("/v1/runs/{}/cancel", f.run), Payload::None),
+            [409, 409, 403, 403],
+        ),
+        // The fixture's run has ended: its stream sends what it stored and closes.
+        case(
+            "GET /v1/runs/{id}/events",
+            |f, _, _| ("GET", format!("/v1/runs/{}/events", f.run), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "GET /v1/runs/{id}/costs",
+            |f, _, _| ("GET", format!("/v1/runs/{}/costs", f.run), Payload::None),
+            [200; 4],
+        ),
         case("GET /v1/events", |_, _, _| ("GET", "/v1/events".into(), Payload::None), [200; 4]),
         // The stream never ends: a request with a malformed resume id answers at once, after authorisation.
         case(

@@ -73,6 +73,7 @@ fn task(tenant: TenantId, project: ProjectId) -> AgentTask {
         task: "Audit the repository".into(),
         context: Some(json!({"repo": "acme/web"})),
         cleared_risk: None,
+        control: agentic_core::engine::RunControl::default(),
     }
 }
 

@@ -7,8 +7,12 @@ use agentic_core::ids::RunId;
 use agentic_core::model::{Run, RunStatus};
 use agentic_core::store::{Page, RunQuery};
 
-use crate::client::AgenticClient;
+use agentic_core::ids::EventId;
+use agentic_core::model::CostRecord;
+
+use crate::client::{AgenticClient, Repeat};
 use crate::error::{Error, Result};
+use crate::stream::{self, EventStream, Follow};
 
 /// `client.runs()`.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +27,25 @@ impl Runs<'_> {
     /// A page of the tenant's runs, newest first, filtered.
     pub async fn list(&self, query: &RunQuery) -> Result<Page<Run>> {
         self.0.get("/v1/runs", Some(query)).await
+    }
+
+    /// Cancels a run: a queued or gated one ends `cancelled` at once; a running one stops at its next step (the
+    /// answer then shows `cancel_requested_at`). An ended run is [`Error::Conflict`].
+    pub async fn cancel(&self, id: RunId) -> Result<Run> {
+        self.0.post::<_, ()>(&format!("/v1/runs/{id}/cancel"), None, Repeat::Safe).await
+    }
+
+    /// The run's cost records (one per model call), oldest first.
+    pub async fn costs(&self, id: RunId) -> Result<Vec<CostRecord>> {
+        self.0.get(&format!("/v1/runs/{id}/costs"), None).await
+    }
+
+    /// The run's progress as it happens, from its first event (or after `resume`, an event id): model calls with
+    /// tokens and cost, tool calls, approval decisions; the stream ends after the run's end event.
+    pub async fn events(&self, id: RunId, resume: Option<EventId>) -> Result<EventStream> {
+        let run = self.get(id).await?;
+        let follow = Follow { path: format!("/v1/runs/{id}/events"), query: None, run: Some(run.kind) };
+        Ok(stream::follow(self.0.clone(), follow, resume.map(|id| id.to_string())))
     }
 
     /// A handle on a run known by id.
@@ -53,6 +76,18 @@ impl RunHandle {
         &self.run
     }
 
+    /// Cancels the run ([`Runs::cancel`]) and keeps what the platform answered.
+    pub async fn cancel(&mut self) -> Result<&Run> {
+        self.run = self.client.runs().cancel(self.run.id).await?;
+        Ok(&self.run)
+    }
+
+    /// The run's events as they happen, ending with its end event ([`Runs::events`]).
+    pub fn progress(&self) -> EventStream {
+        let follow = Follow { path: format!("/v1/runs/{}/events", self.run.id), query: None, run: Some(self.run.kind) };
+        stream::follow(self.client.clone(), follow, None)
+    }
+
     /// Reads the run again.
     pub async fn status(&mut self) -> Result<&Run> {
         self.run = self.client.runs().get(self.run.id).await?;
@@ -62,7 +97,7 @@ impl RunHandle {
     /// Waits until the run ends, up to `timeout` (any length: the server answers a long-poll within 60 s, so the
     /// handle asks again until the time is up). A completed run is returned; a failed one is
     /// [`Error::RunFailed`], a denied one [`Error::ApprovalDenied`]; out of time, [`Error::ApprovalRequired`] if
-    /// it still waits for approval, else [`Error::Timeout`].
+    /// it still waits for approval, else [`Error::Timeout`]; a cancelled one is [`Error::RunCancelled`].
     pub async fn wait_for_result(&mut self, timeout: Duration) -> Result<Run> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -90,6 +125,7 @@ fn ended(run: &Run) -> Option<Result<Run>> {
         RunStatus::Completed => Some(Ok(run.clone())),
         RunStatus::Failed => Some(Err(failure(run))),
         RunStatus::Denied => Some(Err(Error::ApprovalDenied { run: Box::new(run.clone()) })),
+        RunStatus::Cancelled => Some(Err(Error::RunCancelled { run: Box::new(run.clone()) })),
         RunStatus::Queued | RunStatus::AwaitingApproval | RunStatus::Running => None,
     }
 }

@@ -29,6 +29,9 @@ pub const PROJECT_PIPELINE: &str = "project_pipeline";
 struct WorkflowInput {
     workflow: String,
     args: PipelineArgs,
+    /// The run's token cap (read by [`RunControl::for_run`](crate::engine::RunControl) from the input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    budget_tokens: Option<u64>,
 }
 
 /// Why a workflow stopped before its end.
@@ -59,6 +62,17 @@ impl Platform {
     /// is gated like an agent run when that needs approval. When it runs, the plan may name only agents at or
     /// below that risk, so an agent added later at a higher risk is not run without approval.
     pub async fn start_workflow(&self, principal: &Principal, request: WorkflowRequest) -> Result<Run> {
+        self.start_workflow_keyed(principal, request, None).await
+    }
+
+    /// [`start_workflow`](Self::start_workflow) under an idempotency key, as
+    /// [`execute_agent_keyed`](Self::execute_agent_keyed) describes.
+    pub async fn start_workflow_keyed(
+        &self,
+        principal: &Principal,
+        request: WorkflowRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<Run> {
         principal.require(Permission::WorkflowsCreate)?;
         let name = workflow_name(&request.name).ok_or(Error::NotFound("workflow"))?;
         let goal = match request.args.get("goal").and_then(|g| g.as_str()) {
@@ -69,20 +83,27 @@ impl Platform {
             return Err(ValidationError::new(format!("args.{extra}"), "is not an argument of this workflow").into());
         }
         let context = request.args.get("context").cloned().unwrap_or(serde_json::Value::Null);
+        let budget_tokens = crate::engine::run_control::requested_token_cap(request.budget_tokens, Some(&context))?;
         let args = PipelineArgs { goal, context };
-        let input = serde_json::to_value(WorkflowInput { workflow: name.to_owned(), args })
+        let input = serde_json::to_value(WorkflowInput { workflow: name.to_owned(), args, budget_tokens })
             .map_err(|e| Error::Internal(format!("workflow input: {e}")))?;
         let roster_risk = self.agent_roster(principal.tenant_id).await?.iter().map(|a| a.spec.risk_level).max();
         let risk = roster_risk.unwrap_or(RiskLevel::Low).max(request.risk_level.unwrap_or(RiskLevel::Low));
         let now = self.inner.clock.now();
         let mut run = Run::queued(principal.tenant_id, request.project_id, name, input, risk, principal.user_id, now);
         run.kind = RunKind::Workflow;
+        run.idempotency_key = idempotency_key.map(crate::engine::runs::validate_idempotency_key).transpose()?;
         self.submit_run(principal, run, request.wait).await
     }
 
     /// Does a claimed workflow run's work, from where an earlier attempt left it; `None` if the run was taken over
     /// by another worker meanwhile.
-    pub(crate) async fn perform_workflow(&self, run: &Run, worker: &str) -> Option<RunFinish> {
+    pub(crate) async fn perform_workflow(
+        &self,
+        run: &Run,
+        worker: &str,
+        control: &crate::engine::RunControl,
+    ) -> Option<RunFinish> {
         let mut state: PipelineOutput =
             run.output.clone().and_then(|saved| serde_json::from_value(saved).ok()).unwrap_or_default();
         state.workflow = run.agent.clone();
@@ -92,7 +113,7 @@ impl Platform {
         }
         let input = serde_json::from_value::<WorkflowInput>(run.input.clone());
         let result = match (run.agent.as_str(), input) {
-            (PROJECT_PIPELINE, Ok(input)) => self.project_pipeline(run, &input.args, worker, &mut state).await,
+            (PROJECT_PIPELINE, Ok(input)) => self.project_pipeline(run, &input.args, worker, control, &mut state).await,
             (_, Err(error)) => Err(Stop::Failed(Error::Internal(format!("unreadable workflow input: {error}")))),
             (other, Ok(_)) => Err(Stop::Failed(Error::Internal(format!("unknown workflow `{other}`")))),
         };
@@ -108,6 +129,10 @@ impl Platform {
                     cost: state.cost,
                     events: vec![end],
                 })
+            }
+            Err(Stop::Failed(error)) if matches!(error.cause(), Error::Cancelled) => {
+                let end = Event::run_cancelled(run, state.cost, self.inner.clock.now());
+                Some(RunFinish { output, ..RunFinish::cancelled(state.cost, vec![end]) })
             }
             Err(Stop::Failed(error)) => {
                 let reason = self.failure_reason(run, &error);
@@ -143,8 +168,16 @@ impl Platform {
         Event::new(run.tenant_id, kind, data, self.inner.clock.now())
     }
 
-    pub(super) fn step_task(&self, run: &Run, agent: &str, task: String, context: serde_json::Value) -> AgentTask {
+    pub(super) fn step_task(
+        &self,
+        run: &Run,
+        control: &crate::engine::RunControl,
+        agent: &str,
+        task: String,
+        context: serde_json::Value,
+    ) -> AgentTask {
         AgentTask {
+            control: control.clone(),
             tenant_id: run.tenant_id,
             project_id: run.project_id,
             run_id: Some(run.id),

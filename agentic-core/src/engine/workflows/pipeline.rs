@@ -119,23 +119,25 @@ impl Platform {
         run: &Run,
         args: &PipelineArgs,
         worker: &str,
+        control: &crate::engine::RunControl,
         state: &mut PipelineOutput,
     ) -> std::result::Result<(), Stop> {
         let (goal, project_context) = (&args.goal, &args.context);
         let plan = match state.plan.clone() {
             Some(plan) => plan,
             None => {
-                let plan = self.make_plan(run, args, state).await?;
+                let plan = self.make_plan(run, control, args, state).await?;
                 state.plan = Some(plan.clone());
                 self.save_progress(run, worker, state).await?;
                 plan
             }
         };
         for (i, planned) in plan.iter().enumerate().skip(state.tasks_done()) {
+            control.check()?;
             let context = json!({"project_goal": goal, "project_context": project_context,
                 "earlier_results": state.earlier_results()});
             let outcome = self
-                .run_agent(self.step_task(run, &planned.agent, planned.task.clone(), context))
+                .run_agent(self.step_task(run, control, &planned.agent, planned.task.clone(), context))
                 .await
                 .map_err(|e| Error::step(format!("task {} ({})", i + 1, planned.agent), e))?;
             state.push(StepPhase::Task, &planned.agent, planned.task.clone(), outcome).map_err(Error::from)?;
@@ -146,8 +148,9 @@ impl Platform {
              and what should be tested next.\nProject goal: {goal}"
         );
         let context = json!({"project_goal": goal, "plan": plan, "results": state.earlier_results()});
+        control.check()?;
         let outcome = self
-            .run_agent(self.step_task(run, "qa_tester", review.clone(), context))
+            .run_agent(self.step_task(run, control, "qa_tester", review.clone(), context))
             .await
             .map_err(|e| Error::step("the QA review", e))?;
         state.review = Some(outcome.output.clone());

@@ -63,6 +63,7 @@ impl Platform {
     pub(super) async fn make_plan(
         &self,
         run: &Run,
+        control: &crate::engine::RunControl,
         args: &PipelineArgs,
         state: &mut PipelineOutput,
     ) -> Result<Vec<PlannedTask>> {
@@ -84,7 +85,7 @@ impl Platform {
         let mut task = ask.clone();
         for round in 0..2 {
             let context = (!project_context.is_null()).then(|| json!({"project_context": project_context}));
-            let mut job = self.step_task(run, "overseer", task.clone(), serde_json::Value::Null);
+            let mut job = self.step_task(run, control, "overseer", task.clone(), serde_json::Value::Null);
             job.context = context;
             let outcome = self.run_agent(job).await.map_err(|e| Error::step("planning", e))?;
             let parsed = parse_plan(&outcome.output, &names);

@@ -73,17 +73,23 @@ async fn delete_agent(
 }
 
 /// Runs an agent on a task (`agents:execute`). Answers 202 with the queued run, or, with `wait`, the finished run
-/// (200) or the run still in progress (202).
+/// (200) or the run still in progress (202). With an `Idempotency-Key`, repeating the request within 24 hours
+/// answers with the run the first one started.
 #[utoipa::path(post, path = "/v1/agents/{name}/execute", tag = "runs", security(("bearer" = [])),
-    params(("name" = String, Path, description = "Agent name")), request_body = ExecuteRequest,
+    params(("name" = String, Path, description = "Agent name"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; the same key \
+            and request within 24 hours return the same run")),
+    request_body = ExecuteRequest,
     responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn execute(
     State(platform): State<Platform>,
     principal: Principal,
     ApiPath(name): ApiPath<String>,
+    headers: axum::http::HeaderMap,
     ApiJson(request): ApiJson<ExecuteRequest>,
 ) -> Result<(StatusCode, Json<Run>), Error> {
-    let run = platform.execute_agent(&principal, &name, request).await?;
+    let key = super::runs::idempotency_key(&headers)?;
+    let run = platform.execute_agent_keyed(&principal, &name, request, key).await?;
     Ok((super::runs::status_of(&run), Json(run)))
 }

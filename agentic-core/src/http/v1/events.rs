@@ -45,15 +45,21 @@ async fn stream_events(
     ApiQuery(query): ApiQuery<EventQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, Error> {
-    let resume = match headers.get("last-event-id") {
-        None => None,
-        Some(value) => {
-            Some(value.to_str().ok().and_then(|v| v.trim().parse::<EventId>().ok()).ok_or_else(|| {
-                Error::Validation(ValidationError::new("Last-Event-ID", "must be an event id (a UUID)"))
-            })?)
-        }
-    };
+    let resume = last_event_id(&headers)?;
     let events = platform.follow_events(&principal, query, resume).await?;
+    Ok(sse(events))
+}
+
+/// The `Last-Event-ID` a reconnecting client sends, if any; a malformed one is a validation error.
+pub(super) fn last_event_id(headers: &axum::http::HeaderMap) -> Result<Option<EventId>, Error> {
+    let Some(value) = headers.get("last-event-id") else { return Ok(None) };
+    let id = value.to_str().ok().and_then(|v| v.trim().parse::<EventId>().ok());
+    id.map(Some).ok_or_else(|| Error::Validation(ValidationError::new("Last-Event-ID", "must be an event id (a UUID)")))
+}
+
+/// Events as Server-Sent Events: `id:` the event id, `event:` its type, `data:` the event as JSON, with a comment
+/// every 15 s to keep the connection open.
+pub(super) fn sse(events: impl futures_core::Stream<Item = Event> + Send + 'static) -> Response {
     let frames = futures_util::StreamExt::map(events, |event| {
         let frame = SseEvent::default().id(event.id.to_string()).event(event.kind.as_str());
         Ok::<_, std::convert::Infallible>(
@@ -61,7 +67,7 @@ async fn stream_events(
         )
     });
     let keep_alive = KeepAlive::new().interval(std::time::Duration::from_secs(15));
-    Ok(Sse::new(frames).keep_alive(keep_alive).into_response())
+    Sse::new(frames).keep_alive(keep_alive).into_response()
 }
 
 /// The event catalogue: every type with its meaning and the JSON Schema of its data.

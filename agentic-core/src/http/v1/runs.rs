@@ -15,7 +15,7 @@ use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::ids::RunId;
-use crate::model::{Run, ValidationError};
+use crate::model::{CostRecord, Run, ValidationError};
 use crate::store::{Page, RunQuery};
 
 pub(super) fn routes() -> OpenApiRouter<Platform> {
@@ -24,6 +24,29 @@ pub(super) fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(list_runs))
         .routes(routes!(get_run))
         .routes(routes!(run_result))
+        .routes(routes!(cancel_run))
+        .routes(routes!(run_events))
+        .routes(routes!(run_costs))
+}
+
+/// A run's cost records: one per model call (its workflow steps' included), oldest first.
+#[utoipa::path(get, path = "/v1/runs/{id}/costs", tag = "runs", security(("bearer" = [])),
+    params(("id" = RunId, Path, description = "Run id")),
+    responses((status = 200, body = Vec<CostRecord>), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn run_costs(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(id): ApiPath<RunId>,
+) -> Result<Json<Vec<CostRecord>>, Error> {
+    Ok(Json(platform.run_costs(&principal, id).await?))
+}
+
+/// The `Idempotency-Key` header, if sent; one that is not text is a validation error (its length and characters
+/// are checked by the engine).
+pub(super) fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<&str>, Error> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let reason = "must be 1 to 255 visible ASCII characters";
+    value.to_str().map(Some).map_err(|_| ValidationError::new("Idempotency-Key", reason).into())
 }
 
 /// 200 for a finished run, 202 for one still queued, awaiting approval or running.
@@ -34,15 +57,19 @@ pub(super) fn status_of(run: &Run) -> StatusCode {
 /// Starts a named workflow (`workflows:create`): `ProjectPipelineWorkflow` with `args.goal`. Answers like
 /// `execute`; the run's output holds the plan, each finished step and the QA review.
 #[utoipa::path(post, path = "/v1/workflows", tag = "runs", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; the same \
+        key and request within 24 hours return the same run")),
     request_body = WorkflowRequest,
     responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn start_workflow(
     State(platform): State<Platform>,
     principal: Principal,
+    headers: axum::http::HeaderMap,
     ApiJson(request): ApiJson<WorkflowRequest>,
 ) -> Result<(StatusCode, Json<Run>), Error> {
-    let run = platform.start_workflow(&principal, request).await?;
+    let key = idempotency_key(&headers)?;
+    let run = platform.start_workflow_keyed(&principal, request, key).await?;
     Ok((status_of(&run), Json(run)))
 }
 
@@ -67,6 +94,42 @@ async fn get_run(
     ApiPath(id): ApiPath<RunId>,
 ) -> Result<Json<Run>, Error> {
     Ok(Json(platform.get_run(&principal, id).await?))
+}
+
+/// Cancels a run: a queued run, or one waiting for approval, ends `cancelled` at once (200); a running one is
+/// asked to stop at its next step (202, `cancel_requested_at` set; it ends `cancelled`). Needs the permission that
+/// starts such a run; somebody else's run also needs `approvals:approve`. An ended run is 409.
+#[utoipa::path(post, path = "/v1/runs/{id}/cancel", tag = "runs", security(("bearer" = [])),
+    params(("id" = RunId, Path, description = "Run id")),
+    responses((status = 200, body = Run), (status = 202, body = Run), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn cancel_run(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(id): ApiPath<RunId>,
+) -> Result<(StatusCode, Json<Run>), Error> {
+    let run = platform.cancel_run(&principal, id).await?;
+    Ok((status_of(&run), Json(run)))
+}
+
+/// A run's progress as Server-Sent Events, from its first event: `agent.started`, each `run.llm_call` (tokens,
+/// cost) and `run.tool_call` (tool, outcome), approval decisions, and its end (`agent.completed`, `.failed`,
+/// `.cancelled`, or the `workflow.*` ones), after which the stream closes. Resumes after `Last-Event-ID`.
+#[utoipa::path(get, path = "/v1/runs/{id}/events", tag = "runs", security(("bearer" = [])),
+    params(("id" = RunId, Path, description = "Run id"),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+        description = "The run's events (`id:` event id, `event:` type, `data:` the event as JSON), ending with its end"),
+        (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn run_events(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(id): ApiPath<RunId>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, Error> {
+    let resume = super::events::last_event_id(&headers)?;
+    let events = platform.follow_run(&principal, id, resume).await?;
+    Ok(super::events::sse(events))
 }
 
 /// Long-polls a run: waits up to `wait` seconds (at most 60) for it to finish; 200 when final, 202 otherwise.
