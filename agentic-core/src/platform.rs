@@ -184,7 +184,11 @@ impl Platform {
 
     /// Checks a presented platform master key in constant time.
     pub fn check_master_key(&self, presented: Option<&str>) -> Result<()> {
-        let expected = self.inner.master_key.as_ref().ok_or(Error::Disabled("tenant creation is disabled"))?;
+        let expected = self
+            .inner
+            .master_key
+            .as_ref()
+            .ok_or(Error::Disabled("tenant administration is disabled (no master key is configured)"))?;
         let presented = presented.ok_or(AuthError::InvalidMasterKey)?;
         let equal: bool = expected.expose_secret().as_bytes().ct_eq(presented.as_bytes()).into();
         if equal { Ok(()) } else { Err(AuthError::InvalidMasterKey.into()) }

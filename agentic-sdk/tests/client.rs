@@ -22,6 +22,8 @@ use agentic_store_postgres::testing::{TestDatabase, database_url};
 use secrecy::{ExposeSecret, SecretString};
 
 const PASSWORD: &str = "admin password 123";
+/// The platform master key of the test servers.
+const MASTER_KEY: &str = "master-key-for-the-sdk-tests-0123456789";
 
 /// A served platform and a client of its bootstrap admin.
 struct Server {
@@ -37,6 +39,7 @@ impl Server {
         let platform = Platform::builder()
             .store(store)
             .llm_providers(Arc::new(ProviderRegistry::mock_only(Arc::new(MockProvider::echo()))))
+            .master_key(MASTER_KEY.into())
             .build()
             .unwrap();
         let key = admin_key(&platform).await;
@@ -366,4 +369,29 @@ async fn runs_are_followed_live_and_cancelled(server: &Server) {
     );
     let foreign = client.runs().events(agentic_core::ids::RunId::new(), None).await;
     assert!(matches!(foreign, Err(Error::NotFound(_))));
+}
+
+on_both!(tenant_tiers, tenants_are_created_and_tiered_with_the_master_key);
+
+async fn tenants_are_created_and_tiered_with_the_master_key(server: &Server) {
+    use agentic_sdk::api::{CreateTenantRequest, UpdateTenantRequest};
+    let operator = AgenticClient::builder(&server.url).api_key(MASTER_KEY).build().unwrap();
+    let request = CreateTenantRequest {
+        name: "Beta".into(),
+        slug: "beta".into(),
+        plan: Plan::Free,
+        settings: None,
+        admin_email: "boss@beta.test".into(),
+        admin_password: SecretString::from("beta admin password"),
+    };
+    let created = operator.tenants().create(&request).await.unwrap();
+    let upgrade = UpdateTenantRequest { plan: Some(Plan::Enterprise), name: None };
+    let upgraded = operator.tenants().update(created.tenant.id, &upgrade).await.unwrap();
+    assert_eq!((upgraded.plan, upgraded.name.as_str()), (Plan::Enterprise, "Beta"));
+    // A tenant's own admin may read its tenant but not choose its tier.
+    let me = server.admin.auth().me().await.unwrap();
+    assert_eq!(server.admin.tenants().get(me.user.tenant_id).await.unwrap().slug.as_str(), "acme");
+    let refused = server.admin.tenants().update(me.user.tenant_id, &upgrade).await;
+    assert!(matches!(refused, Err(Error::Unauthorized(_))), "{refused:?}");
+    assert!(matches!(server.admin.tenants().get(created.tenant.id).await, Err(Error::NotFound(_))));
 }

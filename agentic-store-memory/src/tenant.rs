@@ -24,4 +24,22 @@ impl TenantStore for MemoryTenant {
     async fn get_tenant(&self) -> StoreResult<Option<Tenant>> {
         Ok(self.state.read().tenants.get(&self.tenant).cloned())
     }
+
+    async fn update_tenant(
+        &self,
+        name: Option<&str>,
+        plan: Option<agentic_core::model::Plan>,
+        at: agentic_core::clock::Timestamp,
+    ) -> StoreResult<Option<Tenant>> {
+        let mut state = self.state.write();
+        let Some(tenant) = state.tenants.get_mut(&self.tenant) else { return Ok(None) };
+        if let Some(name) = name {
+            name.clone_into(&mut tenant.name);
+        }
+        if let Some(plan) = plan {
+            tenant.plan = plan;
+        }
+        tenant.updated_at = at;
+        Ok(Some(tenant.clone()))
+    }
 }

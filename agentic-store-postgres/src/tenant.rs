@@ -59,4 +59,26 @@ impl TenantStore for PgTenant {
             .map_err(|e| store_error(e, "the tenant"))?;
         row.map(Tenant::try_from).transpose()
     }
+
+    async fn update_tenant(
+        &self,
+        name: Option<&str>,
+        plan: Option<agentic_core::model::Plan>,
+        at: agentic_core::clock::Timestamp,
+    ) -> StoreResult<Option<Tenant>> {
+        let mut tx = self.begin().await?;
+        let row: Option<TenantRow> = sqlx::query_as(
+            "UPDATE tenants SET name = coalesce($2, name), plan = coalesce($3, plan), updated_at = $4 \
+             WHERE id = $1 RETURNING *",
+        )
+        .bind(self.uuid())
+        .bind(name)
+        .bind(plan.map(agentic_core::model::Plan::as_str))
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "the tenant"))?;
+        commit(tx).await?;
+        row.map(Tenant::try_from).transpose()
+    }
 }

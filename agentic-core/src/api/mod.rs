@@ -67,6 +67,18 @@ impl MeResponse {
     }
 }
 
+/// `PATCH /v1/tenants/{id}` (master key): what to change; absent fields stay.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenantRequest {
+    /// New display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New plan tier (its rate limits apply within a minute: replicas cache plans that long).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::model::Plan>,
+}
+
 /// `POST /v1/tenants`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

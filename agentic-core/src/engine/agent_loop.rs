@@ -57,7 +57,6 @@ pub enum RunStep {
         #[schema(value_type = String)]
         stop_reason: StopReason,
         /// Tokens.
-        #[schema(value_type = Object)]
         usage: Usage,
         /// Cost.
         cost: Money,
@@ -85,10 +84,27 @@ pub struct AgentOutcome {
     /// What happened, in order.
     pub steps: Vec<RunStep>,
     /// Tokens over all calls.
-    #[schema(value_type = Object)]
     pub usage: Usage,
     /// Cost over all calls.
     pub cost: Money,
+}
+
+/// An agent run's `output`, as `GET /v1/runs/{id}` shows it (a workflow run's is a
+/// [`PipelineOutput`](super::PipelineOutput)).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgentRunOutput {
+    /// The final answer.
+    pub answer: String,
+    /// What happened, in order: each model turn and tool call.
+    pub steps: Vec<RunStep>,
+    /// Tokens over all calls.
+    pub usage: Usage,
+}
+
+impl From<AgentOutcome> for AgentRunOutput {
+    fn from(outcome: AgentOutcome) -> Self {
+        Self { answer: outcome.output, steps: outcome.steps, usage: outcome.usage }
+    }
 }
 
 /// The system prompt of an agent.

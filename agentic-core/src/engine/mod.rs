@@ -26,7 +26,7 @@ mod tool_model;
 mod webhooks;
 mod workflows;
 
-pub use agent_loop::{AgentOutcome, AgentTask, RunStep, system_prompt};
+pub use agent_loop::{AgentOutcome, AgentRunOutput, AgentTask, RunStep, system_prompt};
 pub use approvals::approval_threshold;
 pub use background::{Background, BackgroundOptions};
 pub use budgets::{LlmCall, estimate_input_tokens};

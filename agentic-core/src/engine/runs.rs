@@ -388,7 +388,7 @@ impl Platform {
             Ok(outcome) => RunFinish {
                 status: RunStatus::Completed,
                 cost: outcome.cost,
-                output: Some(json!({"answer": outcome.output, "steps": outcome.steps, "usage": outcome.usage})),
+                output: serde_json::to_value(super::AgentRunOutput::from(outcome)).ok(),
                 error: None,
                 error_code: None,
                 events,

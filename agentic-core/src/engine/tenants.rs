@@ -90,6 +90,23 @@ impl Platform {
         Ok((tenant, UserRecord { user: admin, password_hash }))
     }
 
+    /// Renames a tenant or changes its plan tier. The caller must present the platform master key (tenants do not
+    /// choose their own tier); an unknown tenant is not found.
+    pub async fn update_tenant(
+        &self,
+        master_key: Option<&str>,
+        id: TenantId,
+        request: crate::api::UpdateTenantRequest,
+    ) -> Result<Tenant> {
+        self.check_master_key(master_key)?;
+        let name = request.name.as_deref().map(|name| validate_name("name", name, 200)).transpose()?;
+        let now = self.inner.clock.now();
+        let store = self.inner.store.tenant(id);
+        let tenant = store.update_tenant(name.as_deref(), request.plan, now).await?.ok_or(Error::NotFound("tenant"))?;
+        tracing::info!(tenant_id = %id, plan = %tenant.plan, "tenant updated");
+        Ok(tenant)
+    }
+
     /// The caller's own tenant; any other id answers not found.
     pub async fn get_tenant(&self, principal: &Principal, id: TenantId) -> Result<Tenant> {
         if id != principal.tenant_id {

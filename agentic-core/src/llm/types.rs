@@ -167,7 +167,7 @@ pub enum StopReason {
 }
 
 /// Token counts of one call.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Usage {
     /// Input tokens billed at the full input price (excluding cached ones).
     pub input_tokens: u64,

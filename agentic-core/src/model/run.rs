@@ -92,7 +92,9 @@ pub struct Run {
     pub risk_level: RiskLevel,
     /// Who asked for it.
     pub requested_by: UserId,
-    /// The outcome (answer, steps), once completed.
+    /// The outcome, once completed: an agent run's answer, steps and usage; a workflow's plan, steps and review
+    /// (saved after every step while it runs). The OpenAPI document gives both shapes (`AgentRunOutput`,
+    /// `PipelineOutput`).
     #[schema(value_type = Option<Object>)]
     pub output: Option<serde_json::Value>,
     /// Why it failed.

@@ -73,4 +73,13 @@ pub trait TenantStore:
 
     /// The tenant's own record, or `None` if it does not exist.
     async fn get_tenant(&self) -> StoreResult<Option<Tenant>>;
+
+    /// Renames the tenant and/or changes its plan (`None`: unchanged), at `at`; the record after, or `None` if the
+    /// tenant does not exist.
+    async fn update_tenant(
+        &self,
+        name: Option<&str>,
+        plan: Option<crate::model::Plan>,
+        at: crate::clock::Timestamp,
+    ) -> StoreResult<Option<Tenant>>;
 }

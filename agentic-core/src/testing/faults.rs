@@ -264,6 +264,15 @@ impl TenantStore for FaultyTenant {
     async fn get_tenant(&self) -> StoreResult<Option<Tenant>> {
         self.inner.get_tenant().await
     }
+
+    async fn update_tenant(
+        &self,
+        name: Option<&str>,
+        plan: Option<crate::model::Plan>,
+        at: Timestamp,
+    ) -> StoreResult<Option<Tenant>> {
+        self.inner.update_tenant(name, plan, at).await
+    }
 }
 
 #[async_trait]

@@ -133,6 +133,31 @@ async fn tenant_creation_needs_the_master_key() {
     assert_eq!(response.body["type"], "https://agentic.dev/problems/disabled");
 }
 
+crate::both_backends!(tenant_plans, only_the_master_key_changes_a_tenants_plan);
+
+async fn only_the_master_key_changes_a_tenants_plan(app: TestApp) {
+    use crate::support::MASTER_KEY;
+    let (b_tenant, b_admin) = app.second_tenant("delta").await;
+    let path = format!("/v1/tenants/{b_tenant}");
+    let change = json!({"plan": "developer", "name": "Delta Inc"});
+    // No tenant credential can change a tier, not even the tenant's own admin.
+    for bearer in [None, Some(b_admin.as_str()), Some(app.admin_key.as_str()), Some("wrong-master-key-0000000000000")] {
+        app.call("PATCH", &path, bearer, Some(change.clone())).await.expect(401);
+    }
+    let changed = app.call("PATCH", &path, Some(MASTER_KEY), Some(change)).await.expect(200);
+    assert_eq!((changed["plan"].as_str(), changed["name"].as_str()), (Some("developer"), Some("Delta Inc")));
+    let read = app.call("GET", &path, Some(&b_admin), None).await.expect(200);
+    assert_eq!((read["plan"].as_str(), read["name"].as_str()), (Some("developer"), Some("Delta Inc")));
+    // Absent fields stay; bad values name the field; an unknown tenant is 404.
+    let only_plan = app.call("PATCH", &path, Some(MASTER_KEY), Some(json!({"plan": "enterprise"}))).await.expect(200);
+    assert_eq!((only_plan["plan"].as_str(), only_plan["name"].as_str()), (Some("enterprise"), Some("Delta Inc")));
+    let bad = app.call("PATCH", &path, Some(MASTER_KEY), Some(json!({"plan": "platinum"}))).await;
+    assert_eq!(bad.status.as_u16(), 422, "{}", bad.body);
+    app.call("PATCH", &path, Some(MASTER_KEY), Some(json!({"name": " "}))).await.expect(422);
+    let unknown = "/v1/tenants/0190f5f5-0000-7000-8000-000000000000";
+    app.call("PATCH", unknown, Some(MASTER_KEY), Some(json!({"plan": "developer"}))).await.expect(404);
+}
+
 async fn snapshot(app: &TestApp, admin: &str) -> Vec<Value> {
     let mut parts = Vec::new();
     for path in ["/v1/users", "/v1/api-keys", "/v1/departments", "/v1/projects", "/v1/me"] {

@@ -78,6 +78,12 @@ fn cases() -> Vec<Case> {
             },
             [401; 4],
         ),
+        // Only the platform master key changes a tenant's plan; no tenant credential is it.
+        case(
+            "PATCH /v1/tenants/{id}",
+            |f, _, _| ("PATCH", format!("/v1/tenants/{}", f.tenant_id), Payload::Json(json!({"plan": "developer"}))),
+            [401; 4],
+        ),
         case("GET /v1/me", |_, _, _| ("GET", "/v1/me".into(), Payload::None), [200; 4]),
         case(
             "GET /v1/tenants/{id}",

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::http::Request;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
@@ -257,6 +257,24 @@ async fn service_documents_are_served() {
         let row = format!("| `{}` | {} | {} |", kind.slug(), kind.status(), kind.title());
         assert!(description.contains(&row), "{kind} missing from the description");
     }
+    // A run's output is typed: an agent run's or a workflow's shape (or null), and every reference resolves.
+    let schemas = &openapi["components"]["schemas"];
+    let shapes: Vec<&str> = schemas["Run"]["properties"]["output"]["oneOf"]
+        .as_array()
+        .expect("Run.output is oneOf")
+        .iter()
+        .filter_map(|s| s["$ref"].as_str())
+        .collect();
+    assert_eq!(shapes, ["#/components/schemas/AgentRunOutput", "#/components/schemas/PipelineOutput"]);
+    let agent_output = &schemas["AgentRunOutput"]["properties"];
+    assert!(["answer", "steps", "usage"].iter().all(|f| agent_output[f].is_object()), "{agent_output}");
+    assert!(schemas["Usage"]["properties"]["input_tokens"].is_object());
+    let mut refs = Vec::new();
+    collect_refs(&openapi, &mut refs);
+    for reference in refs {
+        let name = reference.strip_prefix("#/components/schemas/").expect("a schema reference");
+        assert!(schemas[name].is_object(), "{reference} does not resolve");
+    }
     let docs = app.send(Request::get("/docs").body(Body::empty()).unwrap()).await;
     assert_eq!(docs.status.as_u16(), 200);
     app.call("GET", "/health", None, None).await.expect(200);
@@ -264,6 +282,22 @@ async fn service_documents_are_served() {
     app.call("GET", "/v1/me", Some(&app.admin_key), None).await.expect(200);
     let text = scrape(&app.platform.metrics_router(), None).await.1;
     assert!(text.contains(r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#), "{text}");
+}
+
+/// Every `$ref` in a JSON document.
+fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner.as_str()) {
+                    ("$ref", Some(reference)) => refs.push(reference.to_owned()),
+                    _ => collect_refs(inner, refs),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+        _ => {}
+    }
 }
 
 pub(crate) async fn scrape(router: &axum::Router, bearer: Option<&str>) -> (u16, String) {

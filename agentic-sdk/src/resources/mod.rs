@@ -6,6 +6,7 @@ mod approvals;
 mod events;
 mod org;
 mod runs;
+mod tenants;
 mod webhooks;
 
 pub use accounts::{ApiKeys, Auth, Users};
@@ -14,6 +15,7 @@ pub use approvals::Approvals;
 pub use events::Events;
 pub use org::{Departments, Projects};
 pub use runs::{RunHandle, Runs};
+pub use tenants::Tenants;
 pub use webhooks::Webhooks;
 
 /// `segment` escaped for a URL path.
@@ -55,6 +57,11 @@ impl crate::AgenticClient {
     /// Departments.
     pub fn departments(&self) -> Departments<'_> {
         Departments(self)
+    }
+
+    /// Tenants: the caller's own; with the master key, creating them and changing their plan.
+    pub fn tenants(&self) -> Tenants<'_> {
+        Tenants(self)
     }
 
     /// Users of the tenant.

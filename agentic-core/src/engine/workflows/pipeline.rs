@@ -51,7 +51,6 @@ pub struct WorkflowStep {
     /// Its model turns and tool calls.
     pub steps: Vec<RunStep>,
     /// Its tokens.
-    #[schema(value_type = Object)]
     pub usage: Usage,
     /// Its cost.
     pub cost: Money,
@@ -69,7 +68,6 @@ pub struct PipelineOutput {
     /// The QA review's answer, once given.
     pub review: Option<String>,
     /// Tokens over all steps.
-    #[schema(value_type = Object)]
     pub usage: Usage,
     /// Cost over all steps.
     pub cost: Money,

@@ -1,4 +1,4 @@
-//! `POST /v1/tenants` (master key) and `GET /v1/tenants/{id}` (own tenant only).
+//! `POST /v1/tenants` and `PATCH /v1/tenants/{id}` (master key), `GET /v1/tenants/{id}` (own tenant only).
 
 use axum::Json;
 use axum::extract::State;
@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{CreateTenantRequest, CreateTenantResponse, Problem};
+use crate::api::{CreateTenantRequest, CreateTenantResponse, Problem, UpdateTenantRequest};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::extract::{ApiJson, ApiPath, BearerCredential};
@@ -15,7 +15,7 @@ use crate::ids::TenantId;
 use crate::model::Tenant;
 
 pub(super) fn public_routes() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new().routes(routes!(create_tenant))
+    OpenApiRouter::new().routes(routes!(create_tenant)).routes(routes!(update_tenant))
 }
 
 pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
@@ -26,7 +26,7 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
 #[utoipa::path(post, path = "/v1/tenants", tag = "tenants", request_body = CreateTenantRequest,
     security(("bearer" = [])),
     responses((status = 201, body = CreateTenantResponse), (status = 401, body = Problem),
-        (status = 404, body = Problem, description = "tenant creation is disabled"),
+        (status = 404, body = Problem, description = "tenant administration is disabled"),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn create_tenant(
     State(platform): State<Platform>,
@@ -35,6 +35,21 @@ async fn create_tenant(
 ) -> Result<(StatusCode, Json<CreateTenantResponse>), Error> {
     let (tenant, admin) = platform.create_tenant(master_key.as_deref(), request).await?;
     Ok((StatusCode::CREATED, Json(CreateTenantResponse { tenant, admin })))
+}
+
+/// Renames a tenant or changes its plan tier. Send the platform master key as the bearer credential.
+#[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", request_body = UpdateTenantRequest,
+    params(("id" = TenantId, Path, description = "Tenant id")), security(("bearer" = [])),
+    responses((status = 200, body = Tenant), (status = 401, body = Problem),
+        (status = 404, body = Problem, description = "no such tenant, or tenant administration is disabled"),
+        (status = 422, body = Problem)))]
+async fn update_tenant(
+    State(platform): State<Platform>,
+    BearerCredential(master_key): BearerCredential,
+    ApiPath(id): ApiPath<TenantId>,
+    ApiJson(request): ApiJson<UpdateTenantRequest>,
+) -> Result<Json<Tenant>, Error> {
+    Ok(Json(platform.update_tenant(master_key.as_deref(), id, request).await?))
 }
 
 /// The caller's own tenant. Any other id answers 404.
