@@ -282,6 +282,19 @@ impl<T: Serialize> ErasedBody for Json<'_, T> {
     }
 }
 
+/// A JSON body sent under an `Idempotency-Key`: the server answers a repeat with what the first request did, so
+/// such a call is safe to send again.
+pub(crate) struct Keyed<'a, T: Serialize> {
+    pub(crate) body: &'a T,
+    pub(crate) key: &'a str,
+}
+
+impl<T: Serialize> ErasedBody for Keyed<'_, T> {
+    fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.header("idempotency-key", self.key).json(self.body)
+    }
+}
+
 /// A YAML body (agent specifications).
 pub(crate) struct Yaml<'a>(pub(crate) &'a str);
 

@@ -29,7 +29,14 @@
 //! [`webhooks`] verifies the signed deliveries a receiver gets (Standard Webhooks).
 
 pub use agentic_core::api;
+pub use agentic_core::events;
+pub use agentic_core::ids;
 pub use agentic_core::model;
+
+/// Pages and the queries of the list endpoints.
+pub mod query {
+    pub use agentic_core::store::{EventQuery, Page, PageRequest, RunQuery};
+}
 
 mod client;
 mod error;

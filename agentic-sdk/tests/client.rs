@@ -367,6 +367,14 @@ async fn runs_are_followed_live_and_cancelled(server: &Server) {
         cancelled,
         [agentic_core::events::EventKind::ApprovalRequested, agentic_core::events::EventKind::AgentCancelled]
     );
+    // The same idempotency key answers with the same run.
+    let keyed = ExecuteRequest { risk_level: None, ..gated.clone() };
+    let once = client.agents().execute_idempotent("qa_tester", &keyed, "sdk-key-1").await.unwrap();
+    let twice = client.agents().execute_idempotent("qa_tester", &keyed, "sdk-key-1").await.unwrap();
+    assert_eq!(once.id(), twice.id());
+    let other = ExecuteRequest { task: "Another".into(), ..keyed.clone() };
+    let reused = client.agents().execute_idempotent("qa_tester", &other, "sdk-key-1").await;
+    assert!(matches!(reused, Err(Error::Validation { .. })), "{reused:?}");
     let foreign = client.runs().events(agentic_core::ids::RunId::new(), None).await;
     assert!(matches!(foreign, Err(Error::NotFound(_))));
 }

@@ -6,7 +6,7 @@ use agentic_core::model::Run;
 
 use super::escape;
 use super::runs::RunHandle;
-use crate::client::{AgenticClient, Repeat, Yaml};
+use crate::client::{AgenticClient, Keyed, Repeat, Yaml};
 use crate::error::Result;
 
 /// `client.agents()`.
@@ -42,6 +42,16 @@ impl Agents<'_> {
         Ok(RunHandle::new(self.0.clone(), run))
     }
 
+    /// [`execute`](Self::execute) under an idempotency key: the same key and request within 24 hours answer with
+    /// the run the first one started, so the call is retried on 429/503 like a read (another request with the key is
+    /// [`Error::Validation`](crate::Error::Validation)).
+    pub async fn execute_idempotent(&self, name: &str, request: &ExecuteRequest, key: &str) -> Result<RunHandle> {
+        let path = format!("/v1/agents/{}/execute", escape(name));
+        let body = Keyed { body: request, key };
+        let run: Run = self.0.call(reqwest::Method::POST, &path, None, Some(&body), Repeat::Safe).await?;
+        Ok(RunHandle::new(self.0.clone(), run))
+    }
+
     /// [`execute`](Self::execute) with only a task and the project charged.
     pub async fn execute_task(&self, name: &str, task: &str, project: ProjectId) -> Result<RunHandle> {
         let request = ExecuteRequest {
@@ -64,6 +74,13 @@ impl Workflows<'_> {
     /// Starts a workflow as one durable run (`workflows:create`).
     pub async fn create(&self, request: &WorkflowRequest) -> Result<RunHandle> {
         let run: Run = self.0.post("/v1/workflows", Some(request), Repeat::Unsafe).await?;
+        Ok(RunHandle::new(self.0.clone(), run))
+    }
+
+    /// [`create`](Self::create) under an idempotency key, as [`Agents::execute_idempotent`] describes.
+    pub async fn create_idempotent(&self, request: &WorkflowRequest, key: &str) -> Result<RunHandle> {
+        let body = Keyed { body: request, key };
+        let run: Run = self.0.call(reqwest::Method::POST, "/v1/workflows", None, Some(&body), Repeat::Safe).await?;
         Ok(RunHandle::new(self.0.clone(), run))
     }
 }
