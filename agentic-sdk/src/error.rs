@@ -170,3 +170,72 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(kind: ProblemType, extra: serde_json::Value) -> Vec<u8> {
+        let mut document = serde_json::to_value(Problem::new(kind, "detail")).unwrap();
+        document.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        serde_json::to_vec(&document).unwrap()
+    }
+
+    #[test]
+    fn each_problem_type_is_its_own_error_with_its_fields() {
+        let money = serde_json::json!({"budget": "10.00", "spent": "9.50", "requested": "1.00"});
+        match Error::from_response(402, None, &problem(ProblemType::BudgetExceeded, money)) {
+            Error::BudgetExceeded { budget, spent, requested, problem } => {
+                let text = |m: Option<Money>| m.map(|m| m.to_string());
+                assert_eq!(
+                    (text(budget), text(spent), text(requested)),
+                    (Some("10.00".into()), Some("9.50".into()), Some("1.00".into()))
+                );
+                assert_eq!(problem.status, 402);
+            }
+            other => panic!("{other:?}"),
+        }
+        let wait = Some(Duration::from_secs(7));
+        let limited = Error::from_response(429, wait, &problem(ProblemType::RateLimited, serde_json::json!({})));
+        assert!(matches!(limited, Error::RateLimited { retry_after, .. } if retry_after == wait));
+        let cases = [
+            (401, ProblemType::Unauthenticated),
+            (403, ProblemType::Forbidden),
+            (404, ProblemType::NotFound),
+            (409, ProblemType::Conflict),
+            (422, ProblemType::Validation),
+            (502, ProblemType::LlmFailed),
+            (503, ProblemType::Unavailable),
+            (422, ProblemType::AgentUnfinished),
+        ];
+        for (status, kind) in cases {
+            let error = Error::from_response(status, None, &problem(kind, serde_json::json!({})));
+            assert_eq!(error.problem().and_then(Problem::problem_type), Some(kind), "{error}");
+            let expected = match kind {
+                ProblemType::Unauthenticated => matches!(error, Error::Unauthorized(_)),
+                ProblemType::Forbidden => matches!(error, Error::Forbidden { .. }),
+                ProblemType::NotFound => matches!(error, Error::NotFound(_)),
+                ProblemType::Conflict => matches!(error, Error::Conflict(_)),
+                ProblemType::Validation => matches!(error, Error::Validation { .. }),
+                ProblemType::LlmFailed | ProblemType::Unavailable => matches!(error, Error::Server { .. }),
+                _ => matches!(error, Error::Api { kind: Some(ProblemType::AgentUnfinished), .. }),
+            };
+            assert!(expected, "{status} {kind}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn answers_without_a_problem_document_are_still_typed() {
+        let proxy = Error::from_response(502, None, b"<html>Bad Gateway</html>");
+        assert!(
+            matches!(&proxy, Error::Server { status: 502, problem: None, detail } if detail.contains("Bad Gateway"))
+        );
+        assert!(proxy.problem().is_none());
+        assert!(matches!(Error::from_response(400, None, b"nope"), Error::Decode(_)));
+        let long = vec![b'x'; 4096];
+        match Error::from_response(500, None, &long) {
+            Error::Server { detail, .. } => assert_eq!(detail.len(), 512, "the excerpt is bounded"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

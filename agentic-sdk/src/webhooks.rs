@@ -33,3 +33,28 @@ pub fn verify_now(
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     verify(secret, headers, body, now, tolerance)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_delivery_verifies_and_a_stale_or_forged_one_does_not() {
+        let secret = SigningSecret::generate().unwrap();
+        let body = br#"{"type":"agent.completed"}"#;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let check = |at: i64, body: &[u8]| {
+            let (signature, timestamp) = (secret.sign("msg_1", at, body), at.to_string());
+            let pairs = [
+                ("webhook-id", "msg_1"),
+                ("webhook-timestamp", timestamp.as_str()),
+                ("webhook-signature", signature.as_str()),
+            ];
+            let headers = WebhookHeaders::from_pairs(pairs).unwrap();
+            verify_now(&secret, &headers, br#"{"type":"agent.completed"}"#, DEFAULT_TOLERANCE)
+        };
+        assert!(check(now, body).is_ok());
+        assert!(check(now - 3_600, body).is_err(), "an hour old is stale");
+        assert!(check(now, b"forged").is_err(), "another body's signature");
+    }
+}

@@ -339,7 +339,14 @@ async fn runs_are_followed_live_and_cancelled(server: &Server) {
 
     let run = client.agents().execute_task("qa_tester", "Review the login form", project.id).await.unwrap();
     let kinds: Vec<String> = run.progress().map(|e| e.unwrap().kind.as_str().to_owned()).collect().await;
-    assert_eq!(kinds, ["agent.started", "run.llm_call", "agent.completed"], "the stream ends with the run");
+    let of_run = agentic_core::store::EventQuery { run_id: Some(run.id()), ..Default::default() };
+    let stored: Vec<_> =
+        client.events().list(&of_run).await.unwrap().data.into_iter().map(|e| (e.id, e.kind)).collect();
+    assert_eq!(
+        kinds,
+        ["agent.started", "run.llm_call", "agent.completed"],
+        "the stream ends with the run; stored: {stored:?}"
+    );
     let seen = tokio::time::timeout(Duration::from_secs(10), first).await.unwrap().unwrap().unwrap().unwrap();
     assert_eq!((seen.run_id, seen.kind.as_str()), (Some(run.id()), "agent.started"));
     let records = client.runs().costs(run.id()).await.unwrap();
@@ -402,4 +409,116 @@ async fn tenants_are_created_and_tiered_with_the_master_key(server: &Server) {
     let refused = server.admin.tenants().update(me.user.tenant_id, &upgrade).await;
     assert!(matches!(refused, Err(Error::Unauthorized(_))), "{refused:?}");
     assert!(matches!(server.admin.tenants().get(created.tenant.id).await, Err(Error::NotFound(_))));
+}
+
+on_both!(admin_resources, webhooks_users_and_keys_are_managed_through_their_handles);
+
+async fn webhooks_users_and_keys_are_managed_through_their_handles(server: &Server) {
+    use agentic_sdk::api::{
+        CreateApiKeyRequest, DeliveryListQuery, ReplayRequest, RotateSecretRequest, UpdateUserRequest,
+        UpdateWebhookRequest,
+    };
+    let client = &server.admin;
+    // Webhooks: create (the secret shown once), read, change, rotate, replay, list deliveries, delete.
+    let hook = CreateWebhookRequest {
+        url: "https://93.184.215.14/hook".into(),
+        events: vec!["agent.*".into()],
+        description: Some("audit".into()),
+        enabled: None,
+        secret: None,
+    };
+    let created = client.webhooks().create(&hook).await.unwrap();
+    assert!(created.secret.starts_with("whsec_"));
+    let id = created.webhook.id;
+    assert_eq!(client.webhooks().get(id).await.unwrap().description, "audit");
+    assert_eq!(client.webhooks().list(PageRequest::first()).await.unwrap().data.len(), 1);
+    let change = UpdateWebhookRequest { description: Some("audit trail".into()), ..Default::default() };
+    assert_eq!(client.webhooks().update(id, &change).await.unwrap().description, "audit trail");
+    let rotated = client.webhooks().rotate_secret(id, &RotateSecretRequest::default()).await.unwrap();
+    assert_ne!(rotated.secret, created.secret);
+    let project = client.projects().create(&project_named("Hooks")).await.unwrap();
+    let mut run = client.agents().execute_task("qa_tester", "Check", project.id).await.unwrap();
+    run.wait_for_result(Duration::from_secs(30)).await.unwrap();
+    let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    let replay = ReplayRequest { since, until: None, types: None };
+    client.webhooks().replay(id, &replay).await.unwrap();
+    let mut deliveries = Vec::new();
+    for _ in 0..100 {
+        deliveries = client.webhooks().deliveries(id, DeliveryListQuery::default()).await.unwrap().data;
+        if !deliveries.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let delivery = deliveries.first().expect("the run's events were queued for the endpoint");
+    assert_eq!(client.webhooks().delivery(delivery.id).await.unwrap().delivery.id, delivery.id);
+    client.webhooks().retry_delivery(delivery.id).await.unwrap();
+    client.webhooks().delete(id).await.unwrap();
+    assert!(matches!(client.webhooks().get(id).await, Err(Error::NotFound(_))));
+
+    // Users and API keys.
+    let request = CreateUserRequest {
+        email: "dev@acme.test".into(),
+        password: SecretString::from("developer password 1"),
+        roles: vec![Role::Developer],
+    };
+    let user = client.users().create(&request).await.unwrap();
+    assert_eq!(client.users().get(user.id).await.unwrap().email.as_str(), "dev@acme.test");
+    assert_eq!(client.users().list(PageRequest::first()).await.unwrap().data.len(), 2);
+    let promote = UpdateUserRequest { roles: Some(vec![Role::Manager]), active: None, password: None };
+    assert_eq!(client.users().update(user.id, &promote).await.unwrap().roles, vec![Role::Manager]);
+    let key = CreateApiKeyRequest { name: "ci".into(), scopes: vec![Permission::AgentsExecute], expires_at: None };
+    let created = client.api_keys().create(&key).await.unwrap();
+    let scoped = AgenticClient::builder(&server.url).api_key(&created.key).build().unwrap();
+    assert_eq!(scoped.auth().me().await.unwrap().permissions, vec![Permission::AgentsExecute]);
+    assert!(
+        client.api_keys().list(PageRequest::first()).await.unwrap().data.iter().any(|k| k.id == created.api_key.id)
+    );
+    client.api_keys().revoke(created.api_key.id).await.unwrap();
+    assert!(matches!(scoped.auth().me().await, Err(Error::Unauthorized(_))));
+    assert_eq!(client.departments().list(PageRequest::first()).await.unwrap().data.len(), 0);
+    let tenant_costs = client.projects().tenant_costs(Default::default()).await.unwrap();
+    assert!(tenant_costs.total.calls >= 1);
+}
+
+on_both!(catalog_and_workflows, the_catalog_is_managed_and_workflows_are_started);
+
+async fn the_catalog_is_managed_and_workflows_are_started(server: &Server) {
+    use agentic_sdk::api::WorkflowRequest;
+    let client = &server.admin;
+    let yaml = "name: Reviewer\nrole: Code Reviewer\ngoal: Review changes\nbackstory: Careful.\ntools: []\n\
+                llm:\n  provider: mock\n  model: mock\nrisk_level: low\n";
+    let put = client.agents().put("reviewer", yaml).await.unwrap();
+    assert_eq!(put.spec.role, "Code Reviewer");
+    assert_eq!(client.agents().get("reviewer").await.unwrap().yaml, yaml);
+    assert!(client.agents().list().await.unwrap().data.iter().any(|a| a.name.as_str() == "reviewer"));
+    client.agents().delete("reviewer").await.unwrap();
+    assert!(matches!(client.agents().get("reviewer").await, Err(Error::NotFound(_))));
+    assert!(matches!(client.agents().delete("qa_tester").await, Err(Error::Conflict(_))), "built-ins stay");
+
+    // A workflow runs at its roster's highest risk (the DevOps Engineer's high), so it waits for approval; once
+    // approved, the echoing mock cannot plan and the workflow fails: a typed run failure, with the run.
+    let project = client.projects().create(&project_named("Pipeline")).await.unwrap();
+    let request = WorkflowRequest {
+        name: "ProjectPipelineWorkflow".into(),
+        args: serde_json::json!({"goal": "Add a signup page"}),
+        project_id: project.id,
+        risk_level: None,
+        wait: None,
+        budget_tokens: None,
+    };
+    let mut started = client.workflows().create_idempotent(&request, "pipeline-1").await.unwrap();
+    let again = client.workflows().create_idempotent(&request, "pipeline-1").await.unwrap();
+    assert_eq!(started.id(), again.id());
+    let manager = server.user("approver@acme.test", vec![Role::Manager]).await;
+    let pending = manager.approvals().list(Some(ApprovalStatus::Pending)).await.unwrap();
+    let request_for_it = pending.data.iter().find(|a| a.run_id == started.id()).unwrap();
+    manager.approvals().approve(request_for_it.id, None).await.unwrap();
+    match started.wait_for_result(Duration::from_secs(30)).await {
+        Err(Error::RunFailed { run }) => assert!(run.error.as_deref().is_some_and(|e| !e.is_empty()), "{run:?}"),
+        other => panic!("{other:?}"),
+    }
+    // A workflow that needs approval (its roster includes the high-risk DevOps Engineer) waits for it.
+    let mut gated = client.workflows().create(&request).await.unwrap();
+    assert!(matches!(gated.wait_for_result(Duration::from_millis(10)).await, Err(Error::ApprovalRequired { .. })));
 }

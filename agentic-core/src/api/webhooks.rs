@@ -136,8 +136,9 @@ pub struct DeliveryDetail {
     /// The delivery.
     #[serde(flatten)]
     pub delivery: Delivery,
-    /// Its attempts, oldest first.
-    pub attempts: Vec<DeliveryAttempt>,
+    /// Its attempts, oldest first (named apart from the delivery's own `attempts`, their count, which the
+    /// flattened delivery already carries: one key each, so typed clients can read both).
+    pub attempt_log: Vec<DeliveryAttempt>,
 }
 
 /// `POST /v1/webhooks/{id}/replay`: send the endpoint's events of a time range again (the ones it subscribes

@@ -11,6 +11,10 @@ use crate::events::{Event, EventKind};
 use crate::ids::{EventId, TenantId};
 use crate::store::{EventQuery, Page};
 
+/// Attempts to store an event published on its own (not in an outbox) while the store is unavailable.
+const APPEND_ATTEMPTS: u32 = 3;
+/// The wait before the second attempt; each further wait is four times longer.
+const APPEND_RETRY: Duration = Duration::from_millis(25);
 /// How often a stream looks for events stored by other replicas (this process's wake it at once).
 const STREAM_POLL: Duration = Duration::from_secs(1);
 
@@ -24,12 +28,22 @@ impl Platform {
     /// event sink and to webhooks. A store that refuses it is logged and counted, and the sink still gets it
     /// (directly): the state change that caused it has already happened.
     pub(crate) async fn publish_event(&self, event: Event) {
-        match self.inner.store.tenant(event.tenant_id).append_events(std::slice::from_ref(&event)).await {
-            Ok(()) => self.events_stored(),
-            Err(error) => {
-                tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
-                self.inner.metrics.event_store_failures_total.inc();
-                self.inner.events.publish(event).await;
+        let store = self.inner.store.tenant(event.tenant_id);
+        let mut wait = APPEND_RETRY;
+        for attempt in 1..=APPEND_ATTEMPTS {
+            match store.append_events(std::slice::from_ref(&event)).await {
+                Ok(()) => return self.events_stored(),
+                // A store that is briefly unreachable gets another chance before the event leaves only by the sink.
+                Err(crate::store::StoreError::Unavailable(_)) if attempt < APPEND_ATTEMPTS => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 4;
+                }
+                Err(error) => {
+                    tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
+                    self.inner.metrics.event_store_failures_total.inc();
+                    self.inner.events.publish(event).await;
+                    return;
+                }
             }
         }
     }

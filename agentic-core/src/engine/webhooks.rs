@@ -156,7 +156,7 @@ impl Platform {
         principal.require(Permission::WebhooksManage)?;
         let found = self.inner.store.tenant(principal.tenant_id).get_delivery(id).await?;
         let (delivery, attempts) = found.ok_or(Error::NotFound("delivery"))?;
-        Ok(DeliveryDetail { delivery, attempts })
+        Ok(DeliveryDetail { delivery, attempt_log: attempts })
     }
 
     /// Starts a delivery again, now, with a new round of the schedule (whatever its status).

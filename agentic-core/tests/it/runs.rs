@@ -197,6 +197,19 @@ async fn an_event_the_store_refuses_still_reaches_the_sink_and_is_counted() {
     assert_eq!(kinds, vec![json!("agent.completed")], "{stored}");
 }
 
+#[tokio::test]
+async fn an_event_refused_once_is_stored_on_its_next_attempt() {
+    let (app, faults, project) = faulty_app(TestApp::new().await, MockProvider::echo()).await;
+    let id = queue(&app, &project).await;
+    faults.fail(Op::AppendEvents, 1);
+    assert!(app.platform.work_once("w").await.unwrap());
+    let stored = app.call("GET", &format!("/v1/events?run_id={id}"), Some(&app.admin_key), None).await.expect(200);
+    let kinds: Vec<_> = stored["data"].as_array().unwrap().iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(kinds, vec![json!("agent.completed"), json!("run.llm_call"), json!("agent.started")], "{stored}");
+    let (_, metrics) = crate::validation::scrape(&app.platform.metrics_router(), None).await;
+    assert!(metrics.contains("event_store_failures_total 0"), "{metrics}");
+}
+
 crate::both_backends!(finish_retry, a_transient_store_failure_does_not_discard_a_finished_result);
 
 async fn a_transient_store_failure_does_not_discard_a_finished_result(app: TestApp) {

@@ -138,7 +138,7 @@ async fn a_flaky_receiver_gets_every_event_signed_at_least_once(backend: Backend
     let retried = page["data"].as_array().unwrap().iter().find(|d| d["attempts"].as_u64() > Some(1)).unwrap();
     let path = format!("/v1/deliveries/{}", retried["id"].as_str().unwrap());
     let detail = app.call("GET", &path, Some(&app.admin_key), None).await.expect(200);
-    let attempts = detail["attempts"].as_array().unwrap();
+    let attempts = detail["attempt_log"].as_array().unwrap();
     assert_eq!(attempts.len() as u64, retried["attempts"].as_u64().unwrap());
     assert!(attempts.iter().take(attempts.len() - 1).all(|a| a["error"].is_string()), "{detail}");
     let (_, metrics) = crate::validation::scrape(&app.platform.metrics_router(), None).await;
