@@ -204,14 +204,8 @@ on_both!(approvals, a_gated_run_waits_for_approval_and_then_completes);
 async fn a_gated_run_waits_for_approval_and_then_completes(server: &Server) {
     let client = &server.admin;
     let project = client.projects().create(&project_named("Infra")).await.unwrap();
-    let request = ExecuteRequest {
-        task: "Rotate the keys".into(),
-        context: None,
-        project_id: project.id,
-        risk_level: Some(RiskLevel::High),
-        wait: None,
-        budget_tokens: None,
-    };
+    let request =
+        ExecuteRequest { risk_level: Some(RiskLevel::High), ..ExecuteRequest::new("Rotate the keys", project.id) };
     let mut run = client.agents().execute("devops_engineer", &request).await.unwrap();
     let waiting = run.wait_for_result(Duration::from_secs(1)).await;
     match &waiting {
@@ -305,14 +299,8 @@ on_both!(budget_enforcement, test_budget_enforcement);
 async fn test_budget_enforcement(server: &Server) {
     let client = &server.admin;
     let project = client.projects().create(&project_named("Capped")).await.unwrap();
-    let request = ExecuteRequest {
-        task: "Review the login form".into(),
-        context: Some(serde_json::json!({"budget_tokens": 100})),
-        project_id: project.id,
-        risk_level: None,
-        wait: None,
-        budget_tokens: None,
-    };
+    let context = Some(serde_json::json!({"budget_tokens": 100}));
+    let request = ExecuteRequest { context, ..ExecuteRequest::new("Review the login form", project.id) };
     let mut run = client.agents().execute("qa_tester", &request).await.unwrap();
     match run.wait_for_result(Duration::from_secs(30)).await {
         Err(Error::BudgetExceeded { problem, .. }) => {
@@ -357,14 +345,8 @@ async fn runs_are_followed_live_and_cancelled(server: &Server) {
     assert_eq!(rest.len(), 2);
 
     // A gated run is cancelled at once; waiting for it reports the cancellation; an ended run cannot be.
-    let gated = ExecuteRequest {
-        task: "Rotate the keys".into(),
-        context: None,
-        project_id: project.id,
-        risk_level: Some(RiskLevel::High),
-        wait: None,
-        budget_tokens: None,
-    };
+    let gated =
+        ExecuteRequest { risk_level: Some(RiskLevel::High), ..ExecuteRequest::new("Rotate the keys", project.id) };
     let mut waiting = client.agents().execute("devops_engineer", &gated).await.unwrap();
     assert_eq!(waiting.cancel().await.unwrap().status, RunStatus::Cancelled);
     assert!(matches!(waiting.wait_for_result(Duration::from_secs(5)).await, Err(Error::RunCancelled { .. })));

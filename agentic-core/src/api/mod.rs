@@ -321,6 +321,14 @@ pub struct ExecuteRequest {
     pub budget_tokens: Option<u64>,
 }
 
+impl ExecuteRequest {
+    /// A request for `task`, charged to `project`, with everything else at its default (no context, the agent's
+    /// risk, no waiting, no token cap).
+    pub fn new(task: impl Into<String>, project_id: crate::ids::ProjectId) -> Self {
+        Self { task: task.into(), context: None, project_id, risk_level: None, wait: None, budget_tokens: None }
+    }
+}
+
 /// `POST /v1/workflows`: starts a named workflow as one durable run.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

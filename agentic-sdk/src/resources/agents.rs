@@ -54,14 +54,7 @@ impl Agents<'_> {
 
     /// [`execute`](Self::execute) with only a task and the project charged.
     pub async fn execute_task(&self, name: &str, task: &str, project: ProjectId) -> Result<RunHandle> {
-        let request = ExecuteRequest {
-            task: task.to_owned(),
-            context: None,
-            project_id: project,
-            risk_level: None,
-            wait: None,
-            budget_tokens: None,
-        };
+        let request = ExecuteRequest::new(task, project);
         self.execute(name, &request).await
     }
 }
