@@ -1,4 +1,4 @@
-//! Domain types: tenants, users, roles, API keys, departments, projects, money.
+//! Domain types: tenants, users, roles, API keys, departments, projects, money, runs, schedules' timing.
 //!
 //! Constructors that take user input validate it and return [`ValidationError`], so a value of these types is
 //! well-formed by construction (an [`Email`] always has one `@`, a [`Slug`] is always URL-safe, …).
@@ -11,6 +11,7 @@ mod project;
 mod risk;
 mod role;
 mod run;
+mod schedule;
 mod tenant;
 mod user;
 mod webhook;
@@ -29,6 +30,7 @@ pub use run::{
     Approval, ApprovalStatus, CANCELLED, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_LEN, Run, RunFinish, RunKind,
     RunLease, RunProgress, RunStatus, Verdict,
 };
+pub use schedule::{MAX_INTERVAL, MIN_INTERVAL, ScheduleSpec, Timing};
 pub use tenant::{Plan, Slug, Tenant};
 pub(crate) use user::normalize_roles;
 pub use user::{Email, PasswordHash, User, UserPatch, UserRecord};
