@@ -69,7 +69,8 @@ impl Server {
 
     async fn stop(mut self) {
         if let Some(background) = self.background.take() {
-            background.shutdown().await;
+            let shutdown = tokio::time::timeout(Duration::from_secs(60), background.shutdown()).await;
+            assert!(shutdown.is_ok(), "the platform's background work did not stop within 60 s");
         }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -326,7 +327,8 @@ async fn runs_are_followed_live_and_cancelled(server: &Server) {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let run = client.agents().execute_task("qa_tester", "Review the login form", project.id).await.unwrap();
-    let kinds: Vec<String> = run.progress().map(|e| e.unwrap().kind.as_str().to_owned()).collect().await;
+    let progress = run.progress().map(|e| e.unwrap().kind.as_str().to_owned()).collect::<Vec<String>>();
+    let kinds = tokio::time::timeout(Duration::from_secs(30), progress).await.expect("the run's stream ends");
     let of_run = agentic_core::store::EventQuery { run_id: Some(run.id()), ..Default::default() };
     let stored: Vec<_> =
         client.events().list(&of_run).await.unwrap().data.into_iter().map(|e| (e.id, e.kind)).collect();
@@ -341,7 +343,8 @@ async fn runs_are_followed_live_and_cancelled(server: &Server) {
     assert_eq!(records.iter().map(|r| r.run_id).collect::<Vec<_>>(), [Some(run.id())]);
     // Resuming after the first event skips it.
     let started = client.runs().events(run.id(), None).await.unwrap().next().await.unwrap().unwrap();
-    let rest: Vec<_> = client.runs().events(run.id(), Some(started.id)).await.unwrap().collect().await;
+    let rest = client.runs().events(run.id(), Some(started.id)).await.unwrap().collect::<Vec<_>>();
+    let rest = tokio::time::timeout(Duration::from_secs(30), rest).await.expect("the resumed stream ends");
     assert_eq!(rest.len(), 2);
 
     // A gated run is cancelled at once; waiting for it reports the cancellation; an ended run cannot be.
@@ -351,7 +354,8 @@ async fn runs_are_followed_live_and_cancelled(server: &Server) {
     assert_eq!(waiting.cancel().await.unwrap().status, RunStatus::Cancelled);
     assert!(matches!(waiting.wait_for_result(Duration::from_secs(5)).await, Err(Error::RunCancelled { .. })));
     assert!(matches!(client.runs().cancel(run.id()).await, Err(Error::Conflict(_))));
-    let cancelled: Vec<_> = waiting.progress().map(|e| e.unwrap().kind).collect().await;
+    let cancelled = waiting.progress().map(|e| e.unwrap().kind).collect::<Vec<_>>();
+    let cancelled = tokio::time::timeout(Duration::from_secs(30), cancelled).await.expect("the stream ends");
     assert_eq!(
         cancelled,
         [agentic_core::events::EventKind::ApprovalRequested, agentic_core::events::EventKind::AgentCancelled]

@@ -20,12 +20,17 @@
 //! assert_eq!(timing.next_after(after).unwrap().to_rfc3339(), "2025-03-30T01:00:00+00:00");
 //! ```
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ValidationError;
 use crate::clock::Timestamp;
+
+/// The most past fire times one catch-up starts; older ones inside the window are counted as missed instead.
+pub const MAX_CATCHUP_FIRES: usize = 1_000;
+/// The most fire times a catch-up walks one by one to count what it missed; past that, the count is a lower bound.
+pub const MAX_CATCHUP_SCAN: u64 = 100_000;
 
 /// The shortest interval a schedule may have.
 pub const MIN_INTERVAL: Duration = Duration::seconds(1);
@@ -75,6 +80,19 @@ pub enum Timing {
     },
     /// Once.
     Once(Timestamp),
+}
+
+/// The fire times a scheduler found due at once (see [`Timing::due`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueFires {
+    /// Fire times to act on now, oldest first.
+    pub fire: Vec<Timestamp>,
+    /// Fire times that were later than the catch-up window allows (or past [`MAX_CATCHUP_FIRES`]): skipped.
+    pub missed: u64,
+    /// Whether `missed` stopped counting at [`MAX_CATCHUP_SCAN`] (a cron down for very long).
+    pub missed_is_lower_bound: bool,
+    /// The next fire time after now, if any.
+    pub next_fire_at: Option<Timestamp>,
 }
 
 impl ScheduleSpec {
@@ -148,10 +166,59 @@ impl Timing {
                 DateTime::from_timestamp_millis(next)
             }
             Timing::Cron { cron, zone } => {
-                let found = cron.find_next_occurrence(&after.with_timezone(zone), false).ok()?;
+                // Fire times are whole seconds, so "after" is after its whole second (croner would step over the
+                // next second when handed a fraction of one).
+                let whole = after.duration_trunc(Duration::seconds(1)).unwrap_or(after);
+                let found = cron.find_next_occurrence(&whole.with_timezone(zone), false).ok()?;
                 Some(found.with_timezone(&Utc))
             }
         }
+    }
+
+    /// What a scheduler does with a schedule whose next fire time, `next_fire_at`, has come by `now`: the fire
+    /// times from `next_fire_at` to `now` that are at most `catchup_window` late fire (oldest first, at most
+    /// [`MAX_CATCHUP_FIRES`]); older ones are missed, and counted, never dropped silently; the schedule then waits
+    /// for the first fire time after `now`.
+    pub fn due(&self, next_fire_at: Timestamp, now: Timestamp, catchup_window: Duration) -> DueFires {
+        let mut due = DueFires { fire: Vec::new(), missed: 0, missed_is_lower_bound: false, next_fire_at: None };
+        if next_fire_at > now {
+            due.next_fire_at = Some(next_fire_at);
+            return due;
+        }
+        let oldest_on_time = now - catchup_window;
+        // Fire times too late to fire: counted, by arithmetic for an interval, one by one (bounded) for a cron.
+        let mut first_on_time = Some(next_fire_at);
+        if next_fire_at < oldest_on_time {
+            let before_window = oldest_on_time - Duration::milliseconds(1);
+            if let Timing::Every { every, .. } = self {
+                let late = (before_window - next_fire_at).num_milliseconds() / every.num_milliseconds().max(1);
+                due.missed = u64::try_from(late).unwrap_or(0).saturating_add(1);
+                first_on_time = self.next_after(before_window);
+            } else {
+                let mut cursor = Some(next_fire_at);
+                while let Some(at) = cursor.filter(|at| *at < oldest_on_time) {
+                    due.missed += 1;
+                    if due.missed >= MAX_CATCHUP_SCAN {
+                        due.missed_is_lower_bound = true;
+                        cursor = self.next_after(before_window);
+                        break;
+                    }
+                    cursor = self.next_after(at);
+                }
+                first_on_time = cursor;
+            }
+        }
+        let mut cursor = first_on_time;
+        while let Some(at) = cursor.filter(|at| *at <= now) {
+            if due.fire.len() < MAX_CATCHUP_FIRES {
+                due.fire.push(at);
+            } else {
+                due.missed += 1;
+            }
+            cursor = self.next_after(at);
+        }
+        due.next_fire_at = cursor;
+        due
     }
 
     /// Up to `count` fire times after `after`, in order.
@@ -235,6 +302,12 @@ mod tests {
         assert_eq!(times(&leap, "2025-01-01T00:00:00Z", 2), ["2028-02-29T12:00:00+00:00", "2032-02-29T12:00:00+00:00"]);
         let yearly = cron("@yearly", "Europe/Berlin");
         assert_eq!(times(&yearly, "2025-06-01T00:00:00Z", 1), ["2025-12-31T23:00:00+00:00"]);
+        let every_second = cron("* * * * * *", "UTC");
+        assert_eq!(
+            times(&every_second, "2025-01-01T00:00:00.999Z", 1),
+            ["2025-01-01T00:00:01+00:00"],
+            "not a second late"
+        );
         let with_seconds = cron("15,45 * * * * *", "UTC");
         let fired = times(&with_seconds, "2025-01-01T00:00:00Z", 3);
         assert_eq!(fired, ["2025-01-01T00:00:15+00:00", "2025-01-01T00:00:45+00:00", "2025-01-01T00:01:15+00:00"]);
@@ -251,6 +324,44 @@ mod tests {
         let once = ScheduleSpec { at: Some(at("2025-05-01T10:00:00Z")), ..Default::default() }.timing().unwrap();
         assert_eq!(times(&once, "2025-04-01T00:00:00Z", 5), ["2025-05-01T10:00:00+00:00"]);
         assert!(once.next_after(at("2025-05-01T10:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn after_downtime_only_fire_times_inside_the_catch_up_window_fire_and_the_rest_are_counted() {
+        let every_minute = ScheduleSpec { every: Some("1m".into()), ..Default::default() }.timing().unwrap();
+        // Down from 10:00 to 12:00:30, with a 5-minute window: 11:56..12:00 fire, 10:00..11:55 (116) are missed.
+        let due = every_minute.due(at("2025-05-01T10:00:00Z"), at("2025-05-01T12:00:30Z"), Duration::minutes(5));
+        let fired: Vec<String> = due.fire.iter().map(|t| t.format("%H:%M").to_string()).collect();
+        assert_eq!(fired, ["11:56", "11:57", "11:58", "11:59", "12:00"]);
+        assert_eq!((due.missed, due.missed_is_lower_bound), (116, false));
+        assert_eq!(due.next_fire_at, Some(at("2025-05-01T12:01:00Z")));
+        // The same through a cron expression, counted one by one, agrees.
+        let cron_minute = cron("* * * * *", "UTC");
+        let by_cron = cron_minute.due(at("2025-05-01T10:00:00Z"), at("2025-05-01T12:00:30Z"), Duration::minutes(5));
+        assert_eq!(by_cron, due);
+        // Not yet due: nothing happens; on time: exactly the one fire time.
+        let early = every_minute.due(at("2025-05-01T10:00:00Z"), at("2025-05-01T09:59:59Z"), Duration::minutes(5));
+        assert_eq!((early.fire.len(), early.missed, early.next_fire_at), (0, 0, Some(at("2025-05-01T10:00:00Z"))));
+        let on_time =
+            every_minute.due(at("2025-05-01T10:00:00Z"), at("2025-05-01T10:00:00.200Z"), Duration::seconds(10));
+        assert_eq!((on_time.fire, on_time.missed), (vec![at("2025-05-01T10:00:00Z")], 0));
+        // A one-time schedule found too late is missed, and then has no next fire time.
+        let once = ScheduleSpec { at: Some(at("2025-05-01T10:00:00Z")), ..Default::default() }.timing().unwrap();
+        let late = once.due(at("2025-05-01T10:00:00Z"), at("2025-05-02T10:00:00Z"), Duration::minutes(5));
+        assert_eq!((late.fire.len(), late.missed, late.next_fire_at), (0, 1, None));
+    }
+
+    #[test]
+    fn a_huge_backlog_is_bounded_both_ways() {
+        // Every second, down for a day with a day's window: 1,000 fire, the other 85,401 are counted as missed.
+        let every_second = ScheduleSpec { every: Some("1s".into()), ..Default::default() }.timing().unwrap();
+        let due = every_second.due(at("2025-05-01T00:00:00Z"), at("2025-05-02T00:00:00Z"), Duration::days(1));
+        assert_eq!((due.fire.len(), due.missed), (MAX_CATCHUP_FIRES, 86_401 - MAX_CATCHUP_FIRES as u64));
+        assert_eq!(due.next_fire_at, Some(at("2025-05-02T00:00:01Z")));
+        // A per-second cron down for a week with a minute's window: the count stops at the scan bound, and says so.
+        let cron_second = cron("* * * * * *", "UTC");
+        let due = cron_second.due(at("2025-05-01T00:00:00Z"), at("2025-05-08T00:00:00Z"), Duration::minutes(1));
+        assert_eq!((due.missed, due.missed_is_lower_bound, due.fire.len()), (MAX_CATCHUP_SCAN, true, 61));
     }
 
     #[test]
