@@ -30,7 +30,10 @@ pub use run::{
     Approval, ApprovalStatus, CANCELLED, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_LEN, Run, RunFinish, RunKind,
     RunLease, RunProgress, RunStatus, Verdict,
 };
-pub use schedule::{DueFires, MAX_CATCHUP_FIRES, MAX_CATCHUP_SCAN, MAX_INTERVAL, MIN_INTERVAL, ScheduleSpec, Timing};
+pub use schedule::{
+    DueFires, FireAction, MAX_CATCHUP_FIRES, MAX_CATCHUP_SCAN, MAX_INTERVAL, MIN_INTERVAL, OverlapPolicy, ScheduleSpec,
+    Timing,
+};
 pub use tenant::{Plan, Slug, Tenant};
 pub(crate) use user::normalize_roles;
 pub use user::{Email, PasswordHash, User, UserPatch, UserRecord};
