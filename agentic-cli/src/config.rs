@@ -71,14 +71,21 @@ impl Config {
             std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
         }
         let text = toml::to_string_pretty(self).map_err(|e| fail(&e))?;
+        // Written to a private file beside it, then renamed over it: the keys are never in a file others may read,
+        // and a crash midway leaves the old file whole.
+        let temporary = path.with_extension(format!("toml.{}.tmp", std::process::id()));
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(|e| fail(&e))?;
-        std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| fail(&e))?;
-        #[cfg(unix)]
-        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).map_err(|e| fail(&e))?;
+        let written = options.open(&temporary).and_then(|mut file| {
+            std::io::Write::write_all(&mut file, text.as_bytes())?;
+            file.sync_all()
+        });
+        if let Err(error) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(fail(&error));
+        }
         Ok(())
     }
 
@@ -107,6 +114,14 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // An existing file others could read is replaced by a private one.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            read.save(&path).unwrap();
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         std::fs::write(&path, "profiles = 3").unwrap();

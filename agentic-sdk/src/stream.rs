@@ -35,13 +35,15 @@ struct State {
     frames: Option<Frames>,
     /// Consecutive failed connections.
     failures: u32,
+    /// Whether the last event received was the followed run's end.
+    saw_end: bool,
     done: bool,
 }
 
 /// Opens the stream lazily: the first poll connects. Errors the server answers with (401, 404, 422) end it with
 /// that error; a dropped connection is retried as the client's [`RetryPolicy`](crate::RetryPolicy) allows.
 pub(crate) fn follow(client: AgenticClient, follow: Follow, resume: Option<String>) -> EventStream {
-    let state = State { client, follow, last_id: resume, frames: None, failures: 0, done: false };
+    let state = State { client, follow, last_id: resume, frames: None, failures: 0, saw_end: false, done: false };
     Box::pin(futures_util::stream::unfold(state, |mut state| async move {
         let item = state.next().await?;
         Some((item, state))
@@ -57,7 +59,10 @@ impl State {
             let frames = match self.frames.as_mut() {
                 Some(frames) => frames,
                 None => match connect(&self.client, &self.follow, self.last_id.as_deref()).await {
-                    Ok(frames) => self.frames.insert(frames),
+                    Ok(frames) => {
+                        self.failures = 0;
+                        self.frames.insert(frames)
+                    }
                     Err(error) => match self.reconnect_after(&error) {
                         Some(wait) => {
                             tokio::time::sleep(wait).await;
@@ -78,9 +83,8 @@ impl State {
                         Err(error) => return Some(Err(Error::Decode(format!("an event of the stream: {error}")))),
                     };
                     self.last_id = frame.id.or_else(|| Some(event.id.to_string()));
-                    if self.follow.run.is_some_and(|kind| event.kind.ends_run(kind)) {
-                        self.done = true;
-                    }
+                    // The run's end, if the server closes after it (it does not for an abandoned attempt's event).
+                    self.saw_end = self.follow.run.is_some_and(|kind| event.kind.ends_run(kind));
                     return Some(Ok(event));
                 }
                 Some(Err(FramingError::NotUtf8)) => {
@@ -89,12 +93,17 @@ impl State {
                 }
                 // The connection dropped, or the server closed a stream that had more to say: open it again
                 // after the last event received.
+                None if self.saw_end => {
+                    self.done = true;
+                    return None;
+                }
                 Some(Err(FramingError::Body(_))) | None => {
                     self.frames = None;
                     self.failures += 1;
                     if self.failures > self.client.retry_policy().max_retries.max(1) {
                         self.done = true;
-                        return None;
+                        let reason = "the event stream kept closing before its end; giving up after retries";
+                        return Some(Err(Error::Decode(reason.into())));
                     }
                     tokio::time::sleep(self.backoff()).await;
                 }

@@ -192,6 +192,14 @@ impl RunStore for PgTenant {
             return Err(StoreError::conflict("an event of another tenant"));
         }
         let mut tx = self.begin().await?;
+        // Locks in the order a decision takes them (its request, then the run), so a cancel racing an approval
+        // waits for it instead of deadlocking with it.
+        sqlx::query("SELECT 1 FROM approvals WHERE tenant_id = $1 AND run_id = $2 AND status = 'pending' FOR UPDATE")
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the approval request"))?;
         let row: Option<RunRow> = sqlx::query_as("SELECT * FROM runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
             .bind(self.uuid())
             .bind(id.as_uuid())

@@ -29,6 +29,8 @@ pub(crate) async fn login(
     login: &Login,
     out: &Output,
 ) -> Result<(), CliError> {
+    // The config is read first: a key created for a file that cannot be read would be left live and unsaved.
+    let mut config = Config::load(path)?;
     let key = match (&login.key, &login.tenant, &login.email) {
         (Some(key), _, _) => key.clone(),
         (None, Some(tenant), Some(email)) => {
@@ -56,7 +58,6 @@ pub(crate) async fn login(
     };
     let client = AgenticClient::builder(url).api_key(&key).build()?;
     let me = client.auth().me().await?;
-    let mut config = Config::load(path)?;
     let name = config.profile_name(profile);
     config.profiles.insert(name.clone(), Profile { url: url.to_owned(), api_key: key });
     if config.default_profile.is_none() {

@@ -33,6 +33,8 @@ impl Platform {
         for attempt in 1..=APPEND_ATTEMPTS {
             match store.append_events(std::slice::from_ref(&event)).await {
                 Ok(()) => return self.events_stored(),
+                // A retry that finds the event already there: the attempt whose answer was lost did store it.
+                Err(crate::store::StoreError::Conflict { .. }) if attempt > 1 => return self.events_stored(),
                 // A store that is briefly unreachable gets another chance before the event leaves only by the sink.
                 Err(crate::store::StoreError::Unavailable(_)) if attempt < APPEND_ATTEMPTS => {
                     tokio::time::sleep(wait).await;
@@ -135,7 +137,11 @@ impl RunFollower {
             match store.list_events(&query).await {
                 Ok(page) if !page.data.is_empty() => {
                     let mut events = page.data;
-                    if let Some(end) = events.iter().position(|e| e.kind.ends_run(self.run.kind)) {
+                    // An end-kind event ends the stream only once the run has ended: an attempt abandoned by a
+                    // worker that stopped publishes `agent.failed` too, and the run goes on in another attempt.
+                    if let Some(end) = events.iter().position(|e| e.kind.ends_run(self.run.kind))
+                        && store.get_run(self.run.id).await.ok().flatten().is_none_or(|run| run.status.is_final())
+                    {
                         events.truncate(end + 1);
                         self.done = true;
                     }
@@ -145,7 +151,11 @@ impl RunFollower {
                 // The run had ended before that read: its end event (stored with the end) was there to read.
                 Ok(_) if ended => return None,
                 Ok(_) => {}
-                Err(error) => tracing::warn!(%error, run_id = %self.run.id, "a run's event stream cannot read events"),
+                Err(error) => {
+                    tracing::warn!(%error, run_id = %self.run.id, "a run's event stream cannot read events");
+                    let _ = tokio::time::timeout(STREAM_POLL, woken).await;
+                    continue;
+                }
             }
             match store.get_run(self.run.id).await {
                 // Read once more: an end committed between the two reads is then seen.

@@ -37,6 +37,24 @@ impl RunControl {
         Self::with_token_cap(run.input.get("budget_tokens").and_then(serde_json::Value::as_u64))
     }
 
+    /// Whether the run's tokens are capped.
+    pub fn has_token_cap(&self) -> bool {
+        self.inner.token_cap.is_some()
+    }
+
+    /// Counts what earlier attempts of the run used and cost (their cost records), so a resumed run does not get its
+    /// cap afresh.
+    pub(crate) fn record_earlier(&self, records: &[crate::model::CostRecord]) {
+        for record in records {
+            let usage = Usage {
+                input_tokens: record.input_tokens,
+                output_tokens: record.output_tokens,
+                cached_input_tokens: record.cached_input_tokens,
+            };
+            self.record(usage, record.cost);
+        }
+    }
+
     /// Asks the run to stop at its next step.
     pub fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::SeqCst);

@@ -146,7 +146,8 @@ impl Platform {
     /// Cancels a run of the caller's tenant. A queued run, or one waiting for approval (its request is withdrawn),
     /// ends `cancelled` at once with its `agent.cancelled` / `workflow.cancelled` event; a running one is marked,
     /// and its worker stops at its next step (before its next model or tool call: a call in flight finishes and is
-    /// settled, and no hold stays behind), ending it `cancelled`. An ended run is a conflict.
+    /// settled, and no hold stays behind), ending it `cancelled`. Cancelling a cancelled run answers it again; any
+    /// other ended run is a conflict.
     ///
     /// Needs the permission that started it (`agents:execute` or `workflows:create`); cancelling somebody
     /// else's run also needs `approvals:approve`.
@@ -168,6 +169,8 @@ impl Platform {
                 run
             }
             Cancellation::Requested(run) => run,
+            // Asking again is not a mistake: the answer is the same (a client may repeat a cancel safely).
+            Cancellation::AlreadyEnded(run) if run.status == RunStatus::Cancelled => return Ok(run),
             Cancellation::AlreadyEnded(run) => {
                 return Err(Error::Conflict(format!("run {id} has already ended ({})", run.status.as_str())));
             }
@@ -255,6 +258,15 @@ impl Platform {
             }
         } else {
             let control = RunControl::for_run(&run);
+            if control.has_token_cap() {
+                // A run resumed by another attempt has spent part of its cap already: its cost records say how much.
+                match self.inner.store.tenant(run.tenant_id).run_costs(run.id).await {
+                    Ok(records) => control.record_earlier(&records),
+                    Err(error) => {
+                        tracing::warn!(run_id = %run.id, %error, "could not read the run's earlier token use")
+                    }
+                }
+            }
             let outcome = tokio::select! {
                 finish = self.perform(&run, worker, &control) => finish.ok_or(Interrupted::LeaseLost),
                 interrupted = self.keep_lease(&run, worker, &renewed) => Err(interrupted),

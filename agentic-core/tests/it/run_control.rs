@@ -63,8 +63,8 @@ async fn queued_and_gated_runs_are_cancelled_at_once(app: TestApp) {
     assert_eq!((cancelled["status"].as_str(), cancelled["error"].as_str()), (Some("cancelled"), Some("cancelled")));
     assert_eq!(stored(&app, &admin, "agent.cancelled", id).await.len(), 1);
     assert!(!app.platform.work_once("w").await.unwrap(), "a cancelled run is never claimed");
-    let again = app.call("POST", &format!("/v1/runs/{id}/cancel"), Some(&developer), None).await.expect(409);
-    assert!(again["detail"].as_str().unwrap().contains("already ended (cancelled)"), "{again}");
+    let again = app.call("POST", &format!("/v1/runs/{id}/cancel"), Some(&developer), None).await.expect(200);
+    assert_eq!(again["status"], "cancelled", "cancelling again answers the same");
     assert_eq!(streamed_types(&app.router, id, &developer).await, ["agent.cancelled"]);
     let waited = app.call("GET", &format!("/v1/runs/{id}/result?wait=5"), Some(&developer), None).await;
     assert_eq!(waited.expect(200)["status"], "cancelled", "a waiter sees the end at once");
@@ -289,4 +289,86 @@ async fn the_same_idempotency_key_returns_the_same_run_for_a_day(app: TestApp) {
     assert_ne!(later["id"], first["id"]);
     let old = app.call("GET", &format!("/v1/runs/{}", first["id"].as_str().unwrap()), Some(&admin), None).await;
     assert_eq!(old.expect(200)["idempotency_key"], Value::Null, "the old run gave its key up");
+}
+
+crate::both_backends!(cancel_racing_approval, a_cancel_racing_an_approval_never_fails_and_the_run_ends_cancelled);
+
+async fn a_cancel_racing_an_approval_never_fails_and_the_run_ends_cancelled(app: TestApp) {
+    let app = app.with_llm(MockProvider::echo());
+    let admin = app.admin_key.clone();
+    let project = project(&app, &admin, "Races").await;
+    let (_, developer) = app.user("dev@acme.test", &["developer"]).await;
+    let (_, manager) = app.user("boss@acme.test", &["manager"]).await;
+    let mut runs = Vec::new();
+    for i in 0..12 {
+        let body = json!({"task": format!("Rotate key {i}"), "project_id": project, "risk_level": "high"});
+        runs.push(execute(&app, &developer, "devops_engineer", body).await["id"].as_str().unwrap().to_owned());
+    }
+    let pending = app.call("GET", "/v1/approvals?status=pending", Some(&manager), None).await.expect(200);
+    let mut races = Vec::new();
+    for run in &runs {
+        let approval = pending["data"].as_array().unwrap().iter().find(|a| a["run_id"] == run.as_str()).unwrap();
+        let approve = format!("/v1/approvals/{}/approve", approval["id"].as_str().unwrap());
+        let cancel = format!("/v1/runs/{run}/cancel");
+        let send = |method: &'static str, path: String, bearer: String, body: Option<Value>| {
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let mut request = axum::http::Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header("authorization", format!("Bearer {bearer}"));
+                let body = match body {
+                    Some(body) => {
+                        request = request.header("content-type", "application/json");
+                        axum::body::Body::from(serde_json::to_vec(&body).unwrap())
+                    }
+                    None => axum::body::Body::empty(),
+                };
+                router.oneshot(request.body(body).unwrap()).await.unwrap().status().as_u16()
+            })
+        };
+        races.push(send("POST", approve, manager.clone(), Some(json!({}))));
+        races.push(send("POST", cancel, developer.clone(), None));
+    }
+    for race in races {
+        let status = race.await.unwrap();
+        assert!(matches!(status, 200 | 202 | 409), "a race answered {status}");
+    }
+    for run in &runs {
+        let read = app.call("GET", &format!("/v1/runs/{run}"), Some(&admin), None).await.expect(200);
+        assert_eq!(read["status"], "cancelled", "approved first then cancelled, or cancelled first: {read}");
+    }
+}
+
+#[tokio::test]
+async fn an_abandoned_attempts_failure_does_not_end_the_runs_stream() {
+    use crate::runs::{SHORT_LEASE, outlast_lease};
+    use agentic_core::events::{Event, EventKind};
+    let app = TestApp::new().await.with_llm_and(MockProvider::echo(), |b| b.run_lease(SHORT_LEASE));
+    let admin = app.admin_key.clone();
+    let project = project(&app, &admin, "Retries").await;
+    let run = execute(&app, &admin, "qa_tester", json!({"task": "Check it", "project_id": project})).await;
+    let id = run["id"].as_str().unwrap().to_owned();
+    // A worker claims the run and stops midway: its attempt's `agent.failed` is stored, the run is not over.
+    let now = app.platform.clock().now();
+    let claimed = app.platform.store().system().claim_runs("doomed", now, SHORT_LEASE, 1).await.unwrap();
+    let tenant = claimed[0].tenant_id;
+    let data =
+        json!({"agent": "qa_tester", "run_id": id, "project_id": project, "reason": "abandoned before it finished"});
+    let abandoned = Event::new(tenant, EventKind::AgentFailed, data, now);
+    app.platform.store().tenant(tenant).append_events(&[abandoned]).await.unwrap();
+    let follower = {
+        let (router, id, admin) = (app.router.clone(), id.clone(), admin.clone());
+        tokio::spawn(async move { streamed_types(&router, &id, &admin).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    outlast_lease(&app).await;
+    assert!(app.platform.work_once("rescuer").await.unwrap());
+    let streamed = follower.await.unwrap();
+    assert_eq!(
+        streamed,
+        ["agent.failed", "agent.started", "run.llm_call", "agent.completed"],
+        "followed to the real end"
+    );
 }

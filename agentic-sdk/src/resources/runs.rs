@@ -14,6 +14,9 @@ use crate::client::{AgenticClient, Repeat};
 use crate::error::{Error, Result};
 use crate::stream::{self, EventStream, Follow};
 
+/// What "no deadline" comes to.
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// `client.runs()`.
 #[derive(Clone, Copy, Debug)]
 pub struct Runs<'a>(pub(crate) &'a AgenticClient);
@@ -99,7 +102,8 @@ impl RunHandle {
     /// [`Error::RunFailed`], a denied one [`Error::ApprovalDenied`]; out of time, [`Error::ApprovalRequired`] if
     /// it still waits for approval, else [`Error::Timeout`]; a cancelled one is [`Error::RunCancelled`].
     pub async fn wait_for_result(&mut self, timeout: Duration) -> Result<Run> {
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to add means no deadline in practice: a century.
+        let deadline = Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + CENTURY);
         loop {
             if let Some(ended) = ended(&self.run) {
                 return ended;
