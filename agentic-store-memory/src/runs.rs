@@ -109,32 +109,30 @@ impl agentic_core::store::RunStore for MemoryTenant {
         use agentic_core::store::Cancellation;
         State::check_events(self.tenant, std::slice::from_ref(event))?;
         let mut state = self.state.write();
+        let state = &mut *state;
         let Some(run) = state.runs.get_mut(&(self.tenant, id)) else { return Ok(None) };
-        let outcome = match run.status {
+        match run.status {
             RunStatus::Running => {
                 run.cancel_requested_at.get_or_insert(at);
                 run.updated_at = at;
                 return Ok(Some(Cancellation::Requested(run.clone())));
             }
             status if status.is_final() => return Ok(Some(Cancellation::AlreadyEnded(run.clone()))),
-            status => status,
-        };
-        if outcome == RunStatus::AwaitingApproval {
-            let state = &mut *state;
-            let pending = state
-                .approvals
-                .range_mut(crate::state::tenant_range(self.tenant))
-                .find(|(_, a)| a.run_id == id && a.status == ApprovalStatus::Pending);
-            if let Some((_, approval)) = pending {
-                approval.status = ApprovalStatus::Cancelled;
-                approval.decided_at = Some(at);
-                state.pending_approvals.remove(&(approval.expires_at, self.tenant, approval.id));
-            }
+            _ => {}
         }
-        let run = state.runs.get_mut(&(self.tenant, id)).ok_or_else(|| StoreError::conflict("the run"))?;
         (run.status, run.error) = ApprovalStatus::Cancelled.run_outcome();
         run.updated_at = at;
         let cancelled = run.clone();
+        // A gated run's pending request is withdrawn with it.
+        let pending = state
+            .approvals
+            .range_mut(crate::state::tenant_range(self.tenant))
+            .find(|(_, a)| a.run_id == id && a.status == ApprovalStatus::Pending);
+        if let Some((_, approval)) = pending {
+            approval.status = ApprovalStatus::Cancelled;
+            approval.decided_at = Some(at);
+            state.pending_approvals.remove(&(approval.expires_at, self.tenant, approval.id));
+        }
         state.reindex_run(self.tenant, id);
         state.store_events(self.tenant, std::slice::from_ref(event));
         Ok(Some(Cancellation::Cancelled(cancelled)))

@@ -101,46 +101,74 @@ impl Platform {
             }
         };
         let filter = EventQuery { after: None, before: None, limit: 200, ..query };
-        let follower = Follower { platform: self.clone(), tenant, filter, cursor: start };
-        let pages = futures_util::stream::unfold(follower, |mut follower| async move {
-            let page = follower.next_page().await;
-            Some((futures_util::stream::iter(page), follower))
-        });
-        Ok(futures_util::StreamExt::flatten(pages))
+        Ok(Follower { platform: self.clone(), tenant, filter, cursor: start, run: None, done: false }.into_stream())
+    }
+
+    /// Run `id`'s events, oldest first, from its first (or after `resume`, a client's `Last-Event-ID`) until its
+    /// end event ([`EventKind::ends_run`]), which is the stream's last item. A run of another tenant is not found.
+    pub async fn follow_run(
+        &self,
+        principal: &Principal,
+        id: crate::ids::RunId,
+        resume: Option<EventId>,
+    ) -> Result<impl Stream<Item = Event> + Send + 'static> {
+        let run = self.get_run(principal, id).await?;
+        let filter = EventQuery { run_id: Some(id), limit: 200, ..EventQuery::default() };
+        let cursor = resume.unwrap_or(EventId::from_uuid(uuid::Uuid::nil()));
+        let follower = Follower {
+            platform: self.clone(),
+            tenant: principal.tenant_id,
+            filter,
+            cursor,
+            run: Some(run),
+            done: false,
+        };
+        Ok(follower.into_stream())
     }
 }
 
-/// The state of one run's progress stream.
-struct RunFollower {
+/// The state of one event stream: where it is, what it lets through, and for a run's stream, the run it ends with.
+struct Follower {
     platform: Platform,
-    principal: Principal,
-    run: crate::model::Run,
+    tenant: TenantId,
+    filter: EventQuery,
     cursor: EventId,
+    /// The run whose end closes the stream; `None`: the stream does not end.
+    run: Option<crate::model::Run>,
     done: bool,
 }
 
-impl RunFollower {
-    /// The run's next events after the cursor, waiting until there are some; `None` once the run's end was sent
-    /// (or the run has ended and nothing of it is left to send: its end event may have passed its retention).
+impl Follower {
+    fn into_stream(self) -> impl Stream<Item = Event> + Send + 'static {
+        let pages = futures_util::stream::unfold(self, |mut follower| async move {
+            let page = follower.next_page().await?;
+            Some((futures_util::stream::iter(page), follower))
+        });
+        futures_util::StreamExt::flatten(pages)
+    }
+
+    /// The next events after the cursor, waiting until there are some; `None` once a run's stream has sent the
+    /// run's end (or the run has ended and nothing of it is left to send: its end event may be past retention).
     async fn next_page(&mut self) -> Option<Vec<Event>> {
         if self.done {
             return None;
         }
-        let store = self.platform.inner.store.tenant(self.principal.tenant_id);
+        let store = self.platform.inner.store.tenant(self.tenant);
         let mut ended = false;
         loop {
+            // Registered before reading, so an event stored meanwhile still wakes this wait.
             let woken = self.platform.inner.event_wakeup.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let query =
-                EventQuery { run_id: Some(self.run.id), after: Some(self.cursor), limit: 200, ..EventQuery::default() };
+            let query = EventQuery { after: Some(self.cursor), ..self.filter };
             match store.list_events(&query).await {
                 Ok(page) if !page.data.is_empty() => {
                     let mut events = page.data;
-                    // An end-kind event ends the stream only once the run has ended: an attempt abandoned by a
-                    // worker that stopped publishes `agent.failed` too, and the run goes on in another attempt.
-                    if let Some(end) = events.iter().position(|e| e.kind.ends_run(self.run.kind))
-                        && store.get_run(self.run.id).await.ok().flatten().is_none_or(|run| run.status.is_final())
+                    if let Some(run) = &self.run
+                        && let Some(end) = events.iter().position(|e| e.kind.ends_run(run.kind))
+                        // An end-kind event ends the stream only once the run has ended: an attempt abandoned by
+                        // a worker that stopped publishes `agent.failed` too, and the run goes on in another.
+                        && store.get_run(run.id).await.ok().flatten().is_none_or(|run| run.status.is_final())
                     {
                         events.truncate(end + 1);
                         self.done = true;
@@ -152,67 +180,21 @@ impl RunFollower {
                 Ok(_) if ended => return None,
                 Ok(_) => {}
                 Err(error) => {
-                    tracing::warn!(%error, run_id = %self.run.id, "a run's event stream cannot read events");
+                    tracing::warn!(%error, tenant_id = %self.tenant, "an event stream cannot read events");
                     let _ = tokio::time::timeout(STREAM_POLL, woken).await;
                     continue;
                 }
             }
-            match store.get_run(self.run.id).await {
-                // Read once more: an end committed between the two reads is then seen.
-                Ok(Some(run)) if run.status.is_final() => ended = true,
-                Ok(None) => return None,
-                Ok(Some(_)) | Err(_) => {
-                    let _ = tokio::time::timeout(STREAM_POLL, woken).await;
+            if let Some(run) = &self.run {
+                match store.get_run(run.id).await {
+                    // Read once more: an end committed between the two reads is then seen.
+                    Ok(Some(now)) if now.status.is_final() => {
+                        ended = true;
+                        continue;
+                    }
+                    Ok(None) => return None,
+                    Ok(Some(_)) | Err(_) => {}
                 }
-            }
-        }
-    }
-}
-
-impl Platform {
-    /// Run `id`'s events, oldest first, from its first (or after `resume`, a client's `Last-Event-ID`) until its
-    /// end event ([`EventKind::ends_run`]), which is the stream's last item. A run of another tenant is not found.
-    pub async fn follow_run(
-        &self,
-        principal: &Principal,
-        id: crate::ids::RunId,
-        resume: Option<EventId>,
-    ) -> Result<impl Stream<Item = Event> + Send + 'static> {
-        let run = self.get_run(principal, id).await?;
-        let cursor = resume.unwrap_or(EventId::from_uuid(uuid::Uuid::nil()));
-        let follower = RunFollower { platform: self.clone(), principal: principal.clone(), run, cursor, done: false };
-        let pages = futures_util::stream::unfold(follower, |mut follower| async move {
-            let page = follower.next_page().await?;
-            Some((futures_util::stream::iter(page), follower))
-        });
-        Ok(futures_util::StreamExt::flatten(pages))
-    }
-}
-
-/// The state of one event stream: where it is, and what it lets through.
-struct Follower {
-    platform: Platform,
-    tenant: TenantId,
-    filter: EventQuery,
-    cursor: EventId,
-}
-
-impl Follower {
-    /// The next events after the cursor, waiting until there are some.
-    async fn next_page(&mut self) -> Vec<Event> {
-        loop {
-            // Registered before reading, so an event stored meanwhile still wakes this wait.
-            let woken = self.platform.inner.event_wakeup.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            let query = EventQuery { after: Some(self.cursor), ..self.filter };
-            match self.platform.inner.store.tenant(self.tenant).list_events(&query).await {
-                Ok(page) if !page.data.is_empty() => {
-                    self.cursor = page.data.last().map_or(self.cursor, |e| e.id);
-                    return page.data;
-                }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, tenant_id = %self.tenant, "an event stream cannot read events"),
             }
             let _ = tokio::time::timeout(STREAM_POLL, woken).await;
         }

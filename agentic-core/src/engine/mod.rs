@@ -32,6 +32,7 @@ pub use background::{Background, BackgroundOptions};
 pub use budgets::{LlmCall, estimate_input_tokens};
 pub(crate) use llm_call::{CallSite, PendingCharge};
 pub use run_control::{MAX_BUDGET_TOKENS, RunControl};
+pub(crate) use runs::invalid_idempotency_key;
 pub use runs::{APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub(crate) use signals::RunSignals;
 pub use tenants::{Bootstrap, BootstrapReport};

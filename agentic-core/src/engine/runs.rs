@@ -523,10 +523,15 @@ impl Platform {
 pub(crate) fn validate_idempotency_key(key: &str) -> Result<String> {
     let visible = key.bytes().all(|b| b.is_ascii_graphic());
     if key.is_empty() || key.len() > crate::model::MAX_IDEMPOTENCY_KEY_LEN || !visible {
-        let reason = format!("must be 1 to {} visible ASCII characters", crate::model::MAX_IDEMPOTENCY_KEY_LEN);
-        return Err(ValidationError::new("Idempotency-Key", reason).into());
+        return Err(invalid_idempotency_key());
     }
     Ok(key.to_owned())
+}
+
+/// The refusal of an `Idempotency-Key` that is not 1 to 255 visible ASCII characters.
+pub(crate) fn invalid_idempotency_key() -> Error {
+    let reason = format!("must be 1 to {} visible ASCII characters", crate::model::MAX_IDEMPOTENCY_KEY_LEN);
+    ValidationError::new("Idempotency-Key", reason).into()
 }
 
 /// What one turn of a worker did.

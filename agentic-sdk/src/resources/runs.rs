@@ -47,8 +47,7 @@ impl Runs<'_> {
     /// tokens and cost, tool calls, approval decisions; the stream ends after the run's end event.
     pub async fn events(&self, id: RunId, resume: Option<EventId>) -> Result<EventStream> {
         let run = self.get(id).await?;
-        let follow = Follow { path: format!("/v1/runs/{id}/events"), query: None, run: Some(run.kind) };
-        Ok(stream::follow(self.0.clone(), follow, resume.map(|id| id.to_string())))
+        Ok(run_stream(self.0, &run, resume))
     }
 
     /// A handle on a run known by id.
@@ -87,8 +86,7 @@ impl RunHandle {
 
     /// The run's events as they happen, ending with its end event ([`Runs::events`]).
     pub fn progress(&self) -> EventStream {
-        let follow = Follow { path: format!("/v1/runs/{}/events", self.run.id), query: None, run: Some(self.run.kind) };
-        stream::follow(self.client.clone(), follow, None)
+        run_stream(&self.client, &self.run, None)
     }
 
     /// Reads the run again.
@@ -121,6 +119,12 @@ impl RunHandle {
             self.run = self.client.get(&path, Some(&[("wait", wait)])).await?;
         }
     }
+}
+
+/// `run`'s progress stream, after `resume` when given; it ends with the run (its kind says which event ends it).
+fn run_stream(client: &AgenticClient, run: &Run, resume: Option<EventId>) -> EventStream {
+    let follow = Follow { path: format!("/v1/runs/{}/events", run.id), query: None, run: Some(run.kind) };
+    stream::follow(client.clone(), follow, resume.map(|id| id.to_string()))
 }
 
 /// What an ended run comes to; `None` while it has not ended.

@@ -41,12 +41,11 @@ async fn run_costs(
     Ok(Json(platform.run_costs(&principal, id).await?))
 }
 
-/// The `Idempotency-Key` header, if sent; one that is not text is a validation error (its length and characters
-/// are checked by the engine).
+/// The `Idempotency-Key` header, if sent; one that is not text is refused as the engine refuses a bad key (which
+/// checks its length and characters).
 pub(super) fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<&str>, Error> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let reason = "must be 1 to 255 visible ASCII characters";
-    value.to_str().map(Some).map_err(|_| ValidationError::new("Idempotency-Key", reason).into())
+    value.to_str().map(Some).map_err(|_| crate::engine::invalid_idempotency_key())
 }
 
 /// 200 for a finished run, 202 for one still queued, awaiting approval or running.
