@@ -126,6 +126,10 @@ typed_id!(
     /// Identifies one delivery: one event to one endpoint, however many attempts it takes.
     DeliveryId
 );
+typed_id!(
+    /// Identifies a schedule (what starts runs at its fire times).
+    ScheduleId
+);
 
 #[cfg(test)]
 mod tests {

@@ -42,6 +42,13 @@ pub struct Metrics {
     pub webhook_attempt_duration_seconds: prometheus::Histogram,
     /// `webhook_deliveries_pending`: deliveries not yet made, across tenants (sampled by the dispatchers).
     pub webhook_deliveries_pending: prometheus::IntGauge,
+    /// Schedule fires, by what became of them (`started`, `skipped`, `buffered`).
+    pub schedule_fires_total: IntCounterVec,
+    /// Skipped schedule fires, by reason (`overlap`, `budget`, `missed`, `paused`, `not_permitted`,
+    /// `invalid_target`).
+    pub schedule_skipped_total: IntCounterVec,
+    /// How long after its planned start (fire time plus jitter) a scheduled fire's run was created.
+    pub schedule_fire_lag_seconds: prometheus::Histogram,
 }
 
 impl Metrics {
@@ -135,6 +142,31 @@ impl Metrics {
         registry.register(Box::new(webhook_deliveries_total.clone())).map_err(metric_error)?;
         registry.register(Box::new(webhook_attempt_duration_seconds.clone())).map_err(metric_error)?;
         registry.register(Box::new(webhook_deliveries_pending.clone())).map_err(metric_error)?;
+        let schedule_fires_total = IntCounterVec::new(
+            Opts::new("schedule_fires_total", "Schedule fires, by what became of them (started, skipped, buffered)"),
+            &["result"],
+        )
+        .map_err(metric_error)?;
+        let schedule_skipped_total = IntCounterVec::new(
+            Opts::new("schedule_skipped_total", "Schedule fires that started no run, by reason"),
+            &["reason"],
+        )
+        .map_err(metric_error)?;
+        // Every reason is exported from the start, so that an alert on a rate sees 0 rather than no series.
+        for reason in crate::model::SkipReason::ALL {
+            schedule_skipped_total.with_label_values(&[reason.as_str()]);
+        }
+        let schedule_fire_lag_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "schedule_fire_lag_seconds",
+                "How long after its planned start (fire time plus jitter) a scheduled fire's run was created",
+            )
+            .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+        )
+        .map_err(metric_error)?;
+        registry.register(Box::new(schedule_fires_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(schedule_skipped_total.clone())).map_err(metric_error)?;
+        registry.register(Box::new(schedule_fire_lag_seconds.clone())).map_err(metric_error)?;
         Ok(Self {
             registry,
             http_requests_total,
@@ -152,6 +184,9 @@ impl Metrics {
             webhook_deliveries_total,
             webhook_attempt_duration_seconds,
             webhook_deliveries_pending,
+            schedule_fires_total,
+            schedule_skipped_total,
+            schedule_fire_lag_seconds,
         })
     }
 

@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub(crate) relay_wakeup: tokio::sync::Notify,
     /// Wakes this process's dispatchers when deliveries were made due.
     pub(crate) dispatch_wakeup: tokio::sync::Notify,
+    /// Wakes this process's scheduler when a schedule was created or changed here.
+    pub(crate) schedule_wakeup: tokio::sync::Notify,
     pub(crate) webhooks: crate::webhooks::WebhookSettings,
     pub(crate) webhook_cipher: crate::webhooks::cipher::SecretCipher,
     pub(crate) webhook_sender: crate::webhooks::sender::Sender,
@@ -448,6 +450,7 @@ impl PlatformBuilder {
                 event_wakeup: tokio::sync::Notify::new(),
                 relay_wakeup: tokio::sync::Notify::new(),
                 dispatch_wakeup: tokio::sync::Notify::new(),
+                schedule_wakeup: tokio::sync::Notify::new(),
                 webhooks,
                 webhook_cipher,
                 webhook_sender,

@@ -24,6 +24,7 @@ mod events;
 mod limiter;
 mod projects;
 mod runs;
+mod schedules;
 mod state;
 mod system;
 mod tenant;

@@ -48,6 +48,10 @@ pub(crate) struct State {
     /// lease lapses.
     pub(crate) due_deliveries: BTreeSet<(agentic_core::clock::Timestamp, TenantId, DeliveryId)>,
     pub(crate) attempts: BTreeMap<(TenantId, DeliveryId, u32), DeliveryAttempt>,
+    pub(crate) schedules: BTreeMap<(TenantId, agentic_core::ids::ScheduleId), crate::schedules::StoredSchedule>,
+    /// Schedules that are not paused, by when a scheduler should look at them (claimed ones stay: their lease
+    /// may lapse).
+    pub(crate) schedule_wakes: BTreeSet<(agentic_core::clock::Timestamp, TenantId, agentic_core::ids::ScheduleId)>,
     /// The run holding each idempotency key.
     pub(crate) idempotency_keys: HashMap<(TenantId, String), agentic_core::ids::RunId>,
 }
@@ -223,7 +227,8 @@ range_id!(
     CostRecordId,
     WebhookId,
     DeliveryId,
-    agentic_core::ids::ApprovalId
+    agentic_core::ids::ApprovalId,
+    agentic_core::ids::ScheduleId
 );
 
 /// Every key of `tenant` in a map keyed by `(TenantId, I)`.

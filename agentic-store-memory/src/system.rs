@@ -178,6 +178,20 @@ impl SystemStore for MemoryStore {
         Ok(crate::webhooks::count_pending(&self.state.read()))
     }
 
+    async fn claim_due_schedules(
+        &self,
+        holder: &str,
+        now: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::model::Schedule>> {
+        Ok(self.state.write().claim_due_schedules(holder, now, lease, limit))
+    }
+
+    async fn next_schedule_wake(&self) -> StoreResult<Option<agentic_core::clock::Timestamp>> {
+        Ok(self.state.read().next_schedule_wake())
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let state = self.state.read();
         let Some(&(tenant, id)) = state.lookups.get(lookup) else {

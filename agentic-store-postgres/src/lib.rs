@@ -35,6 +35,7 @@ mod pool;
 mod projects;
 mod rows;
 mod runs;
+mod schedules;
 mod system;
 mod tenant;
 #[cfg(feature = "testing")]

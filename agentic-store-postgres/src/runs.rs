@@ -2,7 +2,7 @@
 
 use agentic_core::clock::Timestamp;
 use agentic_core::events::Event;
-use agentic_core::ids::{ProjectId, RunId, TenantId, UserId};
+use agentic_core::ids::{ProjectId, RunId, ScheduleId, TenantId, UserId};
 use agentic_core::model::RiskLevel;
 use agentic_core::model::{Money, Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 use agentic_core::store::{Cancellation, RunStore, StoreError, StoreResult};
@@ -33,6 +33,7 @@ pub(crate) struct RunRow {
     lease_expires_at: Option<DateTime<Utc>>,
     cancel_requested_at: Option<DateTime<Utc>>,
     idempotency_key: Option<String>,
+    schedule_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -83,6 +84,7 @@ impl TryFrom<RunRow> for Run {
             lease_expires_at: row.lease_expires_at,
             cancel_requested_at: row.cancel_requested_at,
             idempotency_key: row.idempotency_key,
+            schedule_id: row.schedule_id.map(ScheduleId::from_uuid),
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -125,7 +127,8 @@ impl RunStore for PgTenant {
         let rows: Vec<RunRow> = sqlx::query_as(
             "SELECT * FROM runs WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) \
              AND ($3::text IS NULL OR agent = $3) AND ($4::uuid IS NULL OR project_id = $4) \
-             AND ($5::text IS NULL OR kind = $5) AND ($6::uuid IS NULL OR id < $6) ORDER BY id DESC LIMIT $7",
+             AND ($5::text IS NULL OR kind = $5) AND ($6::uuid IS NULL OR id < $6) \
+             AND ($8::uuid IS NULL OR schedule_id = $8) ORDER BY id DESC LIMIT $7",
         )
         .bind(self.uuid())
         .bind(query.status.map(|s| s.as_str()))
@@ -134,6 +137,7 @@ impl RunStore for PgTenant {
         .bind(query.kind.map(|k| k.as_str()))
         .bind(query.after.map(|a| a.as_uuid()))
         .bind(limit as i64 + 1)
+        .bind(query.schedule_id.map(|s| s.as_uuid()))
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| store_error(e, "runs"))?;
@@ -267,7 +271,8 @@ fn attempt(lease: &RunLease<'_>) -> i32 {
 pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: Uuid, run: &Run) -> StoreResult<()> {
     let key_window = agentic_core::model::IDEMPOTENCY_WINDOW;
     sqlx::query(
-        "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20)",
     )
         .bind(tenant)
         .bind(run.id.as_uuid())
@@ -288,6 +293,7 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
         .bind(run.kind.as_str())
         .bind(&run.idempotency_key)
         .bind(key_window)
+        .bind(run.schedule_id.map(|s| s.as_uuid()))
         .execute(executor)
         .await
         .map_err(|e| store_error(e, "a run with this id or idempotency key"))?;

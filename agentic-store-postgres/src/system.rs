@@ -173,6 +173,20 @@ impl SystemStore for PgStore {
         crate::webhooks::count_pending(self.pool()).await
     }
 
+    async fn claim_due_schedules(
+        &self,
+        holder: &str,
+        now: agentic_core::clock::Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<agentic_core::model::Schedule>> {
+        crate::schedules::claim_due(self.pool(), holder, now, lease, limit).await
+    }
+
+    async fn next_schedule_wake(&self) -> StoreResult<Option<agentic_core::clock::Timestamp>> {
+        crate::schedules::next_wake(self.pool()).await
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let row: Option<KeyWithOwner> = sqlx::query_as("SELECT * FROM system_api_key_by_lookup($1)")
             .bind(lookup)

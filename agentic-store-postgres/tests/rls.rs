@@ -182,6 +182,16 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         ))
         .await
         .unwrap();
+    let schedule: agentic_core::model::Schedule = serde_json::from_value(serde_json::json!({
+        "id": agentic_core::ids::ScheduleId::new(), "tenant_id": tenant.id, "project_id": project.id,
+        "name": "nightly", "note": null, "target": {"agent": "qa_tester", "task": "t"}, "risk_level": null,
+        "spec": {"cron": "@daily"}, "overlap_policy": "skip", "catchup_window": "1h", "jitter": "0s",
+        "paused": false, "created_by": admin.id, "run_as": admin.id, "created_at": at, "updated_at": at,
+        "next_fire_at": at, "next_start_at": at, "buffered": [], "wake_at": at, "last_fire_at": null,
+        "last_run_id": null, "fires_started": 0, "fires_skipped": 0, "version": 0,
+    }))
+    .unwrap();
+    handle.insert_schedule(&schedule).await.unwrap();
     tenant.id
 }
 

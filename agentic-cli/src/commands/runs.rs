@@ -108,7 +108,7 @@ pub(crate) async fn runs(ctx: &Context, command: RunsCommand) -> Result<(), CliE
                 Some(named) => Some(project(&ctx.client, &named).await?),
                 None => None,
             };
-            let query = RunQuery { status, agent, project_id, kind: None, after: None, limit: Some(limit) };
+            let query = RunQuery { status, agent, project_id, limit: Some(limit), ..RunQuery::default() };
             let page = ctx.client.runs().list(&query).await?;
             ctx.out.show(&page.data, &["ID", "STATUS", "KIND", "AGENT", "COST", "CREATED"], || {
                 page.data

@@ -14,9 +14,14 @@ use chrono::{DateTime, Utc};
 
 mod events;
 mod problem;
+mod schedules;
 mod webhooks;
 pub use events::{EventTypeList, EventTypeView};
 pub use problem::{PROBLEM_TYPE_BASE, Problem, ProblemType};
+pub use schedules::{
+    BackfillReport, BackfillRequest, CreateScheduleRequest, FireOutcome, FireReport, PauseRequest, TriggerRequest,
+    UpcomingFire, UpcomingFires, UpcomingQuery, UpdateScheduleRequest,
+};
 pub use webhooks::{
     CreateWebhookRequest, CreatedWebhook, DeliveryDetail, DeliveryListQuery, ReplayRequest, ReplayResponse,
     RotateSecretRequest, RotatedSecret, UpdateWebhookRequest, WebhookView,

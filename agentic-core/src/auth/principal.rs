@@ -4,7 +4,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::Error;
-use crate::ids::{ApiKeyId, TenantId, UserId};
+use crate::ids::{ApiKeyId, ScheduleId, TenantId, UserId};
 use crate::model::{Permission, PermissionSet, Role};
 
 /// How a principal authenticated.
@@ -17,6 +17,11 @@ pub enum Credential {
     ApiKey {
         /// The key's id.
         id: ApiKeyId,
+    },
+    /// A schedule's fire, acting as the user the schedule's runs act as.
+    Schedule {
+        /// The schedule's id.
+        id: ScheduleId,
     },
 }
 
@@ -51,7 +56,7 @@ impl Principal {
     pub fn api_key_id(&self) -> Option<ApiKeyId> {
         match self.credential {
             Credential::ApiKey { id } => Some(id),
-            Credential::AccessToken => None,
+            Credential::AccessToken | Credential::Schedule { .. } => None,
         }
     }
 }

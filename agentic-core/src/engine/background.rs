@@ -1,5 +1,5 @@
-//! The background work of one replica: run workers, upkeep, the event relay and the webhook dispatcher,
-//! started together and stopped together.
+//! The background work of one replica: run workers, upkeep, the event relay, the webhook dispatcher and the
+//! scheduler, started together and stopped together.
 
 use std::time::Duration;
 
@@ -21,11 +21,14 @@ pub struct BackgroundOptions {
     /// Also run the event relay (feeds the event sink, makes webhook deliveries) and a webhook dispatcher. Safe
     /// on every replica at once, and needed on at least one.
     pub deliveries: bool,
+    /// Also run the scheduler (fires due schedules). Safe on every replica at once (each fire time starts one
+    /// run), and needed on at least one.
+    pub scheduler: bool,
 }
 
 impl Default for BackgroundOptions {
     fn default() -> Self {
-        Self { workers: 2, idle_poll: Duration::from_millis(250), upkeep: true, deliveries: true }
+        Self { workers: 2, idle_poll: Duration::from_millis(250), upkeep: true, deliveries: true, scheduler: true }
     }
 }
 
@@ -96,10 +99,16 @@ impl Platform {
             let dispatcher = format!("{}-{}-webhooks", std::process::id(), &process[20..]);
             tasks.push(tokio::spawn(async move { platform.run_dispatcher(dispatcher, shutdown).await }));
         }
+        if options.scheduler {
+            let (platform, shutdown) = (self.clone(), until_stopped(stopped.clone()));
+            let holder = format!("{}-{}-scheduler", std::process::id(), &process[20..]);
+            tasks.push(tokio::spawn(async move { platform.run_scheduler(holder, shutdown).await }));
+        }
         tracing::info!(
             workers = worker_names.len(),
             upkeep = options.upkeep,
             deliveries = options.deliveries,
+            scheduler = options.scheduler,
             "background work started"
         );
         Background { stop, tasks, worker_names }

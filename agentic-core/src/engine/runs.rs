@@ -57,6 +57,18 @@ impl Platform {
         request: ExecuteRequest,
         idempotency_key: Option<&str>,
     ) -> Result<Run> {
+        let mut run = self.prepare_agent_run(principal, agent, &request).await?;
+        run.idempotency_key = idempotency_key.map(validate_idempotency_key).transpose()?;
+        self.submit_run(principal, run, request.wait).await
+    }
+
+    /// The queued run `request` asks for, checked (permission, agent, task, token cap) but not stored.
+    pub(crate) async fn prepare_agent_run(
+        &self,
+        principal: &Principal,
+        agent: &str,
+        request: &ExecuteRequest,
+    ) -> Result<Run> {
         principal.require(Permission::AgentsExecute)?;
         let key = AgentKey::parse(agent).map_err(|_| Error::NotFound("agent"))?;
         let (spec, _) = self.agent_spec(principal.tenant_id, &key).await?;
@@ -69,29 +81,33 @@ impl Platform {
         // A request may raise the agent's risk, never lower it: the spec's level is what approval gates go by.
         let risk_level = request.risk_level.map_or(spec.risk_level, |asked| asked.max(spec.risk_level));
         let now = self.inner.clock.now();
-        let mut run =
-            Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now);
-        run.idempotency_key = idempotency_key.map(validate_idempotency_key).transpose()?;
-        self.submit_run(principal, run, request.wait).await
+        Ok(Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now))
     }
 
     /// Stores a new run — gated behind an approval request when its risk needs one — and, with `wait`, waits
     /// for it to finish.
-    pub(crate) async fn submit_run(&self, principal: &Principal, mut run: Run, wait: Option<u64>) -> Result<Run> {
+    pub(crate) async fn submit_run(&self, principal: &Principal, run: Run, wait: Option<u64>) -> Result<Run> {
         if wait.is_some_and(|w| w > MAX_WAIT.as_secs()) {
             return Err(ValidationError::new("wait", format!("must be at most {} seconds", MAX_WAIT.as_secs())).into());
         }
-        let store = self.inner.store.tenant(principal.tenant_id);
         if let Some(earlier) = self.idempotent_replay(&run).await? {
             return self.answer(principal, earlier, wait).await;
         }
-        // The project is checked by the insert itself (a missing one is a missing reference), which saves a read
-        // and leaves no gap between check and write.
-        let unknown_project = |error: crate::store::StoreError| match error {
-            crate::store::StoreError::MissingReference { .. } => Error::NotFound("project"),
-            other => other.into(),
-        };
-        let inserted = if self.needs_approval(principal.tenant_id, run.risk_level).await? {
+        match self.insert_new_run(run.clone()).await? {
+            Some(run) => self.answer(principal, run, wait).await,
+            // A request with the same key won the race: its run is the answer.
+            None => match self.idempotent_replay(&run).await? {
+                Some(earlier) => self.answer(principal, earlier, wait).await,
+                None => Err(Error::Conflict("a run with this idempotency key was created meanwhile".into())),
+            },
+        }
+    }
+
+    /// Stores a new run — gated behind an approval request when its risk needs one — and wakes whoever it
+    /// concerns; the run as stored, or `None` if another run holds its idempotency key.
+    pub(crate) async fn insert_new_run(&self, mut run: Run) -> Result<Option<Run>> {
+        let store = self.inner.store.tenant(run.tenant_id);
+        let inserted = if self.needs_approval(run.tenant_id, run.risk_level).await? {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
             store.insert_gated_run(&run, &approval).await.map(|_| self.events_stored())
@@ -99,17 +115,13 @@ impl Platform {
             store.insert_run(&run).await.map(|()| self.inner.run_signals.run_queued())
         };
         match inserted {
-            Ok(()) => {}
-            // A request with the same key won the race: its run is the answer.
-            Err(crate::store::StoreError::Conflict { .. }) if run.idempotency_key.is_some() => {
-                if let Some(earlier) = self.idempotent_replay(&run).await? {
-                    return self.answer(principal, earlier, wait).await;
-                }
-                return Err(Error::Conflict("a run with this idempotency key was created meanwhile".into()));
-            }
-            Err(error) => return Err(unknown_project(error)),
+            Ok(()) => Ok(Some(run)),
+            Err(crate::store::StoreError::Conflict { .. }) if run.idempotency_key.is_some() => Ok(None),
+            // The project is checked by the insert itself (a missing one is a missing reference), which saves a
+            // read and leaves no gap between check and write.
+            Err(crate::store::StoreError::MissingReference { .. }) => Err(Error::NotFound("project")),
+            Err(error) => Err(error.into()),
         }
-        self.answer(principal, run, wait).await
     }
 
     /// The run an earlier request with `run`'s idempotency key started within the window, if the requests are the

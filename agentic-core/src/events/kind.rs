@@ -88,6 +88,20 @@ event_kinds! {
     ProjectBudgetExceeded = "project.budget_exceeded" {
         "project_id": "string", "budget": "string?", "spent": "string",
     },
+    /// A schedule's fire started a run. `fire_time` is the fire's time, `origin` how it came about (`scheduled`,
+    /// `trigger`, `backfill`), `lag_ms` how long after its planned start (fire time plus jitter) the run was created.
+    ScheduleFired = "schedule.fired" {
+        "schedule_id": "string", "project_id": "string", "run_id": "string", "fire_time": "string",
+        "origin": "string", "lag_ms": "integer",
+    },
+    /// A schedule's fire started no run: `reason` is `overlap` (its last run had not ended), `budget` (the project
+    /// had spent its budget), `missed` (later than the catch-up window after downtime), `paused` (it came while the
+    /// schedule was paused), `not_permitted` (the schedule's creator may no longer start its target) or
+    /// `invalid_target` (`detail` says why). `count` fires are skipped alike, the first at `fire_time`.
+    ScheduleSkipped = "schedule.skipped" {
+        "schedule_id": "string", "project_id": "string", "fire_time": "string", "origin": "string",
+        "reason": "string", "detail": "string?", "count": "integer",
+    },
     /// Deliveries to a webhook endpoint stopped: its receiver answered 410 Gone, or it failed for too long.
     WebhookEndpointDisabled = "webhook.endpoint_disabled" {
         "endpoint_id": "string", "url": "string", "reason": "string",

@@ -93,6 +93,34 @@ impl Event {
         Event::new(run.tenant_id, kind, data, at)
     }
 
+    /// `schedule.fired`: `fire` of `schedule` started `run` at `at`, `lag` after its planned start.
+    pub fn schedule_fired(
+        schedule: &crate::model::Schedule,
+        fire: &crate::model::Fire,
+        run: RunId,
+        lag: chrono::Duration,
+        at: DateTime<Utc>,
+    ) -> Event {
+        let data = serde_json::json!({"schedule_id": schedule.id, "project_id": schedule.project_id, "run_id": run,
+            "fire_time": fire.at, "origin": fire.origin, "lag_ms": lag.num_milliseconds().max(0)});
+        Event::new(schedule.tenant_id, EventKind::ScheduleFired, data, at)
+    }
+
+    /// `schedule.skipped`: `count` fires of `schedule`, the first `fire`, started no run, for `reason`.
+    pub fn schedule_skipped(
+        schedule: &crate::model::Schedule,
+        fire: &crate::model::Fire,
+        reason: crate::model::SkipReason,
+        detail: Option<&str>,
+        count: u64,
+        at: DateTime<Utc>,
+    ) -> Event {
+        let data = serde_json::json!({"schedule_id": schedule.id, "project_id": schedule.project_id,
+            "fire_time": fire.at, "origin": fire.origin, "reason": reason.as_str(), "detail": detail,
+            "count": count});
+        Event::new(schedule.tenant_id, EventKind::ScheduleSkipped, data, at)
+    }
+
     /// `project.budget_warning` or `project.budget_exceeded`: a settlement at `at` took `project`'s spending over
     /// `line`, leaving `status`. Stores that build the event's data themselves (in SQL) must match this one; the
     /// conformance suite compares them.

@@ -1,4 +1,4 @@
-//! Domain types: tenants, users, roles, API keys, departments, projects, money, runs, schedules' timing.
+//! Domain types: tenants, users, roles, API keys, departments, projects, money, runs, schedules.
 //!
 //! Constructors that take user input validate it and return [`ValidationError`], so a value of these types is
 //! well-formed by construction (an [`Email`] always has one `@`, a [`Slug`] is always URL-safe, …).
@@ -30,9 +30,10 @@ pub use run::{
     Approval, ApprovalStatus, CANCELLED, IDEMPOTENCY_WINDOW, MAX_IDEMPOTENCY_KEY_LEN, Run, RunFinish, RunKind,
     RunLease, RunProgress, RunStatus, Verdict,
 };
+pub(crate) use schedule::duration;
 pub use schedule::{
-    DueFires, FireAction, MAX_CATCHUP_FIRES, MAX_CATCHUP_SCAN, MAX_INTERVAL, MIN_INTERVAL, OverlapPolicy, ScheduleSpec,
-    Timing,
+    BUFFER_RECHECK, DueFires, Fire, FireAction, FireOrigin, MAX_CATCHUP_FIRES, MAX_CATCHUP_SCAN, MAX_INTERVAL,
+    MIN_INTERVAL, OverlapPolicy, Schedule, ScheduleSpec, ScheduleTarget, SkipReason, Timing,
 };
 pub use tenant::{Plan, Slug, Tenant};
 pub(crate) use user::normalize_roles;

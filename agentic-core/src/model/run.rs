@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::Money;
 use super::RiskLevel;
-use crate::ids::{ProjectId, RunId, TenantId, UserId};
+use crate::ids::{ProjectId, RunId, ScheduleId, TenantId, UserId};
 
 /// Where a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -115,6 +115,8 @@ pub struct Run {
     /// The `Idempotency-Key` it was created with: the same key within [`IDEMPOTENCY_WINDOW`] returns this run
     /// instead of starting another.
     pub idempotency_key: Option<String>,
+    /// The schedule that started it, if one did.
+    pub schedule_id: Option<ScheduleId>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -151,6 +153,7 @@ impl Run {
             lease_expires_at: None,
             cancel_requested_at: None,
             idempotency_key: None,
+            schedule_id: None,
             created_at: now,
             updated_at: now,
         }

@@ -18,6 +18,7 @@ mod events;
 mod page;
 mod projects;
 mod runs;
+mod schedules;
 mod system;
 mod users;
 mod webhooks;
@@ -32,6 +33,7 @@ pub use events::{EventQuery, EventStore};
 pub use page::{Page, PageRequest};
 pub use projects::ProjectStore;
 pub use runs::{Cancellation, RunQuery, RunStore};
+pub use schedules::{ScheduleAdvance, ScheduleClaim, ScheduleStore};
 pub use system::SystemStore;
 pub use users::UserStore;
 pub use webhooks::{
@@ -65,6 +67,7 @@ pub trait TenantStore:
     + ApprovalStore
     + EventStore
     + WebhookStore
+    + ScheduleStore
     + Send
     + Sync
 {

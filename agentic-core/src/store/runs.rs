@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{Page, PageRequest, StoreResult};
 use crate::clock::Timestamp;
-use crate::ids::{ProjectId, RunId};
+use crate::ids::{ProjectId, RunId, ScheduleId};
 use crate::model::{Run, RunFinish, RunKind, RunLease, RunProgress, RunStatus};
 
 /// Which runs to list, newest first: the query of `GET /v1/runs` and of the store alike.
@@ -20,6 +20,8 @@ pub struct RunQuery {
     pub project_id: Option<ProjectId>,
     /// Only agent runs or only workflow runs.
     pub kind: Option<RunKind>,
+    /// Only runs started by this schedule.
+    pub schedule_id: Option<ScheduleId>,
     /// Runs older than this one (the previous page's `next_cursor`).
     pub after: Option<RunId>,
     /// Page size, 1–200 (default 50).
@@ -38,6 +40,7 @@ impl RunQuery {
             && self.agent.as_deref().is_none_or(|a| run.agent == a)
             && self.project_id.is_none_or(|p| run.project_id == p)
             && self.kind.is_none_or(|k| run.kind == k)
+            && self.schedule_id.is_none_or(|s| run.schedule_id == Some(s))
     }
 }
 

@@ -75,6 +75,23 @@ pub trait SystemStore: Send + Sync {
     /// How many deliveries are pending, across tenants (the `webhook_deliveries_pending` gauge).
     async fn count_pending_deliveries(&self) -> StoreResult<u64>;
 
+    /// Claims up to `limit` schedules across tenants that are not paused, whose `wake_at` is at or before `now`
+    /// and that no holder's lease holds, soonest first, for `holder` for `lease` (on the store's clock where it
+    /// has one): each claim bumps the schedule's version (the claim's fencing token, see
+    /// [`ScheduleStore::advance_schedule`](super::ScheduleStore::advance_schedule)). Concurrent claimers never get
+    /// the same schedule while its lease holds.
+    async fn claim_due_schedules(
+        &self,
+        holder: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::model::Schedule>>;
+
+    /// When a scheduler should look next, across tenants: the earliest `wake_at` of a schedule that is not paused,
+    /// or for one a holder has claimed, the later of its `wake_at` and the claim's lease's end.
+    async fn next_schedule_wake(&self) -> StoreResult<Option<Timestamp>>;
+
     /// Finds an API key by its lookup id, with the user it acts as.
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>>;
 }

@@ -55,6 +55,10 @@ pub enum Op {
     CompleteRelay,
     /// [`WebhookStore::record_attempt`](crate::store::WebhookStore::record_attempt).
     RecordAttempt,
+    /// [`SystemStore::claim_due_schedules`].
+    ClaimSchedules,
+    /// [`ScheduleStore::advance_schedule`](crate::store::ScheduleStore::advance_schedule).
+    AdvanceSchedule,
 }
 
 /// Controls a [`FaultyStore`]'s failures; clones share them.
@@ -193,8 +197,66 @@ impl SystemStore for FaultySystem {
         self.inner.system().count_pending_deliveries().await
     }
 
+    async fn claim_due_schedules(
+        &self,
+        holder: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::model::Schedule>> {
+        self.faults.check(Op::ClaimSchedules)?;
+        self.inner.system().claim_due_schedules(holder, now, lease, limit).await
+    }
+
+    async fn next_schedule_wake(&self) -> StoreResult<Option<Timestamp>> {
+        self.inner.system().next_schedule_wake().await
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         self.inner.system().api_key_by_lookup(lookup).await
+    }
+}
+
+#[async_trait]
+impl crate::store::ScheduleStore for FaultyTenant {
+    async fn insert_schedule(&self, schedule: &crate::model::Schedule) -> StoreResult<()> {
+        self.inner.insert_schedule(schedule).await
+    }
+
+    async fn get_schedule(&self, id: crate::ids::ScheduleId) -> StoreResult<Option<crate::model::Schedule>> {
+        self.inner.get_schedule(id).await
+    }
+
+    async fn list_schedules(&self, page: &PageRequest) -> StoreResult<Page<crate::model::Schedule>> {
+        self.inner.list_schedules(page).await
+    }
+
+    async fn update_schedule(
+        &self,
+        schedule: &crate::model::Schedule,
+        events: &[crate::events::Event],
+        at: Timestamp,
+    ) -> StoreResult<Option<crate::model::Schedule>> {
+        self.inner.update_schedule(schedule, events, at).await
+    }
+
+    async fn delete_schedule(&self, id: crate::ids::ScheduleId) -> StoreResult<bool> {
+        self.inner.delete_schedule(id).await
+    }
+
+    async fn claim_schedule(
+        &self,
+        id: crate::ids::ScheduleId,
+        holder: &str,
+        now: Timestamp,
+        lease: chrono::Duration,
+    ) -> StoreResult<Option<crate::store::ScheduleClaim>> {
+        self.inner.claim_schedule(id, holder, now, lease).await
+    }
+
+    async fn advance_schedule(&self, advance: &crate::store::ScheduleAdvance<'_>) -> StoreResult<bool> {
+        self.faults.check(Op::AdvanceSchedule)?;
+        self.inner.advance_schedule(advance).await
     }
 }
 

@@ -26,6 +26,7 @@ mod org;
 #[cfg(feature = "http")]
 pub mod receiver;
 mod runs;
+mod schedules;
 mod webhooks;
 
 use std::future::Future;
@@ -50,6 +51,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(runs::cases());
     all.extend(events::cases());
     all.extend(webhooks::cases());
+    all.extend(schedules::cases());
     all
 }
 

@@ -13,6 +13,7 @@ mod rbac;
 mod run_control;
 mod runs;
 mod runtime;
+mod schedules;
 mod support;
 mod validation;
 mod webhooks;

@@ -17,6 +17,7 @@ struct Fixture {
     run: String,
     webhook: String,
     delivery: String,
+    schedule: String,
     /// One key of the victim per caller (eight credentials, then anonymous), so each revocation finds its own.
     victim_keys: Vec<String>,
 }
@@ -46,6 +47,9 @@ const fn case(operation: &'static str, target: Target, roles: [u16; 4]) -> Case 
 
 /// A webhook endpoint that does not exist.
 const NO_WEBHOOK: &str = "/v1/webhooks/0190f5f5-0000-7000-8000-000000000000";
+
+/// A schedule that does not exist.
+const NO_SCHEDULE: &str = "/v1/schedules/0190f5f5-0000-7000-8000-000000000000";
 
 /// An approval request that does not exist.
 const NO_APPROVAL: &str = "/v1/approvals/0190f5f5-0000-7000-8000-000000000000";
@@ -288,6 +292,64 @@ fn cases() -> Vec<Case> {
             |f, _, _| ("POST", format!("/v1/deliveries/{}/retry", f.delivery), Payload::None),
             [202, 403, 403, 403],
         ),
+        case("GET /v1/schedules", |_, _, _| ("GET", "/v1/schedules".into(), Payload::None), [200; 4]),
+        case(
+            "POST /v1/schedules",
+            |f, n, _| {
+                let body = json!({"name": format!("s{n}"), "target": {"agent": "qa_tester", "task": "Test"},
+                    "project_id": f.project, "spec": {"cron": "@daily"}});
+                ("POST", "/v1/schedules".into(), Payload::Json(body))
+            },
+            [201, 201, 201, 403],
+        ),
+        case(
+            "GET /v1/schedules/{id}",
+            |f, _, _| ("GET", format!("/v1/schedules/{}", f.schedule), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "PATCH /v1/schedules/{id}",
+            |f, n, _| ("PATCH", format!("/v1/schedules/{}", f.schedule), Payload::Json(json!({"note": n.to_string()}))),
+            [200, 200, 200, 403],
+        ),
+        case(
+            "DELETE /v1/schedules/{id}",
+            |_, _, _| ("DELETE", NO_SCHEDULE.into(), Payload::None),
+            [404, 404, 404, 403],
+        ),
+        case(
+            "POST /v1/schedules/{id}/pause",
+            |f, _, _| ("POST", format!("/v1/schedules/{}/pause", f.schedule), Payload::None),
+            [200, 200, 200, 403],
+        ),
+        case(
+            "POST /v1/schedules/{id}/resume",
+            |f, _, _| ("POST", format!("/v1/schedules/{}/resume", f.schedule), Payload::None),
+            [200, 200, 200, 403],
+        ),
+        case(
+            "POST /v1/schedules/{id}/trigger",
+            |f, _, _| ("POST", format!("/v1/schedules/{}/trigger", f.schedule), Payload::None),
+            [200, 200, 200, 403],
+        ),
+        case(
+            "POST /v1/schedules/{id}/backfill",
+            |f, _, _| {
+                let body = json!({"from": "2020-01-01T00:00:00Z", "to": "2020-01-02T00:00:00Z"});
+                ("POST", format!("/v1/schedules/{}/backfill", f.schedule), Payload::Json(body))
+            },
+            [200, 200, 200, 403],
+        ),
+        case(
+            "GET /v1/schedules/{id}/runs",
+            |f, _, _| ("GET", format!("/v1/schedules/{}/runs", f.schedule), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "GET /v1/schedules/{id}/upcoming",
+            |f, _, _| ("GET", format!("/v1/schedules/{}/upcoming", f.schedule), Payload::None),
+            [200; 4],
+        ),
         case("GET /v1/approvals", |_, _, _| ("GET", "/v1/approvals".into(), Payload::None), [200, 200, 403, 403]),
         // No such request: an approver learns that (404), anyone else is refused before the lookup (403).
         case(
@@ -336,7 +398,11 @@ async fn fixture(app: &TestApp) -> Fixture {
     app.platform.relay_events().await.unwrap();
     let deliveries = format!("/v1/webhooks/{}/deliveries", webhook["id"].as_str().unwrap());
     let deliveries = app.call("GET", &deliveries, Some(&app.admin_key), None).await.expect(200);
+    let body = json!({"name": "Nightly", "target": {"agent": "qa_tester", "task": "Test"}, "project_id": project["id"],
+        "spec": {"cron": "0 3 * * *", "timezone": "Europe/Berlin"}});
+    let schedule = app.call("POST", "/v1/schedules", Some(&app.admin_key), Some(body)).await.expect(201);
     Fixture {
+        schedule: schedule["id"].as_str().unwrap().to_owned(),
         webhook: webhook["id"].as_str().unwrap().to_owned(),
         delivery: deliveries["data"][0]["id"].as_str().expect("the run's events made deliveries").to_owned(),
         tenant_id: me["user"]["tenant_id"].as_str().unwrap().to_owned(),

@@ -73,6 +73,13 @@ impl Platform {
         request: WorkflowRequest,
         idempotency_key: Option<&str>,
     ) -> Result<Run> {
+        let mut run = self.prepare_workflow_run(principal, &request).await?;
+        run.idempotency_key = idempotency_key.map(crate::engine::runs::validate_idempotency_key).transpose()?;
+        self.submit_run(principal, run, request.wait).await
+    }
+
+    /// The queued run `request` asks for, checked (permission, workflow, arguments, token cap) but not stored.
+    pub(crate) async fn prepare_workflow_run(&self, principal: &Principal, request: &WorkflowRequest) -> Result<Run> {
         principal.require(Permission::WorkflowsCreate)?;
         let name = workflow_name(&request.name).ok_or(Error::NotFound("workflow"))?;
         let goal = match request.args.get("goal").and_then(|g| g.as_str()) {
@@ -92,8 +99,7 @@ impl Platform {
         let now = self.inner.clock.now();
         let mut run = Run::queued(principal.tenant_id, request.project_id, name, input, risk, principal.user_id, now);
         run.kind = RunKind::Workflow;
-        run.idempotency_key = idempotency_key.map(crate::engine::runs::validate_idempotency_key).transpose()?;
-        self.submit_run(principal, run, request.wait).await
+        Ok(run)
     }
 
     /// Does a claimed workflow run's work, from where an earlier attempt left it; `None` if the run was taken over

@@ -9,6 +9,7 @@ mod departments;
 mod events;
 mod projects;
 mod runs;
+mod schedules;
 mod system;
 mod tenants;
 mod users;
@@ -43,4 +44,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(approvals::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(schedules::routes())
 }
