@@ -29,6 +29,12 @@ pub enum Error {
     /// The request conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// A precondition of the request (`If-Match`, `If-None-Match`) does not hold (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A value is larger than allowed (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// A feature is switched off in this deployment (404 on its route), e.g. tenant creation without a master key.
     #[error("{0}")]
     Disabled(&'static str),
@@ -158,6 +164,8 @@ impl Error {
             Error::NotFound(_) => P::NotFound,
             Error::Validation(_) | Error::Store(StoreError::MissingReference { .. }) => P::Validation,
             Error::Conflict(_) | Error::Store(StoreError::Conflict { .. }) => P::Conflict,
+            Error::PreconditionFailed(_) => P::PreconditionFailed,
+            Error::TooLarge(_) => P::PayloadTooLarge,
             Error::Disabled(_) => P::Disabled,
             Error::BudgetExceeded { .. } | Error::TokenBudgetExceeded { .. } => P::BudgetExceeded,
             Error::Cancelled => P::Conflict,

@@ -73,6 +73,9 @@ pub(crate) struct Inner {
     /// Wakes this process's scheduler when a schedule was created or changed here.
     pub(crate) schedule_wakeup: tokio::sync::Notify,
     pub(crate) webhooks: crate::webhooks::WebhookSettings,
+    /// Where projects' shared context lives.
+    pub(crate) context: Arc<dyn crate::store::ContextStore>,
+    pub(crate) context_limits: crate::model::ContextLimits,
     pub(crate) webhook_cipher: crate::webhooks::cipher::SecretCipher,
     pub(crate) webhook_sender: crate::webhooks::sender::Sender,
 }
@@ -221,6 +224,8 @@ pub struct PlatformBuilder {
     password_hashing: Option<(usize, usize)>,
     webhooks: Option<crate::webhooks::WebhookSettings>,
     webhook_cipher: Option<crate::webhooks::cipher::SecretCipher>,
+    context: Option<Arc<dyn crate::store::ContextStore>>,
+    context_limits: crate::model::ContextLimits,
 }
 
 impl PlatformBuilder {
@@ -272,6 +277,19 @@ impl PlatformBuilder {
     /// secrets of endpoints stored under it cannot be opened after a restart (right for the memory store only).
     pub fn webhook_secret_key(mut self, cipher: crate::webhooks::cipher::SecretCipher) -> Self {
         self.webhook_cipher = Some(cipher);
+        self
+    }
+
+    /// Where projects' shared context lives (default: the store's own, [`Store::context_store`]; the reference
+    /// server gives `agentic_store_redis::RedisContextStore` when Redis is configured).
+    pub fn context_store(mut self, store: Arc<dyn crate::store::ContextStore>) -> Self {
+        self.context = Some(store);
+        self
+    }
+
+    /// Bounds on each project's context (default: 256 KiB per value, 1,000 keys).
+    pub fn context_limits(mut self, limits: crate::model::ContextLimits) -> Self {
+        self.context_limits = limits;
         self
     }
 
@@ -420,6 +438,14 @@ impl PlatformBuilder {
         };
         let webhook_sender = crate::webhooks::sender::Sender::new(webhooks.targets.clone(), webhooks.attempt_timeout)
             .map_err(|e| Error::Config(format!("the webhook client cannot be built: {e}")))?;
+        let context = self.context.unwrap_or_else(|| store.context_store());
+        // The context tools are the platform's own: every agent that lists them gets them.
+        let mut tools = self.tools.unwrap_or_default();
+        for tool in crate::tools::context_tools() {
+            if !tools.contains(tool.name()) {
+                tools = tools.with(tool);
+            }
+        }
         let platform = Platform {
             inner: Arc::new(Inner {
                 store,
@@ -434,7 +460,7 @@ impl PlatformBuilder {
                 events: self.events.unwrap_or_else(|| Arc::new(LogEventSink)),
                 reservation_ttl,
                 rate_limits: self.rate_limits,
-                tools: self.tools.unwrap_or_default(),
+                tools,
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
                 event_retention: self.event_retention.unwrap_or(chrono::Duration::days(30)),
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
@@ -452,6 +478,8 @@ impl PlatformBuilder {
                 dispatch_wakeup: tokio::sync::Notify::new(),
                 schedule_wakeup: tokio::sync::Notify::new(),
                 webhooks,
+                context,
+                context_limits: self.context_limits,
                 webhook_cipher,
                 webhook_sender,
             }),

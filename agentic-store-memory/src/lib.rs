@@ -19,6 +19,7 @@ mod agents;
 mod api_keys;
 mod approvals;
 mod budgets;
+mod context;
 mod departments;
 mod events;
 mod limiter;
@@ -37,6 +38,7 @@ use agentic_core::ids::TenantId;
 use agentic_core::store::{Store, SystemStore, TenantStore};
 use parking_lot::RwLock;
 
+pub use context::MemoryContextStore;
 pub use limiter::MemoryRateLimiter;
 use state::State;
 
@@ -44,6 +46,7 @@ use state::State;
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     state: Arc<RwLock<State>>,
+    context: MemoryContextStore,
 }
 
 impl MemoryStore {
@@ -68,5 +71,9 @@ impl Store for MemoryStore {
 
     fn tenant(&self, tenant: TenantId) -> Box<dyn TenantStore> {
         Box::new(tenant::MemoryTenant { state: Arc::clone(&self.state), tenant })
+    }
+
+    fn context_store(&self) -> Arc<dyn agentic_core::store::ContextStore> {
+        Arc::new(self.context.clone())
     }
 }

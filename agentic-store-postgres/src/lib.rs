@@ -28,6 +28,7 @@ mod agents;
 mod api_keys;
 mod approvals;
 mod budgets;
+mod context;
 mod departments;
 mod error;
 mod events;

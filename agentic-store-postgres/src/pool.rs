@@ -88,6 +88,10 @@ impl Store for PgStore {
     fn tenant(&self, tenant: TenantId) -> Box<dyn TenantStore> {
         Box::new(PgTenant::new(self.pool.clone(), tenant))
     }
+
+    fn context_store(&self) -> std::sync::Arc<dyn agentic_core::store::ContextStore> {
+        std::sync::Arc::new(self.clone())
+    }
 }
 
 /// How a database's schema compares with this build's migrations.

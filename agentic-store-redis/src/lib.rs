@@ -1,5 +1,8 @@
 //! # agentic-store-redis
 //!
+//! [`RedisContextStore`]: projects' shared context (`agentic_core::store::ContextStore`), every write one Lua
+//! script, so compare-and-set and appends hold across replicas; Redis expires the values itself.
+//!
 //! [`RedisRateLimiter`]: rate limits that hold exactly across any number of server replicas. Each decision is
 //! one `EVALSHA` of a GCRA Lua script that reads the clock with Redis `TIME` (so replicas' clocks do not
 //! matter), checks every limit of the request, and consumes them only if all pass. It talks through a
@@ -18,6 +21,8 @@
 //! # let _ = platform; Ok(()) }
 //! ```
 
+mod context;
 mod limiter;
 
+pub use context::{RedisContextOptions, RedisContextStore};
 pub use limiter::{RedisLimiterOptions, RedisRateLimiter, RedisStoreError};

@@ -12,10 +12,12 @@ use crate::ids::DepartmentId;
 use crate::model::{ApiKey, Money, Permission, Plan, Role, Tenant, User};
 use chrono::{DateTime, Utc};
 
+mod context;
 mod events;
 mod problem;
 mod schedules;
 mod webhooks;
+pub use context::{AppendContextRequest, ContextKeyList, PutContextRequest};
 pub use events::{EventTypeList, EventTypeView};
 pub use problem::{PROBLEM_TYPE_BASE, Problem, ProblemType};
 pub use schedules::{

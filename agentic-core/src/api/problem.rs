@@ -81,8 +81,11 @@ problem_types! {
     MethodNotAllowed = ("method-not-allowed", 405, "Method not allowed"),
     /// The body's `Content-Type` is not one the route reads; `detail` names the expected one.
     UnsupportedMediaType = ("unsupported-media-type", 415, "Unsupported media type"),
-    /// The body exceeds the server's size limit.
+    /// The body, or a value in it, exceeds a size limit.
     PayloadTooLarge = ("payload-too-large", 413, "Request body too large"),
+    /// A precondition of the request (`If-Match`, `If-None-Match`) does not hold: read the current version and
+    /// try again.
+    PreconditionFailed = ("precondition-failed", 412, "Precondition failed"),
     /// The body cannot be read or parsed (malformed JSON, not UTF-8).
     MalformedBody = ("malformed-body", 400, "Malformed request body"),
     /// A path parameter does not parse (e.g. an id that is not a UUID).

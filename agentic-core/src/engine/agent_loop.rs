@@ -43,6 +43,8 @@ pub struct AgentTask {
     pub cleared_risk: Option<RiskLevel>,
     /// Cancelling the run, and its token cap: checked before every model call and tool call.
     pub control: super::RunControl,
+    /// The user the run acts as (recorded with what its agent writes to the project's context).
+    pub acting_user: Option<crate::ids::UserId>,
 }
 
 /// One thing that happened in a run.
@@ -208,8 +210,17 @@ impl Platform {
             control: task.control.clone(),
             spent: parking_lot::Mutex::default(),
         });
+        let project_context = super::context::AgentProjectContext {
+            platform: self.clone(),
+            tenant: task.tenant_id,
+            project: task.project_id,
+            agent: task.agent.clone(),
+            run: task.run_id,
+            user: task.acting_user,
+        };
         let mut context = ToolContext::new(task.tenant_id, task.project_id, task.agent.clone())
-            .with_model(Arc::clone(&model) as Arc<dyn crate::tools::ToolModel>);
+            .with_model(Arc::clone(&model) as Arc<dyn crate::tools::ToolModel>)
+            .with_project_context(Arc::new(project_context));
         context.run_id = task.run_id;
         let mut first = task.task.clone();
         if let Some(extra) = &task.context {

@@ -11,6 +11,7 @@ mod api_keys;
 mod approvals;
 mod background;
 mod budgets;
+mod context;
 mod departments;
 mod dispatch;
 mod events;

@@ -402,6 +402,7 @@ impl Platform {
             context: run.input.get("context").cloned().filter(|c| !c.is_null()),
             cleared_risk: Some(run.risk_level),
             control: control.clone(),
+            acting_user: Some(run.requested_by),
         };
         let (result, end) = self.run_agent_reporting(task).await;
         let events = end.into_iter().collect();

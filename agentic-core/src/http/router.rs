@@ -42,6 +42,8 @@ use crate::limit::PlanCache;
         (name = "approvals", description = "Approval gates for risky runs (approvals:approve)"),
         (name = "events", description = "What happened in the tenant: the event catalogue and the stored events"),
         (name = "webhooks", description = "Webhook endpoints, their deliveries and replays (webhooks:manage)"),
+        (name = "context", description = "A project's shared context: versioned JSON values with a time to live, \
+            compare-and-set by ETag, appends that lose nothing"),
         (name = "schedules", description = "Schedules that start runs at cron, interval or one-time fire times, \
             exactly once across replicas (writing needs workflows:create)"),
         (name = "agents", description = "Agents: the built-in catalog and the tenant's own (departments:manage to write)"),

@@ -4,6 +4,7 @@
 //! well-formed by construction (an [`Email`] always has one `@`, a [`Slug`] is always URL-safe, …).
 
 mod api_key;
+mod context;
 mod cost;
 mod department;
 mod money;
@@ -17,6 +18,11 @@ mod user;
 mod webhook;
 
 pub use api_key::{ApiKey, StoredApiKey};
+pub use context::{
+    ContextEntry, ContextKey, ContextLimits, ContextRefusal, ContextWrite, DEFAULT_CONTEXT_TTL, Expect,
+    MAX_CONTEXT_KEY_LEN, MAX_CONTEXT_TTL, Provenance, append_item, check_value_size, next_version,
+    validate_context_key, value_size,
+};
 pub use cost::{
     BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Reservation, ReserveOutcome,
     Settlement,

@@ -12,6 +12,7 @@ mod agents;
 mod api_keys;
 mod approvals;
 mod budgets;
+mod context;
 mod departments;
 mod error;
 mod events;
@@ -27,6 +28,7 @@ pub use agents::{AgentStore, StoredAgent};
 pub use api_keys::ApiKeyStore;
 pub use approvals::{ApprovalStore, Decision};
 pub use budgets::BudgetStore;
+pub use context::{ContextScope, ContextStore};
 pub use departments::DepartmentStore;
 pub use error::{StoreError, StoreResult};
 pub use events::{EventQuery, EventStore};
@@ -52,6 +54,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A handle to one tenant's data. Cheap; does not check that the tenant exists.
     fn tenant(&self, tenant: TenantId) -> Box<dyn TenantStore>;
+
+    /// Where projects' shared context lives by default (a platform may be given another, such as Redis).
+    fn context_store(&self) -> std::sync::Arc<dyn ContextStore>;
 }
 
 /// Everything one tenant owns. Every method is scoped to [`TenantStore::tenant_id`].

@@ -121,6 +121,10 @@ impl Store for FaultyStore {
     fn tenant(&self, tenant: TenantId) -> Box<dyn TenantStore> {
         Box::new(FaultyTenant { inner: self.inner.tenant(tenant), faults: self.faults.clone() })
     }
+
+    fn context_store(&self) -> Arc<dyn crate::store::ContextStore> {
+        self.inner.context_store()
+    }
 }
 
 struct FaultySystem {

@@ -16,6 +16,7 @@
 
 mod agents;
 mod budgets;
+pub mod context;
 mod events;
 pub mod faults;
 pub mod fixtures;

@@ -31,8 +31,12 @@
 //! assert_eq!(definitions[0].name, "shout");
 //! ```
 
+mod context;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+pub use context::{ProjectContext, context_tools};
 
 use async_trait::async_trait;
 
@@ -62,17 +66,25 @@ pub struct ToolContext {
     pub run_id: Option<RunId>,
     /// The calling agent.
     pub agent: String,
+    /// The run's project context, for the context tools (none outside a run's agent loop).
+    pub project_context: Option<Arc<dyn ProjectContext>>,
 }
 
 impl ToolContext {
     /// A call by `agent` for a project, with no model and no run (what a tool's own tests need).
     pub fn new(tenant_id: TenantId, project_id: ProjectId, agent: impl Into<String>) -> Self {
-        Self { model: None, tenant_id, project_id, run_id: None, agent: agent.into() }
+        Self { model: None, tenant_id, project_id, run_id: None, agent: agent.into(), project_context: None }
     }
 
     /// With the model tools may ask.
     pub fn with_model(mut self, model: Arc<dyn ToolModel>) -> Self {
         self.model = Some(model);
+        self
+    }
+
+    /// With the project context the context tools read and write.
+    pub fn with_project_context(mut self, context: Arc<dyn ProjectContext>) -> Self {
+        self.project_context = Some(context);
         self
     }
 

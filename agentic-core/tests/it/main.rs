@@ -5,6 +5,7 @@ mod agents;
 mod api_keys;
 mod approvals;
 mod budgets;
+mod context;
 mod events;
 mod isolation;
 mod jwt;

@@ -292,6 +292,33 @@ fn cases() -> Vec<Case> {
             |f, _, _| ("POST", format!("/v1/deliveries/{}/retry", f.delivery), Payload::None),
             [202, 403, 403, 403],
         ),
+        case(
+            "GET /v1/projects/{id}/context",
+            |f, _, _| ("GET", format!("/v1/projects/{}/context", f.project), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "GET /v1/projects/{id}/context/{key}",
+            |f, _, _| ("GET", format!("/v1/projects/{}/context/shared", f.project), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "PUT /v1/projects/{id}/context/{key}",
+            |f, n, _| ("PUT", format!("/v1/projects/{}/context/k{n}", f.project), Payload::Json(json!({"value": n}))),
+            [200, 200, 200, 403],
+        ),
+        case(
+            "DELETE /v1/projects/{id}/context/{key}",
+            |f, _, _| ("DELETE", format!("/v1/projects/{}/context/absent", f.project), Payload::None),
+            [404, 404, 404, 403],
+        ),
+        case(
+            "POST /v1/projects/{id}/context/{key}/append",
+            |f, n, _| {
+                ("POST", format!("/v1/projects/{}/context/log/append", f.project), Payload::Json(json!({"item": n})))
+            },
+            [200, 200, 200, 403],
+        ),
         case("GET /v1/schedules", |_, _, _| ("GET", "/v1/schedules".into(), Payload::None), [200; 4]),
         case(
             "POST /v1/schedules",
@@ -401,6 +428,8 @@ async fn fixture(app: &TestApp) -> Fixture {
     let body = json!({"name": "Nightly", "target": {"agent": "qa_tester", "task": "Test"}, "project_id": project["id"],
         "spec": {"cron": "0 3 * * *", "timezone": "Europe/Berlin"}});
     let schedule = app.call("POST", "/v1/schedules", Some(&app.admin_key), Some(body)).await.expect(201);
+    let shared = format!("/v1/projects/{}/context/shared", project["id"].as_str().unwrap());
+    app.call("PUT", &shared, Some(&app.admin_key), Some(json!({"value": "for everyone"}))).await.expect(200);
     Fixture {
         schedule: schedule["id"].as_str().unwrap().to_owned(),
         webhook: webhook["id"].as_str().unwrap().to_owned(),

@@ -74,6 +74,7 @@ fn task(tenant: TenantId, project: ProjectId) -> AgentTask {
         context: Some(json!({"repo": "acme/web"})),
         cleared_risk: None,
         control: agentic_core::engine::RunControl::default(),
+        acting_user: None,
     }
 }
 
@@ -386,7 +387,10 @@ async fn a_host_apps_own_tool_is_named_in_a_tenant_agent_and_runs_in_the_tool_lo
     let refused = app.send(put(yaml.replace("ticket_lookup", "secret_detector"))).await;
     assert_eq!(refused.status.as_u16(), 422);
     let detail = refused.body["detail"].as_str().unwrap();
-    assert!(detail.contains("unknown tool `secret_detector` (ticket_lookup)"), "{detail}");
+    assert!(
+        detail.contains("unknown tool `secret_detector` (context_append, context_get, context_set, ticket_lookup)"),
+        "{detail}"
+    );
     assert_eq!(app.send(put(yaml.to_owned())).await.status.as_u16(), 201);
 
     let project = app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Support"}))).await;

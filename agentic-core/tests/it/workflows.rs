@@ -139,6 +139,20 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     assert_eq!(app.events_of("agent.completed").await.len(), 4);
     assert!(app.events_of("workflow.failed").await.is_empty());
 
+    // The plan, each step's result and the review are left in the project's context for later runs.
+    let context = format!("/v1/projects/{project}/context");
+    let keys = app.call("GET", &context, Some(&developer), None).await.expect(200);
+    let keys: Vec<&str> = keys["data"].as_array().unwrap().iter().map(|k| k["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["pipeline.plan", "pipeline.review", "pipeline.step.1", "pipeline.step.2"]);
+    let step = app.call("GET", &format!("{context}/pipeline.step.2"), Some(&developer), None).await.expect(200);
+    assert_eq!(
+        (step["value"]["agent"].as_str(), step["value"]["output"].as_str()),
+        (Some("devops_engineer"), Some("Deployed to staging"))
+    );
+    assert_eq!(step["written_by"]["run_id"].as_str(), Some(id.as_str()));
+    let review = app.call("GET", &format!("{context}/pipeline.review"), Some(&developer), None).await.expect(200);
+    assert_eq!(review["value"]["output"], "Review: add tests for invalid emails");
+
     // Refusals: unknown workflow, bad args, a role without `agents:execute`, another tenant.
     let call = |body: Value| {
         let app = &app;

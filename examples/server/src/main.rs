@@ -16,7 +16,7 @@ use agentic_core::{HttpLimits, Platform};
 use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::{MemoryRateLimiter, MemoryStore};
 use agentic_store_postgres::PgStore;
-use agentic_store_redis::{RedisLimiterOptions, RedisRateLimiter};
+use agentic_store_redis::{RedisContextOptions, RedisContextStore, RedisLimiterOptions, RedisRateLimiter};
 use secrecy::{ExposeSecret, SecretString};
 
 use config::{Command, Config, ConfigError, LogFormat};
@@ -161,6 +161,17 @@ async fn run(config: Config) -> Result<(), String> {
         None => {
             tracing::info!("AGENTIC_WEBHOOK_SECRET_KEY is unset: webhook secrets are sealed with a per-process key")
         }
+    }
+    // Projects' shared context: Redis when REDIS_URL is set (shared by every replica), else the store's own.
+    match &config.redis_url {
+        Some(url) => {
+            let context = RedisContextStore::connect(url.expose_secret(), RedisContextOptions::default())
+                .await
+                .map_err(|e| format!("the context store: {e}"))?;
+            builder = builder.context_store(Arc::new(context));
+            tracing::info!("project context: Redis");
+        }
+        None => tracing::info!("project context: the store's own"),
     }
     if let Some(policy) = &config.rate_limits {
         builder = builder.rate_limits(limiter(&config).await?, policy.clone());

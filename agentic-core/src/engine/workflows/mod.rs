@@ -191,6 +191,7 @@ impl Platform {
             task,
             context: (!context.is_null()).then_some(context),
             cleared_risk: Some(run.risk_level),
+            acting_user: Some(run.requested_by),
         }
     }
 

@@ -14,6 +14,8 @@ use crate::model::{Money, Run};
 
 /// How much of each earlier step's answer is passed on as context (the full answer stays in the run).
 const CONTEXT_CHARS_PER_STEP: usize = 8_000;
+/// How long the pipeline's results stay in the project's context (a week), for later runs and other agents.
+const SHARED_TTL_SECS: u64 = 7 * 24 * 3600;
 
 /// The pipeline's validated arguments, as stored in its run's input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,6 +129,7 @@ impl Platform {
                 let plan = self.make_plan(run, control, args, state).await?;
                 state.plan = Some(plan.clone());
                 self.save_progress(run, worker, state).await?;
+                self.share(run, "pipeline.plan", json!({"run_id": run.id, "goal": goal, "tasks": plan})).await;
                 plan
             }
         };
@@ -138,8 +141,11 @@ impl Platform {
                 .run_agent(self.step_task(run, control, &planned.agent, planned.task.clone(), context))
                 .await
                 .map_err(|e| Error::step(format!("task {} ({})", i + 1, planned.agent), e))?;
+            let shared = json!({"run_id": run.id, "agent": planned.agent, "task": planned.task,
+                "output": truncate(&outcome.output, CONTEXT_CHARS_PER_STEP)});
             state.push(StepPhase::Task, &planned.agent, planned.task.clone(), outcome).map_err(Error::from)?;
             self.save_progress(run, worker, state).await?;
+            self.share(run, &format!("pipeline.step.{}", i + 1), shared).await;
         }
         let review = format!(
             "Review the team's work on this project against its goal. Say what is done, what is missing or wrong, \
@@ -152,7 +158,25 @@ impl Platform {
             .await
             .map_err(|e| Error::step("the QA review", e))?;
         state.review = Some(outcome.output.clone());
+        let shared = json!({"run_id": run.id, "output": truncate(&outcome.output, CONTEXT_CHARS_PER_STEP)});
         state.push(StepPhase::Review, "qa_tester", review, outcome).map_err(Error::from)?;
+        self.share(run, "pipeline.review", shared).await;
         Ok(())
+    }
+
+    /// Leaves a result in the project's shared context (`pipeline.plan`, `pipeline.step.<n>`, `pipeline.review`)
+    /// for a week, written as the workflow's in its run, so other agents and later runs see it. A store that
+    /// fails is logged, not fatal: the run's output holds the same.
+    async fn share(&self, run: &Run, key: &str, value: serde_json::Value) {
+        let scope = crate::store::ContextScope { tenant: run.tenant_id, project: run.project_id };
+        let by = crate::model::Provenance {
+            user_id: Some(run.requested_by),
+            agent: Some(run.agent.clone()),
+            run_id: Some(run.id),
+        };
+        let op = crate::engine::context::ContextOp::Put(&value, crate::model::Expect::Any);
+        if let Err(error) = self.write_context(scope, key, &by, Some(SHARED_TTL_SECS), op).await {
+            tracing::warn!(run_id = %run.id, key, %error, "could not share a workflow result in the project's context");
+        }
     }
 }

@@ -4,6 +4,7 @@ mod agents;
 mod api_keys;
 mod approvals;
 mod auth;
+mod context;
 mod costs;
 mod departments;
 mod events;
@@ -45,4 +46,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(events::routes())
         .merge(webhooks::routes())
         .merge(schedules::routes())
+        .merge(context::routes())
 }
