@@ -295,6 +295,28 @@ impl<T: Serialize> ErasedBody for Keyed<'_, T> {
     }
 }
 
+/// A body (or none) sent under a precondition: `If-Match` for a version (or `*`), `If-None-Match: *` for absent.
+pub(crate) struct Conditional<'a, B: ErasedBody> {
+    pub(crate) body: Option<&'a B>,
+    pub(crate) expect: agentic_core::model::Expect,
+}
+
+impl<B: ErasedBody> ErasedBody for Conditional<'_, B> {
+    fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        use agentic_core::model::Expect;
+        let request = match self.expect {
+            Expect::Any => request,
+            Expect::Version(version) => request.header("if-match", format!("\"{version}\"")),
+            Expect::Present => request.header("if-match", "*"),
+            Expect::Absent => request.header("if-none-match", "*"),
+        };
+        match self.body {
+            Some(body) => body.apply(request),
+            None => request,
+        }
+    }
+}
+
 /// A YAML body (agent specifications).
 pub(crate) struct Yaml<'a>(pub(crate) &'a str);
 

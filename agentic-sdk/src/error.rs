@@ -47,6 +47,10 @@ pub enum Error {
     /// The call conflicts with the current state (HTTP 409).
     #[error("conflict: {}", .0.detail)]
     Conflict(Box<Problem>),
+    /// A precondition did not hold (HTTP 412): the value changed since the version the call named; read it
+    /// again.
+    #[error("precondition failed: {}", .0.detail)]
+    PreconditionFailed(Box<Problem>),
     /// A field is invalid (HTTP 422 `validation`); `errors` names each.
     #[error("invalid input: {}", problem.detail)]
     Validation {
@@ -144,6 +148,7 @@ impl Error {
             }
             Some(ProblemType::NotFound) => Error::NotFound(Box::new(problem)),
             Some(ProblemType::Conflict) => Error::Conflict(Box::new(problem)),
+            Some(ProblemType::PreconditionFailed) => Error::PreconditionFailed(Box::new(problem)),
             Some(ProblemType::Validation) => {
                 Error::Validation { errors: problem.errors.clone(), problem: Box::new(problem) }
             }
@@ -164,7 +169,8 @@ impl Error {
             | Error::Api { problem, .. }
             | Error::Unauthorized(problem)
             | Error::NotFound(problem)
-            | Error::Conflict(problem) => Some(problem),
+            | Error::Conflict(problem)
+            | Error::PreconditionFailed(problem) => Some(problem),
             Error::Server { problem, .. } => problem.as_deref(),
             _ => None,
         }

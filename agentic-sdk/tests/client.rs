@@ -508,3 +508,77 @@ async fn the_catalog_is_managed_and_workflows_are_started(server: &Server) {
     let mut gated = client.workflows().create(&request).await.unwrap();
     assert!(matches!(gated.wait_for_result(Duration::from_millis(10)).await, Err(Error::ApprovalRequired { .. })));
 }
+
+on_both!(schedules_and_context, schedules_fire_and_the_project_context_is_shared_through_their_handles);
+
+async fn schedules_fire_and_the_project_context_is_shared_through_their_handles(server: &Server) {
+    use agentic_sdk::api::{BackfillRequest, CreateScheduleRequest, FireOutcome, TriggerRequest};
+    use agentic_sdk::model::{Expect, OverlapPolicy, ScheduleSpec, ScheduleTarget};
+    let client = &server.admin;
+    let project = client.projects().create(&project_named("Scheduled")).await.unwrap();
+    let request = CreateScheduleRequest {
+        name: "every second".into(),
+        target: ScheduleTarget { agent: Some("qa_tester".into()), task: Some("ping".into()), ..Default::default() },
+        project_id: project.id,
+        risk_level: None,
+        spec: ScheduleSpec { every: Some("1s".into()), ..Default::default() },
+        overlap_policy: Some(OverlapPolicy::AllowAll),
+        catchup_window: None,
+        jitter: None,
+        paused: None,
+        note: None,
+    };
+    let schedule = client.schedules().create(&request).await.unwrap();
+    // The platform's own scheduler fires it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let runs = client.schedules().runs(schedule.id, &RunQuery::default()).await.unwrap();
+        if runs.data.len() >= 2 {
+            assert!(runs.data.iter().all(|r| r.schedule_id == Some(schedule.id)));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the schedule did not fire twice in 20 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let paused = client.schedules().pause(schedule.id, Some("enough".into())).await.unwrap();
+    assert!(paused.paused);
+    let upcoming = client.schedules().upcoming(schedule.id, Some(3)).await.unwrap();
+    assert_eq!((upcoming.data.len(), upcoming.paused), (3, true));
+    let fired = client.schedules().trigger(schedule.id, &TriggerRequest { overlap_policy: None }).await.unwrap();
+    assert_eq!(fired.outcome, FireOutcome::Started);
+    let now = chrono::Utc::now();
+    let range = BackfillRequest {
+        from: now - chrono::Duration::seconds(3),
+        to: now - chrono::Duration::seconds(1),
+        overlap_policy: Some(OverlapPolicy::AllowAll),
+    };
+    let backfill = client.schedules().backfill(schedule.id, &range).await.unwrap();
+    assert!((2..=3).contains(&backfill.started), "{backfill:?}");
+    assert_eq!(client.schedules().list(PageRequest::first()).await.unwrap().data.len(), 1);
+    client.schedules().delete(schedule.id).await.unwrap();
+    assert!(matches!(client.schedules().get(schedule.id).await, Err(Error::NotFound(_))));
+
+    let context = client.context(project.id);
+    let first = context.put("plan", serde_json::json!({"v": 1}), None, Expect::Absent).await.unwrap();
+    let again = context.put("plan", serde_json::json!({"v": 2}), None, Expect::Absent).await;
+    assert!(matches!(again, Err(Error::PreconditionFailed(_))), "{again:?}");
+    let second =
+        context.put("plan", serde_json::json!({"v": 2}), Some(60), Expect::Version(first.version)).await.unwrap();
+    let stale = context.put("plan", serde_json::json!({"v": 3}), None, Expect::Version(first.version)).await;
+    assert!(matches!(stale, Err(Error::PreconditionFailed(_))), "{stale:?}");
+    assert_eq!(context.get("plan").await.unwrap().value, serde_json::json!({"v": 2}));
+    context.append("log", serde_json::json!("one"), None).await.unwrap();
+    assert_eq!(
+        context.append("log", serde_json::json!("two"), None).await.unwrap().value,
+        serde_json::json!(["one", "two"])
+    );
+    let keys: Vec<String> = context.keys().await.unwrap().into_iter().map(|k| k.key).collect();
+    assert_eq!(keys, ["log", "plan"]);
+    assert!(matches!(context.delete("plan", Expect::Version(first.version)).await, Err(Error::PreconditionFailed(_))));
+    context.delete("plan", Expect::Version(second.version)).await.unwrap();
+    assert!(matches!(context.get("plan").await, Err(Error::NotFound(_))));
+
+    // A run without handoffs lists none.
+    let run = client.agents().execute("qa_tester", &ExecuteRequest::new("Say hello", project.id)).await.unwrap();
+    assert!(client.runs().handoffs(run.id()).await.unwrap().is_empty());
+}

@@ -34,6 +34,7 @@ pub(crate) struct RunRow {
     cancel_requested_at: Option<DateTime<Utc>>,
     idempotency_key: Option<String>,
     schedule_id: Option<Uuid>,
+    parent_run_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -85,6 +86,7 @@ impl TryFrom<RunRow> for Run {
             cancel_requested_at: row.cancel_requested_at,
             idempotency_key: row.idempotency_key,
             schedule_id: row.schedule_id.map(ScheduleId::from_uuid),
+            parent_run_id: row.parent_run_id.map(RunId::from_uuid),
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -128,7 +130,8 @@ impl RunStore for PgTenant {
             "SELECT * FROM runs WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) \
              AND ($3::text IS NULL OR agent = $3) AND ($4::uuid IS NULL OR project_id = $4) \
              AND ($5::text IS NULL OR kind = $5) AND ($6::uuid IS NULL OR id < $6) \
-             AND ($8::uuid IS NULL OR schedule_id = $8) ORDER BY id DESC LIMIT $7",
+             AND ($8::uuid IS NULL OR schedule_id = $8) AND ($9::uuid IS NULL OR parent_run_id = $9) \
+             ORDER BY id DESC LIMIT $7",
         )
         .bind(self.uuid())
         .bind(query.status.map(|s| s.as_str()))
@@ -138,6 +141,7 @@ impl RunStore for PgTenant {
         .bind(query.after.map(|a| a.as_uuid()))
         .bind(limit as i64 + 1)
         .bind(query.schedule_id.map(|s| s.as_uuid()))
+        .bind(query.parent_run_id.map(|p| p.as_uuid()))
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| store_error(e, "runs"))?;
@@ -272,7 +276,7 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
     let key_window = agentic_core::model::IDEMPOTENCY_WINDOW;
     sqlx::query(
         "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20)",
+         $20, $21, $22)",
     )
         .bind(tenant)
         .bind(run.id.as_uuid())
@@ -294,6 +298,8 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
         .bind(&run.idempotency_key)
         .bind(key_window)
         .bind(run.schedule_id.map(|s| s.as_uuid()))
+        .bind(run.parent_run_id.map(|p| p.as_uuid()))
+        .bind(&run.error_code)
         .execute(executor)
         .await
         .map_err(|e| store_error(e, "a run with this id or idempotency key"))?;

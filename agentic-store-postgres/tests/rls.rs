@@ -192,6 +192,17 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
     }))
     .unwrap();
     handle.insert_schedule(&schedule).await.unwrap();
+    let scope = agentic_core::store::ContextScope { tenant: tenant.id, project: project.id };
+    let by = agentic_core::model::Provenance::default();
+    let write = agentic_core::model::ContextWrite {
+        key: "plan",
+        provenance: &by,
+        ttl: std::time::Duration::from_secs(3600),
+        now: at,
+        limits: agentic_core::model::ContextLimits::default(),
+    };
+    let value = serde_json::json!({"tenant": slug});
+    store.context_store().put(scope, &value, agentic_core::model::Expect::Any, &write).await.unwrap().unwrap();
     tenant.id
 }
 

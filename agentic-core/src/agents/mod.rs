@@ -19,4 +19,4 @@ mod catalog;
 mod spec;
 
 pub use catalog::{AgentKey, Catalog};
-pub use spec::{AgentSpec, AgentSpecError, KnownNames, LlmChoice, MAX_SPEC_BYTES};
+pub use spec::{AgentSpec, AgentSpecError, KnownNames, LlmChoice, MAX_HANDOFF_TARGETS, MAX_SPEC_BYTES};

@@ -59,6 +59,9 @@ fn list(names: &BTreeSet<String>) -> String {
     names.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
 }
 
+/// The most agents one specification may hand work to.
+pub const MAX_HANDOFF_TARGETS: usize = 10;
+
 /// Largest accepted specification, in bytes.
 pub const MAX_SPEC_BYTES: usize = 64 * 1024;
 
@@ -96,6 +99,9 @@ pub struct AgentSpec {
     pub max_iterations: u32,
     /// Default risk of its runs.
     pub risk_level: RiskLevel,
+    /// The agents it may hand work to with the `handoff` tool (none: it has no such tool).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handoffs: Vec<String>,
 }
 
 /// A specification that cannot be used: where and why.
@@ -141,6 +147,8 @@ struct RawSpec {
     max_iterations: Option<Spanned<u32>>,
     #[serde(default)]
     risk_level: RiskLevel,
+    #[serde(default)]
+    handoffs: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +255,19 @@ impl AgentSpec {
         {
             return Err(at(m, "llm.max_tokens", "must be between 1 and 200000"));
         }
+        if raw.handoffs.len() > MAX_HANDOFF_TARGETS {
+            let message = format!("may name at most {MAX_HANDOFF_TARGETS} agents");
+            return Err(at(&raw.handoffs[MAX_HANDOFF_TARGETS], format!("handoffs[{MAX_HANDOFF_TARGETS}]"), message));
+        }
+        let mut handoffs: Vec<String> = Vec::with_capacity(raw.handoffs.len());
+        for (i, target) in raw.handoffs.iter().enumerate() {
+            let field = format!("handoffs[{i}]");
+            let key = super::AgentKey::parse(&target.value).map_err(|e| at(target, field.clone(), e.message))?;
+            if handoffs.iter().any(|h| h == key.as_str()) {
+                return Err(at(target, field, format!("`{}` is listed twice", target.value)));
+            }
+            handoffs.push(key.as_str().to_owned());
+        }
         let max_iterations = match &raw.max_iterations {
             Some(m) if !(1..=50).contains(&m.value) => return Err(at(m, "max_iterations", "must be between 1 and 50")),
             Some(m) => m.value,
@@ -266,6 +287,7 @@ impl AgentSpec {
             },
             max_iterations,
             risk_level: raw.risk_level,
+            handoffs,
         })
     }
 }

@@ -45,6 +45,9 @@ pub struct AgentTask {
     pub control: super::RunControl,
     /// The user the run acts as (recorded with what its agent writes to the project's context).
     pub acting_user: Option<crate::ids::UserId>,
+    /// The agents that handed this task down, the first at the top (empty for a run's own agent): what a
+    /// handoff from here may not go back to, and how deep it is.
+    pub handoff_chain: Vec<String>,
 }
 
 /// One thing that happened in a run.
@@ -196,7 +199,10 @@ impl Platform {
     async fn agent_loop(&self, task: &AgentTask, spec: &AgentSpec) -> Result<AgentOutcome> {
         let provider = self.llm_provider(&spec.llm.provider)?;
         let provider_name = provider.name().to_owned();
-        let tools = self.inner.tools.definitions(&spec.tools);
+        let mut tools = self.inner.tools.definitions(&spec.tools);
+        if !spec.handoffs.is_empty() {
+            tools.push(super::handoffs::handoff_definition(&spec.handoffs));
+        }
         let model = Arc::new(super::tool_model::AgentModel {
             platform: self.clone(),
             provider: Arc::clone(&provider),
@@ -262,6 +268,12 @@ impl Platform {
             for call in response.tool_calls {
                 task.control.check()?;
                 let result = match self.inner.tools.get(&call.name) {
+                    _ if call.name == super::handoffs::HANDOFF_TOOL && !spec.handoffs.is_empty() => {
+                        let handoff = Box::pin(self.hand_off(task, &spec.handoffs, &call.arguments)).await;
+                        outcome.usage = outcome.usage.plus(handoff.usage);
+                        outcome.cost = outcome.cost.try_add(handoff.cost)?;
+                        handoff.output
+                    }
                     Some(tool) if spec.tools.contains(&call.name) => {
                         tool.call(&context, call.arguments.clone())
                             .instrument(tracing::info_span!("tool_call", tool = %call.name))

@@ -15,6 +15,7 @@ mod context;
 mod departments;
 mod dispatch;
 mod events;
+mod handoffs;
 mod llm_call;
 mod on_abandon;
 mod projects;
@@ -33,8 +34,10 @@ pub use agent_loop::{AgentOutcome, AgentRunOutput, AgentTask, RunStep, system_pr
 pub use approvals::approval_threshold;
 pub use background::{Background, BackgroundOptions};
 pub use budgets::{LlmCall, estimate_input_tokens};
+pub use handoffs::{HANDOFF_TOOL, MAX_HANDOFF_DEPTH, refuse_handoff};
 pub(crate) use llm_call::{CallSite, PendingCharge};
 pub use run_control::{MAX_BUDGET_TOKENS, RunControl};
+#[cfg(feature = "http")]
 pub(crate) use runs::invalid_idempotency_key;
 pub use runs::{APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT};
 pub use scheduler::SCHEDULE_LEASE;

@@ -403,6 +403,7 @@ impl Platform {
             cleared_risk: Some(run.risk_level),
             control: control.clone(),
             acting_user: Some(run.requested_by),
+            handoff_chain: Vec::new(),
         };
         let (result, end) = self.run_agent_reporting(task).await;
         let events = end.into_iter().collect();

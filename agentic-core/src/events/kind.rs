@@ -49,6 +49,12 @@ event_kinds! {
     /// An agent's run was cancelled by a caller: before it started, or at its next step; `cost` is what it had
     /// spent by then.
     AgentCancelled = "agent.cancelled" { "agent": "string", "run_id": "string", "project_id": "string", "cost": "string" },
+    /// An agent handed work to another (the `handoff` tool): `child_run_id` is the run that does it, `depth` how
+    /// deep in the chain, `context_hash` the SHA-256 of the context handed over.
+    AgentHandoff = "agent.handoff" {
+        "run_id": "string?", "child_run_id": "string", "project_id": "string", "from": "string", "to": "string",
+        "depth": "integer", "context_hash": "string",
+    },
     /// A workflow run started.
     WorkflowStarted = "workflow.started" { "run_id": "string", "workflow": "string", "project_id": "string" },
     /// A workflow run completed after `steps` steps.

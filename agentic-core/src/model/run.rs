@@ -117,6 +117,8 @@ pub struct Run {
     pub idempotency_key: Option<String>,
     /// The schedule that started it, if one did.
     pub schedule_id: Option<ScheduleId>,
+    /// The run whose agent handed this one its work (a handoff), if any.
+    pub parent_run_id: Option<RunId>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -154,6 +156,7 @@ impl Run {
             cancel_requested_at: None,
             idempotency_key: None,
             schedule_id: None,
+            parent_run_id: None,
             created_at: now,
             updated_at: now,
         }

@@ -22,6 +22,8 @@ pub struct RunQuery {
     pub kind: Option<RunKind>,
     /// Only runs started by this schedule.
     pub schedule_id: Option<ScheduleId>,
+    /// Only the runs this run handed work to.
+    pub parent_run_id: Option<RunId>,
     /// Runs older than this one (the previous page's `next_cursor`).
     pub after: Option<RunId>,
     /// Page size, 1–200 (default 50).
@@ -41,6 +43,7 @@ impl RunQuery {
             && self.project_id.is_none_or(|p| run.project_id == p)
             && self.kind.is_none_or(|k| run.kind == k)
             && self.schedule_id.is_none_or(|s| run.schedule_id == Some(s))
+            && self.parent_run_id.is_none_or(|p| run.parent_run_id == Some(p))
     }
 }
 

@@ -7,6 +7,7 @@ mod approvals;
 mod budgets;
 mod context;
 mod events;
+mod handoffs;
 mod isolation;
 mod jwt;
 mod limits;

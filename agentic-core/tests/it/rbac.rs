@@ -319,6 +319,11 @@ fn cases() -> Vec<Case> {
             },
             [200, 200, 200, 403],
         ),
+        case(
+            "GET /v1/runs/{id}/handoffs",
+            |f, _, _| ("GET", format!("/v1/runs/{}/handoffs", f.run), Payload::None),
+            [200; 4],
+        ),
         case("GET /v1/schedules", |_, _, _| ("GET", "/v1/schedules".into(), Payload::None), [200; 4]),
         case(
             "POST /v1/schedules",

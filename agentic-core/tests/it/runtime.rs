@@ -75,6 +75,7 @@ fn task(tenant: TenantId, project: ProjectId) -> AgentTask {
         cleared_risk: None,
         control: agentic_core::engine::RunControl::default(),
         acting_user: None,
+        handoff_chain: Vec::new(),
     }
 }
 

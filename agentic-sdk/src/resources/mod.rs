@@ -3,18 +3,22 @@
 mod accounts;
 mod agents;
 mod approvals;
+mod context;
 mod events;
 mod org;
 mod runs;
+mod schedules;
 mod tenants;
 mod webhooks;
 
 pub use accounts::{ApiKeys, Auth, Users};
 pub use agents::{Agents, Workflows};
 pub use approvals::Approvals;
+pub use context::Context;
 pub use events::Events;
 pub use org::{Departments, Projects};
 pub use runs::{RunHandle, Runs};
+pub use schedules::Schedules;
 pub use tenants::Tenants;
 pub use webhooks::Webhooks;
 
@@ -82,5 +86,15 @@ impl crate::AgenticClient {
     /// Stored events and their catalogue.
     pub fn events(&self) -> Events<'_> {
         Events(self)
+    }
+
+    /// Schedules and their fires.
+    pub fn schedules(&self) -> Schedules<'_> {
+        Schedules(self)
+    }
+
+    /// The shared context of a project.
+    pub fn context(&self, project: agentic_core::ids::ProjectId) -> Context<'_> {
+        Context { client: self, project }
     }
 }

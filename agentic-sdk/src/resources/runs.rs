@@ -43,6 +43,12 @@ impl Runs<'_> {
         self.0.get(&format!("/v1/runs/{id}/costs"), None).await
     }
 
+    /// The handoffs the run's agent made (each a child run), oldest first.
+    pub async fn handoffs(&self, id: RunId) -> Result<Vec<agentic_core::api::HandoffView>> {
+        let list: agentic_core::api::HandoffList = self.0.get(&format!("/v1/runs/{id}/handoffs"), None).await?;
+        Ok(list.data)
+    }
+
     /// The run's progress as it happens, from its first event (or after `resume`, an event id): model calls with
     /// tokens and cost, tool calls, approval decisions; the stream ends after the run's end event.
     pub async fn events(&self, id: RunId, resume: Option<EventId>) -> Result<EventStream> {

@@ -192,6 +192,7 @@ impl Platform {
             context: (!context.is_null()).then_some(context),
             cleared_risk: Some(run.risk_level),
             acting_user: Some(run.requested_by),
+            handoff_chain: Vec::new(),
         }
     }
 

@@ -27,6 +27,21 @@ pub(super) fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(cancel_run))
         .routes(routes!(run_events))
         .routes(routes!(run_costs))
+        .routes(routes!(run_handoffs))
+}
+
+/// The handoffs a run's agent made, oldest first: each the child run that did the work (from, to, instructions,
+/// depth, the hash of the context handed over, how it ended, what it cost).
+#[utoipa::path(get, path = "/v1/runs/{id}/handoffs", tag = "runs", security(("bearer" = [])),
+    params(("id" = RunId, Path, description = "Run id")),
+    responses((status = 200, body = crate::api::HandoffList), (status = 401, body = Problem),
+        (status = 404, body = Problem)))]
+async fn run_handoffs(
+    State(platform): State<Platform>,
+    principal: Principal,
+    ApiPath(id): ApiPath<RunId>,
+) -> Result<Json<crate::api::HandoffList>, Error> {
+    Ok(Json(crate::api::HandoffList { data: platform.run_handoffs(&principal, id).await? }))
 }
 
 /// A run's cost records: one per model call (its workflow steps' included), oldest first.
