@@ -37,6 +37,18 @@ fn version(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+impl PgTenant {
+    /// Whether the tenant has schedule `id` (to tell "no such schedule" from a write that did not match).
+    async fn exists(&self, tx: &mut sqlx::Transaction<'static, sqlx::Postgres>, id: ScheduleId) -> StoreResult<bool> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schedules WHERE tenant_id = $1 AND id = $2)")
+            .bind(self.uuid())
+            .bind(id.as_uuid())
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|e| store_error(e, "the schedule"))
+    }
+}
+
 #[async_trait]
 impl ScheduleStore for PgTenant {
     async fn insert_schedule(&self, schedule: &Schedule) -> StoreResult<()> {
@@ -115,13 +127,7 @@ impl ScheduleStore for PgTenant {
         .map_err(|e| store_error(e, "the schedule's project"))?
         .rows_affected();
         if updated == 0 {
-            let exists: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schedules WHERE tenant_id = $1 AND id = $2)")
-                    .bind(self.uuid())
-                    .bind(schedule.id.as_uuid())
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| store_error(e, "the schedule"))?;
+            let exists = self.exists(&mut tx, schedule.id).await?;
             commit(tx).await?;
             return if exists { Err(StoreError::conflict("a newer version of the schedule")) } else { Ok(None) };
         }
@@ -166,16 +172,7 @@ impl ScheduleStore for PgTenant {
         .map_err(|e| store_error(e, "the schedule"))?;
         let claim = match row {
             Some(row) => Some(ScheduleClaim::Claimed(Box::new(Schedule::try_from(row)?))),
-            None => {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM schedules WHERE tenant_id = $1 AND id = $2)")
-                        .bind(self.uuid())
-                        .bind(id.as_uuid())
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(|e| store_error(e, "the schedule"))?;
-                exists.then_some(ScheduleClaim::Held)
-            }
+            None => self.exists(&mut tx, id).await?.then_some(ScheduleClaim::Held),
         };
         commit(tx).await?;
         Ok(claim)

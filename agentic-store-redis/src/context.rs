@@ -10,8 +10,8 @@ use agentic_core::model::{ContextEntry, ContextKey, ContextRefusal, ContextWrite
 use agentic_core::store::{ContextScope, ContextStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script};
+use redis::Script;
+use redis::aio::ConnectionManager;
 
 use crate::RedisStoreError;
 
@@ -50,16 +50,7 @@ type Fields = (Option<String>, Option<String>, Option<String>, Option<String>, O
 impl RedisContextStore {
     /// Connects to `url` (failing within a few timeouts if Redis is unreachable).
     pub async fn connect(url: &str, options: RedisContextOptions) -> Result<Self, RedisStoreError> {
-        let client = Client::open(url).map_err(RedisStoreError::Url)?;
-        let connect_timeout = options.timeout.max(Duration::from_secs(2));
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(connect_timeout))
-            .set_response_timeout(Some(options.timeout))
-            .set_number_of_retries(2);
-        let connection = tokio::time::timeout(connect_timeout * 3, ConnectionManager::new_with_config(client, config))
-            .await
-            .map_err(|_| RedisStoreError::Timeout(connect_timeout * 3))?
-            .map_err(RedisStoreError::Connect)?;
+        let connection = crate::connect(url, options.timeout).await?;
         Ok(Self { connection, script: Script::new(include_str!("context.lua")), options })
     }
 

@@ -24,5 +24,20 @@
 mod context;
 mod limiter;
 
+/// A `ConnectionManager` to `url` whose every command is bounded by `timeout`; connecting fails within a few
+/// timeouts if Redis is unreachable.
+async fn connect(url: &str, timeout: std::time::Duration) -> Result<redis::aio::ConnectionManager, RedisStoreError> {
+    let client = redis::Client::open(url).map_err(RedisStoreError::Url)?;
+    let connect_timeout = timeout.max(std::time::Duration::from_secs(2));
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(Some(timeout))
+        .set_number_of_retries(2);
+    tokio::time::timeout(connect_timeout * 3, redis::aio::ConnectionManager::new_with_config(client, config))
+        .await
+        .map_err(|_| RedisStoreError::Timeout(connect_timeout * 3))?
+        .map_err(RedisStoreError::Connect)
+}
+
 pub use context::{RedisContextOptions, RedisContextStore};
 pub use limiter::{RedisLimiterOptions, RedisRateLimiter, RedisStoreError};

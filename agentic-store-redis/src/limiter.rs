@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use agentic_core::limit::{Decision, LimitCheck, LimitError, LimitScope, RateLimiter};
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script};
+use redis::Script;
+use redis::aio::ConnectionManager;
 
 /// Connection and timing settings.
 #[derive(Clone, Debug)]
@@ -55,16 +55,7 @@ impl RedisRateLimiter {
     /// Connects to `url` (failing within a few timeouts if Redis is unreachable) and loads nothing yet: the
     /// script is sent with `EVALSHA`, falling back to `EVAL` once per connection.
     pub async fn connect(url: &str, options: RedisLimiterOptions) -> Result<Self, RedisStoreError> {
-        let client = Client::open(url).map_err(RedisStoreError::Url)?;
-        let connect_timeout = options.timeout.max(Duration::from_secs(2));
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(connect_timeout))
-            .set_response_timeout(Some(options.timeout))
-            .set_number_of_retries(2);
-        let connection = tokio::time::timeout(connect_timeout * 3, ConnectionManager::new_with_config(client, config))
-            .await
-            .map_err(|_| RedisStoreError::Timeout(connect_timeout * 3))?
-            .map_err(RedisStoreError::Connect)?;
+        let connection = crate::connect(url, options.timeout).await?;
         Ok(Self { connection, script: Script::new(include_str!("gcra.lua")), options })
     }
 

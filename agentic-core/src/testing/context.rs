@@ -46,24 +46,18 @@ pub fn context_trials<G, F, Fut>(backend: &str, make: F) -> Vec<libtest_mimic::T
 where
     G: Send + 'static,
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = (Arc<dyn ContextStore>, G, Option<(ContextScope, ContextScope)>)>,
+    Fut: Future<Output = (Arc<dyn ContextStore>, G, Option<(ContextScope, ContextScope)>)> + Send + 'static,
 {
     context_cases()
         .into_iter()
         .map(|(name, case)| {
             let make = make.clone();
             libtest_mimic::Trial::test(format!("{backend}::context::{name}"), move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("no runtime: {e}"))?;
-                runtime.block_on(async move {
+                super::run_case(async move {
                     let (store, guard, scopes) = make().await;
                     let (a, b) = scopes.unwrap_or_else(|| (scope(), scope()));
-                    let outcome = tokio::spawn(case(store, a, b)).await;
+                    case(store, a, b).await;
                     drop(guard);
-                    outcome.map_err(|error| libtest_mimic::Failed::from(error.to_string()))
                 })
             })
         })

@@ -75,28 +75,37 @@ pub fn conformance_trials<G, F, Fut>(backend: &str, make: F) -> Vec<libtest_mimi
 where
     G: Send + 'static,
     F: Fn() -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = (Arc<dyn Store>, G)>,
+    Fut: Future<Output = (Arc<dyn Store>, G)> + Send + 'static,
 {
     cases()
         .into_iter()
         .map(|(name, case)| {
             let make = make.clone();
             libtest_mimic::Trial::test(format!("{backend}::{name}"), move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .map_err(|e| format!("no runtime: {e}"))?;
-                runtime.block_on(async move {
+                run_case(async move {
                     let (store, guard) = make().await;
-                    // A spawned task turns a panic into an error to report, with the panic's message.
-                    let outcome = tokio::spawn(case(store)).await;
+                    case(store).await;
                     drop(guard);
-                    outcome.map_err(|error| libtest_mimic::Failed::from(error.to_string()))
                 })
             })
         })
         .collect()
+}
+
+/// Runs one case on a runtime of its own, in a spawned task, so that a panic is reported as the case's failure
+/// (with its message) rather than ending the whole binary.
+pub(crate) fn run_case<F>(case: F) -> Result<(), libtest_mimic::Failed>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("no runtime: {e}"))?;
+    runtime.block_on(
+        async move { tokio::spawn(case).await.map_err(|error| libtest_mimic::Failed::from(error.to_string())) },
+    )
 }
 
 macro_rules! case {

@@ -407,3 +407,86 @@ async fn another_tenants_schedule_is_not_found() {
     );
     assert_eq!(get(&app, &base).await["name"], "Nightly tests", "unchanged");
 }
+
+/// Fires until no fire waits (each pass after a recheck interval), as the scheduler would while runs end.
+async fn settle(app: &TestApp, id: &str) -> Value {
+    for _ in 0..100 {
+        let schedule = get(app, &format!("/v1/schedules/{id}")).await;
+        let running = match schedule["last_run_id"].as_str() {
+            Some(run) => !["completed", "failed", "cancelled", "denied"]
+                .contains(&get(app, &format!("/v1/runs/{run}")).await["status"].as_str().unwrap()),
+            None => false,
+        };
+        if schedule["buffered"].as_array().unwrap().is_empty() && !running {
+            return schedule;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        app.clock.advance(agentic_core::model::BUFFER_RECHECK);
+        app.platform.fire_due_schedules("scheduler-test").await.unwrap();
+    }
+    panic!("the schedule's runs did not settle");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_overlap_policy_with_a_long_running_target() {
+    // Each run asks the model twice (a tool call, then the answer), 300 ms each: a fire comes while the last run
+    // is still working, and a cancel stops it at its second call.
+    let delay = Duration::from_millis(300);
+    let answered = |r: &agentic_core::llm::ChatRequest| {
+        r.messages.iter().any(|m| matches!(m, agentic_core::llm::Message::Tool { .. }))
+    };
+    let mock = MockProvider::new()
+        .when(answered, MockReply::text("done").with_delay(delay))
+        .when(|_| true, MockReply::tool_call("secret_detector", json!({"files": []})).with_delay(delay));
+    let app = TestApp::new().await.with_llm(mock);
+    let project = project(&app, None).await;
+    let platform = app.platform.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let workers = tokio::spawn(async move {
+        let stopped = futures_util::FutureExt::shared(async move {
+            let _ = stopped.await;
+        });
+        let one = platform.run_worker("w1".into(), Duration::from_millis(10), stopped.clone());
+        let two = platform.run_worker("w2".into(), Duration::from_millis(10), stopped);
+        tokio::join!(one, two);
+    });
+    // (policy, runs started by three fires in quick succession, fires skipped, the first run's end)
+    let cases = [
+        ("skip", 1, 2, "completed"),
+        ("buffer_one", 2, 1, "completed"),
+        ("buffer_all", 3, 0, "completed"),
+        ("cancel_other", 2, 1, "cancelled"),
+        ("allow_all", 3, 0, "completed"),
+    ];
+    for (policy, started, skipped, first_end) in cases {
+        let id = schedule(&app, &project, json!({"overlap_policy": policy})).await["id"].as_str().unwrap().to_owned();
+        let first = fire_next(&app, &id).await["last_run_id"].as_str().unwrap().to_owned();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while get(&app, &format!("/v1/runs/{first}")).await["status"] != "running" {
+            assert!(std::time::Instant::now() < deadline, "{policy}: the first run never started");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        fire_next(&app, &id).await;
+        fire_next(&app, &id).await;
+        let after = settle(&app, &id).await;
+        let runs = runs_of(&app, &id).await;
+        assert_eq!(runs.len(), started, "{policy}: {runs:?}");
+        assert_eq!(
+            (after["fires_started"].as_u64(), after["fires_skipped"].as_u64()),
+            (Some(started as u64), Some(skipped)),
+            "{policy}"
+        );
+        assert_eq!(get(&app, &format!("/v1/runs/{first}")).await["status"], first_end, "{policy}");
+        if policy != "allow_all" {
+            // Runs never overlapped: each started after the one before had ended.
+            let mut ordered = runs.clone();
+            ordered.sort_by_key(|r| r["created_at"].as_str().unwrap().to_owned());
+            for pair in ordered.windows(2) {
+                assert!(pair[1]["created_at"].as_str() >= pair[0]["updated_at"].as_str(), "{policy}: {pair:?}");
+            }
+        }
+        app.call("POST", &format!("/v1/schedules/{id}/pause"), Some(&app.admin_key), None).await.expect(200);
+    }
+    let _ = stop.send(());
+    workers.await.unwrap();
+}
