@@ -1,10 +1,11 @@
 -- Handoffs: a run an agent handed work to names the run it came from (`GET /v1/runs/{id}/handoffs` lists them).
--- It is recorded when it has ended, so its insert also takes the error code.
+-- It is recorded when it has ended, so its insert also takes the error code; and it takes the schedule that
+-- started a run (the column of migration `schedules`).
 ALTER TABLE runs ADD COLUMN parent_run_id uuid;
 CREATE INDEX runs_by_parent ON runs (tenant_id, parent_run_id, id) WHERE parent_run_id IS NOT NULL;
 
 DROP FUNCTION tenant_insert_run(uuid, uuid, uuid, text, jsonb, text, text, uuid, jsonb, text, bigint, integer, text,
-    timestamptz, timestamptz, timestamptz, text, text, interval, uuid);
+    timestamptz, timestamptz, timestamptz, text, text, interval);
 CREATE FUNCTION tenant_insert_run(
     p_tenant uuid, p_id uuid, p_project uuid, p_agent text, p_input jsonb, p_status text, p_risk text,
     p_requested_by uuid, p_output jsonb, p_error text, p_cost bigint, p_attempts integer, p_lease_owner text,

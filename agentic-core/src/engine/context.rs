@@ -26,9 +26,13 @@ impl Platform {
     /// One live key of the project's context.
     pub async fn get_context(&self, principal: &Principal, project: ProjectId, key: &str) -> Result<ContextEntry> {
         let scope = self.context_scope(principal, project).await?;
+        self.read_context(scope, key).await?.ok_or(Error::NotFound("context key"))
+    }
+
+    /// The live value of a checked key (a caller's read, or an agent's).
+    async fn read_context(&self, scope: ContextScope, key: &str) -> Result<Option<ContextEntry>> {
         let key = validate_context_key(key)?;
-        let found = self.inner.context.get(scope, &key, self.inner.clock.now()).await?;
-        found.ok_or(Error::NotFound("context key"))
+        Ok(self.inner.context.get(scope, &key, self.inner.clock.now()).await?)
     }
 
     /// Writes one key, if it meets `expect` (`If-Match` / `If-None-Match`).
@@ -151,9 +155,7 @@ fn tool_error(error: Error) -> ToolError {
 #[async_trait::async_trait]
 impl ProjectContext for AgentProjectContext {
     async fn get(&self, key: &str) -> std::result::Result<Option<ContextEntry>, ToolError> {
-        let key = validate_context_key(key).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
-        let now = self.platform.inner.clock.now();
-        self.platform.inner.context.get(self.scope(), &key, now).await.map_err(|e| tool_error(e.into()))
+        self.platform.read_context(self.scope(), key).await.map_err(tool_error)
     }
 
     async fn set(&self, key: &str, value: &serde_json::Value, ttl: Option<u64>) -> Result<ContextEntry, ToolError> {

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::events::EventKind;
 use crate::ids::RunId;
 use crate::llm::{ToolDefinition, Usage};
-use crate::model::{Money, Run, RunKind, RunStatus, validate_text};
+use crate::model::{Money, Run, RunStatus, validate_text};
 use crate::store::RunQuery;
 use crate::tools::ToolError;
 
@@ -129,7 +129,6 @@ impl Platform {
             task.acting_user.unwrap_or_default(),
             started,
         );
-        record.kind = RunKind::Agent;
         record.id = child_id;
         record.parent_run_id = task.run_id;
         record.attempts = 1;

@@ -37,14 +37,16 @@ pub(crate) enum Pass {
     Manual { fires: Vec<Fire>, policy: Option<OverlapPolicy> },
 }
 
+/// Whether a pass's runs may start: as whom, or why not.
+type Admission = std::result::Result<Principal, (SkipReason, String)>;
+
 /// What a pass learnt before acting, and what it did.
 struct Firing {
     now: crate::clock::Timestamp,
     timing: Timing,
-    /// Whom runs act as, or why none may start.
-    acting: std::result::Result<Principal, (SkipReason, String)>,
-    /// The project has spent its budget.
-    budget_spent: bool,
+    /// Whether a run may start, and as whom: read when the pass first starts one (a pass that only skips or
+    /// buffers reads neither the user nor the budget).
+    admission: Option<Admission>,
     /// The schedule's last run has not ended.
     running: bool,
     events: Vec<Event>,
@@ -167,25 +169,10 @@ impl Platform {
         Ok(())
     }
 
-    /// What a pass needs to know before acting: whom runs act as, whether the budget is spent, whether the last
-    /// run is still going.
+    /// What a pass needs to know before acting: whether the last run is still going.
     async fn prepare_firing(&self, schedule: &Schedule, timing: Timing) -> Result<Firing> {
         let store = self.inner.store.tenant(schedule.tenant_id);
-        let acting = match store.get_user(schedule.run_as).await? {
-            Some(user) if user.active => Ok(Principal {
-                tenant_id: schedule.tenant_id,
-                user_id: user.id,
-                credential: Credential::Schedule { id: schedule.id },
-                permissions: user.permissions(),
-                roles: user.roles,
-            }),
-            _ => Err((SkipReason::NotPermitted, "the user its runs act as is deactivated or deleted".to_owned())),
-        };
         let now = self.inner.clock.now();
-        let budget_spent = match store.budget_status(schedule.project_id, now).await? {
-            Some(status) => status.budget.is_some_and(|budget| status.spent >= budget),
-            None => false,
-        };
         let running = match schedule.last_run_id {
             Some(run) => store.get_run(run).await?.is_some_and(|run| !run.status.is_final()),
             None => false,
@@ -193,14 +180,37 @@ impl Platform {
         Ok(Firing {
             now,
             timing,
-            acting,
-            budget_spent,
+            admission: None,
             running,
             events: Vec::new(),
             reports: Vec::new(),
             skips: Vec::new(),
             lags: Vec::new(),
         })
+    }
+
+    /// Whether the schedule's runs may start now: its user is active (runs act as them), and its project has not
+    /// spent its budget (a skip is recorded instead of runs that would fail).
+    async fn admission(&self, schedule: &Schedule, now: crate::clock::Timestamp) -> Result<Admission> {
+        let store = self.inner.store.tenant(schedule.tenant_id);
+        let principal = match store.get_user(schedule.run_as).await? {
+            Some(user) if user.active => Principal {
+                tenant_id: schedule.tenant_id,
+                user_id: user.id,
+                credential: Credential::Schedule { id: schedule.id },
+                permissions: user.permissions(),
+                roles: user.roles,
+            },
+            _ => {
+                let detail = "the user its runs act as is deactivated or deleted".to_owned();
+                return Ok(Err((SkipReason::NotPermitted, detail)));
+            }
+        };
+        let spent = store.budget_status(schedule.project_id, now).await?;
+        if spent.is_some_and(|status| status.budget.is_some_and(|budget| status.spent >= budget)) {
+            return Ok(Err((SkipReason::Budget, "the project has spent its budget".to_owned())));
+        }
+        Ok(Ok(principal))
     }
 
     /// Starts the buffered fires, oldest first, while the last run has ended.
@@ -272,18 +282,18 @@ impl Platform {
 
     /// Starts the fire's run (or finds the one an earlier holder started for it), unless the schedule may not.
     async fn start(&self, schedule: &mut Schedule, fire: Fire, firing: &mut Firing) -> Result<()> {
-        let principal = match &firing.acting {
-            Ok(principal) => principal.clone(),
-            Err((reason, detail)) => {
-                let detail = detail.clone();
-                self.skip(schedule, &fire, *reason, Some(&detail), 1, firing);
+        if firing.admission.is_none() {
+            firing.admission = Some(self.admission(schedule, firing.now).await?);
+        }
+        let principal = match &firing.admission {
+            Some(Ok(principal)) => principal.clone(),
+            Some(Err((reason, detail))) => {
+                let (reason, detail) = (*reason, detail.clone());
+                self.skip(schedule, &fire, reason, Some(&detail), 1, firing);
                 return Ok(());
             }
+            None => return Err(Error::Internal("a schedule's admission was not read".into())),
         };
-        if firing.budget_spent {
-            self.skip(schedule, &fire, SkipReason::Budget, Some("the project has spent its budget"), 1, firing);
-            return Ok(());
-        }
         let mut run = match self.target_run(&principal, schedule).await {
             Ok(run) => run,
             Err(Error::MissingPermission(permission)) => {
