@@ -49,12 +49,11 @@ pub(crate) struct Inner {
     /// How long stored events are kept.
     pub(crate) event_retention: chrono::Duration,
     pub(crate) run_lease: chrono::Duration,
+    /// How often the upkeep loop samples the usage gauges.
+    pub(crate) usage_sample: std::time::Duration,
     /// Bearer token that opens `/metrics` on the API router; without one, metrics are served only by
     /// `Platform::metrics_router` (on an address of the operator's choosing).
     pub(crate) metrics_token: Option<SecretString>,
-    /// Whether `project_cost_usd` is labelled by project id (one series per project; off by default, since the
-    /// ids are tenants' data and unbounded).
-    pub(crate) project_cost_metrics: bool,
     /// Bounds the password hashes in progress.
     pub(crate) hashing: crate::auth::password::HashingGate,
     /// Failed sign-in streaks per account.
@@ -220,7 +219,8 @@ pub struct PlatformBuilder {
     event_retention: Option<chrono::Duration>,
     run_lease: Option<chrono::Duration>,
     metrics_token: Option<SecretString>,
-    project_cost_metrics: bool,
+    metrics_settings: crate::metrics::MetricsSettings,
+    usage_sample: Option<std::time::Duration>,
     password_hashing: Option<(usize, usize)>,
     webhooks: Option<crate::webhooks::WebhookSettings>,
     webhook_cipher: Option<crate::webhooks::cipher::SecretCipher>,
@@ -372,10 +372,17 @@ impl PlatformBuilder {
         self
     }
 
-    /// Labels `project_cost_usd` by project id (default off: project ids are tenants' data, and one series per
-    /// project is unbounded).
-    pub fn project_cost_metrics(mut self, enabled: bool) -> Self {
-        self.project_cost_metrics = enabled;
+    /// How labels drawn from tenants' data (tenant and project ids, model names) are exported: capped per metric,
+    /// or off (default: [`MetricsSettings::default`](crate::metrics::MetricsSettings)).
+    pub fn metrics_settings(mut self, settings: crate::metrics::MetricsSettings) -> Self {
+        self.metrics_settings = settings;
+        self
+    }
+
+    /// How often the upkeep loop samples the usage gauges from the store (default [`USAGE_SAMPLE`](crate::engine::USAGE_SAMPLE);
+    /// on PostgreSQL each sample scans every tenant's rows).
+    pub fn usage_sample_interval(mut self, interval: std::time::Duration) -> Self {
+        self.usage_sample = Some(interval);
         self
     }
 
@@ -424,7 +431,7 @@ impl PlatformBuilder {
         let jwt = Arc::new(JwtCodec::new(self.jwt_settings, jwt_key, self.jwt_previous)?);
         let authenticator =
             Arc::new(PlatformAuthenticator::new(Arc::clone(&store), Arc::clone(&jwt), Arc::clone(&clock)));
-        let metrics = Metrics::new()?;
+        let metrics = Metrics::with_settings(self.metrics_settings)?;
         // A hold must outlive the longest call it covers (retries included), with a minute to settle.
         let longest_call = self.llm.as_ref().and_then(|llm| llm.longest_call()).map(|longest| {
             chrono::Duration::from_std(longest).unwrap_or(chrono::Duration::MAX) + chrono::Duration::minutes(1)
@@ -465,7 +472,7 @@ impl PlatformBuilder {
                 event_retention: self.event_retention.unwrap_or(chrono::Duration::days(30)),
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
                 metrics_token: self.metrics_token,
-                project_cost_metrics: self.project_cost_metrics,
+                usage_sample: self.usage_sample.unwrap_or(crate::engine::USAGE_SAMPLE),
                 hashing: match self.password_hashing {
                     Some((concurrency, queue)) => crate::auth::password::HashingGate::new(concurrency, queue),
                     None => crate::auth::password::HashingGate::for_this_machine(),

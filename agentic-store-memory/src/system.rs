@@ -1,7 +1,7 @@
 //! The cross-tenant operations.
 
 use agentic_core::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
-use agentic_core::store::{StoreError, StoreResult, SystemStore};
+use agentic_core::store::{PlatformUsage, StoreError, StoreResult, SystemStore};
 use async_trait::async_trait;
 
 use crate::MemoryStore;
@@ -192,6 +192,10 @@ impl SystemStore for MemoryStore {
         Ok(self.state.read().next_schedule_wake())
     }
 
+    async fn usage(&self, active_since: agentic_core::clock::Timestamp) -> StoreResult<PlatformUsage> {
+        Ok(usage(&self.state.read(), active_since))
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let state = self.state.read();
         let Some(&(tenant, id)) = state.lookups.get(lookup) else {
@@ -229,4 +233,46 @@ fn insert_tenant(state: &mut State, tenant: &Tenant, admin: &UserRecord) -> Stor
         },
     );
     Ok(())
+}
+
+/// [`SystemStore::usage`]; storage is estimated as the length of each row's JSON form.
+fn usage(state: &crate::state::State, active_since: agentic_core::clock::Timestamp) -> PlatformUsage {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut runs_by_status = BTreeMap::<_, (_, _, u64)>::new();
+    let mut oldest_queued_at = None::<agentic_core::clock::Timestamp>;
+    let (mut active_tenants, mut active_users) = (BTreeSet::new(), BTreeSet::new());
+    let mut storage = BTreeMap::<agentic_core::ids::TenantId, u64>::new();
+    for (&(tenant, _), run) in &state.runs {
+        runs_by_status.entry((run.kind.as_str(), run.status.as_str())).or_insert((run.kind, run.status, 0)).2 += 1;
+        if run.status == agentic_core::model::RunStatus::Queued {
+            oldest_queued_at = Some(oldest_queued_at.map_or(run.created_at, |at| at.min(run.created_at)));
+        }
+        if run.created_at >= active_since {
+            active_tenants.insert(tenant);
+            active_users.insert((tenant, run.requested_by));
+        }
+        *storage.entry(tenant).or_default() += json_len(run);
+    }
+    for (&(tenant, _), event) in &state.events {
+        *storage.entry(tenant).or_default() += json_len(event);
+    }
+    for (&(tenant, _), record) in &state.cost_records {
+        *storage.entry(tenant).or_default() += json_len(record);
+    }
+    for (&(tenant, _), stored) in &state.deliveries {
+        *storage.entry(tenant).or_default() += json_len(&stored.delivery);
+    }
+    PlatformUsage {
+        runs_by_status: runs_by_status.into_values().collect(),
+        oldest_queued_at,
+        tenants: state.tenants.len() as u64,
+        active_tenants: active_tenants.len() as u64,
+        active_users: active_users.len() as u64,
+        storage_bytes: storage.into_iter().collect(),
+    }
+}
+
+/// A row's size, estimated as the length of its JSON form.
+fn json_len<T: serde::Serialize>(row: &T) -> u64 {
+    serde_json::to_vec(row).map_or(0, |bytes| bytes.len() as u64)
 }

@@ -2,7 +2,7 @@
 
 use agentic_core::events::Event;
 use agentic_core::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
-use agentic_core::store::{StoreResult, SystemStore};
+use agentic_core::store::{PlatformUsage, StoreResult, SystemStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -187,6 +187,15 @@ impl SystemStore for PgStore {
         crate::schedules::next_wake(self.pool()).await
     }
 
+    async fn usage(&self, active_since: agentic_core::clock::Timestamp) -> StoreResult<PlatformUsage> {
+        let snapshot: serde_json::Value = sqlx::query_scalar("SELECT system_usage($1)")
+            .bind(active_since)
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| store_error(e, "usage"))?;
+        Ok(usage_of(&snapshot))
+    }
+
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
         let row: Option<KeyWithOwner> = sqlx::query_as("SELECT * FROM system_api_key_by_lookup($1)")
             .bind(lookup)
@@ -236,4 +245,29 @@ async fn insert_tenant<'e>(
         .await
         .map_err(|e| store_error(e, &format!("a tenant with slug `{}`", tenant.slug)))?;
     Ok(())
+}
+
+/// Reads `system_usage`'s snapshot; what it cannot read (a status this build does not know) it leaves out.
+fn usage_of(snapshot: &serde_json::Value) -> PlatformUsage {
+    let count = |key: &str| snapshot[key].as_u64().unwrap_or(0);
+    let entries = |key: &str| snapshot[key].as_object().into_iter().flatten();
+    PlatformUsage {
+        runs_by_status: snapshot["runs_by_status"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|row| {
+                let kind = serde_json::from_value(row["kind"].clone()).ok()?;
+                let status = serde_json::from_value(row["status"].clone()).ok()?;
+                Some((kind, status, row["n"].as_u64()?))
+            })
+            .collect(),
+        oldest_queued_at: snapshot["oldest_queued_at"].as_str().and_then(|at| at.parse().ok()),
+        tenants: count("tenants"),
+        active_tenants: count("active_tenants"),
+        active_users: count("active_users"),
+        storage_bytes: entries("storage_bytes")
+            .filter_map(|(tenant, bytes)| Some((tenant.parse().ok()?, bytes.as_u64()?)))
+            .collect(),
+    }
 }

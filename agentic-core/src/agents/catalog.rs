@@ -67,6 +67,12 @@ const BUILTIN: [(&str, &str); 6] = [
     ("developer", include_str!("../../agents/developer.yaml")),
 ];
 
+/// An agent's name as a metric label: a built-in agent's own name, `custom` for every agent a tenant named (tenants
+/// name theirs freely, so their names would make the label unbounded).
+pub fn metric_label(name: &str) -> &'static str {
+    BUILTIN.iter().map(|(key, _)| *key).find(|key| *key == name).unwrap_or("custom")
+}
+
 /// Agents by key.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Catalog {

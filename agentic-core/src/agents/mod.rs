@@ -18,5 +18,5 @@
 mod catalog;
 mod spec;
 
-pub use catalog::{AgentKey, Catalog};
+pub use catalog::{AgentKey, Catalog, metric_label};
 pub use spec::{AgentSpec, AgentSpecError, KnownNames, LlmChoice, MAX_HANDOFF_TARGETS, MAX_SPEC_BYTES};

@@ -44,3 +44,41 @@ pub enum AuthError {
     #[error("invalid metrics token")]
     InvalidMetricsToken,
 }
+
+impl AuthError {
+    /// A short, stable name for the refusal: the `reason` label of `auth_failures_total`.
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            Self::MissingCredentials => "missing_credentials",
+            Self::MalformedHeader => "malformed_header",
+            Self::InvalidToken => "invalid_token",
+            Self::UnknownKey => "unknown_key",
+            Self::ExpiredToken => "expired_token",
+            Self::TokenNotYetValid => "token_not_yet_valid",
+            Self::InvalidApiKey => "invalid_api_key",
+            Self::RevokedApiKey => "revoked_api_key",
+            Self::ExpiredApiKey => "expired_api_key",
+            Self::InactiveUser => "inactive_user",
+            Self::InvalidLogin => "invalid_login",
+            Self::InvalidMasterKey => "invalid_master_key",
+            Self::InvalidMetricsToken => "invalid_metrics_token",
+        }
+    }
+
+    /// Every refusal, for exporting each `reason` from the start.
+    pub const ALL: [Self; 13] = [
+        Self::MissingCredentials,
+        Self::MalformedHeader,
+        Self::InvalidToken,
+        Self::UnknownKey,
+        Self::ExpiredToken,
+        Self::TokenNotYetValid,
+        Self::InvalidApiKey,
+        Self::RevokedApiKey,
+        Self::ExpiredApiKey,
+        Self::InactiveUser,
+        Self::InvalidLogin,
+        Self::InvalidMasterKey,
+        Self::InvalidMetricsToken,
+    ];
+}

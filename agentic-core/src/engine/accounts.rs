@@ -58,7 +58,7 @@ impl Platform {
         match limiter.check(std::slice::from_ref(&check)).await {
             Ok(decision) if decision.allowed => Ok(()),
             Ok(decision) => {
-                self.inner.metrics.rate_limit_hits_total.with_label_values(&[check.scope.as_str()]).inc();
+                self.inner.metrics.limits.hits_total.with_label_values(&[check.scope.as_str()]).inc();
                 let wait = std::time::Duration::from_secs(decision.retry_after_secs());
                 Err(Error::TooManyAttempts {
                     reason: "too many sign-in attempts to this account".into(),

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::events::{Event, EventKind};
 use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, Message, StopReason, Usage};
-use crate::model::Money;
 use crate::model::RiskLevel;
+use crate::model::{Money, RunStatus};
 use crate::tools::{ToolContext, ToolError};
 
 use super::CallSite;
@@ -143,7 +143,7 @@ impl Platform {
             Ok(key) => key,
             Err(_) => return (Err(Error::NotFound("agent")), None),
         };
-        let (spec, builtin) = match self.agent_spec(task.tenant_id, &key).await {
+        let (spec, _builtin) = match self.agent_spec(task.tenant_id, &key).await {
             Ok(found) => found,
             Err(error) => return (Err(error), None),
         };
@@ -158,8 +158,6 @@ impl Platform {
             ));
             return (Err(refused), None);
         }
-        // Tenants name their own agents freely: only built-in names become metric labels (bounded cardinality).
-        let label = if builtin { key.as_str().to_owned() } else { "custom".to_owned() };
         let span = tracing::info_span!("agent_run", tenant_id = %task.tenant_id, agent = %key, run_id = ?task.run_id);
         let started = Instant::now();
         let data = json!({"agent": key, "run_id": task.run_id, "project_id": task.project_id});
@@ -172,26 +170,22 @@ impl Platform {
         });
         let result = self.agent_loop(&task, &spec).instrument(span).await;
         unfinished.disarm();
-        let metrics = &self.inner.metrics;
-        metrics.agent_execution_duration_seconds.with_label_values(&[&label]).observe(started.elapsed().as_secs_f64());
         let mut data = data;
-        let kind = match &result {
+        let (kind, status) = match &result {
             Ok(outcome) => {
-                metrics.agent_executions_total.with_label_values(&[&label, "completed"]).inc();
                 data["cost"] = json!(outcome.cost);
-                EventKind::AgentCompleted
+                (EventKind::AgentCompleted, RunStatus::Completed)
             }
             Err(error) if matches!(error.cause(), Error::Cancelled) => {
-                metrics.agent_executions_total.with_label_values(&[&label, "cancelled"]).inc();
                 data["cost"] = json!(task.control.cost_so_far());
-                EventKind::AgentCancelled
+                (EventKind::AgentCancelled, RunStatus::Cancelled)
             }
             Err(error) => {
-                metrics.agent_executions_total.with_label_values(&[&label, "failed"]).inc();
                 data["reason"] = json!(error.public_detail());
-                EventKind::AgentFailed
+                (EventKind::AgentFailed, RunStatus::Failed)
             }
         };
+        self.inner.metrics.runs.agent_ended(key.as_str(), status, started.elapsed().as_secs_f64());
         let end = Event::new(task.tenant_id, kind, data, self.inner.clock.now());
         (result, Some(end))
     }

@@ -124,23 +124,12 @@ impl Platform {
                 project_id = %reservation.project_id, provider, model = %record.model,
                 reserved = %reservation.amount, cost = %record.cost, "an LLM call cost more than its reservation"
             );
-            self.inner.metrics.llm_reservation_overshoot_total.with_label_values(&[provider]).inc();
+            self.inner.metrics.llm.reservation_overshoot_total.with_label_values(&[provider]).inc();
         }
         let metrics = &self.inner.metrics;
-        for (kind, tokens) in [
-            ("input", record.input_tokens),
-            ("output", record.output_tokens),
-            ("cached_input", record.cached_input_tokens),
-        ] {
-            metrics.llm_tokens_total.with_label_values(&[provider, &record.model, kind]).inc_by(tokens);
-        }
-        metrics.llm_cost_usd_total.with_label_values(&[provider, &record.model]).inc_by(usd(record.cost));
-        if self.inner.project_cost_metrics {
-            metrics
-                .project_cost_usd
-                .with_label_values(&[&reservation.project_id.to_string()])
-                .set(usd(settlement.status.spent));
-        }
+        metrics.llm.spent(record);
+        metrics.costs.spent(record);
+        metrics.costs.project(reservation.project_id, &settlement.status);
 
         if !settlement.events.is_empty() {
             self.events_stored();
@@ -185,10 +174,6 @@ impl Platform {
         }
         Ok(store.cost_summary(filter, group_by).await?)
     }
-}
-
-fn usd(money: crate::model::Money) -> f64 {
-    money.nanos() as f64 / 1e9
 }
 
 #[cfg(test)]

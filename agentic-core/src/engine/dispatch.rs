@@ -78,7 +78,9 @@ impl Platform {
     /// Samples the `webhook_deliveries_pending` gauge (the upkeep loop calls it).
     pub async fn sample_pending_deliveries(&self) {
         match self.inner.store.system().count_pending_deliveries().await {
-            Ok(count) => self.inner.metrics.webhook_deliveries_pending.set(i64::try_from(count).unwrap_or(i64::MAX)),
+            Ok(count) => {
+                self.inner.metrics.events.webhook_deliveries_pending.set(i64::try_from(count).unwrap_or(i64::MAX))
+            }
             Err(error) => tracing::warn!(%error, "could not count pending webhook deliveries"),
         }
     }
@@ -86,7 +88,7 @@ impl Platform {
     /// Makes one attempt of a claimed delivery and records it.
     async fn attempt_delivery(&self, worker: &str, claimed: ClaimedDelivery) {
         let outcome = self.send_delivery(&claimed).await;
-        self.inner.metrics.webhook_attempt_duration_seconds.observe(outcome.duration.as_secs_f64());
+        self.inner.metrics.events.webhook_attempt_duration_seconds.observe(outcome.duration.as_secs_f64());
         let settings = &self.inner.webhooks;
         let at = self.inner.clock.now();
         let next = match outcome.verdict {
@@ -133,7 +135,7 @@ impl Platform {
             NextStep::RetryAt(_) => "retrying",
             NextStep::Failed => "failed",
         };
-        self.inner.metrics.webhook_deliveries_total.with_label_values(&[label]).inc();
+        self.inner.metrics.events.webhook_deliveries_total.with_label_values(&[label]).inc();
         let store = self.inner.store.tenant(claimed.delivery.tenant_id);
         for tried in 1..=RECORD_TRIES {
             match store.record_attempt(&record).await {

@@ -42,7 +42,7 @@ impl Platform {
                 }
                 Err(error) => {
                     tracing::error!(%error, event_id = %event.id, event_type = %event.kind, "could not store an event");
-                    self.inner.metrics.event_store_failures_total.inc();
+                    self.inner.metrics.events.store_failures_total.inc();
                     self.inner.events.publish(event).await;
                     return;
                 }

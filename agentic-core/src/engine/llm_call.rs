@@ -53,11 +53,14 @@ impl Platform {
                 }
             }
         });
-        let response = provider
+        let started = std::time::Instant::now();
+        let answered = provider
             .chat(request)
             .instrument(tracing::info_span!("llm_call", provider = %site.provider, model = %site.model))
-            .await
-            .map_err(Error::Llm)?;
+            .await;
+        let status = answered.as_ref().map_or_else(crate::llm::LlmError::kind, |_| "ok");
+        self.inner.metrics.llm.call(site.provider, site.model, status, started.elapsed().as_secs_f64());
+        let response = answered.map_err(Error::Llm)?;
         let call = LlmCall {
             provider: site.provider,
             model: site.model,

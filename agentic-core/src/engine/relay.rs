@@ -30,7 +30,7 @@ impl Platform {
         for event in &batch.events {
             // The sink before the acknowledgement: a crash in between feeds it again (at least once).
             self.inner.events.publish(event.clone()).await;
-            self.inner.metrics.events_stored_total.with_label_values(&[event.kind.as_str()]).inc();
+            self.inner.metrics.events.stored_total.with_label_values(&[event.kind.as_str()]).inc();
             deliveries.extend(batch.subscriptions.iter().filter(|s| s.wants(event)).map(|s| NewDelivery {
                 id: crate::ids::DeliveryId::new(),
                 tenant_id: event.tenant_id,

@@ -27,6 +27,10 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub const LEASE: chrono::Duration = chrono::Duration::minutes(10);
 /// How often [`Platform::run_maintenance`] expires overdue approval requests.
 pub const APPROVAL_SWEEP: Duration = Duration::from_secs(5);
+/// How often the upkeep loop samples the usage gauges (a scan of every tenant's rows on PostgreSQL).
+pub const USAGE_SAMPLE: Duration = Duration::from_secs(30);
+/// Tenants and users with a run created within this window count as active.
+pub const ACTIVE_WINDOW: chrono::Duration = chrono::Duration::hours(24);
 /// The longest a caller may wait for a result in one request.
 pub const MAX_WAIT: Duration = Duration::from_secs(crate::api::MAX_WAIT_SECS);
 /// How soon a waiter first re-reads a run it waits for, in case it ends on another replica (an end in this
@@ -247,6 +251,10 @@ impl Platform {
         let claimed_at = tokio::time::Instant::now();
         let claimed = self.inner.store.system().claim_runs(worker, now, self.inner.run_lease, 1).await?;
         let Some(run) = claimed.into_iter().next() else { return Ok(Turn::Idle) };
+        if run.attempts > 1 {
+            // A run given back at shutdown keeps its attempt count; one claimed at a higher count was taken over.
+            self.inner.metrics.runs.lease_takeovers_total.inc();
+        }
         let renewed = parking_lot::Mutex::new(claimed_at);
         let finish = if run.attempts > MAX_ATTEMPTS {
             let reason = format!("interrupted {} times; not retried again", run.attempts - 1);
@@ -322,6 +330,10 @@ impl Platform {
                 Ok(true) => {
                     if !finish.events.is_empty() {
                         self.events_stored();
+                    }
+                    if run.kind == RunKind::Workflow {
+                        let took = (self.inner.clock.now() - run.created_at).to_std().unwrap_or_default();
+                        self.inner.metrics.runs.workflow_ended(&run.agent, finish.status, took.as_secs_f64());
                     }
                     return;
                 }
@@ -473,10 +485,14 @@ impl Platform {
     /// Periodic upkeep until `shutdown` resolves: every [`APPROVAL_SWEEP`], expires overdue approval requests
     /// (their runs end `denied`), settles LLM charges whose settlement failed
     /// ([`settle_pending_charges`](Self::settle_pending_charges)) and deletes events past their retention
-    /// ([`delete_expired_events`](Self::delete_expired_events)), and samples the pending webhook deliveries. Safe to run on every replica at once. On
+    /// ([`delete_expired_events`](Self::delete_expired_events)), and samples the pending webhook deliveries; every
+    /// [`USAGE_SAMPLE`] (or the interval the builder set) it samples the platform's usage gauges
+    /// ([`sample_usage`](Self::sample_usage)), at the loop's pace at most. Safe to run
+    /// on every replica at once. On
     /// shutdown it tries the pending charges once more and logs any left, in full.
     pub async fn run_maintenance(&self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut last_usage = None;
         loop {
             if let Err(error) = self.expire_approvals().await {
                 tracing::warn!(%error, "could not expire overdue approval requests");
@@ -486,6 +502,10 @@ impl Platform {
                 tracing::warn!(%error, "could not delete events past their retention");
             }
             self.sample_pending_deliveries().await;
+            if last_usage.is_none_or(|at: tokio::time::Instant| at.elapsed() >= self.inner.usage_sample) {
+                self.sample_usage().await;
+                last_usage = Some(tokio::time::Instant::now());
+            }
             tokio::select! {
                 () = &mut shutdown => break,
                 () = tokio::time::sleep(APPROVAL_SWEEP) => {}
@@ -493,6 +513,16 @@ impl Platform {
         }
         if self.settle_pending_charges().await > 0 {
             self.report_pending_charges();
+        }
+    }
+
+    /// Samples the gauges of [`UsageMetrics`](crate::metrics::UsageMetrics) from the store (runs by status,
+    /// tenants, users, storage); the upkeep loop calls it every [`USAGE_SAMPLE`] by default.
+    pub async fn sample_usage(&self) {
+        let now = self.inner.clock.now();
+        match self.inner.store.system().usage(now - ACTIVE_WINDOW).await {
+            Ok(usage) => self.inner.metrics.usage.sampled(&usage, now),
+            Err(error) => tracing::warn!(%error, "could not sample the platform's usage"),
         }
     }
 

@@ -144,14 +144,14 @@ impl Platform {
         let metrics = &self.inner.metrics;
         for report in &firing.reports {
             if report.outcome != FireOutcome::Skipped {
-                metrics.schedule_fires_total.with_label_values(&[report.outcome.as_str()]).inc();
+                metrics.schedules.fires_total.with_label_values(&[report.outcome.as_str()]).inc();
             }
         }
         for (reason, count) in &firing.skips {
             self.count_skips(*reason, *count);
         }
         for lag in &firing.lags {
-            metrics.schedule_fire_lag_seconds.observe(*lag);
+            metrics.schedules.fire_lag_seconds.observe(*lag);
         }
         Ok(firing.reports)
     }

@@ -433,8 +433,8 @@ impl Platform {
     /// Counts `count` skipped fires for `reason`.
     pub(crate) fn count_skips(&self, reason: SkipReason, count: u64) {
         let metrics = &self.inner.metrics;
-        metrics.schedule_fires_total.with_label_values(&[FireOutcome::Skipped.as_str()]).inc_by(count);
-        metrics.schedule_skipped_total.with_label_values(&[reason.as_str()]).inc_by(count);
+        metrics.schedules.fires_total.with_label_values(&[FireOutcome::Skipped.as_str()]).inc_by(count);
+        metrics.schedules.skipped_total.with_label_values(&[reason.as_str()]).inc_by(count);
     }
 }
 

@@ -76,6 +76,10 @@ pub fn error_response<B: From<Bytes>>(error: &Error) -> http::Response<B> {
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
     }
+    if let Error::Unauthenticated(refused) = error.cause() {
+        // For `auth_failures_total`, counted where every response passes (the metrics middleware).
+        response.extensions_mut().insert(refused.clone());
+    }
     response
 }
 

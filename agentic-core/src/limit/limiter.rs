@@ -22,6 +22,11 @@ pub enum LimitScope {
 }
 
 impl LimitScope {
+    /// Every scope.
+    pub const ALL: [Self; 5] = [Self::Ip, Self::Tenant, Self::Principal, Self::Route, Self::Account];
+}
+
+impl LimitScope {
     /// The label value.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -105,7 +105,7 @@ impl FailMode {
     /// `rate_limit_backend_errors_total` and logged with the mode either way. Every caller of the limiter (the
     /// HTTP layer, sign-in) applies this one rule.
     pub fn lets_through(self, error: &dyn fmt::Display, metrics: &crate::metrics::Metrics) -> bool {
-        metrics.rate_limit_backend_errors_total.inc();
+        metrics.limits.backend_errors_total.inc();
         match self {
             FailMode::Open => {
                 tracing::warn!(%error, fail_mode = "open", "rate limiter unavailable; letting the request through");

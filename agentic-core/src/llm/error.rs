@@ -87,6 +87,22 @@ impl LlmError {
         }
     }
 
+    /// The failure's kind, short and stable: the `status` label of `llm_calls_total`.
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            LlmError::RateLimited { .. } => "rate_limited",
+            LlmError::Overloaded { .. } => "overloaded",
+            LlmError::Unavailable { .. } => "unavailable",
+            LlmError::Timeout(_) => "timeout",
+            LlmError::Auth { .. } => "auth",
+            LlmError::InvalidRequest { .. } => "invalid_request",
+            LlmError::ContextTooLong { .. } => "context_too_long",
+            LlmError::BadResponse { .. } => "bad_response",
+            LlmError::Transport(_) => "transport",
+            LlmError::NotConfigured(_) => "not_configured",
+        }
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(

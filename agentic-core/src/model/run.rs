@@ -30,6 +30,17 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Every status.
+    pub const ALL: [Self; 7] = [
+        Self::Queued,
+        Self::AwaitingApproval,
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+        Self::Denied,
+        Self::Cancelled,
+    ];
+
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -92,6 +92,29 @@ pub trait SystemStore: Send + Sync {
     /// or for one a holder has claimed, the later of its `wake_at` and the claim's lease's end.
     async fn next_schedule_wake(&self) -> StoreResult<Option<Timestamp>>;
 
+    /// The platform's usage across tenants, for the sampled gauges ([`UsageMetrics`](crate::metrics::UsageMetrics)):
+    /// tenants and users active since `active_since` are those with a run created since then. Scans every
+    /// tenant's rows: the upkeep loop calls it at its own, slow pace.
+    async fn usage(&self, active_since: Timestamp) -> StoreResult<PlatformUsage>;
+
     /// Finds an API key by its lookup id, with the user it acts as.
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>>;
+}
+
+/// The platform's usage across tenants, as [`SystemStore::usage`] reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlatformUsage {
+    /// Runs of each kind in each status (a pair without runs may be left out).
+    pub runs_by_status: Vec<(crate::model::RunKind, crate::model::RunStatus, u64)>,
+    /// When the oldest queued run was created.
+    pub oldest_queued_at: Option<Timestamp>,
+    /// Tenants on the platform.
+    pub tenants: u64,
+    /// Tenants with a run created since `active_since`.
+    pub active_tenants: u64,
+    /// Distinct users who requested a run since `active_since`.
+    pub active_users: u64,
+    /// Bytes each tenant's rows take in the store (its runs, events, cost records, context and webhook
+    /// deliveries; an estimate where the store has no exact measure).
+    pub storage_bytes: Vec<(crate::ids::TenantId, u64)>,
 }

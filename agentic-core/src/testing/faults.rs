@@ -201,6 +201,10 @@ impl SystemStore for FaultySystem {
         self.inner.system().count_pending_deliveries().await
     }
 
+    async fn usage(&self, active_since: Timestamp) -> StoreResult<crate::store::PlatformUsage> {
+        self.inner.system().usage(active_since).await
+    }
+
     async fn claim_due_schedules(
         &self,
         holder: &str,

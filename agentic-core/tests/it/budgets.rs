@@ -160,13 +160,18 @@ async fn settlements_feed_the_metrics_and_unpriced_models_are_refused() {
         "{text}"
     );
     assert!(text.contains("llm_cost_usd_total"));
-    assert!(!text.contains(&project_id.to_string()), "project ids are no label by default");
-    // An operator may opt in to one series per project.
-    let labelled = TestApp::with(|b| {
-        b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", crate::support::HS_SECRET).unwrap())
-            .project_cost_metrics(true)
+    assert!(text.contains(&format!(r#"project_cost_usd{{project_id="{project_id}"}}"#)), "{text}");
+    // An operator may turn project labels off.
+    let unlabelled = TestApp::with(|b| {
+        b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", crate::support::HS_SECRET).unwrap()).metrics_settings(
+            agentic_core::metrics::MetricsSettings {
+                project_labels: agentic_core::metrics::LabelLimit::Off,
+                ..Default::default()
+            },
+        )
     })
     .await;
+    let labelled = &unlabelled;
     let own = labelled.call("POST", "/v1/projects", Some(&labelled.admin_key), Some(json!({"name": "M"}))).await;
     let own = own.expect(201);
     let own_id: ProjectId = own["id"].as_str().unwrap().parse().unwrap();
@@ -174,7 +179,8 @@ async fn settlements_feed_the_metrics_and_unpriced_models_are_refused() {
     let r = labelled.platform.reserve_llm_call(own_tenant, own_id, "anthropic", &request()).await.unwrap();
     labelled.platform.settle_llm_call(&r, call).await.unwrap();
     let text = labelled.platform.metrics().render().unwrap();
-    assert!(text.contains(&format!(r#"project_cost_usd{{project_id="{own_id}"}}"#)), "{text}");
+    assert!(!text.contains(&own_id.to_string()), "{text}");
+    assert!(text.contains("llm_cost_usd_total"), "{text}");
 
     let unpriced = ChatRequest::new("brand-new-model", vec![Message::user("hi")]);
     let refused = app.platform.reserve_llm_call(tenant, project_id, "openai", &unpriced).await.unwrap_err();

@@ -11,6 +11,7 @@ mod handoffs;
 mod isolation;
 mod jwt;
 mod limits;
+mod metrics;
 mod rbac;
 mod run_control;
 mod runs;

@@ -128,7 +128,7 @@ async fn run(config: Config) -> Result<(), String> {
         .run_lease(chrono::Duration::from_std(config.run_lease).map_err(|e| e.to_string())?)
         .approval_ttl(chrono::Duration::from_std(config.approval_ttl).map_err(|e| e.to_string())?)
         .event_retention(chrono::Duration::from_std(config.event_retention).map_err(|e| e.to_string())?);
-    builder = builder.project_cost_metrics(config.metrics_project_labels);
+    builder = builder.metrics_settings(config.metrics_labels).usage_sample_interval(config.metrics_sample);
     if let Some(token) = &config.metrics_token {
         builder = builder.metrics_token(token.clone());
     }

@@ -149,9 +149,22 @@ pub(crate) struct Cli {
     /// <token>`. Unset: the API listener has no `/metrics`.
     #[arg(long, env = "AGENTIC_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true, value_parser = values::long_secret)]
     pub(crate) metrics_token: Option<SecretString>,
-    /// Label `project_cost_usd` by project id (one series per project).
-    #[arg(long, env = "AGENTIC_METRICS_PROJECT_LABELS", value_name = "BOOL", num_args = 0..=1, default_value = "false", default_missing_value = "true", action = ArgAction::Set, value_parser = values::boolean)]
-    pub(crate) metrics_project_labels: bool,
+    /// Distinct tenant ids each metric labelled by tenant keeps (the rest are folded into `other`); 0 turns
+    /// tenant labels off.
+    #[arg(long, env = "AGENTIC_METRICS_TENANT_LABELS", value_name = "N", default_value_t = 1000)]
+    pub(crate) metrics_tenant_labels: usize,
+    /// Distinct project ids each metric labelled by project keeps (`project_cost_usd`, `project_budget_usd`; the
+    /// budget alert needs them); 0 turns project labels off.
+    #[arg(long, env = "AGENTIC_METRICS_PROJECT_LABELS", value_name = "N", default_value_t = 1000)]
+    pub(crate) metrics_project_labels: usize,
+    /// Distinct model names each metric labelled by model keeps (tenants' own agents may name any model of a free
+    /// provider); 0 exports every model as `other`.
+    #[arg(long, env = "AGENTIC_METRICS_MODEL_LABELS", value_name = "N", default_value_t = 100)]
+    pub(crate) metrics_model_labels: usize,
+    /// Seconds between samples of the usage gauges (runs by status, tenants, users, storage per tenant); each
+    /// sample scans every tenant's rows.
+    #[arg(long, env = "AGENTIC_METRICS_SAMPLE_SECS", value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) metrics_sample_secs: u64,
     /// Log filter, in `tracing` EnvFilter syntax.
     #[arg(long, env = "AGENTIC_LOG", value_name = "FILTER", default_value = "info", value_parser = values::log_filter)]
     pub(crate) log: String,

@@ -55,7 +55,8 @@ pub(crate) struct Config {
     /// Where the separate `/metrics` listener binds; `None`: no such listener.
     pub(crate) metrics_bind: Option<SocketAddr>,
     pub(crate) metrics_token: Option<SecretString>,
-    pub(crate) metrics_project_labels: bool,
+    pub(crate) metrics_labels: agentic_core::metrics::MetricsSettings,
+    pub(crate) metrics_sample: std::time::Duration,
     pub(crate) llm: ProviderSettings,
 }
 
@@ -191,7 +192,12 @@ impl Config {
             log_format: cli.log_format,
             metrics_bind: cli.metrics_bind.0,
             metrics_token: cli.metrics_token,
-            metrics_project_labels: cli.metrics_project_labels,
+            metrics_sample: std::time::Duration::from_secs(cli.metrics_sample_secs),
+            metrics_labels: agentic_core::metrics::MetricsSettings {
+                tenant_labels: label_limit(cli.metrics_tenant_labels),
+                project_labels: label_limit(cli.metrics_project_labels),
+                model_labels: label_limit(cli.metrics_model_labels),
+            },
         })
     }
 }
@@ -276,6 +282,14 @@ fn rate_limit_policy(cli: &Cli, file: &RateLimitsFile) -> Result<Option<RateLimi
         policy.routes.push(parsed);
     }
     Ok(Some(policy))
+}
+
+/// A label cap from the command line: 0 is off.
+fn label_limit(cap: usize) -> agentic_core::metrics::LabelLimit {
+    match cap {
+        0 => agentic_core::metrics::LabelLimit::Off,
+        cap => agentic_core::metrics::LabelLimit::Capped(cap),
+    }
 }
 
 #[cfg(test)]

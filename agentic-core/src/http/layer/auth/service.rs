@@ -65,8 +65,12 @@ where
             match authenticator.authenticate(&bearer).await {
                 Ok(principal) => {
                     tracing::debug!(tenant_id = %principal.tenant_id, user_id = %principal.user_id, "authenticated");
+                    let tenant = principal.tenant_id;
                     request.extensions_mut().insert(principal);
-                    inner.call(request).await
+                    let mut response = inner.call(request).await?;
+                    // For the per-tenant request count, made where every response passes (the metrics middleware).
+                    response.extensions_mut().insert(crate::http::observe::AuthenticatedTenant(tenant));
+                    Ok(response)
                 }
                 Err(error) => Ok(error_response(&error)),
             }

@@ -70,7 +70,7 @@ where
                 }
                 Verdict::Refuse(decision) => {
                     let scope = decision.denied_by.map_or("unknown", |s| s.as_str());
-                    shared.metrics.rate_limit_hits_total.with_label_values(&[scope]).inc();
+                    shared.metrics.limits.hits_total.with_label_values(&[scope]).inc();
                     let detail = format!(
                         "rate limit exceeded ({scope}: {} requests); retry in {} s",
                         decision.limit,

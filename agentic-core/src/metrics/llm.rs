@@ -1,0 +1,145 @@
+//! LLM calls, their tokens and cost, and spending by tenant, project and agent.
+
+use std::sync::Arc;
+
+use prometheus::{CounterVec, GaugeVec, HistogramVec, IntCounterVec};
+
+use super::guard::BoundedLabel;
+use super::{Bounds, Registrar, SLOW_BUCKETS, usd};
+use crate::error::Error;
+use crate::ids::ProjectId;
+use crate::model::{BudgetStatus, CostRecord};
+
+/// LLM calls by provider and model (models bounded by [`MetricsSettings::model_labels`](super::MetricsSettings)).
+#[derive(Clone, Debug)]
+pub struct LlmMetrics {
+    /// `llm_calls_total{provider,model,status}`, status `ok` or the failure's kind.
+    calls_total: IntCounterVec,
+    /// `llm_request_duration_seconds{provider,model}`: how long calls took, answered or not.
+    request_duration_seconds: HistogramVec,
+    /// `llm_tokens_total{provider,model,type}`, type `input`, `output` or `cached_input`.
+    tokens_total: IntCounterVec,
+    /// `llm_cost_usd_total{provider,model}`: money spent on LLM calls.
+    cost_usd_total: CounterVec,
+    /// `llm_reservation_overshoot_total{provider}`: calls that cost more than their reserved worst case.
+    pub reservation_overshoot_total: IntCounterVec,
+    call_models: Arc<BoundedLabel>,
+    spend_models: Arc<BoundedLabel>,
+}
+
+impl LlmMetrics {
+    pub(super) fn register(r: &Registrar<'_>, bounds: &Bounds) -> Result<Self, Error> {
+        Ok(Self {
+            calls_total: r.int_counter_vec(
+                "llm_calls_total",
+                "LLM calls made, by provider, model and status (ok, or the failure's kind)",
+                &["provider", "model", "status"],
+            )?,
+            request_duration_seconds: r.histogram_vec(
+                "llm_request_duration_seconds",
+                "LLM call latency (retries and failover included), by provider and model",
+                &["provider", "model"],
+                SLOW_BUCKETS,
+            )?,
+            tokens_total: r.int_counter_vec(
+                "llm_tokens_total",
+                "LLM tokens consumed, by provider, model and type",
+                &["provider", "model", "type"],
+            )?,
+            cost_usd_total: r.counter_vec("llm_cost_usd_total", "USD spent on LLM calls", &["provider", "model"])?,
+            reservation_overshoot_total: r.int_counter_vec(
+                "llm_reservation_overshoot_total",
+                "LLM calls that cost more than their reserved worst case",
+                &["provider"],
+            )?,
+            call_models: Arc::new(bounds.model("llm_calls_total")),
+            spend_models: Arc::new(bounds.model("llm_cost_usd_total")),
+        })
+    }
+
+    /// Counts and times one call; `status` is `ok` or the failure's kind.
+    pub fn call(&self, provider: &str, model: &str, status: &str, seconds: f64) {
+        let model = self.call_models.admit(model).unwrap_or(super::OTHER);
+        self.calls_total.with_label_values(&[provider, model, status]).inc();
+        self.request_duration_seconds.with_label_values(&[provider, model]).observe(seconds);
+    }
+
+    /// Counts a settled call's tokens and cost.
+    pub fn spent(&self, record: &CostRecord) {
+        let provider = record.provider.as_str();
+        let model = self.spend_models.admit(&record.model).unwrap_or(super::OTHER);
+        for (kind, tokens) in [
+            ("input", record.input_tokens),
+            ("output", record.output_tokens),
+            ("cached_input", record.cached_input_tokens),
+        ] {
+            self.tokens_total.with_label_values(&[provider, model, kind]).inc_by(tokens);
+        }
+        self.cost_usd_total.with_label_values(&[provider, model]).inc_by(usd(record.cost));
+    }
+}
+
+/// Spending by tenant, project and agent, and projects' budgets beside their spending.
+#[derive(Clone, Debug)]
+pub struct CostMetrics {
+    /// `tenant_cost_usd_total{tenant_id}`.
+    tenant_cost_usd_total: CounterVec,
+    /// `agent_cost_usd_total{agent_name}` (tenant-defined agents count as `custom`; calls outside a run as `none`).
+    agent_cost_usd_total: CounterVec,
+    /// `project_cost_usd{project_id}`: a project's settled spending, as the store last reported it here.
+    project_cost_usd: GaugeVec,
+    /// `project_budget_usd{project_id}`: a project's budget, for projects that have one.
+    project_budget_usd: GaugeVec,
+    tenants: Arc<BoundedLabel>,
+    /// One bound for both project gauges, so that a project exported in one is exported in the other.
+    projects: Arc<BoundedLabel>,
+}
+
+impl CostMetrics {
+    pub(super) fn register(r: &Registrar<'_>, bounds: &Bounds) -> Result<Self, Error> {
+        Ok(Self {
+            tenant_cost_usd_total: r.counter_vec(
+                "tenant_cost_usd_total",
+                "USD spent on LLM calls, by tenant",
+                &["tenant_id"],
+            )?,
+            agent_cost_usd_total: r.counter_vec(
+                "agent_cost_usd_total",
+                "USD spent on LLM calls, by agent",
+                &["agent_name"],
+            )?,
+            project_cost_usd: r.gauge_vec(
+                "project_cost_usd",
+                "Settled LLM spending of a project, USD",
+                &["project_id"],
+            )?,
+            project_budget_usd: r.gauge_vec("project_budget_usd", "A project's budget, USD", &["project_id"])?,
+            tenants: Arc::new(bounds.tenant("tenant_cost_usd_total")),
+            projects: Arc::new(bounds.project("project_cost_usd")),
+        })
+    }
+
+    /// Counts a settled call against its tenant and agent.
+    pub fn spent(&self, record: &CostRecord) {
+        let amount = usd(record.cost);
+        if let Some(label) = self.tenants.admit(&record.tenant_id.to_string()) {
+            self.tenant_cost_usd_total.with_label_values(&[label]).inc_by(amount);
+        }
+        let agent = record.agent.as_deref().map_or("none", crate::agents::metric_label);
+        self.agent_cost_usd_total.with_label_values(&[agent]).inc_by(amount);
+    }
+
+    /// Sets a project's spending and budget gauges from its budget status.
+    pub fn project(&self, project: ProjectId, status: &BudgetStatus) {
+        let id = project.to_string();
+        let Some(label) = self.projects.admit_gauge(&id) else { return };
+        self.project_cost_usd.with_label_values(&[label]).set(usd(status.spent));
+        match status.budget {
+            Some(budget) => self.project_budget_usd.with_label_values(&[label]).set(usd(budget)),
+            None => {
+                // An unlimited project has no budget series, so the budget alert never divides by it.
+                let _ = self.project_budget_usd.remove_label_values(&[label]);
+            }
+        }
+    }
+}
