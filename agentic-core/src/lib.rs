@@ -52,6 +52,7 @@ mod platform;
 pub mod pricing;
 pub mod retry_after;
 pub mod store;
+pub mod telemetry;
 pub mod tools;
 pub mod webhooks;
 

@@ -35,6 +35,7 @@ pub(crate) struct RunRow {
     idempotency_key: Option<String>,
     schedule_id: Option<Uuid>,
     parent_run_id: Option<Uuid>,
+    traceparent: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -87,6 +88,7 @@ impl TryFrom<RunRow> for Run {
             idempotency_key: row.idempotency_key,
             schedule_id: row.schedule_id.map(ScheduleId::from_uuid),
             parent_run_id: row.parent_run_id.map(RunId::from_uuid),
+            traceparent: row.traceparent,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -276,7 +278,7 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
     let key_window = agentic_core::model::IDEMPOTENCY_WINDOW;
     sqlx::query(
         "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22)",
+         $20, $21, $22, $23)",
     )
         .bind(tenant)
         .bind(run.id.as_uuid())
@@ -300,6 +302,7 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
         .bind(run.schedule_id.map(|s| s.as_uuid()))
         .bind(run.parent_run_id.map(|p| p.as_uuid()))
         .bind(&run.error_code)
+        .bind(&run.traceparent)
         .execute(executor)
         .await
         .map_err(|e| store_error(e, "a run with this id or idempotency key"))?;

@@ -158,7 +158,15 @@ impl Platform {
             ));
             return (Err(refused), None);
         }
-        let span = tracing::info_span!("agent_run", tenant_id = %task.tenant_id, agent = %key, run_id = ?task.run_id);
+        let span = tracing::info_span!(
+            "agent_run",
+            otel.name = %format!("invoke_agent {key}"),
+            gen_ai.operation.name = "invoke_agent",
+            gen_ai.agent.name = %key,
+            tenant_id = %task.tenant_id,
+            agent = %key,
+            run_id = task.run_id.map(tracing::field::display),
+        );
         let started = Instant::now();
         let data = json!({"agent": key, "run_id": task.run_id, "project_id": task.project_id});
         self.publish(task.tenant_id, EventKind::AgentStarted, data.clone()).await;
@@ -270,7 +278,15 @@ impl Platform {
                     }
                     Some(tool) if spec.tools.contains(&call.name) => {
                         tool.call(&context, call.arguments.clone())
-                            .instrument(tracing::info_span!("tool_call", tool = %call.name))
+                            .instrument(tracing::info_span!(
+                                "execute_tool",
+                                otel.name = %format!("execute_tool {}", call.name),
+                                gen_ai.operation.name = "execute_tool",
+                                gen_ai.tool.name = %call.name,
+                                tenant_id = %task.tenant_id,
+                                run_id = task.run_id.map(tracing::field::display),
+                                agent = %task.agent,
+                            ))
                             .await
                     }
                     _ => Err(ToolError::InvalidInput(format!(

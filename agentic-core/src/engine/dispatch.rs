@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument;
+
 use crate::Platform;
 use crate::error::Result;
 use crate::events::{Event, EventKind};
@@ -87,7 +89,22 @@ impl Platform {
 
     /// Makes one attempt of a claimed delivery and records it.
     async fn attempt_delivery(&self, worker: &str, claimed: ClaimedDelivery) {
-        let outcome = self.send_delivery(&claimed).await;
+        let delivery = &claimed.delivery;
+        let attempt_span = tracing::info_span!(
+            "webhook_attempt",
+            otel.name = %format!("webhook {}", delivery.event_type),
+            otel.kind = "client",
+            tenant_id = %delivery.tenant_id,
+            webhook_id = %delivery.endpoint_id,
+            delivery_id = %delivery.id,
+            event_id = %delivery.event_id,
+            attempt = delivery.attempts + 1,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let outcome = self.send_delivery(&claimed).instrument(attempt_span.clone()).await;
+        if let Some(status) = outcome.status_code {
+            attempt_span.record("http.response.status_code", status);
+        }
         self.inner.metrics.events.webhook_attempt_duration_seconds.observe(outcome.duration.as_secs_f64());
         let settings = &self.inner.webhooks;
         let at = self.inner.clock.now();

@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 use sha2::Digest;
+use tracing::Instrument;
 
 use crate::Platform;
 use crate::api::HandoffView;
@@ -115,7 +116,17 @@ impl Platform {
             acting_user: task.acting_user,
             handoff_chain: chain,
         };
-        let (result, end) = self.run_agent_reporting(child).await;
+        let span = tracing::info_span!(
+            "handoff",
+            otel.name = %format!("handoff {to}"),
+            tenant_id = %task.tenant_id,
+            run_id = %child_id,
+            parent_run_id = task.run_id.map(tracing::field::display),
+            from = %task.agent,
+            to,
+            depth,
+        );
+        let (result, end) = self.run_agent_reporting(child).instrument(span).await;
         // The child's calls went through the shared controls: what they added is what it cost.
         let spent = Money::from_nanos((task.control.cost_so_far().nanos() - spent_before.nanos()).max(0));
         let input = json!({"task": instructions, "context": context, "handoff": {"from": task.agent, "depth": depth,

@@ -53,12 +53,37 @@ impl Platform {
                 }
             }
         });
+        // Named and attributed by OpenTelemetry's GenAI conventions, so trace backends show it as a model call.
+        let span = tracing::info_span!(
+            "chat",
+            otel.name = %format!("chat {}", site.model),
+            otel.kind = "client",
+            gen_ai.operation.name = "chat",
+            gen_ai.system = %site.provider,
+            gen_ai.request.model = %site.model,
+            gen_ai.request.max_tokens = request.max_tokens,
+            gen_ai.response.model = tracing::field::Empty,
+            gen_ai.usage.input_tokens = tracing::field::Empty,
+            gen_ai.usage.output_tokens = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+            tenant_id = %site.tenant,
+            project_id = %site.project,
+            run_id = site.run_id.map(tracing::field::display),
+            agent = site.agent,
+        );
         let started = std::time::Instant::now();
-        let answered = provider
-            .chat(request)
-            .instrument(tracing::info_span!("llm_call", provider = %site.provider, model = %site.model))
-            .await;
+        let answered = provider.chat(request).instrument(span.clone()).await;
         let status = answered.as_ref().map_or_else(crate::llm::LlmError::kind, |_| "ok");
+        match &answered {
+            Ok(response) => {
+                span.record("gen_ai.response.model", response.model.as_str());
+                span.record("gen_ai.usage.input_tokens", response.usage.input_tokens);
+                span.record("gen_ai.usage.output_tokens", response.usage.output_tokens);
+            }
+            Err(_) => {
+                span.record("error.type", status);
+            }
+        }
         self.inner.metrics.llm.call(site.provider, site.model, status, started.elapsed().as_secs_f64());
         let response = answered.map_err(Error::Llm)?;
         let call = LlmCall {

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use tracing::Instrument;
 
 use crate::Platform;
 use crate::agents::AgentKey;
@@ -111,6 +112,8 @@ impl Platform {
     /// concerns; the run as stored, or `None` if another run holds its idempotency key.
     pub(crate) async fn insert_new_run(&self, mut run: Run) -> Result<Option<Run>> {
         let store = self.inner.store.tenant(run.tenant_id);
+        // Whichever replica works the run, its spans join the trace of what created it.
+        run.traceparent = run.traceparent.or_else(crate::telemetry::current_traceparent);
         let inserted = if self.needs_approval(run.tenant_id, run.risk_level).await? {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
@@ -287,14 +290,31 @@ impl Platform {
                     }
                 }
             }
+            let span = tracing::info_span!(
+                "run",
+                otel.name = %format!("run {}", run.agent),
+                tenant_id = %run.tenant_id,
+                run_id = %run.id,
+                kind = run.kind.as_str(),
+                agent = %run.agent,
+                attempt = run.attempts,
+                status = tracing::field::Empty,
+            );
+            if let Some(traceparent) = &run.traceparent {
+                crate::telemetry::continue_trace(&span, traceparent);
+            }
+            let work = self.perform(&run, worker, &control).instrument(span.clone());
             let outcome = tokio::select! {
-                finish = self.perform(&run, worker, &control) => finish.ok_or(Interrupted::LeaseLost),
+                finish = work => finish.ok_or(Interrupted::LeaseLost),
                 interrupted = self.keep_lease(&run, worker, &renewed) => Err(interrupted),
                 () = &mut shutdown => Err(Interrupted::Shutdown),
                 never = self.watch_cancel(&run, &control) => match never {},
             };
             match outcome {
-                Ok(finish) => finish,
+                Ok(finish) => {
+                    span.record("status", finish.status.as_str());
+                    finish
+                }
                 Err(Interrupted::Shutdown) => {
                     self.give_back(&run, worker).await;
                     return Ok(Turn::Worked);

@@ -13,6 +13,7 @@ mod observe;
 pub mod problem;
 mod router;
 mod serve;
+mod trace;
 mod v1;
 
 pub use router::{api_openapi, api_router, metrics_router, openapi, router};

@@ -195,7 +195,9 @@ fn with_layers(app: Router<Platform>, platform: Platform) -> Router {
         .layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
         .layer(tower::util::option_layer(ip_limits))
         .layer(axum::middleware::from_fn_with_state(platform.clone(), super::observe::record_metrics))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(super::trace::RequestSpan).on_response(super::trace::RequestSpan),
+        )
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -130,6 +130,10 @@ pub struct Run {
     pub schedule_id: Option<ScheduleId>,
     /// The run whose agent handed this one its work (a handoff), if any.
     pub parent_run_id: Option<RunId>,
+    /// The W3C trace context of the request (or scheduler pass) that created it: the run's spans continue that
+    /// trace, whichever replica works it. `None` when no trace was being recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -168,6 +172,7 @@ impl Run {
             idempotency_key: None,
             schedule_id: None,
             parent_run_id: None,
+            traceparent: None,
             created_at: now,
             updated_at: now,
         }

@@ -2,6 +2,7 @@
 //! and serves `Platform::router()` until SIGTERM or Ctrl-C. Wiring only: behaviour lives in `agentic-core`.
 
 mod config;
+mod telemetry;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use agentic_store_postgres::PgStore;
 use agentic_store_redis::{RedisContextOptions, RedisContextStore, RedisLimiterOptions, RedisRateLimiter};
 use secrecy::{ExposeSecret, SecretString};
 
-use config::{Command, Config, ConfigError, LogFormat};
+use config::{Command, Config, ConfigError};
 
 fn main() -> ExitCode {
     let (command, config) = match Config::load(std::env::args_os()) {
@@ -30,8 +31,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config);
     agentic_llm::install_crypto_provider();
+    let telemetry = match telemetry::init(&config) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("agentic-server: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -43,6 +50,9 @@ fn main() -> ExitCode {
         Some(Command::Migrate) => runtime.block_on(migrate(&config)),
         None => runtime.block_on(run(config)),
     };
+    // Sends the spans still buffered (a blocking call: outside the runtime).
+    drop(runtime);
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -50,15 +60,6 @@ fn main() -> ExitCode {
             eprintln!("agentic-server: {error}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::new(&config.log);
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
     }
 }
 

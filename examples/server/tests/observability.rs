@@ -471,3 +471,62 @@ async fn prometheus_scrapes_a_loaded_server_and_an_alert_fires() {
     stop(&mut child);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_reach_an_otlp_collector_and_continue_the_callers_trace() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let collector = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/traces"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&collector)
+        .await;
+    let mut child = server()
+        .env("AGENTIC_BIND", "127.0.0.1:0")
+        .env("AGENTIC_BOOTSTRAP_API_KEY", KEY)
+        .env("AGENTIC_OTLP_ENDPOINT", format!("{}/v1/traces", collector.uri()))
+        .env("AGENTIC_OTLP_SERVICE_NAME", "agentic-under-test")
+        .spawn()
+        .unwrap();
+    let (addr, _) = wait_for_listen_line(&mut child);
+    let (status, project) = request(&addr, "POST", "/v1/projects", KEY, "application/json", r#"{"name":"Traced"}"#);
+    assert_eq!(status, 201, "{project}");
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let body = format!(r#"{{"task":"Review","project_id":"{}","wait":30}}"#, project["id"].as_str().unwrap());
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/v1/agents/qa_tester/execute"))
+        .bearer_auth(KEY)
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let run: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(run["status"], "completed", "{run}");
+    assert!(run["traceparent"].as_str().unwrap().starts_with(&format!("00-{trace}-")), "{run}");
+    stop(&mut child); // flushes the batch exporter
+
+    let requests = collector.received_requests().await.unwrap();
+    assert!(!requests.is_empty(), "no export reached the collector");
+    let bodies: Vec<u8> = requests.iter().flat_map(|r| r.body.clone()).collect();
+    for request in &requests {
+        assert_eq!(request.headers.get("content-type").unwrap(), "application/x-protobuf");
+    }
+    // OTLP protobuf carries names, attribute keys and ids as raw bytes.
+    let has = |needle: &[u8]| bodies.windows(needle.len()).any(|w| w == needle);
+    for needle in [
+        &b"agentic-under-test"[..],
+        b"run qa_tester",
+        b"invoke_agent qa_tester",
+        b"gen_ai.system",
+        b"gen_ai.usage.input_tokens",
+    ] {
+        assert!(has(needle), "the export lacks {}", String::from_utf8_lossy(needle));
+    }
+    let trace_bytes: Vec<u8> = (0..16).map(|i| u8::from_str_radix(&trace[2 * i..2 * i + 2], 16).unwrap()).collect();
+    assert!(has(&trace_bytes), "the spans continue the caller's trace");
+}

@@ -165,6 +165,17 @@ pub(crate) struct Cli {
     /// sample scans every tenant's rows.
     #[arg(long, env = "AGENTIC_METRICS_SAMPLE_SECS", value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) metrics_sample_secs: u64,
+    /// OTLP/HTTP endpoint that receives traces (e.g. `http://collector:4318/v1/traces`); unset, no trace leaves
+    /// the process.
+    #[arg(long, env = "AGENTIC_OTLP_ENDPOINT", value_name = "URL", value_parser = values::http_url)]
+    pub(crate) otlp_endpoint: Option<String>,
+    /// The `service.name` traces are exported under.
+    #[arg(long, env = "AGENTIC_OTLP_SERVICE_NAME", value_name = "NAME", default_value = "agentic-server")]
+    pub(crate) otlp_service_name: String,
+    /// Share of new traces recorded, 0 to 1 (a request that arrives with a sampled `traceparent` follows its
+    /// caller's decision).
+    #[arg(long, env = "AGENTIC_OTLP_SAMPLE_RATIO", value_name = "RATIO", default_value = "1", value_parser = values::ratio)]
+    pub(crate) otlp_sample_ratio: f64,
     /// Log filter, in `tracing` EnvFilter syntax.
     #[arg(long, env = "AGENTIC_LOG", value_name = "FILTER", default_value = "info", value_parser = values::log_filter)]
     pub(crate) log: String,

@@ -57,6 +57,8 @@ pub(crate) struct Config {
     pub(crate) metrics_token: Option<SecretString>,
     pub(crate) metrics_labels: agentic_core::metrics::MetricsSettings,
     pub(crate) metrics_sample: std::time::Duration,
+    /// Where traces are exported (OTLP/HTTP), under which service name, and the share of new traces recorded.
+    pub(crate) otlp: Option<Otlp>,
     pub(crate) llm: ProviderSettings,
 }
 
@@ -193,6 +195,11 @@ impl Config {
             metrics_bind: cli.metrics_bind.0,
             metrics_token: cli.metrics_token,
             metrics_sample: std::time::Duration::from_secs(cli.metrics_sample_secs),
+            otlp: cli.otlp_endpoint.filter(|endpoint| !endpoint.is_empty()).map(|endpoint| Otlp {
+                endpoint,
+                service_name: cli.otlp_service_name,
+                sample_ratio: cli.otlp_sample_ratio,
+            }),
             metrics_labels: agentic_core::metrics::MetricsSettings {
                 tenant_labels: label_limit(cli.metrics_tenant_labels),
                 project_labels: label_limit(cli.metrics_project_labels),
@@ -282,6 +289,15 @@ fn rate_limit_policy(cli: &Cli, file: &RateLimitsFile) -> Result<Option<RateLimi
         policy.routes.push(parsed);
     }
     Ok(Some(policy))
+}
+
+/// Trace export over OTLP/HTTP.
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))] // a build without export only reports the endpoint
+pub(crate) struct Otlp {
+    pub(crate) endpoint: String,
+    pub(crate) service_name: String,
+    pub(crate) sample_ratio: f64,
 }
 
 /// A label cap from the command line: 0 is off.

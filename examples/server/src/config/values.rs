@@ -169,3 +169,11 @@ pub(super) fn delays(text: &str) -> Result<Delays, String> {
     }
     Ok(Delays(delays))
 }
+
+/// A share between 0 and 1.
+pub(super) fn ratio(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err(format!("`{text}` is not a number between 0 and 1")),
+    }
+}

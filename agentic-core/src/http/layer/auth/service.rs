@@ -66,6 +66,7 @@ where
                 Ok(principal) => {
                     tracing::debug!(tenant_id = %principal.tenant_id, user_id = %principal.user_id, "authenticated");
                     let tenant = principal.tenant_id;
+                    tracing::Span::current().record("tenant_id", tracing::field::display(tenant));
                     request.extensions_mut().insert(principal);
                     let mut response = inner.call(request).await?;
                     // For the per-tenant request count, made where every response passes (the metrics middleware).

@@ -1,0 +1,38 @@
+//! The span of each request: named by method, carrying the tenant once authenticated and the response's status,
+//! and continuing the caller's trace when the request has a `traceparent` header.
+
+use std::time::Duration;
+
+use axum::http::{Request, Response};
+use tower_http::trace::{MakeSpan, OnResponse};
+use tracing::Span;
+use tracing::field::Empty;
+
+/// Makes each request's span and records its response on it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &Request<B>) -> Span {
+        let span = tracing::info_span!(
+            "request",
+            otel.name = %format!("{} {}", request.method(), request.uri().path()),
+            otel.kind = "server",
+            http.request.method = %request.method(),
+            url.path = %request.uri().path(),
+            tenant_id = Empty,
+            http.response.status_code = Empty,
+        );
+        if let Some(traceparent) = request.headers().get("traceparent").and_then(|value| value.to_str().ok()) {
+            crate::telemetry::continue_trace(&span, traceparent);
+        }
+        span
+    }
+}
+
+impl<B> OnResponse<B> for RequestSpan {
+    fn on_response(self, response: &Response<B>, latency: Duration, span: &Span) {
+        span.record("http.response.status_code", response.status().as_u16());
+        tracing::debug!(status = response.status().as_u16(), latency_ms = latency.as_millis(), "answered");
+    }
+}

@@ -1,0 +1,195 @@
+//! What metrics and tracing cost on the request path.
+//!
+//! Tracing: the same load as `run_load` (`POST /v1/agents/developer/execute` with `wait`, an instant mock LLM, the
+//! memory store, 16 clients in this process) in alternating rounds with trace export off (no subscriber, as the
+//! reference server runs without `AGENTIC_OTLP_ENDPOINT`) and on (the `tracing-opentelemetry` layer, every trace
+//! sampled, batched OTLP/HTTP export to a local collector that answers 200). Alternating rounds (A B A B …) keep
+//! the machine's drift out of the comparison; the medians are compared.
+//!
+//! Metrics cannot be turned off, so their cost is measured directly: the recording calls one run makes (request
+//! count and latency, per-tenant request, LLM call, tokens and cost, tenant/agent/project cost, agent execution),
+//! timed over many repetitions, against the time a run takes at the measured throughput.
+//!
+//! `cargo bench -p agentic-benches --bench observability_overhead` (`LOAD_SECS` per round, default 5; `ROUNDS`
+//! pairs, default 4).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use agentic_core::Platform;
+use agentic_core::ids::{ProjectId, TenantId};
+use agentic_core::metrics::Metrics;
+use agentic_core::model::{BudgetStatus, CostRecord, Money, RunStatus};
+use agentic_llm::mock::MockProvider;
+use agentic_llm::registry::ProviderRegistry;
+use agentic_store_memory::MemoryStore;
+use opentelemetry::trace::TracerProvider as _;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{Layer, Registry, reload};
+
+type Switch = reload::Handle<Option<Box<dyn Layer<Registry> + Send + Sync>>, Registry>;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// A collector that accepts every export (the cost measured is the server's, not the collector's).
+async fn collector() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/v1/traces", axum::routing::post(|| async { "" }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1/traces")
+}
+
+/// Turns trace export on (a fresh OTLP pipeline) or off; returns the provider to flush when on.
+fn set_tracing(switch: &Switch, endpoint: Option<&str>) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
+    use opentelemetry_otlp::{Protocol, WithExportConfig};
+    use opentelemetry_sdk::trace::Sampler;
+    let Some(endpoint) = endpoint else {
+        switch.modify(|layer| *layer = None).unwrap();
+        return None;
+    };
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(endpoint)
+        .build()
+        .unwrap();
+    let ratio = std::env::var("SAMPLE_RATIO").ok().and_then(|r| r.parse().ok()).unwrap_or(1.0);
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)));
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_sampler(sampler)
+        .build();
+    let layer = agentic_core::telemetry::span_layer(provider.tracer("bench")).boxed();
+    switch.modify(|current| *current = Some(layer)).unwrap();
+    Some(provider)
+}
+
+async fn drive(url: &str, key: &str, body: &serde_json::Value, concurrency: u64, seconds: u64) -> f64 {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, url, key, body) = (client.clone(), url.to_owned(), key.to_owned(), body.clone());
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    let response = client.post(&url).bearer_auth(&key).json(&body).send().await.unwrap();
+                    assert_eq!(response.status(), 200);
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for task in tasks {
+        done += task.await.unwrap();
+    }
+    done as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The metrics one run records, timed per run.
+fn metrics_per_run() -> Duration {
+    let metrics = Metrics::new().unwrap();
+    let (tenant, project) = (TenantId::new(), ProjectId::new());
+    let record = CostRecord {
+        id: agentic_core::ids::CostRecordId::new(),
+        tenant_id: tenant,
+        project_id: project,
+        run_id: None,
+        agent: Some("developer".into()),
+        operation: "chat".into(),
+        provider: "anthropic".into(),
+        model: "claude-sonnet-4-20250514".into(),
+        input_tokens: 1200,
+        output_tokens: 300,
+        cached_input_tokens: 0,
+        cost: Money::from_nanos(8_100_000),
+        latency_ms: 900,
+        created_at: chrono::Utc::now(),
+    };
+    let status =
+        BudgetStatus { budget: Some(Money::from_nanos(10_000_000_000)), spent: record.cost, reserved: Money::ZERO };
+    let method = axum::http::Method::POST;
+    let iterations = 200_000;
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let m = &metrics;
+        m.http.observe_request(&method, "/v1/agents/{name}/execute", axum::http::StatusCode::OK, 0.002);
+        m.http.tenant_request(tenant);
+        m.llm.call("anthropic", &record.model, "ok", 0.9);
+        m.llm.spent(&record);
+        m.costs.spent(&record);
+        m.costs.project(project, &status);
+        m.runs.agent_ended("developer", RunStatus::Completed, 1.1);
+    }
+    started.elapsed() / iterations
+}
+
+fn main() {
+    agentic_llm::install_crypto_provider();
+    let (layer, switch) = reload::Layer::new(None::<Box<dyn Layer<Registry> + Send + Sync>>);
+    // As the reference server runs by default: everything at `info` and above reaches the layers.
+    let subscriber = tracing_subscriber::registry().with(layer).with(tracing_subscriber::EnvFilter::new("info"));
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (seconds, rounds) = (env_number("LOAD_SECS", 5), env_number("ROUNDS", 4));
+    runtime.block_on(async {
+        let platform = Platform::builder()
+            .store(Arc::new(MemoryStore::new()))
+            .llm_providers(Arc::new(ProviderRegistry::mock_only(Arc::new(MockProvider::echo()))))
+            .build()
+            .unwrap();
+        let report = agentic_benches::bootstrap(&platform).await.unwrap();
+        let project = agentic_benches::project(&platform, report.tenant.id, report.admin.id, "obs").await.unwrap();
+        let background = platform.spawn_background(agentic_core::engine::BackgroundOptions::workers(16));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = platform.router().into_make_service_with_connect_info::<SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let endpoint = collector().await;
+        let url = format!("http://{addr}/v1/agents/developer/execute");
+        let key = report.api_key.expose_secret().to_owned();
+        let body = json!({"task": "Write a hello world function", "project_id": project.id, "wait": 30});
+
+        drive(&url, &key, &body, 16, 1).await; // warm-up
+        let (mut off, mut on) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            off.push(drive(&url, &key, &body, 16, seconds).await);
+            let provider = set_tracing(&switch, Some(&endpoint));
+            on.push(drive(&url, &key, &body, 16, seconds).await);
+            set_tracing(&switch, None);
+            if let Some(provider) = provider {
+                tokio::task::spawn_blocking(move || provider.shutdown()).await.unwrap().unwrap();
+            }
+        }
+        let (off, on) = (median(&mut off), median(&mut on));
+        println!(
+            "observability_overhead tracing: {off:.0} runs/s with export off, {on:.0} runs/s with OTLP export on \
+             (median of {rounds} alternating rounds of {seconds} s, c=16): {:.1}% slower",
+            (1.0 - on / off) * 100.0
+        );
+        let per_run = metrics_per_run();
+        // At `off` runs/s on two cores, a run takes 2 / off seconds of CPU.
+        let cpu_per_run = Duration::from_secs_f64(2.0 / off);
+        println!(
+            "observability_overhead metrics: {per_run:?} of recording per run, against {cpu_per_run:?} of CPU per run \
+             at that throughput: {:.2}%",
+            per_run.as_secs_f64() / cpu_per_run.as_secs_f64() * 100.0
+        );
+        background.shutdown().await;
+    });
+}
