@@ -22,6 +22,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 use config::{Command, Config, ConfigError};
 
+/// mimalloc rather than glibc's malloc, whose arena locks the request path contends on (`observability_overhead`
+/// measured 43% more runs/s on the memory store with it).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let (command, config) = match Config::load(std::env::args_os()) {
         Ok(loaded) => loaded,
