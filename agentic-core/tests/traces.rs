@@ -92,7 +92,7 @@ async fn every_run_has_a_span_with_its_model_and_tool_calls_and_continues_its_ca
 
         // Its parent is the request that created it, in the same trace.
         let request = by_id.get(&run.parent_span_id).expect("the run's parent span was exported");
-        assert_eq!(request.name, "POST /v1/agents/builder/execute");
+        assert_eq!(request.name, "POST /v1/agents/{name}/execute", "named by the route template");
         assert_eq!(request.span_context.trace_id(), run.span_context.trace_id());
         assert!(attribute(request, "tenant_id").is_some(), "the request span names its tenant");
         assert_eq!(attribute(request, "http.response.status_code").as_deref(), Some("202"));

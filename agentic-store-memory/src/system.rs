@@ -1,7 +1,7 @@
 //! The cross-tenant operations.
 
 use agentic_core::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
-use agentic_core::store::{PlatformUsage, StoreError, StoreResult, SystemStore};
+use agentic_core::store::{PlatformUsage, ProjectSpending, StoreError, StoreResult, SystemStore};
 use async_trait::async_trait;
 
 use crate::MemoryStore;
@@ -245,7 +245,8 @@ fn usage(state: &crate::state::State, active_since: agentic_core::clock::Timesta
     for (&(tenant, _), run) in &state.runs {
         runs_by_status.entry((run.kind.as_str(), run.status.as_str())).or_insert((run.kind, run.status, 0)).2 += 1;
         if run.status == agentic_core::model::RunStatus::Queued {
-            oldest_queued_at = Some(oldest_queued_at.map_or(run.created_at, |at| at.min(run.created_at)));
+            // A queued run's `updated_at` is when it was queued (created, approved, or given back).
+            oldest_queued_at = Some(oldest_queued_at.map_or(run.updated_at, |at| at.min(run.updated_at)));
         }
         if run.created_at >= active_since {
             active_tenants.insert(tenant);
@@ -262,7 +263,17 @@ fn usage(state: &crate::state::State, active_since: agentic_core::clock::Timesta
     for (&(tenant, _), stored) in &state.deliveries {
         *storage.entry(tenant).or_default() += json_len(&stored.delivery);
     }
+    let projects = state
+        .projects
+        .iter()
+        .filter_map(|(&(tenant, id), project)| {
+            let spent = state.spending.get(&(tenant, id)).map_or(agentic_core::model::Money::ZERO, |s| s.spent);
+            let spending = ProjectSpending { project_id: id, spent, budget: project.budget };
+            (project.budget.is_some() || spent.nanos() > 0).then_some(spending)
+        })
+        .collect();
     PlatformUsage {
+        projects,
         runs_by_status: runs_by_status.into_values().collect(),
         oldest_queued_at,
         tenants: state.tenants.len() as u64,

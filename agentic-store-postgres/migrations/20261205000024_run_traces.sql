@@ -1,5 +1,5 @@
--- A run keeps the W3C trace context (`traceparent`) of the request or scheduler pass that created it, so that its
--- spans, worked later by whichever replica claims it, join that trace.
+-- A run keeps the W3C trace context (`traceparent`) of the request that created it, so that its spans, worked
+-- later by whichever replica claims it, join that trace.
 ALTER TABLE runs ADD COLUMN traceparent text CHECK (length(traceparent) <= 128);
 
 DROP FUNCTION tenant_insert_run(uuid, uuid, uuid, text, jsonb, text, text, uuid, jsonb, text, bigint, integer, text,

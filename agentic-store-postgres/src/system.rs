@@ -264,6 +264,18 @@ fn usage_of(snapshot: &serde_json::Value) -> PlatformUsage {
             .collect(),
         oldest_queued_at: snapshot["oldest_queued_at"].as_str().and_then(|at| at.parse().ok()),
         tenants: count("tenants"),
+        projects: snapshot["projects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|row| {
+                Some(agentic_core::store::ProjectSpending {
+                    project_id: row["id"].as_str()?.parse().ok()?,
+                    spent: agentic_core::model::Money::from_nanos(row["spent"].as_i64()?),
+                    budget: row["budget"].as_i64().map(agentic_core::model::Money::from_nanos),
+                })
+            })
+            .collect(),
         active_tenants: count("active_tenants"),
         active_users: count("active_users"),
         storage_bytes: entries("storage_bytes")

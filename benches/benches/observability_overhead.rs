@@ -7,7 +7,7 @@
 //! the machine's drift out of the comparison; the medians are compared.
 //!
 //! Metrics cannot be turned off, so their cost is measured directly: the recording calls one run makes (request
-//! count and latency, per-tenant request, LLM call, tokens and cost, tenant/agent/project cost, agent execution),
+//! count and latency, per-tenant request, LLM call, tokens and cost, tenant and agent cost, agent execution),
 //! timed over many repetitions, against the time a run takes at the measured throughput.
 //!
 //! `cargo bench -p agentic-benches --bench observability_overhead` (`LOAD_SECS` per round, default 5; `ROUNDS`
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use agentic_core::Platform;
 use agentic_core::ids::{ProjectId, TenantId};
 use agentic_core::metrics::Metrics;
-use agentic_core::model::{BudgetStatus, CostRecord, Money, RunStatus};
+use agentic_core::model::{CostRecord, Money, RunStatus};
 use agentic_llm::mock::MockProvider;
 use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::MemoryStore;
@@ -125,8 +125,6 @@ fn metrics_per_run() -> Duration {
         latency_ms: 900,
         created_at: chrono::Utc::now(),
     };
-    let status =
-        BudgetStatus { budget: Some(Money::from_nanos(10_000_000_000)), spent: record.cost, reserved: Money::ZERO };
     let method = axum::http::Method::POST;
     let iterations = 200_000;
     let started = Instant::now();
@@ -137,7 +135,6 @@ fn metrics_per_run() -> Duration {
         m.llm.call("anthropic", &record.model, "ok", 0.9);
         m.llm.spent(&record);
         m.costs.spent(&record);
-        m.costs.project(project, &status);
         m.runs.agent_ended("developer", RunStatus::Completed, 1.1);
     }
     started.elapsed() / iterations

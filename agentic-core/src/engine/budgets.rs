@@ -129,7 +129,6 @@ impl Platform {
         let metrics = &self.inner.metrics;
         metrics.llm.spent(record);
         metrics.costs.spent(record);
-        metrics.costs.project(reservation.project_id, &settlement.status);
 
         if !settlement.events.is_empty() {
             self.events_stored();

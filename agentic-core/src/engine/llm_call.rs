@@ -84,7 +84,13 @@ impl Platform {
                 span.record("error.type", status);
             }
         }
-        self.inner.metrics.llm.call(site.provider, site.model, status, started.elapsed().as_secs_f64());
+        // Labelled like the call's cost record (the model the provider reports), so that calls, tokens and cost
+        // line up by model; a failed call has only the model asked for.
+        let model = match &answered {
+            Ok(response) if !response.model.is_empty() => response.model.as_str(),
+            _ => site.model,
+        };
+        self.inner.metrics.llm.call(site.provider, model, status, started.elapsed().as_secs_f64());
         let response = answered.map_err(Error::Llm)?;
         let call = LlmCall {
             provider: site.provider,

@@ -1,8 +1,9 @@
-//! The span of each request: named by method, carrying the tenant once authenticated and the response's status,
+//! The span of each request: named by method and route template, carrying the tenant once authenticated and the response's status,
 //! and continuing the caller's trace when the request has a `traceparent` header.
 
 use std::time::Duration;
 
+use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use tower_http::trace::{MakeSpan, OnResponse};
 use tracing::Span;
@@ -14,9 +15,14 @@ pub(crate) struct RequestSpan;
 
 impl<B> MakeSpan<B> for RequestSpan {
     fn make_span(&mut self, request: &Request<B>) -> Span {
+        // Named by the route template, never the raw path (ids would make every name unique).
+        let name = match request.extensions().get::<MatchedPath>() {
+            Some(route) => format!("{} {}", request.method(), route.as_str()),
+            None => request.method().to_string(),
+        };
         let span = tracing::info_span!(
             "request",
-            otel.name = %format!("{} {}", request.method(), request.uri().path()),
+            otel.name = %name,
             otel.kind = "server",
             http.request.method = %request.method(),
             url.path = %request.uri().path(),

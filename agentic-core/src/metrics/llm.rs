@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use prometheus::{CounterVec, GaugeVec, HistogramVec, IntCounterVec};
+use prometheus::{CounterVec, HistogramVec, IntCounterVec};
 
 use super::guard::BoundedLabel;
 use super::{Bounds, Registrar, SLOW_BUCKETS, usd};
 use crate::error::Error;
-use crate::ids::ProjectId;
-use crate::model::{BudgetStatus, CostRecord};
+use crate::model::CostRecord;
 
 /// LLM calls by provider and model (models bounded by [`MetricsSettings::model_labels`](super::MetricsSettings)).
 #[derive(Clone, Debug)]
@@ -79,20 +78,15 @@ impl LlmMetrics {
     }
 }
 
-/// Spending by tenant, project and agent, and projects' budgets beside their spending.
+/// Spending by tenant and agent, counted as calls settle (projects' spending and budgets are sampled:
+/// [`UsageMetrics`](super::UsageMetrics)).
 #[derive(Clone, Debug)]
 pub struct CostMetrics {
     /// `tenant_cost_usd_total{tenant_id}`.
     tenant_cost_usd_total: CounterVec,
     /// `agent_cost_usd_total{agent_name}` (tenant-defined agents count as `custom`; calls outside a run as `none`).
     agent_cost_usd_total: CounterVec,
-    /// `project_cost_usd{project_id}`: a project's settled spending, as the store last reported it here.
-    project_cost_usd: GaugeVec,
-    /// `project_budget_usd{project_id}`: a project's budget, for projects that have one.
-    project_budget_usd: GaugeVec,
     tenants: Arc<BoundedLabel>,
-    /// One bound for both project gauges, so that a project exported in one is exported in the other.
-    projects: Arc<BoundedLabel>,
 }
 
 impl CostMetrics {
@@ -108,14 +102,7 @@ impl CostMetrics {
                 "USD spent on LLM calls, by agent",
                 &["agent_name"],
             )?,
-            project_cost_usd: r.gauge_vec(
-                "project_cost_usd",
-                "Settled LLM spending of a project, USD",
-                &["project_id"],
-            )?,
-            project_budget_usd: r.gauge_vec("project_budget_usd", "A project's budget, USD", &["project_id"])?,
             tenants: Arc::new(bounds.tenant("tenant_cost_usd_total")),
-            projects: Arc::new(bounds.project("project_cost_usd")),
         })
     }
 
@@ -127,19 +114,5 @@ impl CostMetrics {
         }
         let agent = record.agent.as_deref().map_or("none", crate::agents::metric_label);
         self.agent_cost_usd_total.with_label_values(&[agent]).inc_by(amount);
-    }
-
-    /// Sets a project's spending and budget gauges from its budget status.
-    pub fn project(&self, project: ProjectId, status: &BudgetStatus) {
-        let id = project.to_string();
-        let Some(label) = self.projects.admit_gauge(&id) else { return };
-        self.project_cost_usd.with_label_values(&[label]).set(usd(status.spent));
-        match status.budget {
-            Some(budget) => self.project_budget_usd.with_label_values(&[label]).set(usd(budget)),
-            None => {
-                // An unlimited project has no budget series, so the budget alert never divides by it.
-                let _ = self.project_budget_usd.remove_label_values(&[label]);
-            }
-        }
     }
 }

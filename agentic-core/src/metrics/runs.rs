@@ -14,7 +14,8 @@ pub struct RunMetrics {
     agent_executions_total: IntCounterVec,
     /// `agent_execution_duration_seconds{agent_name}`.
     agent_execution_duration_seconds: HistogramVec,
-    /// `workflow_executions_total{workflow,status}`: workflow runs ended, by how.
+    /// `workflow_executions_total{workflow,status}`: workflow runs a worker finished, by how (runs that end
+    /// before a worker starts them, cancelled or denied, are not counted here).
     workflow_executions_total: IntCounterVec,
     /// `workflow_duration_seconds{workflow}`: from a workflow run's creation to its end (queueing and approval
     /// included).
@@ -40,7 +41,7 @@ impl RunMetrics {
             )?,
             workflow_executions_total: r.int_counter_vec(
                 "workflow_executions_total",
-                "Workflow runs ended, by workflow and status",
+                "Workflow runs a worker finished, by workflow and status",
                 &["workflow", "status"],
             )?,
             workflow_duration_seconds: r.histogram_vec(

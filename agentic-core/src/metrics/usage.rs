@@ -1,12 +1,13 @@
-//! Gauges sampled from the store by the upkeep loop: runs by status, tenants and users, storage per tenant. Every
-//! replica samples the same store, so dashboards and rules take `max` over replicas, never `sum`.
+//! Gauges sampled from the store by the upkeep loop: runs by status, tenants and users, storage per tenant,
+//! projects' spending and budgets. Every replica samples the same store, so dashboards and rules take `max` over
+//! replicas, never `sum`.
 
 use std::sync::Arc;
 
-use prometheus::{IntGauge, IntGaugeVec};
+use prometheus::{GaugeVec, IntGauge, IntGaugeVec};
 
 use super::guard::BoundedLabel;
-use super::{Bounds, Registrar};
+use super::{Bounds, Registrar, usd};
 use crate::error::Error;
 use crate::model::{RunKind, RunStatus};
 use crate::store::PlatformUsage;
@@ -27,6 +28,12 @@ pub struct UsageMetrics {
     /// `tenant_storage_bytes{tenant_id}`: what a tenant's rows take in the store.
     tenant_storage_bytes: IntGaugeVec,
     storage_tenants: Arc<BoundedLabel>,
+    /// `project_cost_usd{project_id}`: a project's settled spending (projects that have spent or have a budget).
+    project_cost_usd: GaugeVec,
+    /// `project_budget_usd{project_id}`: a project's budget, for projects that have one.
+    project_budget_usd: GaugeVec,
+    /// One bound for both project gauges, so that a project exported in one is exported in the other.
+    projects: Arc<BoundedLabel>,
 }
 
 impl UsageMetrics {
@@ -51,6 +58,17 @@ impl UsageMetrics {
                 &["tenant_id"],
             )?,
             storage_tenants: Arc::new(bounds.tenant("tenant_storage_bytes")),
+            project_cost_usd: r.gauge_vec(
+                "project_cost_usd",
+                "Settled LLM spending of a project, USD (sampled)",
+                &["project_id"],
+            )?,
+            project_budget_usd: r.gauge_vec(
+                "project_budget_usd",
+                "A project's budget, USD (sampled)",
+                &["project_id"],
+            )?,
+            projects: Arc::new(bounds.project("project_cost_usd")),
         })
     }
 
@@ -67,9 +85,22 @@ impl UsageMetrics {
         self.tenants.set(gauge(usage.tenants));
         self.active_tenants.set(gauge(usage.active_tenants));
         self.active_users.set(gauge(usage.active_users));
+        // Each sample replaces the last: a tenant or project gone from the store, or a budget removed, leaves no
+        // stale series behind.
+        self.tenant_storage_bytes.reset();
         for (tenant, bytes) in &usage.storage_bytes {
             if let Some(label) = self.storage_tenants.admit_gauge(&tenant.to_string()) {
                 self.tenant_storage_bytes.with_label_values(&[label]).set(gauge(*bytes));
+            }
+        }
+        self.project_cost_usd.reset();
+        self.project_budget_usd.reset();
+        for project in &usage.projects {
+            let id = project.project_id.to_string();
+            let Some(label) = self.projects.admit_gauge(&id) else { continue };
+            self.project_cost_usd.with_label_values(&[label]).set(usd(project.spent));
+            if let Some(budget) = project.budget {
+                self.project_budget_usd.with_label_values(&[label]).set(usd(budget));
             }
         }
     }

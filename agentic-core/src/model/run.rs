@@ -130,8 +130,8 @@ pub struct Run {
     pub schedule_id: Option<ScheduleId>,
     /// The run whose agent handed this one its work (a handoff), if any.
     pub parent_run_id: Option<RunId>,
-    /// The W3C trace context of the request (or scheduler pass) that created it: the run's spans continue that
-    /// trace, whichever replica works it. `None` when no trace was being recorded.
+    /// The W3C trace context of the request that created it: the run's spans continue that trace, whichever
+    /// replica works it. `None` when no trace was being recorded (a scheduled run starts a trace of its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
     /// Creation time.

@@ -36,7 +36,7 @@ pub use page::{Page, PageRequest};
 pub use projects::ProjectStore;
 pub use runs::{Cancellation, RunQuery, RunStore};
 pub use schedules::{ScheduleAdvance, ScheduleClaim, ScheduleStore};
-pub use system::{PlatformUsage, SystemStore};
+pub use system::{PlatformUsage, ProjectSpending, SystemStore};
 pub use users::UserStore;
 pub use webhooks::{
     AttemptRecord, ClaimedDelivery, DeliveryQuery, NewDelivery, NextStep, RelayBatch, Subscription, WebhookStore,

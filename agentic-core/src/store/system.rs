@@ -114,7 +114,20 @@ pub struct PlatformUsage {
     pub active_tenants: u64,
     /// Distinct users who requested a run since `active_since`.
     pub active_users: u64,
+    /// Every project that has a budget or has spent: its settled spending and its budget.
+    pub projects: Vec<ProjectSpending>,
     /// Bytes each tenant's rows take in the store (its runs, events, cost records, context and webhook
     /// deliveries; an estimate where the store has no exact measure).
     pub storage_bytes: Vec<(crate::ids::TenantId, u64)>,
+}
+
+/// A project's settled spending and budget, as [`PlatformUsage`] reports them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProjectSpending {
+    /// The project.
+    pub project_id: crate::ids::ProjectId,
+    /// Settled spending.
+    pub spent: crate::model::Money,
+    /// The budget; `None` is unlimited.
+    pub budget: Option<crate::model::Money>,
 }

@@ -154,6 +154,7 @@ async fn settlements_feed_the_metrics_and_unpriced_models_are_refused() {
         response: &response(10, 20),
     };
     app.platform.settle_llm_call(&r, call).await.unwrap();
+    app.platform.sample_usage().await;
     let text = app.platform.metrics().render().unwrap();
     assert!(
         text.contains(r#"llm_tokens_total{model="claude-sonnet-4-20250514",provider="anthropic",type="output"} 20"#),
@@ -178,6 +179,7 @@ async fn settlements_feed_the_metrics_and_unpriced_models_are_refused() {
     let own_tenant: TenantId = own["tenant_id"].as_str().unwrap().parse().unwrap();
     let r = labelled.platform.reserve_llm_call(own_tenant, own_id, "anthropic", &request()).await.unwrap();
     labelled.platform.settle_llm_call(&r, call).await.unwrap();
+    labelled.platform.sample_usage().await;
     let text = labelled.platform.metrics().render().unwrap();
     assert!(!text.contains(&own_id.to_string()), "{text}");
     assert!(text.contains("llm_cost_usd_total"), "{text}");

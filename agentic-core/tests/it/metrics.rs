@@ -62,7 +62,16 @@ async fn runs_calls_costs_and_usage_are_exported(app: TestApp) {
     assert_eq!(has(r#"rate_limit_hits_total{scope="tenant"}"#), 0.0);
     assert_eq!(has("run_lease_takeovers_total"), 0.0);
 
-    // A queued run's wait is measured from its creation.
+    // A budget removed leaves no stale series: each sample replaces the last.
+    let path = format!("/v1/projects/{project_id}");
+    app.call("PATCH", &path, Some(&key), Some(json!({"budget": null}))).await.expect(200);
+    app.platform.sample_usage().await;
+    let text = app.platform.metrics().render().unwrap();
+    assert_eq!(sample(&text, &format!(r#"project_budget_usd{{project_id="{project_id}"}}"#)), None, "{text}");
+    // The mock model is free: unlimited and nothing spent, the project is not exported at all.
+    assert_eq!(sample(&text, &format!(r#"project_cost_usd{{project_id="{project_id}"}}"#)), None, "{text}");
+
+    // A queued run's wait is measured from when it was queued.
     let execute = json!({"task": "later", "project_id": project_id});
     app.call("POST", "/v1/agents/developer/execute", Some(&key), Some(execute)).await.expect(202);
     app.clock.advance(chrono::Duration::seconds(90));
@@ -88,13 +97,15 @@ async fn labels_from_tenants_data_are_capped_and_what_is_folded_is_counted() {
     }
     let mut projects = Vec::new();
     for name in ["One", "Two"] {
-        let project = app.call("POST", "/v1/projects", Some(&key), Some(json!({"name": name}))).await.expect(201);
+        let body = json!({"name": name, "budget": "5.00"});
+        let project = app.call("POST", "/v1/projects", Some(&key), Some(body)).await.expect(201);
         let id = project["id"].as_str().unwrap().to_owned();
         let execute = json!({"task": "hello", "project_id": id});
         app.call("POST", "/v1/agents/developer/execute", Some(&key), Some(execute)).await.expect(202);
         projects.push(id);
     }
     while app.platform.work_once("worker").await.unwrap() {}
+    app.platform.sample_usage().await;
 
     let text = app.platform.metrics().render().unwrap();
     assert!(!text.contains(&other_tenant), "the second tenant is folded, not named: {text}");
@@ -118,6 +129,7 @@ async fn labels_from_tenants_data_are_capped_and_what_is_folded_is_counted() {
     let execute = json!({"task": "hello", "project_id": project_id});
     app.call("POST", "/v1/agents/developer/execute", Some(&app.admin_key), Some(execute)).await.expect(202);
     while app.platform.work_once("worker").await.unwrap() {}
+    app.platform.sample_usage().await;
     let odd = Request::builder().method("BREW").uri("/v1/projects").body(Body::empty()).unwrap();
     app.send(odd).await;
     let text = app.platform.metrics().render().unwrap();

@@ -29,9 +29,13 @@ impl Telemetry {
 
 /// Installs the global subscriber: the log filter, the log format, and the OTLP exporter when configured.
 pub(crate) fn init(config: &Config) -> Result<Telemetry, String> {
+    // The log filter applies to the logs only: `AGENTIC_LOG=warn` quiets the logs, not the traces.
+    let filter = EnvFilter::new(&config.log);
     let log: BoxedLayer = match config.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter).boxed(),
+        LogFormat::Json => {
+            tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_filter(filter).boxed()
+        }
     };
     #[cfg(feature = "otlp")]
     let (traces, provider) = match &config.otlp {
@@ -54,7 +58,6 @@ pub(crate) fn init(config: &Config) -> Result<Telemetry, String> {
     let layers: Vec<BoxedLayer> = std::iter::once(log).chain(traces).collect();
     tracing_subscriber::registry()
         .with(layers)
-        .with(EnvFilter::new(&config.log))
         .try_init()
         .map_err(|e| format!("cannot install the log subscriber: {e}"))?;
     Ok(Telemetry {
@@ -82,6 +85,9 @@ fn otlp_layer(otlp: &crate::config::Otlp) -> Result<(BoxedLayer, opentelemetry_s
         .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(otlp.sample_ratio))))
         .with_resource(opentelemetry_sdk::Resource::builder().with_service_name(otlp.service_name.clone()).build())
         .build();
-    let layer = agentic_core::telemetry::span_layer(provider.tracer("agentic")).boxed();
+    // The platform's spans are at `info`; dependencies' debug and trace spans stay out of the traces.
+    let layer = agentic_core::telemetry::span_layer(provider.tracer("agentic"))
+        .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
+        .boxed();
     Ok((layer, provider))
 }

@@ -191,7 +191,7 @@ fn the_deploy_files_pass_their_tools_checks() {
     std::fs::write(&file, checked).unwrap();
     let file = file.to_str().unwrap();
     let report = passes("amtool", &["check-config", file]);
-    assert!(report.contains("4 receivers"), "{report}");
+    assert!(report.contains("4 receivers") && report.contains("1 inhibit rules"), "{report}");
     for (labels, receivers) in [
         ("severity=critical", "pagerduty,telegram"),
         ("severity=warning", "slack"),
