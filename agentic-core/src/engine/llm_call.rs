@@ -74,21 +74,19 @@ impl Platform {
         let started = std::time::Instant::now();
         let answered = provider.chat(request).instrument(span.clone()).await;
         let status = answered.as_ref().map_or_else(crate::llm::LlmError::kind, |_| "ok");
-        match &answered {
+        // The metrics are labelled like the call's cost record (the model the provider reports), so that calls,
+        // tokens and cost line up by model; a failed call has only the model asked for.
+        let model = match &answered {
             Ok(response) => {
                 span.record("gen_ai.response.model", response.model.as_str());
                 span.record("gen_ai.usage.input_tokens", response.usage.input_tokens);
                 span.record("gen_ai.usage.output_tokens", response.usage.output_tokens);
+                if response.model.is_empty() { site.model } else { response.model.as_str() }
             }
             Err(_) => {
                 span.record("error.type", status);
+                site.model
             }
-        }
-        // Labelled like the call's cost record (the model the provider reports), so that calls, tokens and cost
-        // line up by model; a failed call has only the model asked for.
-        let model = match &answered {
-            Ok(response) if !response.model.is_empty() => response.model.as_str(),
-            _ => site.model,
         };
         self.inner.metrics.llm.call(site.provider, model, status, started.elapsed().as_secs_f64());
         let response = answered.map_err(Error::Llm)?;

@@ -20,13 +20,6 @@ pub enum LabelLimit {
     Capped(usize),
 }
 
-impl LabelLimit {
-    /// Whether the label is exported.
-    pub const fn is_on(self) -> bool {
-        matches!(self, Self::Capped(_))
-    }
-}
-
 /// The distinct values one metric has admitted for a bounded label.
 #[derive(Debug)]
 pub(crate) struct BoundedLabel {
