@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use agentic_llm::mock::{MockProvider, MockReply};
 use axum::body::Body;
 use axum::http::Request;
-use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
+use opentelemetry::trace::{SpanId, SpanKind, TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use serde_json::json;
 use tracing_subscriber::layer::SubscriberExt;
@@ -45,8 +45,7 @@ fn descends_from(span: &SpanData, ancestor: &SpanData, by_id: &HashMap<SpanId, &
 async fn every_run_has_a_span_with_its_model_and_tool_calls_and_continues_its_callers_trace() {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let subscriber = tracing_subscriber::registry().with(agentic_core::telemetry::span_layer(provider.tracer("test")));
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     // Each run: the model calls the tool, then answers.
@@ -82,7 +81,7 @@ async fn every_run_has_a_span_with_its_model_and_tool_calls_and_continues_its_ca
     for (i, run_id) in runs.iter().enumerate() {
         let run_spans: Vec<&SpanData> = spans
             .iter()
-            .filter(|s| s.name == "run builder" && attribute(s, "run_id").as_deref() == Some(run_id.as_str()))
+            .filter(|s| s.name == "invoke_agent builder" && attribute(s, "run_id").as_deref() == Some(run_id.as_str()))
             .collect();
         assert_eq!(run_spans.len(), 1, "run {run_id}: {run_spans:?}");
         let run = run_spans[0];
@@ -93,6 +92,7 @@ async fn every_run_has_a_span_with_its_model_and_tool_calls_and_continues_its_ca
         // Its parent is the request that created it, in the same trace.
         let request = by_id.get(&run.parent_span_id).expect("the run's parent span was exported");
         assert_eq!(request.name, "POST /v1/agents/{name}/execute", "named by the route template");
+        assert_eq!(request.span_kind, SpanKind::Server);
         assert_eq!(request.span_context.trace_id(), run.span_context.trace_id());
         assert!(attribute(request, "tenant_id").is_some(), "the request span names its tenant");
         assert_eq!(attribute(request, "http.response.status_code").as_deref(), Some("202"));
@@ -105,6 +105,7 @@ async fn every_run_has_a_span_with_its_model_and_tool_calls_and_continues_its_ca
         for chat in &chats {
             assert_eq!(chat.span_context.trace_id(), run.span_context.trace_id());
             assert_eq!(attribute(chat, "gen_ai.operation.name").as_deref(), Some("chat"));
+            assert_eq!(chat.span_kind, SpanKind::Client);
             assert!(attribute(chat, "gen_ai.system").is_some());
             assert_eq!(attribute(chat, "gen_ai.request.model").as_deref(), Some("claude-sonnet-4"));
             assert!(attribute(chat, "gen_ai.usage.input_tokens").is_some());
@@ -115,7 +116,9 @@ async fn every_run_has_a_span_with_its_model_and_tool_calls_and_continues_its_ca
         let tools = under("execute_tool dockerfile_optimizer");
         assert_eq!(tools.len(), 1, "run {run_id}: one tool call");
         assert_eq!(attribute(tools[0], "gen_ai.tool.name").as_deref(), Some("dockerfile_optimizer"));
-        assert_eq!(under("invoke_agent builder").len(), 1);
+        assert_eq!(under("invoke_agent builder").len(), 1, "an agent run's span is its agent's invocation");
+        assert_eq!(attribute(run, "gen_ai.operation.name").as_deref(), Some("invoke_agent"));
+        assert_eq!(attribute(run, "gen_ai.agent.name").as_deref(), Some("builder"));
 
         let continued = i == 5;
         let trace = run.span_context.trace_id();

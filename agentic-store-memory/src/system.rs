@@ -1,8 +1,12 @@
 //! The cross-tenant operations.
 
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
 use agentic_core::model::{Slug, StoredApiKey, Tenant, User, UserRecord};
 use agentic_core::store::{PlatformUsage, ProjectSpending, StoreError, StoreResult, SystemStore};
 use async_trait::async_trait;
+use parking_lot::RwLock;
 
 use crate::MemoryStore;
 use crate::state::{State, canonical_roles};
@@ -193,7 +197,7 @@ impl SystemStore for MemoryStore {
     }
 
     async fn usage(&self, active_since: agentic_core::clock::Timestamp) -> StoreResult<PlatformUsage> {
-        Ok(usage(&self.state.read(), active_since))
+        Ok(usage(&self.state, active_since))
     }
 
     async fn api_key_by_lookup(&self, lookup: &str) -> StoreResult<Option<(StoredApiKey, User)>> {
@@ -235,34 +239,82 @@ fn insert_tenant(state: &mut State, tenant: &Tenant, admin: &UserRecord) -> Stor
     Ok(())
 }
 
+/// Rows read per hold of the state's lock while sampling usage: the sample walks every table, and one hold over
+/// a large store would stall every request behind it (a pending writer blocks new readers) for as long as the
+/// walk takes.
+const USAGE_CHUNK: usize = 1024;
+
+/// Calls `visit` on every row of the table `table` selects, reading at most [`USAGE_CHUNK`] rows per hold of the
+/// lock. Rows written between holds may be seen or not, as with any sample.
+fn walk_in_chunks<T, K: Ord + Clone, V>(
+    lock: &RwLock<T>,
+    table: impl Fn(&T) -> &BTreeMap<K, V>,
+    mut visit: impl FnMut(&K, &V),
+) {
+    let mut after: Option<K> = None;
+    loop {
+        let state = lock.read();
+        let rows = match &after {
+            Some(last) => table(&state).range((Bound::Excluded(last), Bound::Unbounded)),
+            None => table(&state).range::<K, _>(..),
+        };
+        let mut seen = 0;
+        for (key, value) in rows.take(USAGE_CHUNK) {
+            visit(key, value);
+            after = Some(key.clone());
+            seen += 1;
+        }
+        if seen < USAGE_CHUNK {
+            return;
+        }
+    }
+}
+
 /// [`SystemStore::usage`]; storage is estimated as the length of each row's JSON form.
-fn usage(state: &crate::state::State, active_since: agentic_core::clock::Timestamp) -> PlatformUsage {
-    use std::collections::{BTreeMap, BTreeSet};
+fn usage(lock: &RwLock<State>, active_since: agentic_core::clock::Timestamp) -> PlatformUsage {
+    use std::collections::BTreeSet;
     let mut runs_by_status = BTreeMap::<_, (_, _, u64)>::new();
     let mut oldest_queued_at = None::<agentic_core::clock::Timestamp>;
     let (mut active_tenants, mut active_users) = (BTreeSet::new(), BTreeSet::new());
     let mut storage = BTreeMap::<agentic_core::ids::TenantId, u64>::new();
-    for (&(tenant, _), run) in &state.runs {
-        runs_by_status.entry((run.kind.as_str(), run.status.as_str())).or_insert((run.kind, run.status, 0)).2 += 1;
-        if run.status == agentic_core::model::RunStatus::Queued {
-            // A queued run's `updated_at` is when it was queued (created, approved, or given back).
-            oldest_queued_at = Some(oldest_queued_at.map_or(run.updated_at, |at| at.min(run.updated_at)));
-        }
-        if run.created_at >= active_since {
-            active_tenants.insert(tenant);
-            active_users.insert((tenant, run.requested_by));
-        }
-        *storage.entry(tenant).or_default() += json_len(run);
-    }
-    for (&(tenant, _), event) in &state.events {
-        *storage.entry(tenant).or_default() += json_len(event);
-    }
-    for (&(tenant, _), record) in &state.cost_records {
-        *storage.entry(tenant).or_default() += json_len(record);
-    }
-    for (&(tenant, _), stored) in &state.deliveries {
-        *storage.entry(tenant).or_default() += json_len(&stored.delivery);
-    }
+    walk_in_chunks(
+        lock,
+        |state| &state.runs,
+        |&(tenant, _), run| {
+            runs_by_status.entry((run.kind.as_str(), run.status.as_str())).or_insert((run.kind, run.status, 0)).2 += 1;
+            if run.status == agentic_core::model::RunStatus::Queued {
+                // A queued run's `updated_at` is when it was queued (created, approved, or given back).
+                oldest_queued_at = Some(oldest_queued_at.map_or(run.updated_at, |at| at.min(run.updated_at)));
+            }
+            if run.created_at >= active_since {
+                active_tenants.insert(tenant);
+                active_users.insert((tenant, run.requested_by));
+            }
+            *storage.entry(tenant).or_default() += json_len(run);
+        },
+    );
+    walk_in_chunks(
+        lock,
+        |state| &state.events,
+        |&(tenant, _), event| {
+            *storage.entry(tenant).or_default() += json_len(event);
+        },
+    );
+    walk_in_chunks(
+        lock,
+        |state| &state.cost_records,
+        |&(tenant, _), record| {
+            *storage.entry(tenant).or_default() += json_len(record);
+        },
+    );
+    walk_in_chunks(
+        lock,
+        |state| &state.deliveries,
+        |&(tenant, _), stored| {
+            *storage.entry(tenant).or_default() += json_len(&stored.delivery);
+        },
+    );
+    let state = lock.read();
     let projects = state
         .projects
         .iter()
@@ -286,4 +338,20 @@ fn usage(state: &crate::state::State, active_since: agentic_core::clock::Timesta
 /// A row's size, estimated as the length of its JSON form.
 fn json_len<T: serde::Serialize>(row: &T) -> u64 {
     serde_json::to_vec(row).map_or(0, |bytes| bytes.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walk_in_chunks_visits_every_row_once_in_order() {
+        for rows in [0, 1, USAGE_CHUNK - 1, USAGE_CHUNK, 2 * USAGE_CHUNK + 7] {
+            let keys: Vec<u32> = (0..rows as u32).map(|i| i * 2).collect();
+            let lock = RwLock::new(keys.iter().map(|&key| (key, ())).collect::<BTreeMap<_, _>>());
+            let mut seen = Vec::new();
+            walk_in_chunks(&lock, |table| table, |&key, ()| seen.push(key));
+            assert_eq!(seen, keys, "{rows} rows");
+        }
+    }
 }

@@ -1,21 +1,22 @@
 //! What metrics and tracing cost on the request path.
 //!
 //! Tracing: the same load as `run_load` (`POST /v1/agents/developer/execute` with `wait`, an instant mock LLM, the
-//! memory store, 1 and 16 clients in this process) in alternating rounds with trace export off (the reference
+//! memory store or with `STORE=postgres` PostgreSQL on `DATABASE_URL`, 1 and 16 clients in this process) in rounds with trace export off (the reference
 //! server without `AGENTIC_OTLP_ENDPOINT`: its log layer at `info`) and on (the same plus `span_layer`, traces
-//! sampled at `SAMPLE_RATIO`, default 1, batched OTLP/HTTP export to a local collector that answers 200). Alternating rounds (A B A B …) keep
-//! the machine's drift out of the comparison; the medians are compared.
+//! sampled at `SAMPLE_RATIO`, default 1, batched OTLP/HTTP export to a local collector that answers 200). Rounds in the order A B B A A B …
+//! keep the machine's drift out of the comparison; the medians are compared.
 //!
 //! Metrics cannot be turned off, so their cost is measured directly: the recording calls one run makes (request
 //! count and latency, per-tenant request, LLM call, tokens and cost, tenant and agent cost, agent execution),
 //! timed over many repetitions, against the time a run takes at the measured throughput.
 //!
 //! `cargo bench -p agentic-benches --bench observability_overhead` (`LOAD_SECS` per round, default 5; `ROUNDS`
-//! pairs, default 4).
+//! pairs, default 4; `PROFILE=on` or `off` runs that mode alone, for a profiler).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use agentic_core::Platform;
@@ -25,7 +26,11 @@ use agentic_core::model::{CostRecord, Money, RunStatus};
 use agentic_llm::mock::MockProvider;
 use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::MemoryStore;
+use agentic_store_postgres::PgStoreOptions;
+use agentic_store_postgres::testing::TestDatabase;
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message as _;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tracing_subscriber::layer::SubscriberExt;
@@ -41,11 +46,28 @@ fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// Spans the collector received, counted only while `on` (decoding costs CPU the measured rounds must not lose).
+#[derive(Default)]
+struct Received {
+    on: AtomicBool,
+    spans: AtomicU64,
+}
+
 /// A collector that accepts every export (the cost measured is the server's, not the collector's).
-async fn collector() -> String {
+async fn collector(received: Arc<Received>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().route("/v1/traces", axum::routing::post(|| async { "" }));
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| async move {
+            if received.on.load(Ordering::Relaxed) {
+                let request = ExportTraceServiceRequest::decode(body).unwrap();
+                let spans = request.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len());
+                received.spans.fetch_add(spans.sum::<usize>() as u64, Ordering::Relaxed);
+            }
+            ""
+        }),
+    );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}/v1/traces")
 }
@@ -153,9 +175,25 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (seconds, rounds) = (env_number("LOAD_SECS", 5), env_number("ROUNDS", 4));
     runtime.block_on(async {
+        // `STORE=postgres`: the production store (a fresh database on `DATABASE_URL`), where a run costs more.
+        let database = match std::env::var("STORE").as_deref() {
+            Ok("postgres") => {
+                let url = std::env::var("DATABASE_URL").expect("STORE=postgres needs DATABASE_URL");
+                let options = PgStoreOptions { max_connections: 16, ..PgStoreOptions::default() };
+                Some(TestDatabase::create(&url, options).await.unwrap())
+            }
+            _ => None,
+        };
+        let store: Arc<dyn agentic_core::store::Store> = match &database {
+            Some(database) => Arc::new(database.store.clone()),
+            None => Arc::new(MemoryStore::new()),
+        };
         let platform = Platform::builder()
-            .store(Arc::new(MemoryStore::new()))
+            .store(store)
             .llm_providers(Arc::new(ProviderRegistry::mock_only(Arc::new(MockProvider::echo()))))
+            // The usage sample walks the whole store, which grows by ~10,000 runs a second here: taken every 30 s,
+            // it would land in whichever round is running. What it costs is not what this bench measures.
+            .usage_sample_interval(Duration::from_secs(3600))
             .build()
             .unwrap();
         let report = agentic_benches::bootstrap(&platform).await.unwrap();
@@ -165,34 +203,78 @@ fn main() {
         let addr = listener.local_addr().unwrap();
         let app = platform.router().into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let endpoint = collector().await;
+        let received = Arc::new(Received::default());
+        let endpoint = collector(received.clone()).await;
         let url = format!("http://{addr}/v1/agents/developer/execute");
         let key = report.api_key.expose_secret().to_owned();
         let body = json!({"task": "Write a hello world function", "project_id": project.id, "wait": 30});
 
         drive(&url, &key, &body, 16, 1).await; // warm-up
+        // `PROFILE=on|off`: one mode only, at 16 clients, to profile it (`perf record` around this bench).
+        if let Ok(mode) = std::env::var("PROFILE") {
+            let provider = set_tracing(&switch, (mode == "on").then_some(endpoint.as_str()));
+            let mut rates = Vec::new();
+            for _ in 0..seconds {
+                rates.push(drive(&url, &key, &body, 16, 1).await);
+            }
+            let rates: Vec<String> = rates.iter().map(|rate| format!("{rate:.0}")).collect();
+            println!("observability_overhead profile {mode}: {} runs/s, second by second", rates.join(" "));
+            if let Some(provider) = provider {
+                tokio::task::spawn_blocking(move || provider.shutdown()).await.unwrap().unwrap();
+            }
+            return;
+        }
         let mut saturated = 0.0;
         // One client: a request's own latency (the exporter's thread has a core to itself). Sixteen: throughput
         // with both cores busy, where the exporter's work competes with the requests'.
         for concurrency in [1, 16] {
             let (mut off, mut on) = (Vec::new(), Vec::new());
-            for _ in 0..rounds {
-                off.push(drive(&url, &key, &body, concurrency, seconds).await);
-                let provider = set_tracing(&switch, Some(&endpoint));
-                on.push(drive(&url, &key, &body, concurrency, seconds).await);
-                set_tracing(&switch, None);
-                if let Some(provider) = provider {
-                    tokio::task::spawn_blocking(move || provider.shutdown()).await.unwrap().unwrap();
+            for round in 0..rounds {
+                // Off-on, then on-off: throughput drifts as the memory store grows, and a fixed order would charge
+                // the drift to one side.
+                let order = if round % 2 == 0 { [false, true] } else { [true, false] };
+                for traced in order {
+                    let provider = set_tracing(&switch, traced.then_some(endpoint.as_str()));
+                    let rate = drive(&url, &key, &body, concurrency, seconds).await;
+                    eprintln!(
+                        "c={concurrency} round {round} export {}: {rate:.0} runs/s",
+                        if traced { "on" } else { "off" }
+                    );
+                    if traced {
+                        on.push(rate)
+                    } else {
+                        off.push(rate)
+                    }
+                    set_tracing(&switch, None);
+                    if let Some(provider) = provider {
+                        tokio::task::spawn_blocking(move || provider.shutdown()).await.unwrap().unwrap();
+                    }
                 }
             }
             let (off, on) = (median(&mut off), median(&mut on));
             println!(
                 "observability_overhead tracing c={concurrency}: {off:.0} runs/s with export off, {on:.0} runs/s with \
-                 OTLP export on (median of {rounds} alternating rounds of {seconds} s): {:.1}% slower",
+                 OTLP export on (median of {rounds} rounds of {seconds} s each): {:.1}% slower",
                 (1.0 - on / off) * 100.0
             );
             saturated = off;
         }
+        // Nothing was dropped on the way: each run's spans (the request, the run, the model call) reach the
+        // collector. A full export queue would drop spans, and make export look cheaper than it is.
+        received.on.store(true, Ordering::Relaxed);
+        let provider = set_tracing(&switch, Some(&endpoint)).unwrap();
+        let runs = drive(&url, &key, &body, 16, seconds).await * seconds as f64;
+        set_tracing(&switch, None);
+        tokio::task::spawn_blocking(move || provider.shutdown()).await.unwrap().unwrap();
+        let spans = received.spans.load(Ordering::Relaxed);
+        let ratio = std::env::var("SAMPLE_RATIO").ok().and_then(|r| r.parse().ok()).unwrap_or(1.0);
+        println!(
+            "observability_overhead tracing spans: {spans} exported for about {runs:.0} runs at 16 clients: {:.2} per \
+             run ({:.2} expected: 3 per sampled run)",
+            spans as f64 / runs,
+            3.0 * ratio
+        );
+
         let off = saturated;
         let per_run = metrics_per_run();
         // At `off` runs/s on two cores, a run takes 2 / off seconds of CPU.
@@ -203,5 +285,6 @@ fn main() {
             per_run.as_secs_f64() / cpu_per_run.as_secs_f64() * 100.0
         );
         background.shutdown().await;
+        drop(database);
     });
 }

@@ -122,13 +122,22 @@ pub fn system_prompt(spec: &AgentSpec) -> String {
     prompt
 }
 
+/// Where an agent's invocation is traced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AgentSpan {
+    /// In an `invoke_agent` span of its own (a workflow step, a handoff's child, a direct call).
+    New,
+    /// In the current span, which already is the invocation's (an agent run's own span).
+    Current,
+}
+
 impl Platform {
     /// Runs an agent on a task to its final answer. Fails with [`Error::BudgetExceeded`] as soon as a call's
     /// worst case does not fit the project's budget (no further LLM call is made), with [`Error::Llm`] when the
     /// provider fails, and with [`Error::MaxIterations`] when the model is still calling tools after the spec's
     /// bound.
     pub async fn run_agent(&self, task: AgentTask) -> Result<AgentOutcome> {
-        let (result, end) = self.run_agent_reporting(task).await;
+        let (result, end) = self.run_agent_reporting(task, AgentSpan::New).await;
         if let Some(end) = end {
             self.publish_event(end).await;
         }
@@ -138,7 +147,11 @@ impl Platform {
     /// [`run_agent`](Self::run_agent), handing back the event of its end (`agent.completed` or `agent.failed`)
     /// unpublished, for the caller to store with the outcome (a run's end and its event share one transaction).
     /// `None` when the task failed before the agent started (no `agent.started` to end).
-    pub(crate) async fn run_agent_reporting(&self, task: AgentTask) -> (Result<AgentOutcome>, Option<Event>) {
+    pub(crate) async fn run_agent_reporting(
+        &self,
+        task: AgentTask,
+        span: AgentSpan,
+    ) -> (Result<AgentOutcome>, Option<Event>) {
         let key = match AgentKey::parse(&task.agent) {
             Ok(key) => key,
             Err(_) => return (Err(Error::NotFound("agent")), None),
@@ -158,15 +171,18 @@ impl Platform {
             ));
             return (Err(refused), None);
         }
-        let span = tracing::info_span!(
-            "agent_run",
-            otel.name = %format!("invoke_agent {key}"),
-            gen_ai.operation.name = "invoke_agent",
-            gen_ai.agent.name = %key,
-            tenant_id = %task.tenant_id,
-            agent = %key,
-            run_id = task.run_id.map(tracing::field::display),
-        );
+        let span = match span {
+            AgentSpan::Current => tracing::Span::current(),
+            AgentSpan::New => tracing::info_span!(
+                "agent_run",
+                otel.name = format!("invoke_agent {key}").as_str(),
+                gen_ai.operation.name = "invoke_agent",
+                gen_ai.agent.name = %key,
+                tenant_id = %task.tenant_id,
+                agent = %key,
+                run_id = task.run_id.map(tracing::field::display),
+            ),
+        };
         let started = Instant::now();
         let data = json!({"agent": key, "run_id": task.run_id, "project_id": task.project_id});
         self.publish(task.tenant_id, EventKind::AgentStarted, data.clone()).await;
@@ -280,7 +296,7 @@ impl Platform {
                         tool.call(&context, call.arguments.clone())
                             .instrument(tracing::info_span!(
                                 "execute_tool",
-                                otel.name = %format!("execute_tool {}", call.name),
+                                otel.name = format!("execute_tool {}", call.name).as_str(),
                                 gen_ai.operation.name = "execute_tool",
                                 gen_ai.tool.name = %call.name,
                                 tenant_id = %task.tenant_id,

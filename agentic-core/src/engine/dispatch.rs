@@ -92,7 +92,7 @@ impl Platform {
         let delivery = &claimed.delivery;
         let attempt_span = tracing::info_span!(
             "webhook_attempt",
-            otel.name = %format!("webhook {}", delivery.event_type),
+            otel.name = format!("webhook {}", delivery.event_type).as_str(),
             otel.kind = "client",
             tenant_id = %delivery.tenant_id,
             webhook_id = %delivery.endpoint_id,

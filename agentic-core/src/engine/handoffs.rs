@@ -13,6 +13,7 @@ use tracing::Instrument;
 use crate::Platform;
 use crate::api::HandoffView;
 use crate::auth::Principal;
+use crate::engine::agent_loop::AgentSpan;
 use crate::engine::{AgentRunOutput, AgentTask};
 use crate::error::{Error, Result};
 use crate::events::EventKind;
@@ -118,7 +119,7 @@ impl Platform {
         };
         let span = tracing::info_span!(
             "handoff",
-            otel.name = %format!("handoff {to}"),
+            otel.name = format!("handoff {to}").as_str(),
             tenant_id = %task.tenant_id,
             run_id = %child_id,
             parent_run_id = task.run_id.map(tracing::field::display),
@@ -126,7 +127,7 @@ impl Platform {
             to,
             depth,
         );
-        let (result, end) = self.run_agent_reporting(child).instrument(span).await;
+        let (result, end) = self.run_agent_reporting(child, AgentSpan::New).instrument(span).await;
         // The child's calls went through the shared controls: what they added is what it cost.
         let spent = Money::from_nanos((task.control.cost_so_far().nanos() - spent_before.nanos()).max(0));
         let input = json!({"task": instructions, "context": context, "handoff": {"from": task.agent, "depth": depth,

@@ -56,7 +56,7 @@ impl Platform {
         // Named and attributed by OpenTelemetry's GenAI conventions, so trace backends show it as a model call.
         let span = tracing::info_span!(
             "chat",
-            otel.name = %format!("chat {}", site.model),
+            otel.name = format!("chat {}", site.model).as_str(),
             otel.kind = "client",
             gen_ai.operation.name = "chat",
             gen_ai.system = %site.provider,

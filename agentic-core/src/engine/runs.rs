@@ -12,6 +12,7 @@ use crate::Platform;
 use crate::agents::AgentKey;
 use crate::api::ExecuteRequest;
 use crate::auth::Principal;
+use crate::engine::agent_loop::AgentSpan;
 use crate::engine::{AgentTask, RunControl};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventKind};
@@ -290,19 +291,26 @@ impl Platform {
                     }
                 }
             }
+            // An agent run's span is its agent's invocation, named by OpenTelemetry's GenAI conventions (one span
+            // where a run span over an `invoke_agent` span would say the same twice).
+            let (name, operation) = match run.kind {
+                RunKind::Agent => (format!("invoke_agent {}", run.agent), Some("invoke_agent")),
+                RunKind::Workflow => (format!("run {}", run.agent), None),
+            };
             let span = tracing::info_span!(
                 "run",
-                otel.name = %format!("run {}", run.agent),
+                otel.name = name.as_str(),
+                gen_ai.operation.name = operation,
+                gen_ai.agent.name = operation.and(Some(run.agent.as_str())),
                 tenant_id = %run.tenant_id,
                 run_id = %run.id,
                 kind = run.kind.as_str(),
                 agent = %run.agent,
                 attempt = run.attempts,
                 status = tracing::field::Empty,
+                // The trace of the request that queued it, possibly on another replica.
+                traceparent = run.traceparent.as_deref(),
             );
-            if let Some(traceparent) = &run.traceparent {
-                crate::telemetry::continue_trace(&span, traceparent);
-            }
             let work = self.perform(&run, worker, &control).instrument(span.clone());
             let outcome = tokio::select! {
                 finish = work => finish.ok_or(Interrupted::LeaseLost),
@@ -437,7 +445,7 @@ impl Platform {
             acting_user: Some(run.requested_by),
             handoff_chain: Vec::new(),
         };
-        let (result, end) = self.run_agent_reporting(task).await;
+        let (result, end) = self.run_agent_reporting(task, AgentSpan::Current).await;
         let events = end.into_iter().collect();
         Some(match result {
             Err(error) if matches!(error.cause(), Error::Cancelled) => {

@@ -20,19 +20,18 @@ impl<B> MakeSpan<B> for RequestSpan {
             Some(route) => format!("{} {}", request.method(), route.as_str()),
             None => request.method().to_string(),
         };
-        let span = tracing::info_span!(
+        // The caller's trace, continued (see `telemetry::TRACEPARENT`).
+        let traceparent = request.headers().get("traceparent").and_then(|value| value.to_str().ok());
+        tracing::info_span!(
             "request",
-            otel.name = %name,
+            otel.name = name.as_str(),
             otel.kind = "server",
-            http.request.method = %request.method(),
-            url.path = %request.uri().path(),
+            http.request.method = request.method().as_str(),
+            url.path = request.uri().path(),
             tenant_id = Empty,
             http.response.status_code = Empty,
-        );
-        if let Some(traceparent) = request.headers().get("traceparent").and_then(|value| value.to_str().ok()) {
-            crate::telemetry::continue_trace(&span, traceparent);
-        }
-        span
+            traceparent,
+        )
     }
 }
 

@@ -66,7 +66,7 @@ pub(crate) fn init(config: &Config) -> Result<Telemetry, String> {
     })
 }
 
-/// A `tracing-opentelemetry` layer exporting in batches over OTLP/HTTP (protobuf). Requests that arrive with a
+/// The platform's span layer exporting in batches over OTLP/HTTP (protobuf). Requests that arrive with a
 /// `traceparent` follow their caller's sampling decision; new traces are recorded at `sample_ratio`.
 #[cfg(feature = "otlp")]
 fn otlp_layer(otlp: &crate::config::Otlp) -> Result<(BoxedLayer, opentelemetry_sdk::trace::SdkTracerProvider), String> {
@@ -85,9 +85,8 @@ fn otlp_layer(otlp: &crate::config::Otlp) -> Result<(BoxedLayer, opentelemetry_s
         .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(otlp.sample_ratio))))
         .with_resource(opentelemetry_sdk::Resource::builder().with_service_name(otlp.service_name.clone()).build())
         .build();
-    // The platform's spans are at `info`; dependencies' debug and trace spans stay out of the traces.
-    let layer = agentic_core::telemetry::span_layer(provider.tracer("agentic"))
-        .with_filter(tracing_subscriber::filter::LevelFilter::INFO)
-        .boxed();
+    // The platform's spans are at `info`, where the layer records by default: dependencies' debug and trace
+    // spans stay out of the traces.
+    let layer = agentic_core::telemetry::span_layer(provider.tracer("agentic")).boxed();
     Ok((layer, provider))
 }
