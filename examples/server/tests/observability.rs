@@ -520,8 +520,9 @@ async fn traces_reach_an_otlp_collector_and_continue_the_callers_trace() {
     let has = |needle: &[u8]| bodies.windows(needle.len()).any(|w| w == needle);
     for needle in [
         &b"agentic-under-test"[..],
-        b"run qa_tester",
+        // An agent run's span is its agent's invocation, with the run's attributes.
         b"invoke_agent qa_tester",
+        b"attempt",
         b"gen_ai.system",
         b"gen_ai.usage.input_tokens",
     ] {
