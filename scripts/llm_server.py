@@ -20,7 +20,8 @@ def main() -> None:
     model = os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
     params = xllamacpp.CommonParams()
     params.model.path = model
-    params.n_ctx = 2048
+    # SmolLM2 was trained to 8,192 tokens; a pipeline's later steps carry the earlier results.
+    params.n_ctx = 8192
     params.n_parallel = 1
     params.cpuparams.n_threads = 1
     params.cpuparams_batch.n_threads = 1

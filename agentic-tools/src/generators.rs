@@ -8,12 +8,13 @@
 //! | `kubernetes_generator` | Kubernetes manifests | YAML (serde-saphyr), each document with apiVersion/kind/metadata.name |
 //! | `cicd_generator` | a CI pipeline | YAML with `jobs` (GitHub Actions) or `stages` (GitLab CI) |
 //! | `terraform_generator` | Terraform | HCL (hcl-rs), at least one block |
-//! | `design_system_generator` | design tokens | JSON object with `colors` and `typography` |
+//! | `design_system_generator` | design tokens | JSON Schema: `colors`, `typography` (and `spacing`), asked of the provider as the answer's form |
 //! | `wireframe_generator` | a wireframe | Mermaid: a known diagram type and balanced brackets (no Mermaid parser exists for Rust) |
 
 use async_trait::async_trait;
 use serde::Deserialize;
 
+use agentic_core::llm::OutputSchema;
 use agentic_core::tools::{Tool, ToolContext, ToolError};
 
 /// Checks an artifact; the error is shown to the model for its one repair.
@@ -27,6 +28,9 @@ pub struct Generator {
     artifact: &'static str,
     fence: &'static str,
     validate: Validate,
+    /// The artifact's form, when it is JSON of a known shape: asked of the provider, and `validate` reads the
+    /// answer with it.
+    form: Option<fn() -> OutputSchema>,
 }
 
 impl std::fmt::Debug for Generator {
@@ -44,6 +48,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "pytest test code in Python",
             fence: "python",
             validate: python,
+            form: None,
         },
         Generator {
             name: "bug_reproducer",
@@ -51,6 +56,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "a minimal Python reproduction script",
             fence: "python",
             validate: python,
+            form: None,
         },
         Generator {
             name: "component_generator",
@@ -58,6 +64,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "a React component in TSX",
             fence: "tsx",
             validate: tsx,
+            form: None,
         },
         Generator {
             name: "kubernetes_generator",
@@ -65,6 +72,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "Kubernetes manifests in YAML (one or more documents)",
             fence: "yaml",
             validate: kubernetes,
+            form: None,
         },
         Generator {
             name: "cicd_generator",
@@ -72,6 +80,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "a CI pipeline in YAML (GitHub Actions `jobs:` or GitLab CI `stages:`)",
             fence: "yaml",
             validate: pipeline,
+            form: None,
         },
         Generator {
             name: "terraform_generator",
@@ -79,6 +88,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "Terraform configuration in HCL",
             fence: "hcl",
             validate: terraform,
+            form: None,
         },
         Generator {
             name: "design_system_generator",
@@ -86,6 +96,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "design tokens as a JSON object with `colors` and `typography`",
             fence: "json",
             validate: design_tokens,
+            form: Some(design_tokens_form),
         },
         Generator {
             name: "wireframe_generator",
@@ -93,6 +104,7 @@ pub fn generators() -> [Generator; 8] {
             artifact: "a Mermaid diagram",
             fence: "mermaid",
             validate: mermaid,
+            form: None,
         },
     ]
 }
@@ -169,14 +181,35 @@ fn terraform(code: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Design tokens: named colours, typography and spacing, each an object of named values.
+fn design_tokens_form() -> OutputSchema {
+    let named = |value: serde_json::Value| serde_json::json!({"type": "object", "minProperties": 1, "additionalProperties": value});
+    let font = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "fontFamily": {"type": "string"},
+            "fontSize": {"type": "string"},
+            "fontWeight": {"type": ["string", "number"]},
+            "lineHeight": {"type": ["string", "number"]},
+        },
+        "required": ["fontFamily", "fontSize"],
+    });
+    OutputSchema::new(
+        "design_tokens",
+        serde_json::json!({
+            "type": "object",
+            "properties": {
+                "colors": named(serde_json::json!({"type": "string"})),
+                "typography": named(font),
+                "spacing": named(serde_json::json!({"type": "string"})),
+            },
+            "required": ["colors", "typography"],
+        }),
+    )
+}
+
 fn design_tokens(code: &str) -> Result<(), String> {
-    let value: serde_json::Value = serde_json::from_str(code).map_err(|e| format!("JSON: {e}"))?;
-    for key in ["colors", "typography"] {
-        if !value.get(key).is_some_and(|v| v.is_object()) {
-            return Err(format!("missing object `{key}`"));
-        }
-    }
-    Ok(())
+    design_tokens_form().read(code).map(|_| ()).map_err(|e| e.0)
 }
 
 fn mermaid(code: &str) -> Result<(), String> {
@@ -281,7 +314,15 @@ impl Tool for Generator {
             prompt.push_str("\n\nContext:\n");
             prompt.push_str(&serde_json::to_string_pretty(&extra).unwrap_or_default());
         }
-        let first = extract_code(&model.ask(&system, &prompt).await?);
+        // A form is asked of the provider as such; its answer is the JSON itself, fenced or not.
+        let system = system.as_str();
+        let ask = |prompt: String| async move {
+            match self.form {
+                Some(form) => model.ask_in_form(system, &prompt, &form()).await.map(|answer| extract_code(&answer)),
+                None => model.ask(system, &prompt).await.map(|answer| extract_code(&answer)),
+            }
+        };
+        let first = ask(prompt.clone()).await?;
         let error = match self.check(&first) {
             Ok(()) => return Ok(serde_json::json!({"artifact": first, "format": self.fence, "repaired": false})),
             Err(error) => error,
@@ -290,7 +331,7 @@ impl Tool for Generator {
             "{prompt}\n\nYour previous answer:\n```{fence}\n{first}\n```\nfailed the check: {error}\nReturn the corrected artifact, as one ```{fence} block.",
             fence = self.fence
         );
-        let second = extract_code(&model.ask(&system, &repair).await?);
+        let second = ask(repair).await?;
         match self.check(&second) {
             Ok(()) => Ok(serde_json::json!({"artifact": second, "format": self.fence, "repaired": true})),
             Err(again) => Err(ToolError::Failed(format!(
@@ -340,7 +381,7 @@ mod tests {
             ),
             (
                 "design_system_generator",
-                "{\"colors\": {\"primary\": \"#0055ff\"}, \"typography\": {\"body\": \"16px\"}}",
+                "{\"colors\": {\"primary\": \"#0055ff\"}, \"typography\": {\"body\": {\"fontFamily\": \"Inter\", \"fontSize\": \"16px\"}}}",
                 "{\"colors\": {}}",
             ),
             (

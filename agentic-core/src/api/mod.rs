@@ -344,7 +344,8 @@ impl ExecuteRequest {
 pub struct WorkflowRequest {
     /// The workflow: `ProjectPipelineWorkflow` (or `project_pipeline`).
     pub name: String,
-    /// The workflow's arguments; for the project pipeline `{"goal": "...", "context": {...}?}`.
+    /// The workflow's arguments; for the project pipeline `{"goal": "...", "context": {...}?, "max_tasks": 1..10?}`
+    /// (`max_tasks` bounds the plan, and with it the run's cost).
     #[schema(value_type = Object)]
     pub args: serde_json::Value,
     /// The project charged.

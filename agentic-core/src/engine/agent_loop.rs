@@ -48,6 +48,9 @@ pub struct AgentTask {
     /// The agents that handed this task down, the first at the top (empty for a run's own agent): what a
     /// handoff from here may not go back to, and how deep it is.
     pub handoff_chain: Vec<String>,
+    /// The form the final answer must take, asked of the provider on every model call (see
+    /// [`OutputSchema`](crate::llm::OutputSchema)); the caller reads the answer with it.
+    pub output_schema: Option<crate::llm::OutputSchema>,
 }
 
 /// One thing that happened in a run.
@@ -260,6 +263,7 @@ impl Platform {
                 .with_max_tokens(spec.llm.max_tokens.unwrap_or(ChatRequest::DEFAULT_MAX_TOKENS));
             request.temperature = spec.llm.temperature;
             request.tools = tools.clone();
+            request.output_schema = task.output_schema.clone();
             let site = CallSite {
                 tenant: task.tenant_id,
                 project: task.project_id,

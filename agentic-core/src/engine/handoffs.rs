@@ -116,6 +116,7 @@ impl Platform {
             control: task.control.clone(),
             acting_user: task.acting_user,
             handoff_chain: chain,
+            output_schema: None,
         };
         let span = tracing::info_span!(
             "handoff",

@@ -46,5 +46,6 @@ pub(crate) use signals::RunSignals;
 pub use tenants::{Bootstrap, BootstrapReport};
 pub use webhooks::MAX_REPLAY;
 pub use workflows::{
-    MAX_PLAN_TASKS, PROJECT_PIPELINE, PipelineOutput, PlannedTask, StepPhase, WorkflowStep, parse_plan,
+    MAX_PLAN_TASKS, PROJECT_PIPELINE, PipelineOutput, PlannedTask, ReviewFinding, ReviewVerdict, StepPhase,
+    WorkflowStep, parse_plan, plan_schema,
 };

@@ -444,6 +444,7 @@ impl Platform {
             control: control.clone(),
             acting_user: Some(run.requested_by),
             handoff_chain: Vec::new(),
+            output_schema: None,
         };
         let (result, end) = self.run_agent_reporting(task, AgentSpan::Current).await;
         let events = end.into_iter().collect();

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::CallSite;
 use crate::Platform;
 use crate::ids::{ProjectId, RunId, TenantId};
-use crate::llm::{ChatRequest, LlmProvider, Message, Usage};
+use crate::llm::{ChatRequest, LlmProvider, Message, OutputSchema, Usage};
 use crate::model::Money;
 use crate::tools::{ToolError, ToolModel};
 
@@ -49,10 +49,21 @@ impl AgentModel {
 impl ToolModel for AgentModel {
     /// Reserves the worst case, calls, settles.
     async fn ask(&self, system: &str, prompt: &str) -> Result<String, ToolError> {
-        let request = ChatRequest::new(self.model.clone(), vec![Message::user(prompt)])
+        self.call(system, prompt, None).await
+    }
+
+    async fn ask_in_form(&self, system: &str, prompt: &str, form: &OutputSchema) -> Result<String, ToolError> {
+        self.call(system, prompt, Some(form)).await
+    }
+}
+
+impl AgentModel {
+    async fn call(&self, system: &str, prompt: &str, form: Option<&OutputSchema>) -> Result<String, ToolError> {
+        let mut request = ChatRequest::new(self.model.clone(), vec![Message::user(prompt)])
             .with_system(system)
             .with_max_tokens(self.max_tokens)
             .with_temperature(0.0);
+        request.output_schema = form.cloned();
         let site = CallSite {
             tenant: self.tenant,
             project: self.project,

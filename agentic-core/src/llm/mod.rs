@@ -18,11 +18,13 @@
 mod error;
 mod provider;
 mod stream;
+mod structured;
 mod types;
 
 pub use error::{LlmError, excerpt};
 pub use provider::{Capabilities, ChatStream, LlmProvider, ProviderResolver, SingleProvider};
 pub use stream::{StreamAssembler, collect_stream};
+pub use structured::{FormError, OutputSchema};
 pub use types::{
     ChatRequest, ChatResponse, Message, StopReason, StreamEvent, ToolCall, ToolCallDelta, ToolDefinition, Usage,
 };

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::structured::OutputSchema;
+
 /// A tool the model may call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ToolDefinition {
@@ -98,6 +100,9 @@ pub struct ChatRequest {
     /// Sequences that end generation.
     #[serde(default)]
     pub stop: Vec<String>,
+    /// The form the answer must take, when it is JSON of a known shape (see [`OutputSchema`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<OutputSchema>,
 }
 
 impl ChatRequest {
@@ -114,6 +119,7 @@ impl ChatRequest {
             max_tokens: Self::DEFAULT_MAX_TOKENS,
             temperature: None,
             stop: Vec::new(),
+            output_schema: None,
         }
     }
 
@@ -138,6 +144,12 @@ impl ChatRequest {
     /// Adds a tool.
     pub fn with_tool(mut self, tool: ToolDefinition) -> Self {
         self.tools.push(tool);
+        self
+    }
+
+    /// Asks for an answer in the form `schema` describes.
+    pub fn with_output_schema(mut self, schema: OutputSchema) -> Self {
+        self.output_schema = Some(schema);
         self
     }
 

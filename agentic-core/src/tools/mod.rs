@@ -50,6 +50,19 @@ pub trait ToolModel: Send + Sync + std::fmt::Debug {
     /// Asks one question (a system prompt and a user prompt) and returns the answer's text. A budget refusal or
     /// a provider failure is a [`ToolError::Failed`] the agent sees.
     async fn ask(&self, system: &str, prompt: &str) -> Result<String, ToolError>;
+
+    /// Asks for an answer in `form`, which providers that can constrain their output are held to; the caller reads
+    /// the text with [`OutputSchema::read`](crate::llm::OutputSchema::read). By default the question is asked
+    /// as [`ask`](Self::ask) does, and the system prompt is left to describe the form.
+    async fn ask_in_form(
+        &self,
+        system: &str,
+        prompt: &str,
+        form: &crate::llm::OutputSchema,
+    ) -> Result<String, ToolError> {
+        let _ = form;
+        self.ask(system, prompt).await
+    }
 }
 
 /// What a tool call runs for.

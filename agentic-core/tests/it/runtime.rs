@@ -76,6 +76,7 @@ fn task(tenant: TenantId, project: ProjectId) -> AgentTask {
         control: agentic_core::engine::RunControl::default(),
         acting_user: None,
         handoff_chain: Vec::new(),
+        output_schema: None,
     }
 }
 
@@ -263,6 +264,48 @@ async fn generators_repair_a_parse_failure_once() {
     assert_eq!(report["total"]["output_tokens"], outcome.usage.output_tokens);
     assert_eq!(report["total"]["input_tokens"], outcome.usage.input_tokens);
     assert_eq!(report["total"]["cost"], json!(outcome.cost));
+}
+
+const DESIGNER: &str = "name: Designer\nrole: UX\ngoal: Tokens\nbackstory: Careful\ntools:\n  - design_system_generator\nllm:\n  provider: claude\n  model: claude-sonnet-4\n  max_tokens: 500\n";
+
+#[tokio::test]
+async fn a_generator_of_json_asks_for_its_form_and_reads_the_answer_with_it() {
+    let tokens =
+        r##"{"colors": {"primary": "#0055ff"}, "typography": {"body": {"fontFamily": "Inter", "fontSize": "16px"}}}"##;
+    let mock = Arc::new(
+        MockProvider::new()
+            .named("anthropic")
+            .then(MockReply::tool_call("design_system_generator", json!({"request": "tokens for a calm brand"})))
+            .reply(r##"{"colors": {"primary": "#0055ff"}, "typography": {"body": "16px"}}"##)
+            .reply(tokens)
+            .reply("The tokens are ready."),
+    );
+    let app = app_with(Arc::clone(&mock)).await;
+    app.put_agent("designer", DESIGNER).await;
+    let (tenant, project) = setup(&app, None).await;
+    let mut job = task(tenant, project);
+    job.agent = "designer".into();
+    let outcome = app.platform.run_agent(job).await.unwrap();
+    let output = outcome
+        .steps
+        .iter()
+        .find_map(|s| match s {
+            RunStep::ToolCall { output, ok: true, .. } => Some(output.clone()),
+            _ => None,
+        })
+        .expect("the generator succeeded");
+    assert_eq!(output["repaired"], true, "a typography entry that is not an object is sent back: {output}");
+    assert_eq!(
+        serde_json::from_str::<Value>(output["artifact"].as_str().unwrap()).unwrap()["colors"]["primary"],
+        "#0055ff"
+    );
+
+    let requests = mock.requests();
+    let form = requests[1].output_schema.as_ref().expect("the generator asks for its form");
+    assert_eq!(form.name, "design_tokens");
+    assert!(requests[0].output_schema.is_none(), "the agent's own turns are free");
+    let repair = serde_json::to_string(&requests[2].messages).unwrap();
+    assert!(repair.contains("/typography/body"), "the mistake is named where it is: {repair}");
 }
 
 #[tokio::test]

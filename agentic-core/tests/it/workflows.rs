@@ -18,6 +18,11 @@ const PLAN: &str = "Here is the plan:\n```json\n{\"tasks\": [\
     {\"agent\": \"developer\", \"task\": \"Build the signup form\"},\
     {\"agent\": \"devops_engineer\", \"task\": \"Ship it to staging\"}]}\n```";
 
+/// The QA Tester's review, in its form.
+const REVIEW: &str = "{\"verdict\": \"request_changes\", \"summary\": \"Signup works; invalid emails are untested\", \
+    \"findings\": [{\"severity\": \"medium\", \"description\": \"No test for invalid emails\"}], \
+    \"next_tests\": [\"Reject a@b\"]}";
+
 /// Whether `request` comes from the agent called `name` (its system prompt starts with it).
 fn from_agent(request: &ChatRequest, name: &str) -> bool {
     request.system.as_deref().is_some_and(|s| s.starts_with(&format!("You are {name},")))
@@ -41,7 +46,7 @@ fn team(plan: &str) -> MockProvider {
         .when(|r| from_agent(r, "Overseer"), MockReply::text(plan))
         .when(|r| from_agent(r, "Developer"), MockReply::text("Form built in src/signup.tsx"))
         .when(|r| from_agent(r, "DevOps Engineer"), MockReply::text("Deployed to staging"))
-        .when(|r| from_agent(r, "QA Tester"), MockReply::text("Review: add tests for invalid emails"))
+        .when(|r| from_agent(r, "QA Tester"), MockReply::text(REVIEW))
 }
 
 /// Waits (up to 2 s) until the mock has received `n` requests.
@@ -107,7 +112,10 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
         steps,
         vec![("plan", "overseer"), ("task", "developer"), ("task", "devops_engineer"), ("review", "qa_tester")]
     );
-    assert_eq!(output["review"], "Review: add tests for invalid emails");
+    assert_eq!(output["review"], "Signup works; invalid emails are untested");
+    assert_eq!(output["verdict"]["verdict"], "request_changes");
+    assert_eq!(output["verdict"]["findings"][0]["severity"], "medium");
+    assert_eq!(output["verdict"]["next_tests"], json!(["Reject a@b"]));
     assert_eq!(output["steps"][2]["output"], "Deployed to staging");
 
     // The agents were asked in order, each later one with the earlier results as context.
@@ -123,6 +131,14 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     assert!(user_text(&requests[0]).contains("acme/web"), "and the project context");
     assert!(user_text(&requests[2]).contains("Form built in src/signup.tsx"), "results are passed forward");
     assert!(user_text(&requests[3]).contains("Deployed to staging"), "QA reviews every result");
+    // The plan and the review are asked for in their forms; the plan's names only agents of the roster.
+    let plan_form = requests[0].output_schema.as_ref().expect("the plan is asked for in its form");
+    assert_eq!(plan_form.name, "project_plan");
+    assert_eq!(plan_form.schema["properties"]["tasks"]["maxItems"], 10, "no `max_tasks`: the most a plan may hold");
+    let agents = &plan_form.schema["properties"]["tasks"]["items"]["properties"]["agent"]["enum"];
+    assert!(agents.as_array().unwrap().contains(&json!("devops_engineer")), "{agents}");
+    assert_eq!(requests[3].output_schema.as_ref().map(|f| f.name.as_str()), Some("review_verdict"));
+    assert!(requests[1].output_schema.is_none(), "a task's answer is free");
 
     // Cost: one record per model call, and the run's cost is their sum.
     let report =
@@ -151,7 +167,7 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     );
     assert_eq!(step["written_by"]["run_id"].as_str(), Some(id.as_str()));
     let review = app.call("GET", &format!("{context}/pipeline.review"), Some(&developer), None).await.expect(200);
-    assert_eq!(review["value"]["output"], "Review: add tests for invalid emails");
+    assert_eq!(review["value"]["verdict"]["summary"], "Signup works; invalid emails are untested");
 
     // Refusals: unknown workflow, bad args, a role without `agents:execute`, another tenant.
     let call = |body: Value| {
@@ -165,6 +181,13 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     call(json!({"name": "project_pipeline", "project_id": project, "args": {"goal": "x", "extra": 1}}))
         .await
         .expect(422);
+    for max_tasks in [json!(0), json!(11), json!("3"), json!(2.5)] {
+        let refused = call(json!({"name": "project_pipeline", "project_id": project,
+            "args": {"goal": "x", "max_tasks": max_tasks}}))
+        .await
+        .expect(422);
+        assert!(refused.to_string().contains("args.max_tasks"), "{refused}");
+    }
     call(json!({"name": "project_pipeline", "project_id": project, "args": {"goal": "x"}, "wait": 61}))
         .await
         .expect(422);
@@ -191,17 +214,20 @@ async fn the_pipeline_plans_executes_in_order_and_reviews(app: TestApp) {
     assert_eq!(app.events_of("approval.requested").await.len(), 1, "nothing was gated for a missing project");
 }
 
-crate::both_backends!(plan_repair, an_unusable_plan_is_sent_back_once_then_the_run_fails);
+crate::both_backends!(plan_repair, an_unusable_plan_or_review_is_sent_back_once_then_the_run_fails);
 
-async fn an_unusable_plan_is_sent_back_once_then_the_run_fails(app: TestApp) {
-    // First workflow: a bad plan, then a good one.
+async fn an_unusable_plan_or_review_is_sent_back_once_then_the_run_fails(app: TestApp) {
+    // First workflow: a bad plan, then a good one; a review in prose, then in its form.
+    let repairing = |r: &ChatRequest| user_text(r).contains("could not be used");
     let mock = Arc::new(
         MockProvider::new()
-            .when(|r| from_agent(r, "Overseer") && user_text(r).contains("could not be used"), MockReply::text(PLAN))
+            .when(move |r| from_agent(r, "Overseer") && repairing(r), MockReply::text(PLAN))
             .when(
                 |r| from_agent(r, "Overseer"),
                 MockReply::text("{\"tasks\": [{\"agent\": \"wizard\", \"task\": \"x\"}]}"),
             )
+            .when(move |r| from_agent(r, "QA Tester") && repairing(r), MockReply::text(REVIEW))
+            .when(|r| from_agent(r, "QA Tester"), MockReply::text("Looks fine to me."))
             .when(|r| !from_agent(r, "Overseer"), MockReply::text("done")),
     );
     let app = app.with_llm(Arc::clone(&mock));
@@ -212,8 +238,12 @@ async fn an_unusable_plan_is_sent_back_once_then_the_run_fails(app: TestApp) {
     assert_eq!(run["status"], "completed", "{run}");
     let phases: Vec<&str> =
         run["output"]["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
-    assert_eq!(phases, vec!["plan", "plan", "task", "task", "review"]);
-    assert!(user_text(&mock.requests()[1]).contains("`wizard`, which does not exist"), "the reason is fed back");
+    assert_eq!(phases, vec!["plan", "plan", "task", "task", "review", "review"]);
+    let requests = mock.requests();
+    let reason = user_text(&requests[1]);
+    assert!(reason.contains("/tasks/0/agent: \"wizard\" is not one of"), "the reason is fed back: {reason}");
+    assert!(user_text(&requests[5]).contains("the answer holds no JSON object"), "and the review's");
+    assert_eq!(run["output"]["verdict"]["verdict"], "request_changes");
 
     // Second workflow: the Overseer never answers with JSON; the run fails with the reason, keeping its steps.
     let app = app.with_llm(MockProvider::new().when(|_| true, MockReply::text("I would rather not plan.")));
@@ -243,7 +273,7 @@ async fn a_crashed_pipeline_resumes_from_its_last_finished_step(app: TestApp) {
             .when(|r| from_agent(r, "Overseer"), MockReply::text(PLAN))
             .when(|r| from_agent(r, "Developer"), MockReply::text("Form built in src/signup.tsx"))
             .when(|r| from_agent(r, "DevOps Engineer"), MockReply::text("Deployed to staging"))
-            .when(|r| from_agent(r, "QA Tester"), MockReply::text("Review: fine")),
+            .when(|r| from_agent(r, "QA Tester"), MockReply::text(REVIEW)),
     );
     let app = app.with_llm_and(Arc::clone(&mock), |b| b.run_lease(SHORT_LEASE));
     let project = project(&app).await;

@@ -6,7 +6,7 @@ use agentic_core::llm::{ChatRequest, ChatResponse, ChatStream, LlmError, LlmProv
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{completion, streaming};
+use super::{completion, form, streaming};
 use crate::http;
 
 /// The official endpoint.
@@ -92,12 +92,21 @@ impl LlmProvider for Client {
     }
 
     async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
-        http::complete(self.post(completion::encode(&request, false)?), completion::decode_response).await
+        let response =
+            http::complete(self.post(completion::encode(&request, false)?), completion::decode_response).await?;
+        Ok(match &request.output_schema {
+            Some(form) => form::into_answer(response, form),
+            None => response,
+        })
     }
 
     async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream, LlmError> {
         let body = completion::encode(&request, true)?;
         let response = http::send(self.post(body)).await?;
-        Ok(streaming::events(response))
+        let events = streaming::events(response);
+        Ok(match &request.output_schema {
+            Some(form) => form::into_answer_stream(events, form),
+            None => events,
+        })
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 use agentic_core::llm::{ChatRequest, ChatResponse, LlmError, Message, StopReason, ToolCall, Usage};
 use serde::{Deserialize, Serialize};
 
+use super::form;
+
 #[derive(Serialize)]
 struct WireRequest<'a> {
     model: &'a str,
@@ -20,6 +22,8 @@ struct WireRequest<'a> {
     stop_sequences: &'a [String],
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<form::ToolChoice<'a>>,
 }
 
 #[derive(Serialize)]
@@ -60,19 +64,26 @@ pub fn encode_request(request: &ChatRequest) -> Result<Vec<u8>, LlmError> {
 }
 
 pub(super) fn encode(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, LlmError> {
+    let mut tools: Vec<WireTool<'_>> = request
+        .tools
+        .iter()
+        .map(|t| WireTool { name: &t.name, description: &t.description, input_schema: &t.input_schema })
+        .collect();
+    let tool_choice = request.output_schema.as_ref().map(|form| {
+        let choice = form::tool_choice(form, tools.len());
+        tools.push(WireTool { name: &form.name, description: form::FORM_TOOL_DESCRIPTION, input_schema: &form.schema });
+        choice
+    });
     let wire = WireRequest {
         model: &request.model,
         max_tokens: request.max_tokens,
         system: request.system.as_deref(),
         messages: messages(&request.messages),
-        tools: request
-            .tools
-            .iter()
-            .map(|t| WireTool { name: &t.name, description: &t.description, input_schema: &t.input_schema })
-            .collect(),
+        tools,
         temperature: request.temperature,
         stop_sequences: &request.stop,
         stream,
+        tool_choice,
     };
     serde_json::to_vec(&wire).map_err(|e| LlmError::InvalidRequest { status: 0, message: e.to_string() })
 }

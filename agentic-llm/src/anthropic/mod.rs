@@ -1,4 +1,5 @@
-//! Anthropic Messages API (`POST /v1/messages`), plain and streaming (SSE), with tool use.
+//! Anthropic Messages API (`POST /v1/messages`), plain and streaming (SSE), with tool use, and answers in a
+//! given form through a forced tool call.
 //!
 //! ```no_run
 //! use agentic_core::llm::{ChatRequest, LlmProvider, Message};
@@ -13,6 +14,7 @@
 
 mod client;
 mod completion;
+mod form;
 mod streaming;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};

@@ -13,6 +13,9 @@ struct WireRequest<'a> {
     tools: Vec<WireTool<'a>>,
     stream: bool,
     options: Options<'a>,
+    /// A JSON Schema the answer is decoded under (Ollama's structured outputs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -99,6 +102,7 @@ pub(super) fn encode(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Llm
             .collect(),
         stream,
         options: Options { num_predict: request.max_tokens, temperature: request.temperature, stop: &request.stop },
+        format: request.output_schema.as_ref().map(|form| &form.schema),
     };
     serde_json::to_vec(&wire).map_err(|e| LlmError::InvalidRequest { status: 0, message: e.to_string() })
 }

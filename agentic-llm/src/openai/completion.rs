@@ -20,6 +20,24 @@ struct WireRequest<'a> {
     stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<ResponseFormat<'a>>,
+}
+
+/// `{"type": "json_schema", "json_schema": {...}}`: OpenAI's structured outputs, which llama.cpp's server and
+/// vLLM honour with grammar-constrained decoding.
+#[derive(Serialize)]
+struct ResponseFormat<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    json_schema: JsonSchemaFormat<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonSchemaFormat<'a> {
+    name: &'a str,
+    schema: &'a serde_json::Value,
+    strict: bool,
 }
 
 #[derive(Serialize)]
@@ -119,6 +137,10 @@ pub(super) fn encode(request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Llm
         stop: &request.stop,
         stream,
         stream_options: stream.then_some(StreamOptions { include_usage: true }),
+        response_format: request.output_schema.as_ref().map(|form| ResponseFormat {
+            kind: "json_schema",
+            json_schema: JsonSchemaFormat { name: &form.name, schema: &form.schema, strict: true },
+        }),
     };
     serde_json::to_vec(&wire).map_err(|e| LlmError::InvalidRequest { status: 0, message: e.to_string() })
 }

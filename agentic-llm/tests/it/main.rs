@@ -4,3 +4,4 @@
 mod adapters;
 mod decorators;
 mod shapes;
+mod structured;

@@ -1,5 +1,6 @@
 //! The reference server with a real provider (llama.cpp serving SmolLM2 through its OpenAI-compatible API):
-//! one agent run completes, and its cost record carries the model's real token counts.
+//! one agent run completes, and its cost record carries the model's real token counts; a `ProjectPipelineWorkflow`
+//! gets a plan it can use (asked for in its form, which llama.cpp decodes under a grammar) and runs every step.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -21,10 +22,10 @@ fn llm_url() -> Option<String> {
 
 const AGENT: &str = "name: Geographer\nrole: Helpful assistant\ngoal: Answer questions briefly\nbackstory: Knows capitals.\ntools: []\nllm:\n  provider: openai\n  model: smollm2-135m-instruct\n  temperature: 0\n  max_tokens: 48\n";
 
-#[test]
-fn an_agent_runs_on_a_real_model_and_its_costs_carry_real_tokens() {
-    let Some(url) = llm_url() else { return };
-    let dir = std::env::temp_dir().join(format!("agentic-real-{}", std::process::id()));
+/// The reference server on the local model (its OpenAI-compatible API, priced as free), in a directory of its own
+/// named by `test`; returns the process, its address and the directory.
+fn local_server(url: &str, test: &str) -> (std::process::Child, String, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("agentic-real-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pricing = dir.join("pricing.toml");
     std::fs::write(&pricing, "[free]\nproviders = [\"openai\"]\n").unwrap();
@@ -37,6 +38,13 @@ fn an_agent_runs_on_a_real_model_and_its_costs_carry_real_tokens() {
         .unwrap();
     let (addr, banner) = wait_for_listen_line(&mut child);
     assert!(!banner.contains("mock"), "{banner}");
+    (child, addr, dir)
+}
+
+#[test]
+fn an_agent_runs_on_a_real_model_and_its_costs_carry_real_tokens() {
+    let Some(url) = llm_url() else { return };
+    let (mut child, addr, dir) = local_server(&url, "agent");
 
     let (status, body) = request(&addr, "PUT", "/v1/agents/geographer", KEY, "application/yaml", AGENT);
     assert_eq!(status, 201, "{body}");
@@ -64,4 +72,83 @@ fn an_agent_runs_on_a_real_model_and_its_costs_carry_real_tokens() {
     assert_eq!(costs["groups"][0]["key"], "openai");
     stop(&mut child);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The built-in agents, rewritten for the local model: every agent of the roster may be planned, so all of them
+/// must be able to answer. They run without tools, with two turns at most and short answers (the Overseer and the
+/// QA Tester, whose answers are the plan and the review, get room for them), which keeps the run to a minute or
+/// two on this machine; what is under test is the plan and the review, asked for in their forms.
+fn local_team() -> Vec<(String, String)> {
+    let agents = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agentic-core/agents");
+    ["overseer", "developer", "devops_engineer", "qa_tester", "security_auditor", "ux_designer"]
+        .iter()
+        .map(|name| {
+            let yaml = std::fs::read_to_string(agents.join(format!("{name}.yaml"))).unwrap();
+            let mut spec: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+            let max_tokens = match *name {
+                "overseer" => 512,
+                "qa_tester" => 1024,
+                _ => 96,
+            };
+            spec["llm"] = serde_json::json!({"provider": "openai", "model": "smollm2-135m-instruct",
+                "temperature": 0, "max_tokens": max_tokens});
+            spec["tools"] = serde_json::json!([]);
+            spec["max_iterations"] = serde_json::json!(2);
+            spec["risk_level"] = serde_json::json!("low");
+            spec.as_object_mut().unwrap().remove("handoffs");
+            ((*name).to_owned(), spec.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_project_pipeline_on_a_real_model_plans_in_its_form_and_runs_every_step() {
+    let Some(url) = llm_url() else { return };
+    let (mut child, addr, dir) = local_server(&url, "pipeline");
+    for (name, spec) in local_team() {
+        // JSON is YAML: the specification goes in as the agents API takes it.
+        let (status, body) = request(&addr, "PUT", &format!("/v1/agents/{name}"), KEY, "application/yaml", &spec);
+        assert!(status == 200 || status == 201, "{name}: {status} {body}");
+    }
+    let (status, project) = request(&addr, "POST", "/v1/projects", KEY, "application/json", r#"{"name":"Notes"}"#);
+    assert_eq!(status, 201, "{project}");
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let workflow = serde_json::json!({"name": "ProjectPipelineWorkflow", "project_id": project["id"],
+        "args": {"goal": "A command-line tool that saves short notes to a file", "max_tasks": 3}});
+    let (status, run) = request(&addr, "POST", "/v1/workflows", KEY, "application/json", &workflow.to_string());
+    assert_eq!(status, 202, "{run}");
+    let id = serde_json::from_str::<serde_json::Value>(&run).unwrap()["id"].as_str().unwrap().to_owned();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    let run = loop {
+        let (status, run) = get(&addr, &format!("/v1/runs/{id}"), Some(KEY));
+        assert_eq!(status, 200, "{run}");
+        let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+        if !["queued", "running"].contains(&run["status"].as_str().unwrap()) {
+            break run;
+        }
+        assert!(std::time::Instant::now() < deadline, "the pipeline is still {} after 10 minutes", run["status"]);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    stop(&mut child);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(run["status"], "completed", "{run:#}");
+    let output = &run["output"];
+    let plan = output["plan"].as_array().unwrap();
+    assert!(!plan.is_empty() && plan.len() <= 3, "{output:#}");
+    let team: Vec<String> = local_team().into_iter().map(|(name, _)| name).collect();
+    for task in plan {
+        assert!(team.contains(&task["agent"].as_str().unwrap().to_owned()), "{task}");
+        assert!(!task["task"].as_str().unwrap().trim().is_empty(), "{task}");
+    }
+    let phases: Vec<&str> = output["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
+    let tasks = phases.iter().filter(|p| **p == "task").count();
+    assert_eq!(tasks, plan.len(), "every planned task ran: {phases:?}");
+    assert!(["approve", "request_changes"].contains(&output["verdict"]["verdict"].as_str().unwrap()), "{output:#}");
+    eprintln!(
+        "the local model planned {} tasks in {} planning round(s) and reviewed in {}: {phases:?}",
+        plan.len(),
+        phases.iter().filter(|p| **p == "plan").count(),
+        phases.iter().filter(|p| **p == "review").count()
+    );
 }

@@ -18,8 +18,8 @@ use crate::events::{Event, EventKind};
 use crate::model::RiskLevel;
 use crate::model::{Money, Permission, Run, RunFinish, RunKind, RunProgress, RunStatus, ValidationError};
 use pipeline::PipelineArgs;
-pub use pipeline::{PipelineOutput, StepPhase, WorkflowStep};
-pub use plan::{MAX_PLAN_TASKS, PlannedTask, parse_plan};
+pub use pipeline::{PipelineOutput, ReviewFinding, ReviewVerdict, StepPhase, WorkflowStep};
+pub use plan::{MAX_PLAN_TASKS, PlannedTask, parse_plan, plan_schema};
 
 /// The project pipeline's name as stored on its runs.
 pub const PROJECT_PIPELINE: &str = "project_pipeline";
@@ -86,12 +86,23 @@ impl Platform {
             Some(goal) => crate::model::validate_text("args.goal", goal, 20_000)?,
             None => return Err(ValidationError::new("args.goal", "must be a text of 1 to 20000 characters").into()),
         };
-        if let Some(extra) = request.args.as_object().and_then(|o| o.keys().find(|k| *k != "goal" && *k != "context")) {
+        let known = ["goal", "context", "max_tasks"];
+        if let Some(extra) = request.args.as_object().and_then(|o| o.keys().find(|k| !known.contains(&k.as_str()))) {
             return Err(ValidationError::new(format!("args.{extra}"), "is not an argument of this workflow").into());
         }
         let context = request.args.get("context").cloned().unwrap_or(serde_json::Value::Null);
+        let max_tasks = match request.args.get("max_tasks") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value) => match value.as_u64().and_then(|n| usize::try_from(n).ok()) {
+                Some(n @ 1..=MAX_PLAN_TASKS) => Some(n),
+                _ => {
+                    let message = format!("must be a whole number of 1 to {MAX_PLAN_TASKS}");
+                    return Err(ValidationError::new("args.max_tasks", message).into());
+                }
+            },
+        };
         let budget_tokens = crate::engine::run_control::requested_token_cap(request.budget_tokens, Some(&context))?;
-        let args = PipelineArgs { goal, context };
+        let args = PipelineArgs { goal, context, max_tasks };
         let input = serde_json::to_value(WorkflowInput { workflow: name.to_owned(), args, budget_tokens })
             .map_err(|e| Error::Internal(format!("workflow input: {e}")))?;
         let roster_risk = self.agent_roster(principal.tenant_id).await?.iter().map(|a| a.spec.risk_level).max();
@@ -193,6 +204,7 @@ impl Platform {
             cleared_risk: Some(run.risk_level),
             acting_user: Some(run.requested_by),
             handoff_chain: Vec::new(),
+            output_schema: None,
         }
     }
 

@@ -9,7 +9,7 @@ use super::plan::{PlannedTask, truncate};
 use crate::Platform;
 use crate::engine::{AgentOutcome, RunStep};
 use crate::error::Error;
-use crate::llm::Usage;
+use crate::llm::{OutputSchema, Usage};
 use crate::model::{Money, Run};
 
 /// How much of each earlier step's answer is passed on as context (the full answer stays in the run).
@@ -25,6 +25,9 @@ pub(crate) struct PipelineArgs {
     /// Context the caller gave for every step (`null`: none).
     #[serde(default)]
     pub(crate) context: serde_json::Value,
+    /// Most tasks the plan may hold (1 to [`MAX_PLAN_TASKS`](super::MAX_PLAN_TASKS); absent: that maximum).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_tasks: Option<usize>,
 }
 
 /// What a workflow step was for.
@@ -67,12 +70,71 @@ pub struct PipelineOutput {
     pub plan: Option<Vec<PlannedTask>>,
     /// Finished steps, in order.
     pub steps: Vec<WorkflowStep>,
-    /// The QA review's answer, once given.
+    /// The QA review's summary, once given.
     pub review: Option<String>,
+    /// The QA review's verdict, findings and next tests, once given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<ReviewVerdict>,
     /// Tokens over all steps.
     pub usage: Usage,
     /// Cost over all steps.
     pub cost: Money,
+}
+
+/// The QA review of a project pipeline, in the form the QA agent is held to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewVerdict {
+    /// `approve` or `request_changes`.
+    pub verdict: String,
+    /// What is done.
+    pub summary: String,
+    /// What is missing or wrong.
+    pub findings: Vec<ReviewFinding>,
+    /// The tests to run next.
+    pub next_tests: Vec<String>,
+}
+
+/// One finding of a QA review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewFinding {
+    /// `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// What is missing or wrong.
+    pub description: String,
+}
+
+impl ReviewVerdict {
+    /// The form of a review: every field required, nothing else (as providers' strict modes want).
+    pub fn form() -> OutputSchema {
+        OutputSchema::new(
+            "review_verdict",
+            json!({
+                "type": "object",
+                "properties": {
+                    "verdict": {"type": "string", "enum": ["approve", "request_changes"]},
+                    "summary": {"type": "string", "minLength": 1, "maxLength": 2000},
+                    "findings": {"type": "array", "maxItems": 10, "items": {
+                        "type": "object",
+                        "properties": {
+                            "severity": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
+                            "description": {"type": "string", "minLength": 1, "maxLength": 500},
+                        },
+                        "required": ["severity", "description"],
+                        "additionalProperties": false,
+                    }},
+                    "next_tests": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 300}},
+                },
+                "required": ["verdict", "summary", "findings", "next_tests"],
+                "additionalProperties": false,
+            }),
+        )
+    }
+
+    /// Reads a QA answer as a review; the error says what is wrong, for the repair round.
+    pub fn read(answer: &str) -> std::result::Result<Self, String> {
+        let value = Self::form().read(answer).map_err(|e| e.0)?;
+        serde_json::from_value(value).map_err(|e| format!("the review is not of the asked shape: {e}"))
+    }
 }
 
 impl PipelineOutput {
@@ -148,18 +210,19 @@ impl Platform {
             self.share(run, &format!("pipeline.step.{}", i + 1), shared).await;
         }
         let review = format!(
-            "Review the team's work on this project against its goal. Say what is done, what is missing or wrong, \
-             and what should be tested next.\nProject goal: {goal}"
+            "Review the team's work on this project against its goal. Answer with JSON only: your verdict \
+             (`approve` or `request_changes`), a summary of what is done, the findings (what is missing or wrong, \
+             each with a severity) and the tests to run next.\nProject goal: {goal}"
         );
         let context = json!({"project_goal": goal, "plan": plan, "results": state.earlier_results()});
         control.check()?;
-        let outcome = self
-            .run_agent(self.step_task(run, control, "qa_tester", review.clone(), context))
-            .await
-            .map_err(|e| Error::step("the QA review", e))?;
-        state.review = Some(outcome.output.clone());
-        let shared = json!({"run_id": run.id, "output": truncate(&outcome.output, CONTEXT_CHARS_PER_STEP)});
-        state.push(StepPhase::Review, "qa_tester", review, outcome).map_err(Error::from)?;
+        let mut job = self.step_task(run, control, "qa_tester", review, context);
+        job.output_schema = Some(ReviewVerdict::form());
+        let read = |answer: &str| ReviewVerdict::read(answer);
+        let verdict = self.ask_in_form(job, StepPhase::Review, ("the QA review", "the QA review"), state, read).await?;
+        state.review = Some(verdict.summary.clone());
+        let shared = json!({"run_id": run.id, "verdict": verdict});
+        state.verdict = Some(verdict);
         self.share(run, "pipeline.review", shared).await;
         Ok(())
     }
