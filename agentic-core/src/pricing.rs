@@ -259,7 +259,17 @@ mod tests {
             ("openai", "gpt-4o-mini", usage(1, 0, 0), Some("0.00000015")),
             ("ollama", "qwen2.5-coder:7b", usage(5_000_000, 5_000_000, 0), Some("0.00")),
             ("mock", "anything", usage(1, 1, 1), Some("0.00")),
-            ("openai", "gpt-5-turbo", usage(1, 1, 0), None),
+            // The plan's models, and the current families beside the older ones they share a prefix with.
+            ("openai", "gpt-4", usage(1_000_000, 1_000_000, 0), Some("90.00")),
+            ("openai", "gpt-4-0613", usage(0, 1_000_000, 0), Some("60.00")),
+            ("openai", "gpt-3.5-turbo-0125", usage(1_000_000, 1_000_000, 0), Some("2.00")),
+            ("openai", "gpt-4-turbo-2024-04-09", usage(1_000_000, 0, 0), Some("10.00")),
+            ("openai", "gpt-5-2025-08-07", usage(1_000_000, 0, 1_000_000), Some("1.375")),
+            ("openai", "o1-mini", usage(1_000_000, 0, 0), Some("1.10")),
+            ("openai", "o1-2024-12-17", usage(1_000_000, 0, 0), Some("15.00")),
+            ("anthropic", "claude-sonnet-4-5-20250929", usage(0, 1_000_000, 0), Some("15.00")),
+            ("anthropic", "claude-haiku-4-5", usage(1_000_000, 0, 0), Some("1.00")),
+            ("openai", "gpt-6", usage(1, 1, 0), None),
             ("openai", "gpt-4oz", usage(1, 1, 0), None),
             ("anthropic", "claude", usage(1, 1, 0), None),
         ];

@@ -29,12 +29,13 @@ impl Failover {
     }
 }
 
+/// The first answer of the chain, with the provider that gave it.
 macro_rules! chain {
     ($self:ident, $method:ident, $request:ident) => {{
         let mut last = None;
         for provider in &$self.providers {
             match provider.$method($request.clone()).await {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => return Ok((answer, provider)),
                 Err(error) if Failover::should_fail_over(&error) => {
                     tracing::warn!(provider = provider.name(), %error, "LLM provider failed; trying the next");
                     last = Some(error);
@@ -53,11 +54,25 @@ impl LlmProvider for Failover {
         self.providers.first().map_or("failover", |p| p.name())
     }
 
+    /// The answer names the provider that gave it (a cost record is priced and attributed by it).
     async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
+        let (mut answer, provider) = self.first_chat(request).await?;
+        answer.provider.get_or_insert_with(|| provider.name().to_owned());
+        Ok(answer)
+    }
+
+    /// A stream has no place for the provider's name: it is attributed to the preferred provider.
+    async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream, LlmError> {
+        self.first_stream(request).await.map(|(stream, _)| stream)
+    }
+}
+
+impl Failover {
+    async fn first_chat(&self, request: ChatRequest) -> Result<(ChatResponse, &Arc<dyn LlmProvider>), LlmError> {
         chain!(self, chat, request)
     }
 
-    async fn chat_stream(&self, request: ChatRequest) -> Result<ChatStream, LlmError> {
+    async fn first_stream(&self, request: ChatRequest) -> Result<(ChatStream, &Arc<dyn LlmProvider>), LlmError> {
         chain!(self, chat_stream, request)
     }
 }

@@ -247,6 +247,7 @@ impl MockProvider {
             model: reply.model.unwrap_or_else(|| request.model.clone()),
             usage,
             latency: reply.delay.unwrap_or_default(),
+            provider: None,
         })
     }
 }

@@ -30,6 +30,7 @@ async fn run(label: &str, store: Arc<dyn Store>, seconds: u64) {
         model: "claude-sonnet-4-20250514".into(),
         usage: Usage { input_tokens: 900, output_tokens: 300, cached_input_tokens: 0 },
         latency: Duration::from_millis(800),
+        provider: None,
     };
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();

@@ -74,8 +74,12 @@ impl Platform {
         let started = std::time::Instant::now();
         let answered = provider.chat(request).instrument(span.clone()).await;
         let status = answered.as_ref().map_or_else(crate::llm::LlmError::kind, |_| "ok");
-        // The metrics are labelled like the call's cost record (the model the provider reports), so that calls,
-        // tokens and cost line up by model; a failed call has only the model asked for.
+        // The metrics are labelled like the call's cost record (the provider that answered, the model it reports),
+        // so that calls, tokens and cost line up; a failed call has only the provider and model asked for.
+        let provider_name = match &answered {
+            Ok(response) => response.provider.as_deref().unwrap_or(site.provider),
+            Err(_) => site.provider,
+        };
         let model = match &answered {
             Ok(response) => {
                 span.record("gen_ai.response.model", response.model.as_str());
@@ -88,10 +92,11 @@ impl Platform {
                 site.model
             }
         };
-        self.inner.metrics.llm.call(site.provider, model, status, started.elapsed().as_secs_f64());
+        self.inner.metrics.llm.call(provider_name, model, status, started.elapsed().as_secs_f64());
+        let provider_name = provider_name.to_owned();
         let response = answered.map_err(Error::Llm)?;
         let call = LlmCall {
-            provider: site.provider,
+            provider: &provider_name,
             model: site.model,
             run_id: site.run_id,
             agent: site.agent,

@@ -52,7 +52,7 @@ impl StreamAssembler {
             };
             tool_calls.push(ToolCall { id: id.unwrap_or_else(|| format!("call_{index}")), name, arguments });
         }
-        Ok(ChatResponse { text: self.text, tool_calls, stop_reason, model, usage, latency })
+        Ok(ChatResponse { text: self.text, tool_calls, stop_reason, model, usage, latency, provider: None })
     }
 }
 

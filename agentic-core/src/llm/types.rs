@@ -215,6 +215,10 @@ pub struct ChatResponse {
     pub usage: Usage,
     /// Wall time of the call.
     pub latency: Duration,
+    /// The provider that answered, when it is not the one asked: a failover chain names the member that answered,
+    /// and the call is priced and recorded as that provider's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }
 
 /// A piece of a tool call arriving in a stream.

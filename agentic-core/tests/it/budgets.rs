@@ -24,6 +24,7 @@ fn response(input: u64, output: u64) -> ChatResponse {
         model: "claude-sonnet-4-20250514".into(),
         usage: Usage { input_tokens: input, output_tokens: output, cached_input_tokens: 0 },
         latency: Duration::from_millis(900),
+        provider: None,
     }
 }
 

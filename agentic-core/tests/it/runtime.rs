@@ -39,7 +39,7 @@ impl Tool for FakeDockerLinter {
 
 const AGENT: &str = "name: Auditor\nrole: Security reviewer\ngoal: Review\nbackstory: Careful\ntools:\n  - secret_detector\n  - dockerfile_optimizer\nllm:\n  provider: claude\n  model: claude-sonnet-4\n  max_tokens: 1000\nmax_iterations: 3\n";
 
-async fn app_with(mock: Arc<MockProvider>) -> TestApp {
+async fn app_with<P: agentic_core::llm::LlmProvider + 'static>(mock: Arc<P>) -> TestApp {
     TestApp::with(move |b| {
         b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", HS_SECRET).unwrap())
             .llm_providers(Arc::new(ProviderRegistry::mock_only(mock)))
@@ -306,6 +306,27 @@ async fn a_generator_of_json_asks_for_its_form_and_reads_the_answer_with_it() {
     assert!(requests[0].output_schema.is_none(), "the agent's own turns are free");
     let repair = serde_json::to_string(&requests[2].messages).unwrap();
     assert!(repair.contains("/typography/body"), "the mistake is named where it is: {repair}");
+}
+
+#[tokio::test]
+async fn a_failover_chain_charges_and_names_the_provider_that_answered() {
+    // The preferred provider is rate limited; the self-hosted backup (free in the pricing table) answers.
+    let preferred = Arc::new(
+        MockProvider::new().named("anthropic").error(|| agentic_core::llm::LlmError::RateLimited { retry_after: None }),
+    );
+    let backup = Arc::new(MockProvider::new().named("ollama").reply("Audited."));
+    let chain = agentic_llm::failover::Failover::new(vec![preferred, backup.clone()]).unwrap();
+    let app = app_with(Arc::new(chain)).await;
+    let (tenant, project) = setup(&app, Some("5.00")).await;
+    let outcome = app.platform.run_agent(task(tenant, project)).await.unwrap();
+    assert_eq!(outcome.output, "Audited.");
+    assert_eq!(backup.requests().len(), 1);
+    let report = app
+        .call("GET", &format!("/v1/projects/{project}/costs?group_by=provider"), Some(&app.admin_key), None)
+        .await
+        .expect(200);
+    assert_eq!(report["groups"][0]["key"], "ollama", "{report}");
+    assert_eq!(report["total"]["cost"], "0.00", "priced as the backup's, not the preferred provider's");
 }
 
 #[tokio::test]

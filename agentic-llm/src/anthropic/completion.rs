@@ -205,6 +205,7 @@ pub fn decode_response(body: &[u8]) -> Result<ChatResponse, LlmError> {
         model: wire.model,
         usage: wire.usage.to_usage(),
         latency: Duration::ZERO,
+        provider: None,
     })
 }
 

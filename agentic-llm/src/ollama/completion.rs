@@ -185,5 +185,6 @@ pub fn decode_response(body: &[u8]) -> Result<ChatResponse, LlmError> {
         model: wire.model,
         usage,
         latency: Duration::ZERO,
+        provider: None,
     })
 }

@@ -257,5 +257,6 @@ pub fn decode_response(body: &[u8]) -> Result<ChatResponse, LlmError> {
         model: wire.model,
         usage: wire.usage.unwrap_or_default().to_usage(),
         latency: Duration::ZERO,
+        provider: None,
     })
 }

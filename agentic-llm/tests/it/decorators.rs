@@ -60,7 +60,9 @@ async fn failover_moves_on_from_transient_failures_only() {
     let primary = Arc::new(MockProvider::new().named("primary").error(|| LlmError::RateLimited { retry_after: None }));
     let secondary = Arc::new(MockProvider::new().named("secondary").reply("from the backup"));
     let chain = Failover::new(vec![primary.clone(), secondary.clone()]).unwrap();
-    assert_eq!(chain.chat(ask()).await.unwrap().text, "from the backup");
+    let answer = chain.chat(ask()).await.unwrap();
+    assert_eq!(answer.text, "from the backup");
+    assert_eq!(answer.provider.as_deref(), Some("secondary"), "the answer names who gave it");
     assert_eq!(chain.name(), "primary");
 
     let primary = Arc::new(MockProvider::new().error(|| LlmError::ContextTooLong { message: "big".into() }));
