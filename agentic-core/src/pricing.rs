@@ -6,7 +6,7 @@
 //! use agentic_core::llm::Usage;
 //!
 //! let prices = PricingTable::builtin();
-//! let usage = Usage { input_tokens: 1_000, output_tokens: 500, cached_input_tokens: 0 };
+//! let usage = Usage { input_tokens: 1_000, output_tokens: 500, cached_input_tokens: 0, cache_write_input_tokens: 0 };
 //! // claude-sonnet-4: $3 in, $15 out per million tokens → $0.003 + $0.0075.
 //! let cost = prices.cost("anthropic", "claude-sonnet-4-20250514", &usage).unwrap();
 //! assert_eq!(cost.to_string(), "0.0105");
@@ -32,11 +32,14 @@ pub struct ModelPrice {
     pub output: Money,
     /// Input tokens served from the provider's cache.
     pub cached_input: Money,
+    /// Input tokens written to the provider's cache (Anthropic bills them above the input price).
+    pub cache_write: Money,
 }
 
 impl ModelPrice {
     /// Costs nothing.
-    pub const FREE: ModelPrice = ModelPrice { input: Money::ZERO, output: Money::ZERO, cached_input: Money::ZERO };
+    pub const FREE: ModelPrice =
+        ModelPrice { input: Money::ZERO, output: Money::ZERO, cached_input: Money::ZERO, cache_write: Money::ZERO };
 }
 
 /// Why a price could not be found or computed.
@@ -81,6 +84,8 @@ struct FileModel {
     output: Money,
     #[serde(default)]
     cached_input: Option<Money>,
+    #[serde(default)]
+    cache_write: Option<Money>,
     #[serde(default)]
     aliases: Vec<String>,
 }
@@ -127,8 +132,9 @@ impl PricingTable {
                 input: model.input,
                 output: model.output,
                 cached_input: model.cached_input.unwrap_or(model.input),
+                cache_write: model.cache_write.unwrap_or(model.input),
             };
-            if [price.input, price.output, price.cached_input].iter().any(|m| m.is_negative()) {
+            if [price.input, price.output, price.cached_input, price.cache_write].iter().any(|m| m.is_negative()) {
                 return Err(PricingError::Invalid(format!("model `{name}` has a negative price")));
             }
             let name = name.to_ascii_lowercase();
@@ -196,12 +202,13 @@ impl PricingTable {
             per_million(usage.input_tokens, price.input)?,
             per_million(usage.output_tokens, price.output)?,
             per_million(usage.cached_input_tokens, price.cached_input)?,
+            per_million(usage.cache_write_input_tokens, price.cache_write)?,
         ];
         parts.iter().try_fold(Money::ZERO, |sum, part| sum.checked_add(*part)).ok_or(PricingError::Overflow)
     }
 
-    /// The most a call can cost: `input_tokens` (an upper estimate) at the input price plus `max_tokens` of
-    /// output.
+    /// The most a call can cost: `input_tokens` (an upper estimate) at the input or cache-write price, whichever
+    /// is higher (any of them may be written to the cache), plus `max_tokens` of output.
     pub fn worst_case(
         &self,
         provider: &str,
@@ -209,7 +216,9 @@ impl PricingTable {
         input_tokens: u64,
         max_tokens: u64,
     ) -> Result<Money, PricingError> {
-        self.cost(provider, model, &Usage { input_tokens, output_tokens: max_tokens, cached_input_tokens: 0 })
+        let price = self.price(provider, model)?;
+        let input = per_million(input_tokens, price.input.max(price.cache_write))?;
+        input.checked_add(per_million(max_tokens, price.output)?).ok_or(PricingError::Overflow)
     }
 }
 
@@ -231,7 +240,7 @@ mod tests {
     use super::*;
 
     fn usage(input: u64, output: u64, cached: u64) -> Usage {
-        Usage { input_tokens: input, output_tokens: output, cached_input_tokens: cached }
+        Usage { input_tokens: input, output_tokens: output, cached_input_tokens: cached, cache_write_input_tokens: 0 }
     }
 
     #[test]
@@ -288,11 +297,29 @@ mod tests {
     }
 
     #[test]
+    fn cache_writes_have_their_own_price_and_bound_the_worst_case() {
+        let table = PricingTable::builtin();
+        let writes = Usage { cache_write_input_tokens: 1_000_000, ..usage(1_000_000, 0, 0) };
+        // claude-sonnet-4: $3 per million in, $3.75 per million written to the cache.
+        assert_eq!(table.cost("anthropic", "claude-sonnet-4-20250514", &writes).unwrap().to_string(), "6.75");
+        assert_eq!(table.price("anthropic", "claude-3-haiku").unwrap().cache_write.to_string(), "0.30");
+        // Without a cache-write price, writes cost what input costs.
+        assert_eq!(
+            table.price("openai", "gpt-4o").unwrap().cache_write,
+            table.price("openai", "gpt-4o").unwrap().input
+        );
+        // The worst case prices every input token as a cache write when that is dearer.
+        assert_eq!(table.worst_case("anthropic", "claude-sonnet-4", 1_000_000, 0).unwrap().to_string(), "3.75");
+        assert_eq!(table.worst_case("openai", "gpt-4o", 1_000_000, 1_000_000).unwrap().to_string(), "12.50");
+    }
+
+    #[test]
     fn fallback_and_overrides_are_explicit() {
         let fallback = ModelPrice {
             input: "1".parse().unwrap(),
             output: "2".parse().unwrap(),
             cached_input: "0.5".parse().unwrap(),
+            cache_write: "1.25".parse().unwrap(),
         };
         let table = PricingTable::builtin().with_fallback(fallback);
         assert_eq!(table.cost("openai", "brand-new", &usage(1_000_000, 0, 0)).unwrap().to_string(), "1.00");
@@ -311,7 +338,8 @@ mod tests {
     #[test]
     fn worst_case_uses_max_tokens() {
         let table = PricingTable::builtin();
+        // 1,000 input tokens at the cache-write price ($3.75/M, dearer than input) and 1,000 output at $15/M.
         let worst = table.worst_case("anthropic", "claude-sonnet-4", 1_000, 1_000).unwrap();
-        assert_eq!(worst.to_string(), "0.018");
+        assert_eq!(worst.to_string(), "0.01875");
     }
 }

@@ -312,6 +312,7 @@ fn estimate_usage(request: &ChatRequest, reply: &MockReply) -> Usage {
         input_tokens: tokens(input_chars).max(1),
         output_tokens: tokens(output_chars).max(1),
         cached_input_tokens: 0,
+        cache_write_input_tokens: 0,
     }
 }
 

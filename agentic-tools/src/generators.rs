@@ -4,6 +4,8 @@
 //! | tool | artifact | checked with |
 //! |---|---|---|
 //! | `pytest_generator`, `bug_reproducer` | Python | tree-sitter-python (no syntax errors) |
+//! | `jest_generator` | Jest tests in JavaScript | tree-sitter-javascript, and a `test`/`it` call with an `expect` |
+//! | `go_test_generator` | Go tests | tree-sitter-go, a package clause, `"testing"` imported, a `TestXxx(t *testing.T)` |
 //! | `component_generator` | a React component in TSX | tree-sitter-typescript (TSX) |
 //! | `kubernetes_generator` | Kubernetes manifests | YAML (serde-saphyr), each document with apiVersion/kind/metadata.name |
 //! | `cicd_generator` | a CI pipeline | YAML with `jobs` (GitHub Actions) or `stages` (GitLab CI) |
@@ -39,8 +41,8 @@ impl std::fmt::Debug for Generator {
     }
 }
 
-/// The eight generators of the plan.
-pub fn generators() -> [Generator; 8] {
+/// The plan's eight generators, and tests for JavaScript (Jest) and Go beside pytest.
+pub fn generators() -> [Generator; 10] {
     [
         Generator {
             name: "pytest_generator",
@@ -48,6 +50,22 @@ pub fn generators() -> [Generator; 8] {
             artifact: "pytest test code in Python",
             fence: "python",
             validate: python,
+            form: None,
+        },
+        Generator {
+            name: "jest_generator",
+            description: "Writes Jest tests in JavaScript for the given code or behaviour.",
+            artifact: "Jest test code in JavaScript (`test` or `it` blocks with `expect`)",
+            fence: "javascript",
+            validate: jest,
+            form: None,
+        },
+        Generator {
+            name: "go_test_generator",
+            description: "Writes Go tests (a _test.go file using the testing package) for the given code or behaviour.",
+            artifact: "a Go test file: its package clause, an import of \"testing\", and `func TestXxx(t *testing.T)` functions",
+            fence: "go",
+            validate: go_test,
             form: None,
         },
         Generator {
@@ -131,6 +149,44 @@ fn tree_sitter(language: tree_sitter::Language, code: &str, what: &str) -> Resul
 
 fn python(code: &str) -> Result<(), String> {
     tree_sitter(tree_sitter_python::LANGUAGE.into(), code, "Python")
+}
+
+fn jest(code: &str) -> Result<(), String> {
+    tree_sitter(tree_sitter_javascript::LANGUAGE.into(), code, "JavaScript")?;
+    let calls = |name: &str| {
+        code.match_indices(name).any(|(at, _)| {
+            let before = code[..at].chars().next_back();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && code[at + name.len()..].trim_start().starts_with('(')
+        })
+    };
+    if !(calls("test") || calls("it")) {
+        return Err("no Jest test: call `test(...)` or `it(...)`".into());
+    }
+    if !calls("expect") {
+        return Err("the tests assert nothing: use `expect(...)`".into());
+    }
+    Ok(())
+}
+
+fn go_test(code: &str) -> Result<(), String> {
+    tree_sitter(tree_sitter_go::LANGUAGE.into(), code, "Go")?;
+    if !code.lines().any(|line| line.trim_start().starts_with("package ")) {
+        return Err("no package clause".into());
+    }
+    if !code.contains("\"testing\"") {
+        return Err("the file does not import \"testing\"".into());
+    }
+    let has_test = code.lines().any(|line| {
+        line.trim_start().strip_prefix("func Test").is_some_and(|rest| {
+            let name_ends = rest.find('(').unwrap_or(0);
+            rest[..name_ends].chars().next().is_none_or(|c| !c.is_lowercase()) && rest.contains("*testing.T")
+        })
+    });
+    if !has_test {
+        return Err("no test function: `func TestXxx(t *testing.T)`".into());
+    }
+    Ok(())
 }
 
 fn tsx(code: &str) -> Result<(), String> {
@@ -360,6 +416,16 @@ mod tests {
             ),
             ("bug_reproducer", "print('boom')\n", "print('boom'\n"),
             (
+                "jest_generator",
+                "const { add } = require('./add');\n\ntest('adds', () => {\n  expect(add(1, 2)).toBe(3);\n});\n",
+                "test('adds', () => {\n  expect(add(1, 2).toBe(3);\n});\n",
+            ),
+            (
+                "go_test_generator",
+                "package add\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal(\"want 3\")\n\t}\n}\n",
+                "package add\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n",
+            ),
+            (
                 "component_generator",
                 "export function Hello({ name }: { name: string }) {\n  return <p>Hello {name}</p>;\n}\n",
                 "export function Hello( {\n  return <p>Hello</p\n",
@@ -390,7 +456,7 @@ mod tests {
                 "flowchart TD\n  A[Home --> B\n",
             ),
         ];
-        assert_eq!(cases.len(), 8);
+        assert_eq!(cases.len(), 10);
         for (name, good, bad) in cases {
             let g = generator(name);
             assert_eq!(g.check(good), Ok(()), "{name} refused good input");
@@ -398,6 +464,14 @@ mod tests {
         }
         assert!(generator("wireframe_generator").check("hello world").unwrap_err().contains("diagram type"));
         assert!(generator("pytest_generator").check("def f(:\n  pass\n").unwrap_err().contains("line 1"));
+        // Parsing is not enough for tests: they must be tests, and assert something.
+        let jest = generator("jest_generator");
+        assert!(jest.check("const x = 1;\n").unwrap_err().contains("no Jest test"));
+        assert!(jest.check("it('runs', () => { run(); });\n").unwrap_err().contains("assert nothing"));
+        let go = generator("go_test_generator");
+        assert!(go.check("package add\n\nfunc TestAdd(t *testing.T) {}\n").unwrap_err().contains("import"));
+        let helper = "package add\n\nimport \"testing\"\n\nfunc helper(t *testing.T) {}\n";
+        assert!(go.check(helper).unwrap_err().contains("no test function"));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! # agentic-tools
 //!
-//! The fifteen tools agentic's built-in agents call, each a [`Tool`](agentic_core::tools::Tool): seven analyzers
+//! The seventeen tools agentic's built-in agents call, each a [`Tool`](agentic_core::tools::Tool): seven analyzers
 //! that read what they are given with real parsers (HTML5, Cobertura/LCOV, lockfiles with OSV advisories,
-//! Dockerfiles, OWASP patterns, credentials, SARIF) and eight generators that ask the calling agent's model for an
-//! artifact and check it with a parser of its language (tree-sitter Python and TSX, YAML, HCL, JSON, Mermaid).
+//! Dockerfiles, OWASP patterns, credentials, SARIF) and ten generators that ask the calling agent's model for an
+//! artifact and check it with a parser of its language (tree-sitter Python, JavaScript, Go and TSX, YAML, HCL, a
+//! JSON Schema, Mermaid).
 //! Findings share one [`Severity`] scale.
 //!
 //! A host app registers them with [`builtin_tools`] (the reference server does), alongside its own:
@@ -15,7 +16,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let registry = ToolRegistry::new().extend(agentic_tools::builtin_tools());
-//! assert_eq!(registry.names().len(), 15);
+//! assert_eq!(registry.names().len(), 17);
 //!
 //! let detector = registry.get("secret_detector").ok_or("no detector")?;
 //! let context = ToolContext::new(TenantId::new(), ProjectId::new(), "security_auditor");
@@ -54,7 +55,7 @@ pub use report::{ReportFinding, SecurityReportGenerator};
 pub use secrets::{SecretDetector, SecretFinding};
 pub use severity::{SarifLevel, Severity};
 
-/// All fifteen tools of the plan: the seven analyzers and the eight generators, for
+/// All seventeen tools: the seven analyzers and the ten generators (the plan's fifteen, and Jest and Go tests), for
 /// [`ToolRegistry::extend`](agentic_core::tools::ToolRegistry::extend) or `PlatformBuilder::tools`.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
     let mut tools: Vec<Arc<dyn Tool>> = generators().into_iter().map(|g| Arc::new(g) as Arc<dyn Tool>).collect();

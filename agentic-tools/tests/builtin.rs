@@ -1,9 +1,10 @@
-//! The fifteen tools as a platform sees them: every built-in agent's tools exist, and each describes its input.
+//! The built-in tools as a platform sees them (the plan's fifteen and the test generators for Jest and Go): every
+//! built-in agent's tools exist, and each describes its input.
 
 use agentic_core::agents::{Catalog, KnownNames};
 use agentic_core::tools::ToolRegistry;
 
-const PLAN: [&str; 15] = [
+const BUILTIN: [&str; 17] = [
     "accessibility_checker",
     "bug_reproducer",
     "cicd_generator",
@@ -12,6 +13,8 @@ const PLAN: [&str; 15] = [
     "dependency_checker",
     "design_system_generator",
     "dockerfile_optimizer",
+    "go_test_generator",
+    "jest_generator",
     "kubernetes_generator",
     "owasp_scanner",
     "pytest_generator",
@@ -22,10 +25,10 @@ const PLAN: [&str; 15] = [
 ];
 
 #[test]
-fn the_builtin_tools_are_the_plans_fifteen_with_object_schemas() {
+fn the_builtin_tools_are_the_plans_fifteen_and_the_test_generators_with_object_schemas() {
     let registry = ToolRegistry::new().extend(agentic_tools::builtin_tools());
-    assert_eq!(registry.names(), PLAN);
-    for name in PLAN {
+    assert_eq!(registry.names(), BUILTIN);
+    for name in BUILTIN {
         let tool = registry.get(name).unwrap();
         assert_eq!(tool.input_schema()["type"], "object", "{name}");
         assert!(!tool.description().is_empty(), "{name}");
@@ -34,7 +37,7 @@ fn the_builtin_tools_are_the_plans_fifteen_with_object_schemas() {
 
 #[test]
 fn every_builtin_agent_names_only_builtin_tools() {
-    let names = KnownNames::any().tools(PLAN);
+    let names = KnownNames::any().tools(BUILTIN);
     assert_eq!(Catalog::check_builtin(&names), Ok(6));
     // And the check is real: without the tools, the first agent naming one is refused.
     let (agent, error) = Catalog::check_builtin(&KnownNames::any().tools(["secret_detector"])).unwrap_err();

@@ -28,7 +28,7 @@ async fn run(label: &str, store: Arc<dyn Store>, seconds: u64) {
         tool_calls: vec![],
         stop_reason: StopReason::EndTurn,
         model: "claude-sonnet-4-20250514".into(),
-        usage: Usage { input_tokens: 900, output_tokens: 300, cached_input_tokens: 0 },
+        usage: Usage { input_tokens: 900, output_tokens: 300, cached_input_tokens: 0, cache_write_input_tokens: 0 },
         latency: Duration::from_millis(800),
         provider: None,
     };

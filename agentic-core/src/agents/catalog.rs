@@ -135,7 +135,7 @@ mod tests {
         check(
             "qa_tester",
             "Quality Assurance Engineer",
-            &["pytest_generator", "coverage_analyzer", "bug_reproducer"],
+            &["pytest_generator", "jest_generator", "go_test_generator", "coverage_analyzer", "bug_reproducer"],
             "claude",
             sonnet,
         );

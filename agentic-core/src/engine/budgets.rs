@@ -97,7 +97,8 @@ impl Platform {
             operation: "llm_call".into(),
             provider: call.provider.to_owned(),
             model: if call.response.model.is_empty() { call.model.to_owned() } else { call.response.model.clone() },
-            input_tokens: usage.input_tokens,
+            // The record keeps three token counts: cache writes are input (priced as such above).
+            input_tokens: usage.input_tokens.saturating_add(usage.cache_write_input_tokens),
             output_tokens: usage.output_tokens,
             cached_input_tokens: usage.cached_input_tokens,
             cost,

@@ -50,6 +50,7 @@ impl RunControl {
                 input_tokens: record.input_tokens,
                 output_tokens: record.output_tokens,
                 cached_input_tokens: record.cached_input_tokens,
+                cache_write_input_tokens: 0,
             };
             self.record(usage, record.cost);
         }
@@ -152,7 +153,10 @@ mod tests {
         control.admit(&mut first).unwrap();
         let input = crate::engine::estimate_input_tokens(&first);
         assert_eq!(u64::from(first.max_tokens), 200 - input);
-        control.record(Usage { input_tokens: 20, output_tokens: 150, cached_input_tokens: 10 }, Money::from_nanos(7));
+        control.record(
+            Usage { input_tokens: 20, output_tokens: 150, cached_input_tokens: 10, cache_write_input_tokens: 0 },
+            Money::from_nanos(7),
+        );
         assert_eq!((control.tokens_used(), control.cost_so_far()), (180, Money::from_nanos(7)));
         match control.admit(&mut request(4_096)) {
             Err(Error::TokenBudgetExceeded { limit: 200, used: 180, needed }) => assert_eq!(needed, input + 1),

@@ -187,6 +187,10 @@ pub struct Usage {
     pub output_tokens: u64,
     /// Input tokens served from the provider's prompt cache (billed at the cached price).
     pub cached_input_tokens: u64,
+    /// Input tokens written to the provider's prompt cache (Anthropic's `cache_creation_input_tokens`, billed at
+    /// the cache-write price).
+    #[serde(default)]
+    pub cache_write_input_tokens: u64,
 }
 
 impl Usage {
@@ -196,6 +200,7 @@ impl Usage {
             input_tokens: self.input_tokens.saturating_add(other.input_tokens),
             output_tokens: self.output_tokens.saturating_add(other.output_tokens),
             cached_input_tokens: self.cached_input_tokens.saturating_add(other.cached_input_tokens),
+            cache_write_input_tokens: self.cache_write_input_tokens.saturating_add(other.cache_write_input_tokens),
         }
     }
 }

@@ -27,7 +27,16 @@ async fn tenants_add_and_override_agents(app: TestApp) {
     assert_eq!(names, vec!["developer", "devops_engineer", "overseer", "qa_tester", "security_auditor", "ux_designer"]);
     let qa = app.call("GET", "/v1/agents/qa_tester", Some(&key), None).await.expect(200);
     assert_eq!(qa["source"], "builtin");
-    assert_eq!(qa["spec"]["tools"], serde_json::json!(["pytest_generator", "coverage_analyzer", "bug_reproducer"]));
+    assert_eq!(
+        qa["spec"]["tools"],
+        serde_json::json!([
+            "pytest_generator",
+            "jest_generator",
+            "go_test_generator",
+            "coverage_analyzer",
+            "bug_reproducer"
+        ])
+    );
     assert!(qa["yaml"].as_str().unwrap().contains("Quality Assurance Engineer"));
 
     // A manager adds one, then replaces it.

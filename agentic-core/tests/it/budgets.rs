@@ -22,7 +22,12 @@ fn response(input: u64, output: u64) -> ChatResponse {
         tool_calls: vec![],
         stop_reason: StopReason::EndTurn,
         model: "claude-sonnet-4-20250514".into(),
-        usage: Usage { input_tokens: input, output_tokens: output, cached_input_tokens: 0 },
+        usage: Usage {
+            input_tokens: input,
+            output_tokens: output,
+            cached_input_tokens: 0,
+            cache_write_input_tokens: 0,
+        },
         latency: Duration::from_millis(900),
         provider: None,
     }

@@ -81,7 +81,7 @@ fn task(tenant: TenantId, project: ProjectId) -> AgentTask {
 }
 
 fn usage(input: u64, output: u64) -> Usage {
-    Usage { input_tokens: input, output_tokens: output, cached_input_tokens: 0 }
+    Usage { input_tokens: input, output_tokens: output, cached_input_tokens: 0, cache_write_input_tokens: 0 }
 }
 
 #[tokio::test]

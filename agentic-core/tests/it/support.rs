@@ -286,7 +286,7 @@ macro_rules! both_backends {
     };
 }
 
-/// The fifteen tools of `agentic-tools`, as the reference server registers them.
+/// The built-in tools of `agentic-tools`, as the reference server registers them.
 pub fn builtin_tools() -> agentic_core::tools::ToolRegistry {
     agentic_core::tools::ToolRegistry::new().extend(agentic_tools::builtin_tools())
 }

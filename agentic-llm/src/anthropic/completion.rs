@@ -159,13 +159,13 @@ pub(super) struct WireUsage {
 }
 
 impl WireUsage {
-    /// Cache writes are billed as input here (a little above the input price at Anthropic; the pricing table
-    /// decides); cache reads are the cached input.
+    /// Cache reads are the cached input and cache writes their own count, each at its price in the pricing table.
     pub(super) fn to_usage(self) -> Usage {
         Usage {
-            input_tokens: self.input_tokens.saturating_add(self.cache_creation_input_tokens),
+            input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,
             cached_input_tokens: self.cache_read_input_tokens,
+            cache_write_input_tokens: self.cache_creation_input_tokens,
         }
     }
 }
@@ -215,6 +215,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn cache_reads_and_writes_are_counted_apart_from_input() {
+        let body = json!({"model": "claude-sonnet-4", "content": [{"type": "text", "text": "ok"}],
+            "stop_reason": "end_turn", "usage": {"input_tokens": 20, "output_tokens": 5,
+            "cache_read_input_tokens": 300, "cache_creation_input_tokens": 1200}});
+        let usage = decode_response(body.to_string().as_bytes()).unwrap().usage;
+        assert_eq!(
+            usage,
+            Usage { input_tokens: 20, output_tokens: 5, cached_input_tokens: 300, cache_write_input_tokens: 1200 }
+        );
+    }
 
     #[test]
     fn tool_round_trip_encodes_alternating_roles() {

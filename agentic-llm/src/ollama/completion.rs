@@ -144,7 +144,12 @@ pub(super) struct FunctionIn {
 }
 
 pub(super) fn usage(chunk: &WireChunk) -> Usage {
-    Usage { input_tokens: chunk.prompt_eval_count, output_tokens: chunk.eval_count, cached_input_tokens: 0 }
+    Usage {
+        input_tokens: chunk.prompt_eval_count,
+        output_tokens: chunk.eval_count,
+        cached_input_tokens: 0,
+        cache_write_input_tokens: 0,
+    }
 }
 
 pub(super) fn stop_reason(reason: Option<&str>, has_tool_calls: bool) -> StopReason {

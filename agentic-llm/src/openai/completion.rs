@@ -204,6 +204,7 @@ impl WireUsage {
             input_tokens: self.prompt_tokens - cached,
             output_tokens: self.completion_tokens,
             cached_input_tokens: cached,
+            cache_write_input_tokens: 0,
         }
     }
 }

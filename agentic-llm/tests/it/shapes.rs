@@ -38,7 +38,12 @@ fn anthropic_shape() -> Shape {
             "content": [{"type": "text", "text": "Paris is the capital of France."}],
             "stop_reason": "end_turn", "stop_sequence": null,
             "usage": {"input_tokens": 25, "output_tokens": 9, "cache_read_input_tokens": 100, "cache_creation_input_tokens": 0}}),
-        plain_usage: Usage { input_tokens: 25, output_tokens: 9, cached_input_tokens: 100 },
+        plain_usage: Usage {
+            input_tokens: 25,
+            output_tokens: 9,
+            cached_input_tokens: 100,
+            cache_write_input_tokens: 0,
+        },
         tool: json!({"id": "msg_02", "type": "message", "role": "assistant", "model": model,
             "content": [{"type": "text", "text": "Let me check."},
                         {"type": "tool_use", "id": "toolu_01A", "name": "get_weather", "input": {"city": "Paris"}}],
@@ -85,7 +90,12 @@ fn anthropic_shape() -> Shape {
             ("message_stop", json!({"type": "message_stop"})),
         ]),
         stream_content_type: "text/event-stream",
-        stream_usage: Usage { input_tokens: 25, output_tokens: 15, cached_input_tokens: 100 },
+        stream_usage: Usage {
+            input_tokens: 25,
+            output_tokens: 15,
+            cached_input_tokens: 100,
+            cache_write_input_tokens: 0,
+        },
         check_tool_request: |body| {
             assert_eq!(body["messages"][1]["content"][0]["type"], "tool_use");
             assert_eq!(
@@ -129,7 +139,12 @@ fn openai_shape() -> Shape {
                          "logprobs": null, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 125, "completion_tokens": 9, "total_tokens": 134, "prompt_tokens_details": {"cached_tokens": 100}},
             "system_fingerprint": "fp_x"}),
-        plain_usage: Usage { input_tokens: 25, output_tokens: 9, cached_input_tokens: 100 },
+        plain_usage: Usage {
+            input_tokens: 25,
+            output_tokens: 9,
+            cached_input_tokens: 100,
+            cache_write_input_tokens: 0,
+        },
         tool: json!({"id": "chatcmpl-2", "object": "chat.completion", "model": "gpt-4o-2024-08-06",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": "Let me check.",
                 "tool_calls": [{"id": "toolu_01A", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]},
@@ -137,7 +152,12 @@ fn openai_shape() -> Shape {
             "usage": {"prompt_tokens": 40, "completion_tokens": 20}}),
         stream,
         stream_content_type: "text/event-stream",
-        stream_usage: Usage { input_tokens: 25, output_tokens: 15, cached_input_tokens: 100 },
+        stream_usage: Usage {
+            input_tokens: 25,
+            output_tokens: 15,
+            cached_input_tokens: 100,
+            cache_write_input_tokens: 0,
+        },
         check_tool_request: |body| {
             assert_eq!(body["messages"][0], json!({"role": "system", "content": "You check the weather."}));
             assert_eq!(body["messages"][2]["tool_calls"][0]["function"]["arguments"], "{\"city\":\"Paris\"}");
@@ -172,13 +192,18 @@ fn ollama_shape() -> Shape {
             "message": {"role": "assistant", "content": "Paris is the capital of France."},
             "done": true, "done_reason": "stop", "total_duration": 1_000_000, "load_duration": 10,
             "prompt_eval_count": 25, "prompt_eval_duration": 5, "eval_count": 9, "eval_duration": 7}),
-        plain_usage: Usage { input_tokens: 25, output_tokens: 9, cached_input_tokens: 0 },
+        plain_usage: Usage { input_tokens: 25, output_tokens: 9, cached_input_tokens: 0, cache_write_input_tokens: 0 },
         tool: json!({"model": "llama3.2", "message": {"role": "assistant", "content": "Let me check.",
             "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
             "done": true, "done_reason": "stop", "prompt_eval_count": 40, "eval_count": 20}),
         stream,
         stream_content_type: "application/x-ndjson",
-        stream_usage: Usage { input_tokens: 25, output_tokens: 15, cached_input_tokens: 0 },
+        stream_usage: Usage {
+            input_tokens: 25,
+            output_tokens: 15,
+            cached_input_tokens: 0,
+            cache_write_input_tokens: 0,
+        },
         check_tool_request: |body| {
             assert_eq!(
                 body["messages"][2]["tool_calls"][0]["function"],
