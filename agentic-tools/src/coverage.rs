@@ -1,4 +1,5 @@
-//! `coverage_analyzer`: LCOV and Cobertura XML reports → per-file coverage and the uncovered lines.
+//! `coverage_analyzer`: LCOV, Cobertura XML, Go cover profiles and JaCoCo XML → per-file coverage and the
+//! uncovered lines.
 
 use std::collections::BTreeMap;
 
@@ -108,6 +109,84 @@ pub fn parse_cobertura(text: &str) -> Result<Hits, ToolError> {
     Ok(files)
 }
 
+/// The longest block a Go cover profile may give (a block is a span of lines; a larger one is not a real block).
+const MAX_GO_BLOCK_LINES: usize = 10_000;
+
+/// Parses a Go cover profile (`go test -coverprofile`): a `mode:` line, then `file:start.col,end.col statements
+/// count` per block. A line is covered when any block spanning it ran.
+pub fn parse_go_cover(text: &str) -> Result<Hits, ToolError> {
+    let bad =
+        |index: usize, what: &str| ToolError::InvalidInput(format!("Go cover profile line {}: {what}", index + 1));
+    let mut lines = text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty());
+    if !lines.next().is_some_and(|(_, first)| first.trim().starts_with("mode:")) {
+        return Err(ToolError::InvalidInput("no `mode:` line: this is not a Go cover profile".into()));
+    }
+    let mut files = Hits::new();
+    for (index, raw) in lines {
+        let mut fields = raw.trim().rsplitn(3, ' ');
+        let (Some(count), Some(_statements), Some(location)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(bad(index, "expected `file:start.col,end.col statements count`"));
+        };
+        let count = count.parse::<u64>().map_err(|_| bad(index, "bad count"))?;
+        let (path, span) = location.rsplit_once(':').ok_or_else(|| bad(index, "no `:` before the block"))?;
+        let line_of = |position: &str| position.split_once('.').and_then(|(line, _)| line.parse::<usize>().ok());
+        let (start, end) = span
+            .split_once(',')
+            .and_then(|(start, end)| Some((line_of(start)?, line_of(end)?)))
+            .ok_or_else(|| bad(index, "bad block position"))?;
+        if start == 0 || end < start || end - start >= MAX_GO_BLOCK_LINES {
+            return Err(bad(index, "bad block lines"));
+        }
+        for line in start..=end {
+            record(&mut files, path, line, count);
+        }
+    }
+    Ok(files)
+}
+
+/// Parses JaCoCo XML: `<package name=…><sourcefile name=…><line nr=… ci=…/>`, a line covered when it has covered
+/// instructions (`ci`); the path is the package's directory and the file's name.
+pub fn parse_jacoco(text: &str) -> Result<Hits, ToolError> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut files = Hits::new();
+    let (mut package, mut file) = (None::<String>, None::<String>);
+    let mut saw_report = false;
+    loop {
+        let event = reader.read_event().map_err(|e| ToolError::InvalidInput(format!("JaCoCo XML: {e}")))?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "report" => saw_report = true,
+            Event::Start(e) if e.name().as_ref() == "package" => package = attribute(&e, "name")?,
+            Event::End(e) if e.name().as_ref() == "package" => package = None,
+            Event::Start(e) if e.name().as_ref() == "sourcefile" => {
+                file = attribute(&e, "name")?.map(|name| match &package {
+                    Some(package) if !package.is_empty() => format!("{package}/{name}"),
+                    _ => name,
+                });
+                if let Some(path) = &file {
+                    files.entry(path.clone()).or_default();
+                }
+            }
+            Event::End(e) if e.name().as_ref() == "sourcefile" => file = None,
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "line" => {
+                if let Some(path) = &file {
+                    let number = attribute(&e, "nr")?.and_then(|n| n.parse::<usize>().ok());
+                    let covered = attribute(&e, "ci")?.and_then(|c| c.parse::<u64>().ok());
+                    match (number, covered) {
+                        (Some(n), Some(c)) => record(&mut files, path, n, c),
+                        _ => return Err(ToolError::InvalidInput("JaCoCo <line> without nr/ci".into())),
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_report {
+        return Err(ToolError::InvalidInput("no <report> element: this is not a JaCoCo report".into()));
+    }
+    Ok(files)
+}
+
 fn attribute(element: &quick_xml::events::BytesStart<'_>, name: &str) -> Result<Option<String>, ToolError> {
     for attr in element.attributes() {
         let attr = attr.map_err(|e| ToolError::InvalidInput(format!("Cobertura XML: {e}")))?;
@@ -189,26 +268,42 @@ impl Tool for CoverageAnalyzer {
     }
 
     fn description(&self) -> &str {
-        "Reads an LCOV or Cobertura XML coverage report and returns per-file line coverage and uncovered lines."
+        "Reads a coverage report (LCOV, Cobertura XML, a Go cover profile or JaCoCo XML) and returns per-file line \
+         coverage and uncovered lines."
     }
 
     fn input_schema(&self) -> serde_json::Value {
         serde_json::json!({
             "type": "object",
-            "properties": {"format": {"type": "string", "enum": ["lcov", "cobertura"]}, "report": {"type": "string"}},
+            "properties": {
+                "format": {"type": "string", "enum": ["lcov", "cobertura", "go", "jacoco"],
+                    "description": "read from the report when absent"},
+                "report": {"type": "string"}
+            },
             "required": ["report"]
         })
     }
 
     async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
         let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
-        let cobertura = match input.format.as_deref() {
-            Some("cobertura") => true,
-            Some("lcov") => false,
-            Some(other) => return Err(ToolError::InvalidInput(format!("unknown format `{other}` (lcov, cobertura)"))),
-            None => input.report.trim_start().starts_with('<'),
+        let report = input.report.trim_start();
+        let format = match input.format.as_deref() {
+            Some(format @ ("lcov" | "cobertura" | "go" | "jacoco")) => format,
+            Some(other) => {
+                return Err(ToolError::InvalidInput(format!("unknown format `{other}` (lcov, cobertura, go, jacoco)")));
+            }
+            None if report.starts_with("mode:") => "go",
+            // JaCoCo's root is <report>, Cobertura's <coverage>.
+            None if report.starts_with('<') && report.contains("<report") => "jacoco",
+            None if report.starts_with('<') => "cobertura",
+            None => "lcov",
         };
-        let files = if cobertura { parse_cobertura(&input.report)? } else { parse_lcov(&input.report)? };
+        let files = match format {
+            "cobertura" => parse_cobertura(report)?,
+            "go" => parse_go_cover(report)?,
+            "jacoco" => parse_jacoco(report)?,
+            _ => parse_lcov(report)?,
+        };
         let (files, total) = self.summarize(&files);
         Ok(serde_json::json!({"files": files, "total": total}))
     }
@@ -249,6 +344,71 @@ mod tests {
         assert_eq!((views.lines_total, views.lines_covered), (4, 2));
         assert_eq!(views.uncovered, vec!["11-12"]);
         assert_eq!(total.percent, "60.0");
+    }
+
+    const GO: &str = "mode: set\ngithub.com/acme/notes/store.go:10.30,12.16 2 1\n\
+        github.com/acme/notes/store.go:12.16,14.3 1 0\ngithub.com/acme/notes/store.go:15.2,15.12 1 0\n";
+
+    const JACOCO: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">
+<report name="notes">
+  <sessioninfo id="s" start="1" dump="2"/>
+  <package name="com/acme/notes">
+    <class name="com/acme/notes/Store" sourcefilename="Store.java">
+      <method name="save" desc="()V" line="10"><counter type="LINE" missed="1" covered="2"/></method>
+    </class>
+    <sourcefile name="Store.java">
+      <line nr="10" mi="0" ci="3" mb="0" cb="0"/>
+      <line nr="11" mi="0" ci="2" mb="0" cb="0"/>
+      <line nr="12" mi="4" ci="0" mb="0" cb="0"/>
+      <counter type="LINE" missed="1" covered="2"/>
+    </sourcefile>
+  </package>
+</report>"#;
+
+    #[test]
+    fn go_cover_profiles_count_a_line_covered_by_any_block_that_ran() {
+        let (files, total) = CoverageAnalyzer.summarize(&parse_go_cover(GO).unwrap());
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "github.com/acme/notes/store.go");
+        // Lines 10-12 ran (line 12 also starts the block that did not); 13-14 and 15 did not.
+        assert_eq!(files[0].uncovered, vec!["13-15"]);
+        assert_eq!((total.lines_total, total.lines_covered, total.percent.as_str()), (6, 3, "50.0"));
+        assert!(parse_go_cover("mode: set\na.go:1.1,2.2 1\n").unwrap_err().to_string().contains("line 2"));
+        assert!(parse_go_cover("mode: set\na.go:5.1,1.2 1 1\n").unwrap_err().to_string().contains("bad block lines"));
+        assert!(parse_go_cover("mode: set\na.go:1.1,99999.2 1 1\n").is_err(), "a block of 100k lines is refused");
+        assert!(parse_go_cover("a.go:1.1,2.2 1 1\n").unwrap_err().to_string().contains("mode:"));
+    }
+
+    #[test]
+    fn jacoco_reports_read_lines_by_covered_instructions() {
+        let (files, total) = CoverageAnalyzer.summarize(&parse_jacoco(JACOCO).unwrap());
+        assert_eq!(files[0].path, "com/acme/notes/Store.java");
+        assert_eq!(files[0].uncovered, vec!["12"]);
+        assert_eq!(total.percent, "66.6");
+        assert!(parse_jacoco(COBERTURA).is_err(), "a Cobertura report is not JaCoCo");
+        assert!(
+            parse_jacoco(
+                "<report><package name='a'><sourcefile name='B.java'><line nr='1'/></sourcefile></package></report>"
+            )
+            .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_format_is_read_from_the_report_when_not_given() {
+        let context = ToolContext::new(agentic_core::ids::TenantId::new(), agentic_core::ids::ProjectId::new(), "qa");
+        for (report, path) in [
+            (LCOV, "src/lib.rs"),
+            (COBERTURA, "app/models.py"),
+            (GO, "github.com/acme/notes/store.go"),
+            (JACOCO, "com/acme/notes/Store.java"),
+        ] {
+            let out = CoverageAnalyzer.call(&context, serde_json::json!({"report": report})).await.unwrap();
+            assert_eq!(out["files"][0]["path"], path);
+        }
+        let unknown = CoverageAnalyzer.call(&context, serde_json::json!({"report": "x", "format": "clover"})).await;
+        assert!(unknown.unwrap_err().to_string().contains("jacoco"));
     }
 
     #[test]

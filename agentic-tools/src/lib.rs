@@ -43,7 +43,7 @@ use std::sync::Arc;
 use agentic_core::tools::Tool;
 
 pub use accessibility::{A11yFinding, AccessibilityChecker, contrast_ratio};
-pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_lcov};
+pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_go_cover, parse_jacoco, parse_lcov};
 pub use dependencies::{
     Advisory, Affected, Dependency, DependencyChecker, OsvPackage, OsvRange, VulnerableDependency, compare_versions,
     parse_lockfile,
