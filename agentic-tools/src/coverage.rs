@@ -91,12 +91,8 @@ pub fn parse_cobertura(text: &str) -> Result<Hits, ToolError> {
             Event::End(e) if e.name().as_ref() == "class" => file = None,
             Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "line" && in_method == 0 => {
                 if let Some(path) = &file {
-                    let number = attribute(&e, "number")?.and_then(|n| n.parse::<usize>().ok());
-                    let hits = attribute(&e, "hits")?.and_then(|h| h.parse::<u64>().ok());
-                    match (number, hits) {
-                        (Some(n), Some(h)) => record(&mut files, path, n, h),
-                        _ => return Err(ToolError::InvalidInput("Cobertura <line> without number/hits".into())),
-                    }
+                    let (number, hits) = line_hits(&e, ("number", "hits"), "Cobertura")?;
+                    record(&mut files, path, number, hits);
                 }
             }
             Event::Eof => break,
@@ -169,12 +165,8 @@ pub fn parse_jacoco(text: &str) -> Result<Hits, ToolError> {
             Event::End(e) if e.name().as_ref() == "sourcefile" => file = None,
             Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "line" => {
                 if let Some(path) = &file {
-                    let number = attribute(&e, "nr")?.and_then(|n| n.parse::<usize>().ok());
-                    let covered = attribute(&e, "ci")?.and_then(|c| c.parse::<u64>().ok());
-                    match (number, covered) {
-                        (Some(n), Some(c)) => record(&mut files, path, n, c),
-                        _ => return Err(ToolError::InvalidInput("JaCoCo <line> without nr/ci".into())),
-                    }
+                    let (number, covered) = line_hits(&e, ("nr", "ci"), "JaCoCo")?;
+                    record(&mut files, path, number, covered);
                 }
             }
             Event::Eof => break,
@@ -185,6 +177,22 @@ pub fn parse_jacoco(text: &str) -> Result<Hits, ToolError> {
         return Err(ToolError::InvalidInput("no <report> element: this is not a JaCoCo report".into()));
     }
     Ok(files)
+}
+
+/// A `<line>` element's number and hit count, from the two attributes a `format` names them by.
+fn line_hits(
+    element: &quick_xml::events::BytesStart<'_>,
+    (number, hits): (&str, &str),
+    format: &str,
+) -> Result<(usize, u64), ToolError> {
+    let parsed = (
+        attribute(element, number)?.and_then(|n| n.parse::<usize>().ok()),
+        attribute(element, hits)?.and_then(|h| h.parse::<u64>().ok()),
+    );
+    match parsed {
+        (Some(number), Some(hits)) => Ok((number, hits)),
+        _ => Err(ToolError::InvalidInput(format!("{format} <line> without {number}/{hits}"))),
+    }
 }
 
 fn attribute(element: &quick_xml::events::BytesStart<'_>, name: &str) -> Result<Option<String>, ToolError> {
