@@ -21,7 +21,7 @@ impl<B> MakeSpan<B> for RequestSpan {
             None => request.method().to_string(),
         };
         // The caller's trace, continued (see `telemetry::TRACEPARENT`).
-        let traceparent = request.headers().get("traceparent").and_then(|value| value.to_str().ok());
+        let traceparent = request.headers().get(crate::telemetry::TRACEPARENT).and_then(|value| value.to_str().ok());
         tracing::info_span!(
             "request",
             otel.name = name.as_str(),
