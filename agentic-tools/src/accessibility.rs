@@ -103,13 +103,22 @@ fn style_value<'a>(style: &'a str, property: &str) -> Option<&'a str> {
 impl AccessibilityChecker {
     /// Checks one HTML document.
     pub fn check(&self, html: &str) -> Vec<A11yFinding> {
-        let document = Html::parse_document(html);
+        Self::findings(&Html::parse_document(html), true)
+    }
+
+    /// Checks a fragment of a page, such as what a component renders: every rule but the page's language.
+    pub fn check_fragment(&self, html: &str) -> Vec<A11yFinding> {
+        Self::findings(&Html::parse_fragment(html), false)
+    }
+
+    fn findings(document: &Html, whole_page: bool) -> Vec<A11yFinding> {
         let mut findings = Vec::new();
         let select = |css: &str| -> Vec<ElementRef<'_>> {
             selector(css).map(|s| document.select(&s).collect()).unwrap_or_default()
         };
 
-        if let Some(root) = select("html").first()
+        if whole_page
+            && let Some(root) = select("html").first()
             && root.value().attr("lang").is_none_or(|l| l.trim().is_empty())
         {
             findings.push(finding(
@@ -309,6 +318,14 @@ mod tests {
             <p style="color:#222222;background-color:#ffffff">Readable</p>
         </body></html>"##;
         assert_eq!(rules(html), vec![]);
+    }
+
+    #[test]
+    fn a_fragment_is_checked_without_the_pages_language() {
+        let fragment = "<form><input name=\"q\"><button>Go</button></form>";
+        let rules: Vec<String> = AccessibilityChecker.check_fragment(fragment).into_iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["form-label"]);
+        assert!(AccessibilityChecker.check(fragment).iter().any(|f| f.rule == "missing-lang"));
     }
 
     #[test]

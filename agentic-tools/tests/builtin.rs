@@ -1,26 +1,33 @@
-//! The built-in tools as a platform sees them (the plan's fifteen and the test generators for Jest and Go): every
+//! The built-in tools as a platform sees them (the plan's fifteen, and the generators added since): every
 //! built-in agent's tools exist, and each describes its input.
 
 use agentic_core::agents::{Catalog, KnownNames};
 use agentic_core::tools::ToolRegistry;
 
-const BUILTIN: [&str; 17] = [
+const BUILTIN: [&str; 24] = [
     "accessibility_checker",
     "bug_reproducer",
     "cicd_generator",
+    "cloudformation_generator",
     "component_generator",
     "coverage_analyzer",
     "dependency_checker",
     "design_system_generator",
     "dockerfile_optimizer",
     "go_test_generator",
+    "html_page_generator",
+    "integration_test_generator",
     "jest_generator",
     "kubernetes_generator",
+    "monitoring_generator",
     "owasp_scanner",
+    "playwright_generator",
     "pytest_generator",
     "secret_detector",
     "security_report_generator",
+    "selenium_generator",
     "terraform_generator",
+    "vue_component_generator",
     "wireframe_generator",
 ];
 

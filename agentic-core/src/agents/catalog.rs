@@ -135,21 +135,44 @@ mod tests {
         check(
             "qa_tester",
             "Quality Assurance Engineer",
-            &["pytest_generator", "jest_generator", "go_test_generator", "coverage_analyzer", "bug_reproducer"],
+            &[
+                "pytest_generator",
+                "jest_generator",
+                "go_test_generator",
+                "playwright_generator",
+                "selenium_generator",
+                "integration_test_generator",
+                "coverage_analyzer",
+                "bug_reproducer",
+            ],
             "claude",
             sonnet,
         );
         check(
             "devops_engineer",
             "Infrastructure & Deployment Specialist",
-            &["kubernetes_generator", "terraform_generator", "dockerfile_optimizer", "cicd_generator"],
+            &[
+                "kubernetes_generator",
+                "terraform_generator",
+                "cloudformation_generator",
+                "monitoring_generator",
+                "dockerfile_optimizer",
+                "cicd_generator",
+            ],
             "ollama",
             "qwen2.5-coder:7b",
         );
         check(
             "ux_designer",
             "User Experience & Interface Designer",
-            &["design_system_generator", "wireframe_generator", "component_generator", "accessibility_checker"],
+            &[
+                "design_system_generator",
+                "wireframe_generator",
+                "component_generator",
+                "vue_component_generator",
+                "html_page_generator",
+                "accessibility_checker",
+            ],
             "claude",
             sonnet,
         );

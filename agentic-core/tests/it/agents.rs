@@ -33,6 +33,9 @@ async fn tenants_add_and_override_agents(app: TestApp) {
             "pytest_generator",
             "jest_generator",
             "go_test_generator",
+            "playwright_generator",
+            "selenium_generator",
+            "integration_test_generator",
             "coverage_analyzer",
             "bug_reproducer"
         ])
