@@ -174,7 +174,7 @@ impl Platform {
     /// resolver's [known names](ProviderResolver::known_names) (any provider name when there is no resolver: its
     /// runs fail saying so).
     pub fn known_names(&self) -> KnownNames {
-        let names = KnownNames::any().tools(self.inner.tools.names());
+        let names = KnownNames::any().tools(self.inner.tools.names()).analyzers(self.inner.tools.analyzer_names());
         match self.inner.llm.as_ref().and_then(|llm| llm.known_names()) {
             Some(providers) => names.providers(providers),
             None => names,

@@ -265,6 +265,10 @@ impl Tool for AccessibilityChecker {
         let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
         Ok(serde_json::json!({"findings": self.check(&input.html)}))
     }
+
+    fn analyzer(&self) -> Option<&dyn agentic_core::tools::Analyzer> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub struct FileCoverage {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CoverageAnalyzer;
 
-type Hits = BTreeMap<String, BTreeMap<usize, u64>>;
+pub(crate) type Hits = BTreeMap<String, BTreeMap<usize, u64>>;
 
 fn record(files: &mut Hits, path: &str, line: usize, hits: u64) {
     let entry = files.entry(path.to_owned()).or_default().entry(line).or_insert(0);
@@ -261,6 +261,28 @@ impl CoverageAnalyzer {
     }
 }
 
+/// Reads a report in `format` (`lcov`, `cobertura`, `go`, `jacoco`), or in the format its first bytes show.
+pub(crate) fn read_report(report: &str, format: Option<&str>) -> Result<Hits, ToolError> {
+    let report = report.trim_start();
+    let format = match format {
+        Some(format @ ("lcov" | "cobertura" | "go" | "jacoco")) => format,
+        Some(other) => {
+            return Err(ToolError::InvalidInput(format!("unknown format `{other}` (lcov, cobertura, go, jacoco)")));
+        }
+        None if report.starts_with("mode:") => "go",
+        // JaCoCo's root is <report>, Cobertura's <coverage>.
+        None if report.starts_with('<') && report.contains("<report") => "jacoco",
+        None if report.starts_with('<') => "cobertura",
+        None => "lcov",
+    };
+    match format {
+        "cobertura" => parse_cobertura(report),
+        "go" => parse_go_cover(report),
+        "jacoco" => parse_jacoco(report),
+        _ => parse_lcov(report),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Input {
@@ -294,26 +316,13 @@ impl Tool for CoverageAnalyzer {
 
     async fn call(&self, _context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
         let input: Input = serde_json::from_value(input).map_err(|e| ToolError::InvalidInput(e.to_string()))?;
-        let report = input.report.trim_start();
-        let format = match input.format.as_deref() {
-            Some(format @ ("lcov" | "cobertura" | "go" | "jacoco")) => format,
-            Some(other) => {
-                return Err(ToolError::InvalidInput(format!("unknown format `{other}` (lcov, cobertura, go, jacoco)")));
-            }
-            None if report.starts_with("mode:") => "go",
-            // JaCoCo's root is <report>, Cobertura's <coverage>.
-            None if report.starts_with('<') && report.contains("<report") => "jacoco",
-            None if report.starts_with('<') => "cobertura",
-            None => "lcov",
-        };
-        let files = match format {
-            "cobertura" => parse_cobertura(report)?,
-            "go" => parse_go_cover(report)?,
-            "jacoco" => parse_jacoco(report)?,
-            _ => parse_lcov(report)?,
-        };
+        let files = read_report(&input.report, input.format.as_deref())?;
         let (files, total) = self.summarize(&files);
         Ok(serde_json::json!({"files": files, "total": total}))
+    }
+
+    fn analyzer(&self) -> Option<&dyn agentic_core::tools::Analyzer> {
+        Some(self)
     }
 }
 

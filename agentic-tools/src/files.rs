@@ -53,6 +53,10 @@ macro_rules! file_scanner_tool {
             ) -> Result<serde_json::Value, agentic_core::tools::ToolError> {
                 crate::files::scan_files(input, |path, content| self.scan(path, content))
             }
+
+            fn analyzer(&self) -> Option<&dyn agentic_core::tools::Analyzer> {
+                Some(self)
+            }
         }
     };
 }

@@ -29,6 +29,7 @@
 //! ```
 
 mod accessibility;
+mod analyzers;
 mod coverage;
 mod dependencies;
 mod dockerfile;
@@ -37,38 +38,66 @@ mod generators;
 mod owasp;
 mod report;
 mod secrets;
-mod severity;
 
 use std::sync::Arc;
 
 use agentic_core::tools::Tool;
 
 pub use accessibility::{A11yFinding, AccessibilityChecker, contrast_ratio};
+pub use agentic_core::tools::{SarifLevel, Severity};
 pub use coverage::{CoverageAnalyzer, FileCoverage, parse_cobertura, parse_go_cover, parse_jacoco, parse_lcov};
 pub use dependencies::{
-    Advisory, Affected, Dependency, DependencyChecker, OsvPackage, OsvRange, VulnerableDependency, compare_versions,
-    parse_lockfile,
+    Advisory, AdvisoryDatabase, AdvisoryError, AdvisoryStatus, Affected, Dependency, DependencyChecker, OsvPackage,
+    OsvRange, VulnerableDependency, compare_versions, parse_lockfile,
 };
 pub use dockerfile::{DockerFinding, DockerfileOptimizer, Optimized};
 pub use generators::{Generator, extract_code, generators};
-pub use owasp::{OwaspFinding, OwaspScanner};
+pub use owasp::{OwaspCategory, OwaspFinding, OwaspScanner};
 pub use report::{ReportFinding, SecurityReportGenerator};
 pub use secrets::{SecretDetector, SecretFinding};
-pub use severity::{SarifLevel, Severity};
 
 /// All twenty-four tools: the seven analyzers and the seventeen generators (the plan's fifteen, and the test,
 /// interface and infrastructure generators added since: see [`generators`]), for
-/// [`ToolRegistry::extend`](agentic_core::tools::ToolRegistry::extend) or `PlatformBuilder::tools`.
+/// [`ToolRegistry::extend`](agentic_core::tools::ToolRegistry::extend) or `PlatformBuilder::tools`. The dependency
+/// checker has no advisory database: see [`BuiltinTools`] to give it the operator's.
 pub fn builtin_tools() -> Vec<Arc<dyn Tool>> {
-    let mut tools: Vec<Arc<dyn Tool>> = generators().into_iter().map(|g| Arc::new(g) as Arc<dyn Tool>).collect();
-    tools.extend([
-        Arc::new(SecretDetector::new()) as Arc<dyn Tool>,
-        Arc::new(DockerfileOptimizer),
-        Arc::new(SecurityReportGenerator),
-        Arc::new(CoverageAnalyzer),
-        Arc::new(OwaspScanner::new()),
-        Arc::new(DependencyChecker::new()),
-        Arc::new(AccessibilityChecker),
-    ]);
-    tools
+    BuiltinTools::default().build()
+}
+
+/// The built-in tools with what the operator configures for them.
+#[derive(Clone, Debug, Default)]
+pub struct BuiltinTools {
+    advisories: Option<Arc<AdvisoryDatabase>>,
+}
+
+impl BuiltinTools {
+    /// The tools with nothing configured, as [`builtin_tools`] gives them.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The advisories `dependency_checker` matches lockfiles against (keep the `Arc` to reload it).
+    pub fn advisories(mut self, database: Arc<AdvisoryDatabase>) -> Self {
+        self.advisories = Some(database);
+        self
+    }
+
+    /// The tools.
+    pub fn build(self) -> Vec<Arc<dyn Tool>> {
+        let dependencies = match self.advisories {
+            Some(database) => DependencyChecker::with_database(database),
+            None => DependencyChecker::new(),
+        };
+        let mut tools: Vec<Arc<dyn Tool>> = generators().into_iter().map(|g| Arc::new(g) as Arc<dyn Tool>).collect();
+        tools.extend([
+            Arc::new(SecretDetector::new()) as Arc<dyn Tool>,
+            Arc::new(DockerfileOptimizer),
+            Arc::new(SecurityReportGenerator),
+            Arc::new(CoverageAnalyzer),
+            Arc::new(OwaspScanner::new()),
+            Arc::new(dependencies),
+            Arc::new(AccessibilityChecker),
+        ]);
+        tools
+    }
 }

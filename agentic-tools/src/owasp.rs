@@ -1,19 +1,86 @@
 //! `owasp_scanner`: rule-based findings in Python, JavaScript/TypeScript, Go and Rust sources, mapped to the
-//! OWASP Top 10 (2021). Line-oriented patterns: fast and explainable, and meant to point a reviewer (or the
-//! security agent) at lines to read, not to prove exploitability.
+//! OWASP Top 10 (2021). Line-oriented patterns (and a few spanning lines, such as an exception swallowed by the
+//! handler under it): fast and explainable, and meant to point a reviewer (or the security agent) at lines to read,
+//! not to prove exploitability. Every category has rules here but A06, which is `dependency_checker`'s: vulnerable
+//! components are read from lockfiles, not from code. A04 (insecure design) is heuristic by nature: the rules find
+//! designs known to fail (trusting a client's price or role, security questions, uploads saved under the client's
+//! file name).
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::Severity;
 
+/// A category of the OWASP Top 10 (2021), written as OWASP names it (`A03:2021-Injection`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum OwaspCategory {
+    /// Broken access control.
+    #[serde(rename = "A01:2021-Broken Access Control")]
+    A01,
+    /// Cryptographic failures.
+    #[serde(rename = "A02:2021-Cryptographic Failures")]
+    A02,
+    /// Injection.
+    #[serde(rename = "A03:2021-Injection")]
+    A03,
+    /// Insecure design.
+    #[serde(rename = "A04:2021-Insecure Design")]
+    A04,
+    /// Security misconfiguration.
+    #[serde(rename = "A05:2021-Security Misconfiguration")]
+    A05,
+    /// Vulnerable and outdated components (`dependency_checker`).
+    #[serde(rename = "A06:2021-Vulnerable and Outdated Components")]
+    A06,
+    /// Identification and authentication failures.
+    #[serde(rename = "A07:2021-Identification and Authentication Failures")]
+    A07,
+    /// Software and data integrity failures.
+    #[serde(rename = "A08:2021-Software and Data Integrity Failures")]
+    A08,
+    /// Security logging and monitoring failures.
+    #[serde(rename = "A09:2021-Security Logging and Monitoring Failures")]
+    A09,
+    /// Server-side request forgery.
+    #[serde(rename = "A10:2021-Server-Side Request Forgery")]
+    A10,
+}
+
+impl OwaspCategory {
+    /// All ten, in order.
+    pub const ALL: [Self; 10] =
+        [Self::A01, Self::A02, Self::A03, Self::A04, Self::A05, Self::A06, Self::A07, Self::A08, Self::A09, Self::A10];
+
+    /// The name OWASP gives it, e.g. `A03:2021-Injection`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A01 => "A01:2021-Broken Access Control",
+            Self::A02 => "A02:2021-Cryptographic Failures",
+            Self::A03 => "A03:2021-Injection",
+            Self::A04 => "A04:2021-Insecure Design",
+            Self::A05 => "A05:2021-Security Misconfiguration",
+            Self::A06 => "A06:2021-Vulnerable and Outdated Components",
+            Self::A07 => "A07:2021-Identification and Authentication Failures",
+            Self::A08 => "A08:2021-Software and Data Integrity Failures",
+            Self::A09 => "A09:2021-Security Logging and Monitoring Failures",
+            Self::A10 => "A10:2021-Server-Side Request Forgery",
+        }
+    }
+}
+
+impl std::fmt::Display for OwaspCategory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OwaspFinding {
     /// Rule id.
     pub rule: String,
-    /// OWASP Top 10 (2021) category, e.g. `A03:2021-Injection`.
-    pub category: String,
+    /// OWASP Top 10 (2021) category.
+    pub category: OwaspCategory,
     /// `high` or `medium`.
     pub severity: Severity,
     /// File.
@@ -45,18 +112,11 @@ impl Language {
     }
 }
 
-const A01: &str = "A01:2021-Broken Access Control";
-const A02: &str = "A02:2021-Cryptographic Failures";
-const A03: &str = "A03:2021-Injection";
-const A05: &str = "A05:2021-Security Misconfiguration";
-const A07: &str = "A07:2021-Identification and Authentication Failures";
-const A08: &str = "A08:2021-Software and Data Integrity Failures";
-const A10: &str = "A10:2021-Server-Side Request Forgery";
-
 /// (languages, rule, category, severity, pattern, a text whose presence on the line cancels the match)
-type RuleSpec = (&'static [Language], &'static str, &'static str, Severity, &'static str, Option<&'static str>);
+type RuleSpec = (&'static [Language], &'static str, OwaspCategory, Severity, &'static str, Option<&'static str>);
 
 use Language::{Go, JavaScript, Python, Rust};
+use OwaspCategory::{A01, A02, A03, A04, A05, A07, A08, A09, A10};
 
 const RULES: &[RuleSpec] = &[
     (
@@ -183,13 +243,123 @@ const RULES: &[RuleSpec] = &[
         r"(sendFile|readFile(Sync)?|createReadStream)\(\s*[^)]*req\.(query|params|body)",
         None,
     ),
+    (
+        &[Python],
+        "client-controlled-authority",
+        A04,
+        Severity::High,
+        r#"request\.(form|json|args|values|data)(\.get\(|\[)\s*["'](price|amount|total|discount|is_admin|role|user_id|balance)["']"#,
+        None,
+    ),
+    (
+        &[JavaScript],
+        "client-controlled-authority",
+        A04,
+        Severity::High,
+        r"req\.(body|query|params)\.(price|amount|total|discount|isAdmin|is_admin|role|userId|balance)\b",
+        None,
+    ),
+    (
+        &[Python, JavaScript, Go, Rust],
+        "security-questions",
+        A04,
+        Severity::Medium,
+        r"(?i)(security|secret)_?question|mothers?_?maiden",
+        None,
+    ),
+    (
+        &[Python],
+        "upload-with-client-filename",
+        A04,
+        Severity::Medium,
+        r"\.save\(\s*(os\.path\.join\([^)]*)?\w+\.filename\b",
+        Some("secure_filename"),
+    ),
+    (&[JavaScript], "upload-with-client-filename", A04, Severity::Medium, r"\.mv\(\s*[^)]*\.name\b|originalname", None),
+    (
+        &[Python],
+        "sensitive-data-logged",
+        A09,
+        Severity::High,
+        concat!(
+            r"(?i)\b(logging|logger|log)\.(debug|info|warning|warn|error|critical|exception)\(.*",
+            "(password|passwd|secret|token|api_?key|credit_?card|card_?number|cvv|ssn)"
+        ),
+        None,
+    ),
+    (
+        &[JavaScript],
+        "sensitive-data-logged",
+        A09,
+        Severity::High,
+        concat!(
+            r"(?i)\b(console|logger|log)\.(log|debug|info|warn|error)\(.*",
+            "(password|passwd|secret|token|api_?key|credit_?card|card_?number|cvv|ssn)"
+        ),
+        None,
+    ),
+    (
+        &[Go],
+        "sensitive-data-logged",
+        A09,
+        Severity::High,
+        concat!(
+            r"(?i)\b(log|slog|logger)\.(Print|Printf|Println|Info|Debug|Warn|Error)\w*\(.*",
+            "(password|passwd|secret|token|api_?key|credit_?card|card_?number|cvv|ssn)"
+        ),
+        None,
+    ),
+    (
+        &[Rust],
+        "sensitive-data-logged",
+        A09,
+        Severity::High,
+        concat!(
+            r"(?i)\b(info|debug|warn|error|trace|println|eprintln)!\(.*",
+            "(password|passwd|secret|token|api_?key|credit_?card|card_?number|cvv|ssn)"
+        ),
+        None,
+    ),
+    (
+        &[Python],
+        "log-injection",
+        A09,
+        Severity::Medium,
+        r"\b(logging|logger|log)\.(debug|info|warning|warn|error)\(.*request\.(args|form|headers|values|json)",
+        None,
+    ),
+    (
+        &[JavaScript],
+        "log-injection",
+        A09,
+        Severity::Medium,
+        r"\b(console|logger|log)\.(log|debug|info|warn|error)\(.*req\.(body|query|params|headers)",
+        None,
+    ),
+];
+
+/// Rules that span lines: (languages, rule, category, severity, pattern over the whole file). The finding is on
+/// the match's first line.
+type SpanRuleSpec = (&'static [Language], &'static str, OwaspCategory, Severity, &'static str);
+
+const SPAN_RULES: &[SpanRuleSpec] = &[
+    (
+        &[Python],
+        "swallowed-exception",
+        A09,
+        Severity::Medium,
+        r"(?m)^[ \t]*except\b[^:\n]*:[ \t]*(\n[ \t]*)?pass[ \t]*$",
+    ),
+    (&[JavaScript], "swallowed-exception", A09, Severity::Medium, r"catch\s*(\(\s*\w*\s*\))?\s*\{\s*\}"),
+    (&[Go], "swallowed-error", A09, Severity::Medium, r"if\s+err\s*!=\s*nil\s*\{\s*\}"),
+    (&[Rust], "swallowed-error", A09, Severity::Medium, r"Err\(_\)\s*=>\s*(\{\s*\}|\(\))"),
 ];
 
 #[derive(Debug)]
 struct CompiledRule {
     languages: &'static [Language],
     rule: &'static str,
-    category: &'static str,
+    category: OwaspCategory,
     severity: Severity,
     regex: Regex,
     unless: Option<&'static str>,
@@ -199,6 +369,7 @@ struct CompiledRule {
 #[derive(Debug)]
 pub struct OwaspScanner {
     rules: Vec<CompiledRule>,
+    span_rules: Vec<CompiledRule>,
 }
 
 impl Default for OwaspScanner {
@@ -216,14 +387,27 @@ impl OwaspScanner {
                 Regex::new(pattern).ok().map(|regex| CompiledRule {
                     languages,
                     rule,
-                    category,
+                    category: *category,
                     severity: *severity,
                     regex,
                     unless: *unless,
                 })
             })
             .collect();
-        Self { rules }
+        let span_rules = SPAN_RULES
+            .iter()
+            .filter_map(|(languages, rule, category, severity, pattern)| {
+                Regex::new(pattern).ok().map(|regex| CompiledRule {
+                    languages,
+                    rule,
+                    category: *category,
+                    severity: *severity,
+                    regex,
+                    unless: None,
+                })
+            })
+            .collect();
+        Self { rules, span_rules }
     }
 
     /// Findings in one file; files in other languages have none.
@@ -242,7 +426,7 @@ impl OwaspScanner {
                 {
                     findings.push(OwaspFinding {
                         rule: r.rule.to_owned(),
-                        category: r.category.to_owned(),
+                        category: r.category,
                         severity: r.severity,
                         path: path.to_owned(),
                         line: index + 1,
@@ -251,6 +435,21 @@ impl OwaspScanner {
                 }
             }
         }
+        let lines: Vec<&str> = content.lines().collect();
+        for r in self.span_rules.iter().filter(|r| r.languages.contains(&language)) {
+            for found in r.regex.find_iter(content) {
+                let index = content[..found.start()].matches('\n').count();
+                findings.push(OwaspFinding {
+                    rule: r.rule.to_owned(),
+                    category: r.category,
+                    severity: r.severity,
+                    path: path.to_owned(),
+                    line: index + 1,
+                    snippet: lines.get(index).map(|l| l.trim_start().chars().take(160).collect()).unwrap_or_default(),
+                });
+            }
+        }
+        findings.sort_by_key(|f| f.line);
         findings
     }
 }
@@ -259,8 +458,10 @@ crate::files::file_scanner_tool!(
     OwaspScanner,
     name: "owasp_scanner",
     description: "Scans Python, JavaScript/TypeScript, Go and Rust files for risky patterns (injection, weak \
-                  crypto, disabled TLS checks, unsafe deserialization, SSRF, path traversal, misconfiguration) \
-                  mapped to the OWASP Top 10.",
+                  crypto, disabled TLS checks, unsafe deserialization, SSRF, path traversal, misconfiguration, \
+                  insecure design such as trusting a client's price or role, logging failures such as secrets in \
+                  logs or swallowed errors) mapped to the OWASP Top 10; vulnerable components (A06) are \
+                  dependency_checker's.",
 );
 
 #[cfg(test)]
@@ -277,7 +478,13 @@ mod tests {
 
     #[test]
     fn every_pattern_compiles() {
-        assert_eq!(OwaspScanner::new().rules.len(), RULES.len());
+        let scanner = OwaspScanner::new();
+        assert_eq!((scanner.rules.len(), scanner.span_rules.len()), (RULES.len(), SPAN_RULES.len()));
+        // Every category has rules, but A06, which dependency_checker covers.
+        for category in OwaspCategory::ALL {
+            let covered = RULES.iter().any(|r| r.2 == category) || SPAN_RULES.iter().any(|r| r.2 == category);
+            assert_eq!(covered, category != OwaspCategory::A06, "{category}");
+        }
     }
 
     #[test]
@@ -304,7 +511,8 @@ mod tests {
             ])
         );
         let findings = OwaspScanner::new().scan("a.py", "x = eval(user_input)\n");
-        assert_eq!(findings[0].category, "A03:2021-Injection");
+        assert_eq!(findings[0].category, OwaspCategory::A03);
+        assert_eq!(serde_json::to_value(findings[0].category).unwrap(), "A03:2021-Injection");
     }
 
     #[test]
@@ -321,6 +529,42 @@ mod tests {
         );
         let rust = "let q = format!(\"SELECT * FROM t WHERE id = {}\", id);\nlet c = Client::builder().danger_accept_invalid_certs(true);\n";
         assert_eq!(rules("src/db.rs", rust), pairs(&[("sql-format", 1), ("tls-verification-disabled", 2)]));
+    }
+
+    #[test]
+    fn insecure_design_and_logging_failures() {
+        let py = "price = request.form['price']\n\
+                  question = user.security_question\n\
+                  upload.save(os.path.join(UPLOADS, upload.filename))\n\
+                  logger.info(f\"login for {user} with password {password}\")\n\
+                  logging.warning('bad input %s', request.args['q'])\n\
+                  try:\n    charge(card)\nexcept Exception:\n    pass\n";
+        assert_eq!(
+            rules("shop/views.py", py),
+            pairs(&[
+                ("client-controlled-authority", 1),
+                ("security-questions", 2),
+                ("upload-with-client-filename", 3),
+                ("sensitive-data-logged", 4),
+                ("log-injection", 5),
+                ("swallowed-exception", 8),
+            ])
+        );
+        let js = "const total = req.body.total;\nconsole.log('token', token);\ntry { pay(); } catch (e) {}\n";
+        assert_eq!(
+            rules("pay.js", js),
+            pairs(&[("client-controlled-authority", 1), ("sensitive-data-logged", 2), ("swallowed-exception", 3)])
+        );
+        let go = "if err != nil {\n}\nlog.Printf(\"user %s password %s\", u, p)\n";
+        assert_eq!(rules("auth.go", go), pairs(&[("swallowed-error", 1), ("sensitive-data-logged", 3)]));
+        let rust = "match save() {\n    Err(_) => {}\n    Ok(v) => v,\n}\ninfo!(\"api_key={}\", key);\n";
+        assert_eq!(rules("lib.rs", rust), pairs(&[("swallowed-error", 2), ("sensitive-data-logged", 5)]));
+        let categories: Vec<OwaspCategory> =
+            OwaspScanner::new().scan("pay.js", js).into_iter().map(|f| f.category).collect();
+        assert_eq!(categories, [OwaspCategory::A04, OwaspCategory::A09, OwaspCategory::A09]);
+        // Handled errors and safe names are clean.
+        let handled = "upload.save(os.path.join(UPLOADS, secure_filename(upload.filename)))\nexcept ValueError as e:\n    log.warning('bad value: %s', e)\n";
+        assert!(rules("ok.py", handled).is_empty(), "{:?}", rules("ok.py", handled));
     }
 
     #[test]

@@ -192,6 +192,13 @@ mod tests {
                 .starts_with("Certified security professional (CISSP, CEH)")
         );
         assert_eq!(catalog.get("overseer").unwrap().max_iterations, 5);
+        // The analyzers that need no model run on every run's files.
+        let auto = |key: &str| catalog.get(key).unwrap().auto_tools.clone();
+        assert_eq!(auto("security_auditor"), ["secret_detector", "owasp_scanner", "dependency_checker"]);
+        assert_eq!(auto("qa_tester"), ["coverage_analyzer"]);
+        assert_eq!(auto("ux_designer"), ["accessibility_checker"]);
+        assert_eq!(auto("devops_engineer"), ["dockerfile_optimizer"]);
+        assert!(auto("overseer").is_empty() && auto("developer").is_empty());
         // Every built-in states its risk; deployments are the one thing gated by default.
         let risks = [
             ("qa_tester", RiskLevel::Low),

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KnownNames {
     tools: Option<BTreeSet<String>>,
+    analyzers: Option<BTreeSet<String>>,
     providers: Option<BTreeSet<String>>,
 }
 
@@ -29,6 +30,13 @@ impl KnownNames {
         self
     }
 
+    /// Accepts only these tools in `auto_tools`: the ones that can run without the model
+    /// ([`Tool::analyzer`](crate::tools::Tool::analyzer)).
+    pub fn analyzers<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.analyzers = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Accepts only these providers (compared in lower case).
     pub fn providers<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.providers = Some(names.into_iter().map(|n| n.into().to_ascii_lowercase()).collect());
@@ -38,6 +46,17 @@ impl KnownNames {
     fn check_tool(&self, name: &str) -> Result<(), String> {
         match &self.tools {
             Some(tools) if !tools.contains(name) => Err(format!("unknown tool `{name}` ({})", list(tools))),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_analyzer(&self, name: &str) -> Result<(), String> {
+        self.check_tool(name)?;
+        match &self.analyzers {
+            Some(analyzers) if !analyzers.contains(name) => Err(format!(
+                "`{name}` needs the model, so it cannot run on its own (tools that can: {})",
+                list(analyzers)
+            )),
             _ => Ok(()),
         }
     }
@@ -93,6 +112,10 @@ pub struct AgentSpec {
     pub backstory: String,
     /// Tools it may call.
     pub tools: Vec<String>,
+    /// Analyzers run on the run's input files (`context.files`) before the model's first turn; their findings go
+    /// to the model and into the run's result (`output.findings`) whatever the model writes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auto_tools: Vec<String>,
     /// Model.
     pub llm: LlmChoice,
     /// Bound on model turns per run (default 10).
@@ -142,6 +165,8 @@ struct RawSpec {
     backstory: Spanned<String>,
     #[serde(default)]
     tools: Vec<Spanned<String>>,
+    #[serde(default)]
+    auto_tools: Vec<Spanned<String>>,
     llm: RawLlm,
     #[serde(default)]
     max_iterations: Option<Spanned<u32>>,
@@ -238,6 +263,14 @@ impl AgentSpec {
             }
             tools.push(tool.value.clone());
         }
+        let mut auto_tools: Vec<String> = Vec::with_capacity(raw.auto_tools.len());
+        for (i, tool) in raw.auto_tools.iter().enumerate() {
+            names.check_analyzer(&tool.value).map_err(|message| at(tool, format!("auto_tools[{i}]"), message))?;
+            if auto_tools.contains(&tool.value) {
+                return Err(at(tool, format!("auto_tools[{i}]"), format!("`{}` is listed twice", tool.value)));
+            }
+            auto_tools.push(tool.value.clone());
+        }
         let provider = raw.llm.provider.value.trim().to_ascii_lowercase();
         names
             .check_provider(&provider, &raw.llm.provider.value)
@@ -279,6 +312,7 @@ impl AgentSpec {
             goal: raw.goal.value.trim().to_owned(),
             backstory: raw.backstory.value.trim().to_owned(),
             tools,
+            auto_tools,
             llm: LlmChoice {
                 provider,
                 model: raw.llm.model.value.trim().to_owned(),
@@ -345,6 +379,21 @@ mod tests {
         check(&VALID.replace("goal: Test", "goal: [unclosed"), "yaml", Some(3), "");
         check(&format!("{VALID}colour: blue\n"), "yaml", Some(10), "colour");
         check(&VALID.replace("role: QA\n", ""), "yaml", Some(6), "missing field `role`");
+    }
+
+    #[test]
+    fn auto_tools_must_be_analyzers() {
+        let names = names().analyzers(["secret_detector"]);
+        let auto = format!("{VALID}auto_tools:\n  - secret_detector\n");
+        assert_eq!(AgentSpec::from_yaml(&auto, &names).unwrap().auto_tools, ["secret_detector"]);
+        let generator = AgentSpec::from_yaml(&auto.replace("  - secret_detector\n", "  - pytest_generator\n"), &names);
+        let e = generator.unwrap_err();
+        assert_eq!((e.field.as_str(), e.line), ("auto_tools[0]", Some(11)));
+        assert!(e.message.contains("`pytest_generator` needs the model"), "{e}");
+        let unknown = AgentSpec::from_yaml(&auto.replace("  - secret_detector\n", "  - warp_drive\n"), &names);
+        assert!(unknown.unwrap_err().message.contains("unknown tool `warp_drive`"));
+        let twice = format!("{auto}  - secret_detector\n");
+        assert!(AgentSpec::from_yaml(&twice, &names).unwrap_err().message.contains("listed twice"));
     }
 
     #[test]

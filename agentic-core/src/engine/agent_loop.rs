@@ -1,5 +1,6 @@
-//! The agent runtime: prompt from the spec, a tool-calling loop bounded by `max_iterations`, every LLM call
-//! budgeted (reserve → settle, one cost record each), spans, metrics and `agent.*` events.
+//! The agent runtime: prompt from the spec, the `auto_tools` run on the input files first, a tool-calling loop
+//! bounded by `max_iterations`, every LLM call budgeted (reserve → settle, one cost record each), spans, metrics
+//! and `agent.*` events.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +18,7 @@ use crate::ids::{ProjectId, TenantId};
 use crate::llm::{ChatRequest, Message, StopReason, Usage};
 use crate::model::RiskLevel;
 use crate::model::{Money, RunStatus};
-use crate::tools::{ToolContext, ToolError};
+use crate::tools::{Finding, InputFile, ToolContext, ToolError};
 
 use super::CallSite;
 use super::on_abandon::OnAbandon;
@@ -95,6 +96,9 @@ pub struct AgentOutcome {
     pub usage: Usage,
     /// Cost over all calls.
     pub cost: Money,
+    /// What the agent's `auto_tools` found in the run's input files, before the model's first turn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 /// An agent run's `output`, as `GET /v1/runs/{id}` shows it (a workflow run's is a
@@ -107,12 +111,35 @@ pub struct AgentRunOutput {
     pub steps: Vec<RunStep>,
     /// Tokens over all calls.
     pub usage: Usage,
+    /// What the agent's `auto_tools` found in the run's input files (`context.files`), whatever the answer says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 impl From<AgentOutcome> for AgentRunOutput {
     fn from(outcome: AgentOutcome) -> Self {
-        Self { answer: outcome.output, steps: outcome.steps, usage: outcome.usage }
+        Self { answer: outcome.output, steps: outcome.steps, usage: outcome.usage, findings: outcome.findings }
     }
+}
+
+/// What the model is told of the automatic analyzers' findings, below the task.
+fn findings_brief(tools: &[String], findings: &[Finding]) -> String {
+    let ran = tools.join(", ");
+    if findings.is_empty() {
+        return format!("\n\nThe automatic analyzers ({ran}) ran on the files above and found nothing.");
+    }
+    let mut brief = format!(
+        "\n\nThe automatic analyzers ({ran}) ran on the files above. These findings are verified; include each \
+         in your answer:"
+    );
+    for f in findings {
+        brief.push_str(&format!("\n- [{}] {} `{}`", f.severity.as_str(), f.tool, f.rule));
+        if let Some(location) = &f.location {
+            brief.push_str(&format!(" at {location}"));
+        }
+        brief.push_str(&format!(": {}", f.message));
+    }
+    brief
 }
 
 /// The system prompt of an agent.
@@ -249,14 +276,24 @@ impl Platform {
             .with_model(Arc::clone(&model) as Arc<dyn crate::tools::ToolModel>)
             .with_project_context(Arc::new(project_context));
         context.run_id = task.run_id;
+        let mut outcome = AgentOutcome {
+            output: String::new(),
+            steps: Vec::new(),
+            usage: Usage::default(),
+            cost: Money::ZERO,
+            findings: Vec::new(),
+        };
         let mut first = task.task.clone();
         if let Some(extra) = &task.context {
             first.push_str("\n\nContext:\n");
             first.push_str(&serde_json::to_string_pretty(extra).unwrap_or_default());
         }
+        let files = InputFile::from_context(task.context.as_ref());
+        if !spec.auto_tools.is_empty() && !files.is_empty() {
+            self.run_auto_tools(task, spec, &files, &mut outcome).await;
+            first.push_str(&findings_brief(&spec.auto_tools, &outcome.findings));
+        }
         let mut messages = vec![Message::user(first)];
-        let mut outcome =
-            AgentOutcome { output: String::new(), steps: Vec::new(), usage: Usage::default(), cost: Money::ZERO };
         for _ in 0..spec.max_iterations {
             let mut request = ChatRequest::new(spec.llm.model.clone(), messages.clone())
                 .with_system(system_prompt(spec))
@@ -332,6 +369,45 @@ impl Platform {
             outcome.cost = outcome.cost.try_add(cost)?;
         }
         Err(Error::MaxIterations { limit: spec.max_iterations })
+    }
+
+    /// Runs the agent's `auto_tools` on the run's input files, recording each as a step and keeping the findings.
+    async fn run_auto_tools(
+        &self,
+        task: &AgentTask,
+        spec: &AgentSpec,
+        files: &[InputFile],
+        outcome: &mut AgentOutcome,
+    ) {
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        for name in &spec.auto_tools {
+            let analyzer = self.inner.tools.get(name).and_then(|tool| tool.analyzer());
+            let (output, ok) = match analyzer {
+                Some(analyzer) => {
+                    let found = tracing::info_span!(
+                        "execute_tool",
+                        otel.name = format!("execute_tool {name}").as_str(),
+                        gen_ai.operation.name = "execute_tool",
+                        gen_ai.tool.name = %name,
+                        tenant_id = %task.tenant_id,
+                        agent = %task.agent,
+                    )
+                    .in_scope(|| analyzer.analyze(files));
+                    let output = json!({"findings": found});
+                    outcome.findings.extend(found);
+                    (output, true)
+                }
+                // The spec was accepted while the tool was registered; the host app has since removed it.
+                None => (json!({"error": format!("`{name}` is not a registered analyzer on this platform")}), false),
+            };
+            self.publish_tool_call(task, name, ok).await;
+            outcome.steps.push(RunStep::ToolCall {
+                name: name.clone(),
+                input: json!({"files": paths, "auto": true}),
+                output,
+                ok,
+            });
+        }
     }
 
     /// `run.tool_call`, for the run's progress stream (a direct call outside a run has no stream to feed).

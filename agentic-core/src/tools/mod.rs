@@ -32,11 +32,15 @@
 //! ```
 
 mod context;
+mod findings;
+mod severity;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use context::{ProjectContext, context_tools};
+pub use findings::{Analyzer, Finding, InputFile};
+pub use severity::{SarifLevel, Severity};
 
 use async_trait::async_trait;
 
@@ -134,6 +138,12 @@ pub trait Tool: Send + Sync + std::fmt::Debug {
 
     /// Runs it.
     async fn call(&self, context: &ToolContext, input: serde_json::Value) -> Result<serde_json::Value, ToolError>;
+
+    /// The tool as an [`Analyzer`] of a run's input files, when it can run without the model (an agent may then
+    /// name it in `auto_tools`). `None` by default.
+    fn analyzer(&self) -> Option<&dyn Analyzer> {
+        None
+    }
 }
 
 /// Tools by name.
@@ -187,5 +197,10 @@ impl ToolRegistry {
     /// Names of the registered tools.
     pub fn names(&self) -> Vec<&str> {
         self.tools.keys().map(String::as_str).collect()
+    }
+
+    /// Names of the registered tools that are [`Analyzer`]s (what `auto_tools` may name).
+    pub fn analyzer_names(&self) -> Vec<&str> {
+        self.tools.iter().filter(|(_, tool)| tool.analyzer().is_some()).map(|(name, _)| name.as_str()).collect()
     }
 }

@@ -200,9 +200,10 @@ async fn a_run_over_its_token_cap_fails_on_its_budget_before_calling(app: TestAp
     assert!(done["error"].as_str().unwrap().contains("token budget"), "{done}");
     assert!(mock.requests().is_empty(), "no model call was made");
 
-    // A cap that fits clips the call's output to what is left.
+    // A cap that fits clips the call's output to what is left (the developer: its one tool's definition leaves
+    // room for a clipped answer under this cap).
     let body = json!({"task": "Review the login form", "project_id": project, "budget_tokens": 1500});
-    execute(&app, &admin, "qa_tester", body).await;
+    execute(&app, &admin, "developer", body).await;
     assert!(app.platform.work_once("w").await.unwrap());
     let asked = mock.requests();
     let request = asked.first().unwrap();

@@ -488,3 +488,67 @@ async fn a_host_apps_own_tool_is_named_in_a_tenant_agent_and_runs_in_the_tool_lo
     assert_eq!(requests[0].tools.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["ticket_lookup"]);
     assert!(format!("{:?}", requests[1].messages).contains("Checkout fails on Safari"));
 }
+
+#[tokio::test]
+async fn auto_tools_report_what_is_in_the_files_whatever_the_model_writes() {
+    // The model looks at nothing and says all is well.
+    let mock = Arc::new(MockProvider::new().named("anthropic").reply("All good: nothing to report."));
+    let app = app_with(Arc::clone(&mock)).await;
+    let project =
+        app.call("POST", "/v1/projects", Some(&app.admin_key), Some(json!({"name": "Audit"}))).await.expect(201);
+    let files = json!([
+        {"path": "app/settings.py", "content": "AWS_KEY = 'AKIAIOSFODNN7EXAMPLE'\n"},
+        {"path": "app/db.py", "content": "def find(uid):\n    cur.execute(f\"SELECT * FROM users WHERE id = {uid}\")\n"},
+        {"path": "requirements.txt", "content": "requests==2.19.0\n"},
+    ]);
+    let queued = app
+        .call(
+            "POST",
+            "/v1/agents/security_auditor/execute",
+            Some(&app.admin_key),
+            Some(json!({"task": "Audit this service", "project_id": project["id"], "context": {"files": files}})),
+        )
+        .await
+        .expect(202);
+    assert!(app.platform.work_once("worker-1").await.unwrap());
+    let run_id = queued["id"].as_str().unwrap();
+    let done = app.call("GET", &format!("/v1/runs/{run_id}/result"), Some(&app.admin_key), None).await.expect(200);
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["output"]["answer"], "All good: nothing to report.");
+    let found: Vec<(&str, &str, &str)> = done["output"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["tool"].as_str().unwrap(), f["rule"].as_str().unwrap(), f["location"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("secret_detector", "aws_access_key_id", "app/settings.py:1"),
+            ("owasp_scanner", "sql-string-formatting", "app/db.py:2"),
+            ("dependency_checker", "advisories-not-configured", ""),
+        ]
+    );
+    // Each analyzer is a step before the model's turn, and the model was told what they found.
+    let steps: Vec<&str> =
+        done["output"]["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap_or("llm")).collect();
+    assert_eq!(steps, ["secret_detector", "owasp_scanner", "dependency_checker", "llm"]);
+    let asked = serde_json::to_string(&mock.requests()[0].messages).unwrap();
+    assert!(asked.contains("aws_access_key_id") && asked.contains("sql-string-formatting"), "{asked}");
+    assert!(!serde_json::to_string(&done["output"]["findings"]).unwrap().contains("AKIAIOSFODNN7EXAMPLE"));
+
+    // Without files, the analyzers do not run and the result carries no findings.
+    let queued = app
+        .call(
+            "POST",
+            "/v1/agents/security_auditor/execute",
+            Some(&app.admin_key),
+            Some(json!({"task": "Audit nothing", "project_id": project["id"]})),
+        )
+        .await
+        .expect(202);
+    assert!(app.platform.work_once("worker-1").await.unwrap());
+    let run_id = queued["id"].as_str().unwrap();
+    let done = app.call("GET", &format!("/v1/runs/{run_id}/result"), Some(&app.admin_key), None).await.expect(200);
+    assert!(done["output"].get("findings").is_none(), "{done}");
+}

@@ -286,6 +286,10 @@ impl Tool for DockerfileOptimizer {
             "remaining": self.lint(&optimized.dockerfile),
         }))
     }
+
+    fn analyzer(&self) -> Option<&dyn agentic_core::tools::Analyzer> {
+        Some(self)
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use agentic_llm::registry::ProviderRegistry;
 use agentic_store_memory::{MemoryRateLimiter, MemoryStore};
 use agentic_store_postgres::PgStore;
 use agentic_store_redis::{RedisContextOptions, RedisContextStore, RedisLimiterOptions, RedisRateLimiter};
+use agentic_tools::AdvisoryDatabase;
 use secrecy::{ExposeSecret, SecretString};
 
 use config::{Command, Config, ConfigError};
@@ -108,6 +109,45 @@ async fn limiter(config: &Config) -> Result<Arc<dyn RateLimiter>, String> {
     }
 }
 
+/// The operator's advisory database, when AGENTIC_ADVISORIES names one.
+fn advisories(config: &Config) -> Result<Option<Arc<AdvisoryDatabase>>, String> {
+    let Some((directory, _)) = &config.advisories else {
+        tracing::info!("AGENTIC_ADVISORIES is unset: dependency_checker reports that it checked nothing");
+        return Ok(None);
+    };
+    let database = AdvisoryDatabase::open(directory).map_err(|e| format!("AGENTIC_ADVISORIES: {e}"))?;
+    let status = database.status();
+    tracing::info!(advisories = status.advisories, packages = status.packages, directory = %status.directory, "advisories loaded");
+    for skipped in &status.skipped {
+        tracing::warn!(%skipped, "advisory file skipped");
+    }
+    Ok(Some(Arc::new(database)))
+}
+
+/// Reads the advisory directory again whenever it changes, until the server stops.
+async fn reload_advisories(database: Arc<AdvisoryDatabase>, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let reading = Arc::clone(&database);
+        match tokio::task::spawn_blocking(move || reading.reload_if_changed()).await {
+            Ok(Ok(true)) => {
+                let status = database.status();
+                tracing::info!(
+                    advisories = status.advisories,
+                    packages = status.packages,
+                    skipped = status.skipped.len(),
+                    "advisories reloaded"
+                );
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "advisories not reloaded; the loaded ones stay in use"),
+            Err(error) => tracing::warn!(%error, "the advisory reload stopped"),
+        }
+    }
+}
+
 async fn run(config: Config) -> Result<(), String> {
     let providers = ProviderRegistry::from_settings(&config.llm).map_err(|e| format!("LLM providers: {e}"))?;
     if providers.is_mock_only() {
@@ -119,11 +159,16 @@ async fn run(config: Config) -> Result<(), String> {
         tracing::info!(providers = ?providers.configured(), "LLM providers configured");
     }
     let store = store(&config).await?;
+    let advisories = advisories(&config)?;
+    let mut tools = agentic_tools::BuiltinTools::new();
+    if let Some(database) = &advisories {
+        tools = tools.advisories(Arc::clone(database));
+    }
 
     let mut builder = Platform::builder()
         .store(store)
         .llm_providers(Arc::new(providers))
-        .tools(ToolRegistry::new().extend(agentic_tools::builtin_tools()))
+        .tools(ToolRegistry::new().extend(tools.build()))
         .jwt_settings(JwtSettings {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
@@ -215,9 +260,14 @@ async fn run(config: Config) -> Result<(), String> {
             }
         }));
     }
+    let reloading = advisories.zip(config.advisories.as_ref().map(|(_, every)| *every));
+    let reload_task = reloading.map(|(database, every)| tokio::spawn(reload_advisories(database, every)));
     let served = agentic_core::http::serve(listener, platform.router(), shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"));
+    if let Some(task) = reload_task {
+        task.abort();
+    }
     background.shutdown().await;
     let _ = stop_metrics.send(());
     if let Some(task) = metrics_task {

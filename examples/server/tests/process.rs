@@ -128,3 +128,73 @@ fn the_server_runs_an_agent_end_to_end_on_the_mock() {
     assert_eq!(run["output"]["answer"], "mock reply to: Say hello");
     stop(&mut child);
 }
+
+/// Runs the security auditor on one `requirements.txt` and returns the rules of its automatic findings.
+fn dependency_findings(addr: &str, project: &str, requirements: &str) -> Vec<String> {
+    let files = serde_json::json!([{"path": "requirements.txt", "content": requirements}]);
+    let body = serde_json::json!({"task": "Audit", "project_id": project, "wait": 20, "context": {"files": files}});
+    let (status, run) = post(addr, "/v1/agents/security_auditor/execute", KEY, &body.to_string());
+    assert_eq!(status, 200, "{run}");
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    assert_eq!(run["status"], "completed", "{run}");
+    // No findings at all: the result carries none.
+    let findings = run["output"].get("findings").and_then(|f| f.as_array()).cloned().unwrap_or_default();
+    findings
+        .iter()
+        .filter(|f| f["tool"] == "dependency_checker")
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_operators_advisory_directory_is_read_at_start_and_again_when_it_changes() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../agentic-tools/fixtures/osv");
+    let dir = std::env::temp_dir().join(format!("agentic-advisories-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixtures.join("npm/GHSA-35jh-r3h4-6jhm.json"), dir.join("GHSA-35jh-r3h4-6jhm.json")).unwrap();
+
+    // Without a directory, the checker says that it checked nothing.
+    let mut child = server().env("AGENTIC_BIND", "127.0.0.1:0").env("AGENTIC_BOOTSTRAP_API_KEY", KEY).spawn().unwrap();
+    let (addr, _) = wait_for_listen_line(&mut child);
+    let (_, project) = post(&addr, "/v1/projects", KEY, r#"{"name":"Audit"}"#);
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let project = project["id"].as_str().unwrap().to_owned();
+    assert_eq!(dependency_findings(&addr, &project, "requests==2.19.0\n"), ["advisories-not-configured"]);
+    stop(&mut child);
+
+    let mut child = server()
+        .env("AGENTIC_BIND", "127.0.0.1:0")
+        .env("AGENTIC_BOOTSTRAP_API_KEY", KEY)
+        .env("AGENTIC_ADVISORIES", &dir)
+        .env("AGENTIC_ADVISORIES_RELOAD_SECS", "1")
+        .spawn()
+        .unwrap();
+    let (addr, _) = wait_for_listen_line(&mut child);
+    let (_, project) = post(&addr, "/v1/projects", KEY, r#"{"name":"Audit"}"#);
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let project = project["id"].as_str().unwrap().to_owned();
+    assert!(dependency_findings(&addr, &project, "requests==2.19.0\n").is_empty(), "no advisory for requests yet");
+
+    // The operator adds an advisory: within a reload interval, runs find it.
+    std::fs::copy(fixtures.join("PyPI/GHSA-j8r2-6x86-q33q.json"), dir.join("GHSA-j8r2-6x86-q33q.json")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let found = dependency_findings(&addr, &project, "requests==2.19.0\n");
+        if found == ["GHSA-j8r2-6x86-q33q"] {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the new advisory was not loaded: {found:?}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    stop(&mut child);
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(stderr.contains("advisories loaded") && stderr.contains("advisories reloaded"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let output =
+        server().env("AGENTIC_BIND", "127.0.0.1:0").env("AGENTIC_ADVISORIES", "/nonexistent/osv").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("AGENTIC_ADVISORIES"));
+}

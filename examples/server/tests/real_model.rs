@@ -152,3 +152,40 @@ fn a_project_pipeline_on_a_real_model_plans_in_its_form_and_runs_every_step() {
         phases.iter().filter(|p| **p == "review").count()
     );
 }
+
+/// The Security Auditor's own YAML on the local model, without model-called tools: what is under test is what its
+/// `auto_tools` find before the model's turn, which a model this small never finds itself.
+#[test]
+fn the_security_auditor_reports_the_key_and_the_injection_whatever_the_model_answers() {
+    let Some(url) = llm_url() else { return };
+    let (mut child, addr, dir) = local_server(&url, "auditor");
+    let auditor = local_team().into_iter().find(|(name, _)| name == "security_auditor").unwrap().1;
+    let (status, body) = request(&addr, "PUT", "/v1/agents/security_auditor", KEY, "application/yaml", &auditor);
+    assert!(status == 200 || status == 201, "{body}");
+    let (_, project) = request(&addr, "POST", "/v1/projects", KEY, "application/json", r#"{"name":"Audit"}"#);
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let source = "import sqlite3\n\nAWS_ACCESS_KEY_ID = 'AKIAIOSFODNN7EXAMPLE'\n\n\
+                  def find_user(cur, name):\n    cur.execute(f\"SELECT * FROM users WHERE name = '{name}'\")\n    return cur.fetchone()\n";
+    let body = serde_json::json!({
+        "task": "Audit this file for security problems.",
+        "project_id": project["id"],
+        "wait": 60,
+        "context": {"files": [{"path": "app/users.py", "content": source}]},
+    });
+    let (status, run) =
+        request(&addr, "POST", "/v1/agents/security_auditor/execute", KEY, "application/json", &body.to_string());
+    assert_eq!(status, 200, "{run}");
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    assert_eq!(run["status"], "completed", "{run}");
+    let findings: Vec<(&str, &str)> = run["output"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["location"].as_str().unwrap_or("")))
+        .collect();
+    assert!(findings.contains(&("aws_access_key_id", "app/users.py:3")), "{findings:?}");
+    assert!(findings.contains(&("sql-string-formatting", "app/users.py:6")), "{findings:?}");
+    assert!(!run["output"]["findings"].to_string().contains("AKIAIOSFODNN7EXAMPLE"), "findings never repeat a secret");
+    stop(&mut child);
+    std::fs::remove_dir_all(dir).unwrap();
+}

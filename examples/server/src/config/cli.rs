@@ -109,6 +109,14 @@ pub(crate) struct Cli {
     /// self-hosted OpenAI-compatible server free.
     #[arg(long, env = "AGENTIC_PRICING_FILE", value_name = "FILE")]
     pub(crate) pricing_file: Option<PathBuf>,
+    /// A directory of OSV advisories (JSON files, such as OSV's per-ecosystem exports unzipped) that
+    /// `dependency_checker` matches lockfiles against; read at start, and again when it changes. Unset: the checker
+    /// says that it checked nothing.
+    #[arg(long, env = "AGENTIC_ADVISORIES", value_name = "DIR")]
+    pub(crate) advisories: Option<PathBuf>,
+    /// Seconds between looks at the advisory directory for changes (1 to 86400).
+    #[arg(long, env = "AGENTIC_ADVISORIES_RELOAD_SECS", value_name = "SECONDS", default_value = "60", value_parser = whole_number(1..=86_400))]
+    pub(crate) advisories_reload_secs: u64,
     /// Rate limits on or off. Their quotas are set in the config file's [rate_limits] section (`enabled` there).
     #[arg(long, env = "AGENTIC_RATE_LIMITS", value_name = "on|off", default_value = "on", action = ArgAction::Set, value_parser = values::boolean)]
     pub(crate) rate_limits: bool,

@@ -50,6 +50,8 @@ pub(crate) struct Config {
     pub(crate) webhook_secret_key: Option<SecretString>,
     pub(crate) webhooks: agentic_core::webhooks::WebhookSettings,
     pub(crate) pricing: Option<agentic_core::pricing::PricingTable>,
+    /// The OSV advisory directory, and how often it is looked at for changes.
+    pub(crate) advisories: Option<(std::path::PathBuf, Duration)>,
     pub(crate) log: String,
     pub(crate) log_format: LogFormat,
     /// Where the separate `/metrics` listener binds; `None`: no such listener.
@@ -190,6 +192,10 @@ impl Config {
                 cli.webhook_disable_after_hours,
             ),
             pricing,
+            advisories: cli
+                .advisories
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .map(|dir| (dir, Duration::from_secs(cli.advisories_reload_secs))),
             log: cli.log,
             log_format: cli.log_format,
             metrics_bind: cli.metrics_bind.0,

@@ -2,18 +2,26 @@
 //! and matches the pinned versions against advisories in the OSV format (ranges of `introduced` / `fixed` /
 //! `last_affected` events, and explicit version lists).
 //!
-//! Advisories come with the call, or from a folder of OSV JSON files the operator configures
-//! ([`DependencyChecker::with_advisories`]); the model never names files to read.
+//! Advisories come from the operator's [`AdvisoryDatabase`] (a directory of OSV JSON files, reloaded when it
+//! changes), and may be added to in the call; the model never names files to read. With neither, the result says
+//! that nothing was checked rather than that nothing is vulnerable.
+
+mod osv;
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use agentic_core::tools::{Tool, ToolContext, ToolError};
 
-use crate::Severity;
+use crate::{OwaspCategory, Severity};
+
+pub use osv::{
+    Advisory, AdvisoryDatabase, AdvisoryError, AdvisoryStatus, Affected, OsvPackage, OsvRange, compare_versions,
+};
 
 /// A pinned dependency.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -24,55 +32,6 @@ pub struct Dependency {
     pub name: String,
     /// Version.
     pub version: String,
-}
-
-/// An OSV advisory (the fields this checker uses).
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct Advisory {
-    /// Id, e.g. `GHSA-…` or `RUSTSEC-…`.
-    pub id: String,
-    /// One-line summary.
-    #[serde(default)]
-    pub summary: Option<String>,
-    /// Affected packages.
-    #[serde(default)]
-    pub affected: Vec<Affected>,
-    /// Free-form data; `severity` is read from it when present.
-    #[serde(default)]
-    pub database_specific: Option<serde_json::Value>,
-}
-
-/// One affected package of an advisory.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct Affected {
-    /// The package.
-    pub package: OsvPackage,
-    /// Version ranges.
-    #[serde(default)]
-    pub ranges: Vec<OsvRange>,
-    /// Explicitly affected versions.
-    #[serde(default)]
-    pub versions: Vec<String>,
-}
-
-/// A package in OSV terms.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct OsvPackage {
-    /// Ecosystem.
-    pub ecosystem: String,
-    /// Name.
-    pub name: String,
-}
-
-/// A range of affected versions.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
-pub struct OsvRange {
-    /// `SEMVER`, `ECOSYSTEM` (`GIT` ranges are ignored).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// Events.
-    #[serde(default)]
-    pub events: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A vulnerable dependency.
@@ -88,13 +47,19 @@ pub struct VulnerableDependency {
     pub severity: Option<Severity>,
     /// The lowest fixed version above the installed one, if any.
     pub fixed_in: Option<String>,
+    /// Always A06 (vulnerable and outdated components): the category every finding of this checker is in.
+    pub category: OwaspCategory,
 }
 
 /// The checker.
 #[derive(Clone, Debug, Default)]
 pub struct DependencyChecker {
-    advisories: Vec<Advisory>,
+    database: Option<Arc<AdvisoryDatabase>>,
 }
+
+/// The lockfiles read, by file name.
+pub(crate) const LOCKFILES: [&str; 5] =
+    ["Cargo.lock", "package-lock.json", "requirements.txt", "poetry.lock", "go.sum"];
 
 /// Reads the dependencies of a lockfile, chosen by file name.
 pub fn parse_lockfile(path: &str, content: &str) -> Result<Vec<Dependency>, ToolError> {
@@ -176,128 +141,45 @@ fn collect_v1(dependencies: &serde_json::Map<String, serde_json::Value>, out: &m
     }
 }
 
-/// Compares versions: semantic versioning when both parse, otherwise dotted numeric components (PEP 440 style
-/// release segments), with any non-numeric suffix sorting before the release it qualifies.
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.trim().trim_start_matches('v'), b.trim().trim_start_matches('v'));
-    if a == "0" || b == "0" {
-        // OSV's "introduced: 0" means "from the beginning".
-        return if a == b {
-            Ordering::Equal
-        } else if a == "0" {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
-    }
-    if let (Ok(x), Ok(y)) = (semver::Version::parse(a), semver::Version::parse(b)) {
-        return x.cmp(&y);
-    }
-    let split = |v: &str| -> (Vec<u64>, String) {
-        let mut numbers = Vec::new();
-        let mut rest = String::new();
-        for (i, part) in v.split('.').enumerate() {
-            let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
-            if digits.is_empty() || !rest.is_empty() {
-                rest = v.split('.').skip(i).collect::<Vec<_>>().join(".");
-                break;
-            }
-            numbers.push(digits.parse().unwrap_or(0));
-            if digits.len() < part.len() {
-                rest = part[digits.len()..].to_owned();
-            }
-        }
-        (numbers, rest)
-    };
-    let ((mut na, sa), (mut nb, sb)) = (split(a), split(b));
-    let len = na.len().max(nb.len());
-    na.resize(len, 0);
-    nb.resize(len, 0);
-    na.cmp(&nb).then_with(|| match (sa.is_empty(), sb.is_empty()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        (false, false) => sa.cmp(&sb),
-    })
-}
-
-fn event(e: &serde_json::Map<String, serde_json::Value>) -> Option<(&str, &str)> {
-    ["introduced", "fixed", "last_affected"].into_iter().find_map(|kind| Some((kind, e.get(kind)?.as_str()?)))
-}
-
-/// Whether `version` falls in `range` (OSV semantics), and the first fix above it.
-fn in_range(range: &OsvRange, version: &str) -> (bool, Option<String>) {
-    if range.kind == "GIT" {
-        return (false, None);
-    }
-    let mut events: Vec<(&str, &str)> = range.events.iter().filter_map(event).collect();
-    events.sort_by(|a, b| compare_versions(a.1, b.1));
-    let mut affected = false;
-    for (kind, at) in &events {
-        let order = compare_versions(at, version);
-        match *kind {
-            "introduced" if order != Ordering::Greater => affected = true,
-            "fixed" if order != Ordering::Greater => affected = false,
-            "last_affected" if order == Ordering::Less => affected = false,
-            _ => {}
-        }
-    }
-    let fixed_in = events
-        .iter()
-        .filter(|(kind, at)| *kind == "fixed" && compare_versions(at, version) == Ordering::Greater)
-        .map(|(_, at)| (*at).to_owned())
-        .next();
-    (affected, fixed_in)
-}
-
 impl DependencyChecker {
-    /// A checker with no advisories of its own.
+    /// A checker with no advisory database: it checks only advisories given in the call, and says so.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Adds advisories read from an OSV JSON file or from every `.json` file of a folder.
-    pub fn with_advisories(mut self, path: &std::path::Path) -> std::io::Result<Self> {
-        let files: Vec<std::path::PathBuf> = if path.is_dir() {
-            let mut files: Vec<_> = std::fs::read_dir(path)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect();
-            files.sort();
-            files
-        } else {
-            vec![path.to_owned()]
-        };
-        for file in files {
-            let text = std::fs::read_to_string(&file)?;
-            let advisory: Advisory = serde_json::from_str(&text).map_err(|e| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", file.display()))
-            })?;
-            self.advisories.push(advisory);
-        }
-        Ok(self)
+    /// Whether an advisory database is configured.
+    pub fn has_advisories(&self) -> bool {
+        self.database.is_some()
     }
 
-    /// The dependencies matched by any advisory.
+    /// Checks against the operator's advisories.
+    pub fn with_database(database: Arc<AdvisoryDatabase>) -> Self {
+        Self { database: Some(database) }
+    }
+
+    /// The dependencies matched by an advisory of the database or of `extra`.
     pub fn check(&self, dependencies: &[Dependency], extra: &[Advisory]) -> Vec<VulnerableDependency> {
         let mut found = Vec::new();
         let mut seen = BTreeSet::new();
-        for advisory in self.advisories.iter().chain(extra) {
-            let severity = advisory
-                .database_specific
-                .as_ref()
-                .and_then(|d| d.get("severity"))
-                .and_then(|s| s.as_str())
-                .and_then(Severity::parse);
-            for affected in &advisory.affected {
-                for dep in dependencies.iter().filter(|d| {
-                    d.ecosystem.eq_ignore_ascii_case(&affected.package.ecosystem) && d.name == affected.package.name
-                }) {
+        for dep in dependencies {
+            let key = osv::package_key(&dep.ecosystem, &dep.name);
+            let stored = self.database.as_ref().map(|db| db.for_package(&dep.ecosystem, &dep.name)).unwrap_or_default();
+            let candidates = stored.iter().map(Arc::as_ref).chain(extra.iter().filter(|a| a.withdrawn.is_none()));
+            for advisory in candidates {
+                let severity = advisory
+                    .database_specific
+                    .as_ref()
+                    .and_then(|d| d.get("severity"))
+                    .and_then(|s| s.as_str())
+                    .and_then(Severity::parse);
+                for affected in
+                    advisory.affected.iter().filter(|a| osv::package_key(&a.package.ecosystem, &a.package.name) == key)
+                {
                     let listed = affected.versions.iter().any(|v| compare_versions(v, &dep.version) == Ordering::Equal);
                     let mut fixed_in = None;
                     let mut hit = listed;
                     for range in &affected.ranges {
-                        let (inside, fix) = in_range(range, &dep.version);
+                        let (inside, fix) = osv::in_range(range, &dep.version);
                         if inside {
                             hit = true;
                             fixed_in = fixed_in.or(fix);
@@ -310,6 +192,7 @@ impl DependencyChecker {
                             summary: advisory.summary.clone(),
                             severity,
                             fixed_in,
+                            category: OwaspCategory::A06,
                         });
                     }
                 }
@@ -335,7 +218,8 @@ impl Tool for DependencyChecker {
 
     fn description(&self) -> &str {
         "Reads lockfiles (Cargo.lock, package-lock.json, requirements.txt, poetry.lock, go.sum) and reports pinned \
-         versions affected by known advisories (OSV format), with the first fixed version."
+         versions affected by the operator's advisories (OSV format), with the first fixed version (OWASP A06). \
+         When no advisory database is configured, it says so instead of reporting the dependencies safe."
     }
 
     fn input_schema(&self) -> serde_json::Value {
@@ -356,7 +240,33 @@ impl Tool for DependencyChecker {
             dependencies.extend(parse_lockfile(&file.path, &file.content)?);
         }
         let vulnerable = self.check(&dependencies, &input.advisories);
-        Ok(serde_json::json!({"dependencies_checked": dependencies.len(), "vulnerable": vulnerable}))
+        let database = self.database.as_ref().map(|db| db.status());
+        let mut result = serde_json::json!({
+            "dependencies_checked": dependencies.len(),
+            "advisory_database": database,
+            "advisories_in_call": input.advisories.len(),
+        });
+        match (&database, input.advisories.is_empty()) {
+            (None, true) => {
+                result["vulnerable"] = serde_json::Value::Null;
+                result["note"] = "No advisory database is configured on this server, so these dependencies were NOT \
+                                  checked for known vulnerabilities: do not report them as safe. The operator sets one \
+                                  with AGENTIC_ADVISORIES (a directory of OSV JSON files)."
+                    .into();
+            }
+            (None, false) => {
+                result["vulnerable"] = serde_json::json!(vulnerable);
+                result["note"] = "No advisory database is configured: only the advisories given in this call were \
+                                  checked."
+                    .into();
+            }
+            (Some(_), _) => result["vulnerable"] = serde_json::json!(vulnerable),
+        }
+        Ok(result)
+    }
+
+    fn analyzer(&self) -> Option<&dyn agentic_core::tools::Analyzer> {
+        Some(self)
     }
 }
 
@@ -460,16 +370,59 @@ mod tests {
     }
 
     #[test]
-    fn advisories_load_from_a_folder() {
-        let dir = std::env::temp_dir().join(format!("agentic-osv-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let a = advisory("GHSA-1", "npm", "lodash", serde_json::json!([{"introduced": "0"}, {"fixed": "4.17.21"}]));
-        std::fs::write(dir.join("GHSA-1.json"), serde_json::to_string(&a).unwrap()).unwrap();
-        std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
-        let checker = DependencyChecker::new().with_advisories(&dir).unwrap();
-        assert_eq!(checker.advisories.len(), 1);
-        std::fs::write(dir.join("broken.json"), "{").unwrap();
-        assert!(DependencyChecker::new().with_advisories(&dir).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
+    fn the_operators_database_finds_the_fixtures_vulnerable_versions() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/osv");
+        let checker = DependencyChecker::with_database(Arc::new(AdvisoryDatabase::open(fixtures).unwrap()));
+        let dep = |ecosystem: &str, name: &str, version: &str| Dependency {
+            ecosystem: ecosystem.into(),
+            name: name.into(),
+            version: version.into(),
+        };
+        let deps = [
+            dep("npm", "lodash", "4.17.20"),
+            dep("PyPI", "requests", "2.19.0"),
+            dep("crates.io", "time", "0.1.44"),
+            dep("Go", "golang.org/x/text", "0.3.7"),
+            dep("npm", "lodash", "4.17.21"),
+            dep("PyPI", "requests", "2.2.1"),
+            dep("Go", "golang.org/x/text", "0.3.8"),
+        ];
+        let vulnerable = checker.check(&deps, &[]);
+        let found: Vec<(&str, &str, Option<&str>)> = vulnerable
+            .iter()
+            .map(|v| (v.advisory.as_str(), v.dependency.version.as_str(), v.fixed_in.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("GHSA-35jh-r3h4-6jhm", "4.17.20", Some("4.17.21")),
+                ("GHSA-j8r2-6x86-q33q", "2.19.0", Some("2.31.0")),
+                ("RUSTSEC-2020-0071", "0.1.44", Some("0.2.23")),
+                ("GO-2022-1059", "0.3.7", Some("0.3.8")),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_database_the_result_says_nothing_was_checked() {
+        let context =
+            ToolContext::new(agentic_core::ids::TenantId::new(), agentic_core::ids::ProjectId::new(), "auditor");
+        let lock = serde_json::json!({"files": [{"path": "requirements.txt", "content": "requests==2.19.0\n"}]});
+        let result = DependencyChecker::new().call(&context, lock.clone()).await.unwrap();
+        assert_eq!(result["vulnerable"], serde_json::Value::Null);
+        assert_eq!(result["advisory_database"], serde_json::Value::Null);
+        assert!(result["note"].as_str().unwrap().contains("NOT checked"), "{result}");
+
+        let mut with_advisory = lock;
+        with_advisory["advisories"] = serde_json::json!([advisory(
+            "PYSEC-1",
+            "PyPI",
+            "Requests",
+            serde_json::json!([{"introduced": "0"}, {"fixed": "2.20.0"}])
+        )]);
+        let result = DependencyChecker::new().call(&context, with_advisory).await.unwrap();
+        assert_eq!(result["vulnerable"][0]["advisory"], "PYSEC-1", "PyPI names compare case-insensitively");
+        assert_eq!(result["vulnerable"][0]["category"], "A06:2021-Vulnerable and Outdated Components");
+        assert!(result["note"].as_str().unwrap().contains("only the advisories given"));
     }
 }

@@ -1,4 +1,5 @@
-//! How serious a finding is: one scale for every analyzer, mapped to SARIF's three levels in one place.
+//! How serious a finding is: one scale for every analyzer (ours and a host app's), mapped to SARIF's three levels in one
+//! place.
 
 use serde::{Deserialize, Serialize};
 
