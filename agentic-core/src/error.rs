@@ -69,6 +69,19 @@ pub enum Error {
         /// The least the next call needs (its estimated input and one token of answer).
         needed: u64,
     },
+    /// The outgoing guardrail found sensitive text in a call to a third-party provider, and the tenant's setting
+    /// blocks such calls (422). Names the kinds found, never the text.
+    #[error(
+        "the call to provider `{provider}` was blocked by the outgoing guardrail: the prompt holds {} (redact or \
+         remove it, or ask an admin to set the guardrail to `redact`)",
+        kinds.join(", ")
+    )]
+    GuardrailBlocked {
+        /// The provider the call was for.
+        provider: String,
+        /// The kinds found (`aws_access_key_id`, `email`, …), sorted.
+        kinds: Vec<String>,
+    },
     /// The run was cancelled by a caller (409 if it surfaces in a reply; a worker ends the run `cancelled`).
     #[error("the run was cancelled")]
     Cancelled,
@@ -169,6 +182,7 @@ impl Error {
             Error::Disabled(_) => P::Disabled,
             Error::BudgetExceeded { .. } | Error::TokenBudgetExceeded { .. } => P::BudgetExceeded,
             Error::Cancelled => P::Conflict,
+            Error::GuardrailBlocked { .. } => P::GuardrailBlocked,
             Error::Llm(_) => P::LlmFailed,
             Error::MaxIterations { .. } => P::AgentUnfinished,
             Error::Pricing(_) => P::UnpricedModel,

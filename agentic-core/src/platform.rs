@@ -77,6 +77,9 @@ pub(crate) struct Inner {
     pub(crate) context_limits: crate::model::ContextLimits,
     pub(crate) webhook_cipher: crate::webhooks::cipher::SecretCipher,
     pub(crate) webhook_sender: crate::webhooks::sender::Sender,
+    /// The outgoing guardrail, if the host installed one, and each tenant's setting of it.
+    pub(crate) guardrails: Option<crate::llm::Guardrails>,
+    pub(crate) guardrail_settings: crate::store::TenantCache<Option<crate::llm::GuardrailAction>>,
 }
 
 /// Limits on HTTP requests.
@@ -226,6 +229,7 @@ pub struct PlatformBuilder {
     webhook_cipher: Option<crate::webhooks::cipher::SecretCipher>,
     context: Option<Arc<dyn crate::store::ContextStore>>,
     context_limits: crate::model::ContextLimits,
+    guardrails: Option<crate::llm::Guardrails>,
 }
 
 impl PlatformBuilder {
@@ -284,6 +288,16 @@ impl PlatformBuilder {
     /// server gives `agentic_store_redis::RedisContextStore` when Redis is configured).
     pub fn context_store(mut self, store: Arc<dyn crate::store::ContextStore>) -> Self {
         self.context = Some(store);
+        self
+    }
+
+    /// Scans what every LLM call sends to a provider that is not exempt, and blocks or redacts what is found as
+    /// each tenant's setting says (`PUT /v1/settings/guardrails`; default: [`Guardrails::default_action`]).
+    /// Without one, prompts leave as they are (the reference server installs `agentic_tools::PromptGuard`).
+    ///
+    /// [`Guardrails::default_action`]: crate::llm::Guardrails::default_action
+    pub fn guardrails(mut self, guardrails: crate::llm::Guardrails) -> Self {
+        self.guardrails = Some(guardrails);
         self
     }
 
@@ -453,6 +467,11 @@ impl PlatformBuilder {
                 tools = tools.with(tool);
             }
         }
+        // A setting changed on another replica applies within a minute, like a plan.
+        let guardrail_settings =
+            crate::store::TenantCache::reading(Arc::clone(&store), std::time::Duration::from_secs(60), |tenant| {
+                tenant.and_then(|t| crate::llm::GuardrailAction::of_settings(&t.settings))
+            });
         let platform = Platform {
             inner: Arc::new(Inner {
                 store,
@@ -489,6 +508,8 @@ impl PlatformBuilder {
                 context_limits: self.context_limits,
                 webhook_cipher,
                 webhook_sender,
+                guardrails: self.guardrails,
+                guardrail_settings,
             }),
         };
         // A built-in agent naming a tool the host left out still runs, with the tools it has; say so once.

@@ -42,4 +42,21 @@ impl TenantStore for MemoryTenant {
         tenant.updated_at = at;
         Ok(Some(tenant.clone()))
     }
+
+    async fn merge_tenant_settings(
+        &self,
+        patch: &serde_json::Map<String, serde_json::Value>,
+        at: agentic_core::clock::Timestamp,
+    ) -> StoreResult<Option<Tenant>> {
+        let mut state = self.state.write();
+        let Some(tenant) = state.tenants.get_mut(&self.tenant) else { return Ok(None) };
+        if !tenant.settings.is_object() {
+            tenant.settings = serde_json::Value::Object(serde_json::Map::new());
+        }
+        if let Some(settings) = tenant.settings.as_object_mut() {
+            settings.extend(patch.clone());
+        }
+        tenant.updated_at = at;
+        Ok(Some(tenant.clone()))
+    }
 }

@@ -81,4 +81,24 @@ impl TenantStore for PgTenant {
         commit(tx).await?;
         row.map(Tenant::try_from).transpose()
     }
+
+    async fn merge_tenant_settings(
+        &self,
+        patch: &serde_json::Map<String, serde_json::Value>,
+        at: agentic_core::clock::Timestamp,
+    ) -> StoreResult<Option<Tenant>> {
+        let mut tx = self.begin().await?;
+        // `||` on two objects (settings is one by a CHECK) keeps the left's keys the right does not set: one
+        // statement, so writers of other keys lose nothing.
+        let row: Option<TenantRow> =
+            sqlx::query_as("UPDATE tenants SET settings = settings || $2, updated_at = $3 WHERE id = $1 RETURNING *")
+                .bind(self.uuid())
+                .bind(sqlx::types::Json(patch))
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| store_error(e, "the tenant"))?;
+        commit(tx).await?;
+        row.map(Tenant::try_from).transpose()
+    }
 }

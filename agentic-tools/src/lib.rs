@@ -35,6 +35,7 @@ mod dependencies;
 mod dockerfile;
 mod files;
 mod generators;
+mod guard;
 mod owasp;
 mod report;
 mod secrets;
@@ -52,6 +53,7 @@ pub use dependencies::{
 };
 pub use dockerfile::{DockerFinding, DockerfileOptimizer, Optimized};
 pub use generators::{Generator, extract_code, generators};
+pub use guard::{PromptGuard, iban, luhn};
 pub use owasp::{OwaspCategory, OwaspFinding, OwaspScanner};
 pub use report::{ReportFinding, SecurityReportGenerator};
 pub use secrets::{SecretDetector, SecretFinding};

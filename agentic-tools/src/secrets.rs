@@ -56,26 +56,45 @@ impl SecretDetector {
 
     /// Every secret in `content`.
     pub fn scan(&self, path: &str, content: &str) -> Vec<SecretFinding> {
-        let mut findings = Vec::new();
-        for (index, line) in content.lines().enumerate() {
+        self.matches(content)
+            .into_iter()
+            .map(|m| finding(m.rule, path, m.line, content.get(m.range).unwrap_or_default()))
+            .collect()
+    }
+
+    /// Every secret in `content`, where it is: what `scan` reports and the outgoing guardrail redacts.
+    pub(crate) fn matches(&self, content: &str) -> Vec<SecretMatch> {
+        let mut found = Vec::new();
+        let mut offset = 0;
+        for (index, line) in content.split_inclusive('\n').enumerate() {
             let mut seen_on_line: Vec<(usize, usize)> = Vec::new();
             for (rule, regex) in &self.rules {
                 for m in regex.find_iter(line) {
                     seen_on_line.push((m.start(), m.end()));
-                    findings.push(finding(rule, path, index + 1, m.as_str()));
+                    found.push(SecretMatch { rule, line: index + 1, range: offset + m.start()..offset + m.end() });
                 }
             }
-            let Some(assignment) = &self.assignment else { continue };
-            for captures in assignment.captures_iter(line) {
-                let Some(value) = captures.get(1) else { continue };
-                let overlaps = seen_on_line.iter().any(|(s, e)| value.start() < *e && *s < value.end());
-                if !overlaps && shannon_entropy(value.as_str()) >= 3.5 && !looks_like_placeholder(value.as_str()) {
-                    findings.push(finding("high_entropy_assignment", path, index + 1, value.as_str()));
+            if let Some(assignment) = &self.assignment {
+                for captures in assignment.captures_iter(line) {
+                    let Some(value) = captures.get(1) else { continue };
+                    let overlaps = seen_on_line.iter().any(|(s, e)| value.start() < *e && *s < value.end());
+                    if !overlaps && shannon_entropy(value.as_str()) >= 3.5 && !looks_like_placeholder(value.as_str()) {
+                        let range = offset + value.start()..offset + value.end();
+                        found.push(SecretMatch { rule: "high_entropy_assignment", line: index + 1, range });
+                    }
                 }
             }
+            offset += line.len();
         }
-        findings
+        found
     }
+}
+
+/// A secret in a text: the rule that found it, its 1-based line, and its byte range in the whole text.
+pub(crate) struct SecretMatch {
+    pub(crate) rule: &'static str,
+    pub(crate) line: usize,
+    pub(crate) range: std::ops::Range<usize>,
 }
 
 fn finding(rule: &str, path: &str, line: usize, matched: &str) -> SecretFinding {

@@ -76,6 +76,27 @@ impl MeResponse {
     }
 }
 
+/// `GET /v1/settings/guardrails`: the tenant's outgoing guardrail, as it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GuardrailSettings {
+    /// What happens to a call to a third-party provider whose prompt holds a credential or personal data.
+    pub outgoing: crate::llm::GuardrailAction,
+    /// `tenant` when the tenant chose it, `default` when it is the platform's default.
+    pub source: String,
+    /// Whether this platform scans outgoing prompts at all (`false`: the setting is kept but nothing is scanned).
+    pub installed: bool,
+    /// Providers whose calls are not scanned (self-hosted models).
+    pub exempt_providers: Vec<String>,
+}
+
+/// `PUT /v1/settings/guardrails` (needs `users:manage`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGuardrailSettings {
+    /// `block`, `redact` or `off`.
+    pub outgoing: crate::llm::GuardrailAction,
+}
+
 /// `PATCH /v1/tenants/{id}` (master key): what to change; absent fields stay.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -65,6 +65,10 @@ problem_types! {
     LlmFailed = ("llm-failed", 502, "LLM provider failed"),
     /// The agent used its iteration allowance without finishing.
     AgentUnfinished = ("agent-unfinished", 422, "Agent did not finish"),
+    /// A call to a third-party LLM provider carried sensitive text (a credential, an e-mail address, a card
+    /// number, …) and the tenant's outgoing guardrail is set to `block`; `kinds` names what was found, never the
+    /// text itself.
+    GuardrailBlocked = ("guardrail-blocked", 422, "Blocked by a guardrail"),
     /// The model has no price in the pricing table, so its cost cannot be budgeted.
     UnpricedModel = ("unpriced-model", 422, "Model has no price"),
     /// A rate limit or attempt limit refused the request; `Retry-After` says when to retry.

@@ -15,6 +15,7 @@ mod context;
 mod departments;
 mod dispatch;
 mod events;
+mod guardrails;
 mod handoffs;
 mod llm_call;
 mod on_abandon;

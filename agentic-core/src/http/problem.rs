@@ -43,6 +43,12 @@ pub fn problem_for(error: &Error) -> Problem {
             p.extensions.insert("requested".into(), money(*requested));
             p
         }
+        Error::GuardrailBlocked { provider, kinds } => {
+            let mut p = Problem::new(kind, error.to_string());
+            p.extensions.insert("provider".into(), serde_json::Value::String(provider.clone()));
+            p.extensions.insert("kinds".into(), serde_json::json!(kinds));
+            p
+        }
         Error::Llm(e) => Problem::new(kind, e.public_detail()),
         Error::Disabled(detail) => Problem::new(kind, *detail),
         Error::Store(StoreError::Conflict { what }) => Problem::new(kind, format!("{what} already exists")),

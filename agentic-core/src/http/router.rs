@@ -47,6 +47,8 @@ use crate::limit::PlanCache;
         (name = "schedules", description = "Schedules that start runs at cron, interval or one-time fire times, \
             exactly once across replicas (writing needs workflows:create)"),
         (name = "agents", description = "Agents: the built-in catalog and the tenant's own (departments:manage to write)"),
+        (name = "settings", description = "The tenant's settings: the outgoing guardrail on prompts to third-party \
+            providers (users:manage to write)"),
     )
 )]
 struct ApiDoc;

@@ -1,49 +1,24 @@
 //! Tenant plans for rate limiting, cached: the tenant's quota depends on its plan, and reading the tenant on
 //! every request would double the store's load.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use parking_lot::RwLock;
+use std::time::Duration;
 
 use crate::ids::TenantId;
 use crate::model::Plan;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TenantCache};
 
 /// Plans by tenant, each re-read after `ttl` (so a plan change applies within a minute by default).
-#[derive(Clone)]
-pub struct PlanCache {
-    store: Arc<dyn Store>,
-    ttl: Duration,
-    plans: Arc<RwLock<HashMap<TenantId, (Plan, Instant)>>>,
-}
+pub type PlanCache = TenantCache<Plan>;
 
-impl std::fmt::Debug for PlanCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PlanCache").field("ttl", &self.ttl).finish_non_exhaustive()
-    }
-}
-
-impl PlanCache {
-    /// A cache over `store`.
+impl TenantCache<Plan> {
+    /// A cache of plans over `store` (`free` for a tenant that does not exist: the most restrictive).
     pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Self {
-        Self { store, ttl, plans: Arc::default() }
+        Self::reading(store, ttl, |tenant| tenant.map_or(Plan::Free, |t| t.plan))
     }
 
-    /// The tenant's plan (`free` for a tenant that does not exist: the most restrictive).
+    /// The tenant's plan.
     pub async fn plan(&self, tenant: TenantId) -> Result<Plan, StoreError> {
-        if let Some((plan, at)) = self.plans.read().get(&tenant)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(*plan);
-        }
-        let plan = self.store.tenant(tenant).get_tenant().await?.map_or(Plan::Free, |t| t.plan);
-        let mut plans = self.plans.write();
-        if plans.len() > 100_000 {
-            plans.retain(|_, (_, at)| at.elapsed() < self.ttl);
-        }
-        plans.insert(tenant, (plan, Instant::now()));
-        Ok(plan)
+        self.get(tenant).await
     }
 }

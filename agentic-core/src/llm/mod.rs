@@ -16,12 +16,14 @@
 //! ```
 
 mod error;
+mod guardrail;
 mod provider;
 mod stream;
 mod structured;
 mod types;
 
 pub use error::{LlmError, excerpt};
+pub use guardrail::{Detection, GuardrailAction, Guardrails, PromptScanner, screen};
 pub use provider::{Capabilities, ChatStream, LlmProvider, ProviderResolver, SingleProvider};
 pub use stream::{StreamAssembler, collect_stream};
 pub use structured::{FormError, OutputSchema};

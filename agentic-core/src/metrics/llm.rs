@@ -22,6 +22,9 @@ pub struct LlmMetrics {
     cost_usd_total: CounterVec,
     /// `llm_reservation_overshoot_total{provider}`: calls that cost more than their reserved worst case.
     pub reservation_overshoot_total: IntCounterVec,
+    /// `guardrail_findings_total{kind,action}`: sensitive texts the outgoing guardrail found, by kind (the
+    /// scanner's fixed vocabulary) and what was done (`block`, `redact`).
+    guardrail_findings_total: IntCounterVec,
     call_models: Arc<BoundedLabel>,
     spend_models: Arc<BoundedLabel>,
 }
@@ -51,6 +54,11 @@ impl LlmMetrics {
                 "LLM calls that cost more than their reserved worst case",
                 &["provider"],
             )?,
+            guardrail_findings_total: r.int_counter_vec(
+                "guardrail_findings_total",
+                "Sensitive texts the outgoing guardrail found in prompts to third-party providers, by kind and action",
+                &["kind", "action"],
+            )?,
             call_models: Arc::new(bounds.model("llm_calls_total")),
             spend_models: Arc::new(bounds.model("llm_cost_usd_total")),
         })
@@ -61,6 +69,11 @@ impl LlmMetrics {
         let model = self.call_models.admit(model).unwrap_or(super::OTHER);
         self.calls_total.with_label_values(&[provider, model, status]).inc();
         self.request_duration_seconds.with_label_values(&[provider, model]).observe(seconds);
+    }
+
+    /// Counts `count` findings of `kind` the outgoing guardrail acted on with `action`.
+    pub fn guardrail_finding(&self, kind: &str, action: &str, count: usize) {
+        self.guardrail_findings_total.with_label_values(&[kind, action]).inc_by(count as u64);
     }
 
     /// Counts a settled call's tokens and cost.

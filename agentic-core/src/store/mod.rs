@@ -21,6 +21,7 @@ mod projects;
 mod runs;
 mod schedules;
 mod system;
+mod tenant_cache;
 mod users;
 mod webhooks;
 
@@ -37,6 +38,7 @@ pub use projects::ProjectStore;
 pub use runs::{Cancellation, RunQuery, RunStore};
 pub use schedules::{ScheduleAdvance, ScheduleClaim, ScheduleStore};
 pub use system::{PlatformUsage, ProjectSpending, SystemStore};
+pub use tenant_cache::TenantCache;
 pub use users::UserStore;
 pub use webhooks::{
     AttemptRecord, ClaimedDelivery, DeliveryQuery, NewDelivery, NextStep, RelayBatch, Subscription, WebhookStore,
@@ -88,6 +90,15 @@ pub trait TenantStore:
         &self,
         name: Option<&str>,
         plan: Option<crate::model::Plan>,
+        at: crate::clock::Timestamp,
+    ) -> StoreResult<Option<Tenant>>;
+
+    /// Sets the top-level keys of `patch` in the tenant's settings, leaving the other keys as they are, in one
+    /// statement (two writers of different keys lose nothing); the record after, or `None` if the tenant does not
+    /// exist.
+    async fn merge_tenant_settings(
+        &self,
+        patch: &serde_json::Map<String, serde_json::Value>,
         at: crate::clock::Timestamp,
     ) -> StoreResult<Option<Tenant>>;
 }

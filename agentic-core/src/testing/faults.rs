@@ -343,6 +343,14 @@ impl TenantStore for FaultyTenant {
     ) -> StoreResult<Option<Tenant>> {
         self.inner.update_tenant(name, plan, at).await
     }
+
+    async fn merge_tenant_settings(
+        &self,
+        patch: &serde_json::Map<String, serde_json::Value>,
+        at: Timestamp,
+    ) -> StoreResult<Option<Tenant>> {
+        self.inner.merge_tenant_settings(patch, at).await
+    }
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@ mod approvals;
 mod budgets;
 mod context;
 mod events;
+mod guardrails;
 mod handoffs;
 mod isolation;
 mod jwt;

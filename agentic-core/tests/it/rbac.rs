@@ -94,6 +94,17 @@ fn cases() -> Vec<Case> {
             |f, _, _| ("GET", format!("/v1/tenants/{}", f.tenant_id), Payload::None),
             [200; 4],
         ),
+        // Every member reads the tenant's guardrail; only an admin (users:manage) changes it.
+        case(
+            "GET /v1/settings/guardrails",
+            |_, _, _| ("GET", "/v1/settings/guardrails".into(), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "PUT /v1/settings/guardrails",
+            |_, _, _| ("PUT", "/v1/settings/guardrails".into(), Payload::Json(json!({"outgoing": "redact"}))),
+            [200, 403, 403, 403],
+        ),
         case("GET /v1/users", |_, _, _| ("GET", "/v1/users".into(), Payload::None), [200, 403, 403, 403]),
         case(
             "POST /v1/users",

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use agentic_core::auth::jwt::{JwtSettings, KeyPair};
 use agentic_core::engine::{BackgroundOptions, Bootstrap};
 use agentic_core::limit::RateLimiter;
+use agentic_core::llm::Guardrails;
 use agentic_core::model::Plan;
 use agentic_core::store::Store;
 use agentic_core::tools::ToolRegistry;
@@ -151,7 +152,9 @@ async fn reload_advisories(database: Arc<AdvisoryDatabase>, every: std::time::Du
 async fn run(config: Config) -> Result<(), String> {
     let providers = ProviderRegistry::from_settings(&config.llm).map_err(|e| format!("LLM providers: {e}"))?;
     if providers.is_mock_only() {
-        println!("no LLM provider configured: every agent uses the scripted mock provider");
+        println!(
+            "no LLM provider configured: every agent uses the scripted mock provider (scripts/serve runs them on a real local model)"
+        );
         tracing::warn!(
             "no LLM provider configured (ANTHROPIC_API_KEY, OPENAI_API_KEY/OPENAI_BASE_URL, OLLAMA_HOST): using mock"
         );
@@ -183,6 +186,10 @@ async fn run(config: Config) -> Result<(), String> {
     if let Some(token) = &config.metrics_token {
         builder = builder.metrics_token(token.clone());
     }
+    let (action, exempt) = &config.guardrail;
+    let guardrails =
+        Guardrails::new(Arc::new(agentic_tools::PromptGuard::new())).default_action(*action).exempt(exempt);
+    builder = builder.guardrails(guardrails);
     if let Some(pricing) = &config.pricing {
         builder = builder.pricing(pricing.clone());
     }

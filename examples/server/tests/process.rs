@@ -48,6 +48,8 @@ fn malformed_configuration_stops_start_up_with_a_clear_message() {
         ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL"),
         ("AGENTIC_METRICS_BIND", "everywhere", "AGENTIC_METRICS_BIND"),
         ("AGENTIC_METRICS_TOKEN", "short", "AGENTIC_METRICS_TOKEN"),
+        ("AGENTIC_GUARDRAIL", "loud", "AGENTIC_GUARDRAIL"),
+        ("AGENTIC_GUARDRAIL_EXEMPT", "ollama,gemini", "AGENTIC_GUARDRAIL_EXEMPT"),
     ] {
         let output = server().env(name, value).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{name}={value}");

@@ -11,6 +11,7 @@ mod events;
 mod projects;
 mod runs;
 mod schedules;
+mod settings;
 mod system;
 mod tenants;
 mod users;
@@ -47,4 +48,5 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(webhooks::routes())
         .merge(schedules::routes())
         .merge(context::routes())
+        .merge(settings::routes())
 }

@@ -114,6 +114,14 @@ pub(crate) struct Cli {
     /// says that it checked nothing.
     #[arg(long, env = "AGENTIC_ADVISORIES", value_name = "DIR")]
     pub(crate) advisories: Option<PathBuf>,
+    /// What the outgoing guardrail does to a prompt for a third-party LLM provider that holds a credential or
+    /// personal data, for tenants that have not chosen (`PUT /v1/settings/guardrails`): `block`, `redact` or `off`.
+    #[arg(long, env = "AGENTIC_GUARDRAIL", value_name = "block|redact|off", default_value = "redact", value_parser = values::guardrail_action)]
+    pub(crate) guardrail: agentic_core::llm::GuardrailAction,
+    /// Providers whose prompts are not scanned, comma-separated: self-hosted models, where prompts stay on the
+    /// operator's network (e.g. `ollama`, or `openai` when OPENAI_BASE_URL is a local server).
+    #[arg(long, env = "AGENTIC_GUARDRAIL_EXEMPT", value_name = "PROVIDERS", default_value = "", value_parser = values::provider_list)]
+    pub(crate) guardrail_exempt: values::Providers,
     /// Seconds between looks at the advisory directory for changes (1 to 86400).
     #[arg(long, env = "AGENTIC_ADVISORIES_RELOAD_SECS", value_name = "SECONDS", default_value = "60", value_parser = whole_number(1..=86_400))]
     pub(crate) advisories_reload_secs: u64,

@@ -50,6 +50,8 @@ pub(crate) struct Config {
     pub(crate) webhook_secret_key: Option<SecretString>,
     pub(crate) webhooks: agentic_core::webhooks::WebhookSettings,
     pub(crate) pricing: Option<agentic_core::pricing::PricingTable>,
+    /// The outgoing guardrail's action for tenants without a setting, and the providers it does not apply to.
+    pub(crate) guardrail: (agentic_core::llm::GuardrailAction, Vec<String>),
     /// The OSV advisory directory, and how often it is looked at for changes.
     pub(crate) advisories: Option<(std::path::PathBuf, Duration)>,
     pub(crate) log: String,
@@ -192,6 +194,7 @@ impl Config {
                 cli.webhook_disable_after_hours,
             ),
             pricing,
+            guardrail: (cli.guardrail, cli.guardrail_exempt.0),
             advisories: cli
                 .advisories
                 .filter(|dir| !dir.as_os_str().is_empty())

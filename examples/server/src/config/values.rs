@@ -105,6 +105,25 @@ pub(super) fn fail_mode(text: &str) -> Result<FailMode, String> {
     }
 }
 
+/// What the outgoing guardrail does: `block`, `redact` or `off`.
+pub(super) fn guardrail_action(text: &str) -> Result<agentic_core::llm::GuardrailAction, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "block" => Ok(agentic_core::llm::GuardrailAction::Block),
+        "redact" => Ok(agentic_core::llm::GuardrailAction::Redact),
+        "off" => Ok(agentic_core::llm::GuardrailAction::Off),
+        other => Err(format!("`{other}` is not block, redact or off")),
+    }
+}
+
+/// Provider names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Providers(pub(crate) Vec<String>);
+
+/// Provider names, comma-separated (empty: none).
+pub(super) fn provider_list(text: &str) -> Result<Providers, String> {
+    text.split(',').map(str::trim).filter(|p| !p.is_empty()).map(provider_name).collect::<Result<_, _>>().map(Providers)
+}
+
 /// A quota such as `100/hour`, or `unlimited` (`None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Rate(pub(crate) Option<Quota>);

@@ -1,0 +1,147 @@
+//! `PromptGuard`: the outgoing guardrail's scanner (a core [`PromptScanner`]): credentials by
+//! [`SecretDetector`]'s rules, and personal data — e-mail addresses, phone numbers, payment card numbers that pass
+//! the Luhn check, IBANs that pass their ISO 13616 checksum. Checksums keep order numbers and dates from being
+//! taken for cards and accounts.
+
+use agentic_core::llm::{Detection, PromptScanner};
+use regex::Regex;
+
+use crate::SecretDetector;
+
+/// What a match must also pass to be a detection (a checksum, a digit count).
+type Check = fn(&str) -> bool;
+
+/// The scanner the reference server installs with `PlatformBuilder::guardrails`.
+#[derive(Debug)]
+pub struct PromptGuard {
+    secrets: SecretDetector,
+    /// `(kind, pattern, check)`: a match is a detection when `check` accepts it.
+    patterns: Vec<(&'static str, Regex, Check)>,
+}
+
+impl Default for PromptGuard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The personal-data patterns: kind, pattern, and what a match must also pass.
+const PATTERNS: [(&str, &str, Check); 4] = [
+    ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", |_| true),
+    ("card_number", r"\b\d(?:[ -]?\d){12,18}\b", luhn),
+    ("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", iban),
+    (
+        "phone_number",
+        r"(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){2,4}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\b\d{3}[.-]\d{3}[.-]\d{4})\b",
+        phone,
+    ),
+];
+
+/// The Luhn checksum of a card number (13 to 19 digits, spaces and dashes allowed between them).
+pub fn luhn(text: &str) -> bool {
+    let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The ISO 13616 checksum of an IBAN (spaces allowed): the country and check digits moved to the end, letters
+/// as numbers, the whole number modulo 97 is 1.
+pub fn iban(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&compact.len()) || !compact.is_ascii() {
+        return false;
+    }
+    let (head, tail) = compact.split_at(4);
+    let mut remainder = 0_u32;
+    for c in tail.chars().chain(head.chars()) {
+        let value = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        // Letters are two digits (A = 10 … Z = 35), digits one.
+        remainder = if value >= 10 { (remainder * 100 + value) % 97 } else { (remainder * 10 + value) % 97 };
+    }
+    remainder == 1
+}
+
+/// A phone number has 7 to 15 digits (ITU E.164).
+fn phone(text: &str) -> bool {
+    (7..=15).contains(&text.chars().filter(char::is_ascii_digit).count())
+}
+
+impl PromptGuard {
+    /// The guard with its patterns compiled (a unit test proves every pattern compiles).
+    pub fn new() -> Self {
+        let patterns = PATTERNS
+            .iter()
+            .filter_map(|(kind, pattern, check)| Regex::new(pattern).ok().map(|r| (*kind, r, *check)))
+            .collect();
+        Self { secrets: SecretDetector::new(), patterns }
+    }
+}
+
+impl PromptScanner for PromptGuard {
+    fn scan(&self, text: &str) -> Vec<Detection> {
+        let mut found: Vec<Detection> =
+            self.secrets.matches(text).into_iter().map(|m| Detection::new(m.rule, m.range)).collect();
+        for (kind, regex, check) in &self.patterns {
+            for m in regex.find_iter(text) {
+                let taken = found.iter().any(|d| d.range.start < m.end() && m.start() < d.range.end);
+                if !taken && check(m.as_str()) {
+                    found.push(Detection::new(*kind, m.range()));
+                }
+            }
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> =
+            PromptGuard::new().scan(text).into_iter().map(|d| (d.kind, text[d.range].to_owned())).collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        assert_eq!(PromptGuard::new().patterns.len(), PATTERNS.len());
+    }
+
+    #[test]
+    fn credentials_and_personal_data_are_found_where_they_are() {
+        let text = "key AKIAIOSFODNN7EXAMPLE, mail jane.doe@example.co.uk, card 4111 1111 1111 1111,\n\
+                    iban GB82 WEST 1234 5698 7654 32, call +44 20 7946 0958 or (212) 555-0123.";
+        let expected = [
+            ("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE"),
+            ("card_number", "4111 1111 1111 1111"),
+            ("email", "jane.doe@example.co.uk"),
+            ("iban", "GB82 WEST 1234 5698 7654 32"),
+            ("phone_number", "(212) 555-0123"),
+            ("phone_number", "+44 20 7946 0958"),
+        ];
+        assert_eq!(kinds(text), expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    }
+
+    #[test]
+    fn checksums_keep_numbers_that_are_not_cards_or_accounts_out() {
+        assert!(luhn("4111-1111-1111-1111") && luhn("5500005555555559"));
+        assert!(!luhn("4111 1111 1111 1112") && !luhn("1234"));
+        assert!(iban("DE89370400440532013000") && iban("GB82 WEST 1234 5698 7654 32"));
+        assert!(!iban("GB82 WEST 1234 5698 7654 33") && !iban("GB82"));
+        let ordinary = "order 1234567890123 shipped on 2026-12-05, version 1.2.3, port 8080, id 42.";
+        assert_eq!(kinds(ordinary), Vec::<(String, String)>::new());
+    }
+}
