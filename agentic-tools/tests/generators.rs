@@ -99,3 +99,53 @@ async fn artifacts_that_are_not_interfaces_carry_no_accessibility_report() {
     assert_eq!(result["repaired"], false);
     assert!(result.get("accessibility").is_none());
 }
+
+/// Recorded answers for the test, end-to-end and monitoring generators: each is read out of its fence, checked
+/// in its language, and returned; a first answer that fails its check goes back once with the reason.
+#[tokio::test]
+async fn recorded_answers_of_the_test_and_monitoring_generators_are_checked_and_repaired() {
+    let playwright = "```typescript\nimport { test, expect } from '@playwright/test';\n\ntest('signs up', async ({ page }) => {\n  await page.goto('/signup');\n  await page.getByLabel('Email').fill('a@b.test');\n  await page.getByRole('button', { name: 'Sign up' }).click();\n  await expect(page.getByText('Welcome')).toBeVisible();\n});\n```";
+    let selenium = "```python\nfrom selenium import webdriver\nfrom selenium.webdriver.common.by import By\n\ndef test_signup():\n    driver = webdriver.Firefox()\n    driver.get('http://localhost:8080/signup')\n    driver.find_element(By.NAME, 'email').send_keys('a@b.test')\n    assert 'Sign up' in driver.title\n    driver.quit()\n```";
+    let integration = "```python\nimport os\nimport httpx\n\nBASE = os.environ.get('BASE_URL', 'http://localhost:8080')\n\ndef test_signup_creates_a_user():\n    created = httpx.post(f'{BASE}/users', json={'email': 'a@b.test'})\n    assert created.status_code == 201\n```";
+    let monitoring = "```yaml\nscrape_configs:\n  - job_name: signup\n    static_configs:\n      - targets: ['signup:9000']\n---\ngroups:\n  - name: signup\n    rules:\n      - alert: SignupDown\n        expr: up{job=\"signup\"} == 0\n        for: 5m\n        labels: {severity: page}\n        annotations: {summary: The signup service is down}\n```";
+    for (tool, good) in [
+        ("playwright_generator", playwright),
+        ("selenium_generator", selenium),
+        ("integration_test_generator", integration),
+        ("monitoring_generator", monitoring),
+    ] {
+        let model = Scripted::new([good]);
+        let result = generate(tool, &model).await.unwrap();
+        assert_eq!(result["repaired"], false, "{tool}: {result}");
+        assert!(good.contains(result["artifact"].as_str().unwrap()), "{tool}: the fenced artifact is returned");
+    }
+    // An end-to-end test that never asserts is sent back with the reason, and the repair is kept.
+    let no_assertion = playwright.replace("  await expect(page.getByText('Welcome')).toBeVisible();\n", "");
+    let model = Scripted::new([no_assertion.as_str(), playwright]);
+    let result = generate("playwright_generator", &model).await.unwrap();
+    assert_eq!(result["repaired"], true);
+    assert!(model.prompts()[1].contains("asserts nothing"), "{}", model.prompts()[1]);
+    // Alerts whose PromQL does not parse, twice: the tool fails and says why.
+    let broken = monitoring.replace("up{job=\"signup\"} == 0", "up{job=\"signup\" == 0");
+    let model = Scripted::new([broken.as_str(), broken.as_str()]);
+    let error = generate("monitoring_generator", &model).await.unwrap_err();
+    assert!(error.to_string().contains("PromQL"), "{error}");
+}
+
+#[tokio::test]
+async fn the_dockerfile_optimizer_returns_the_rewrite_and_what_is_left() {
+    let tools = agentic_tools::builtin_tools();
+    let optimizer = tools.iter().find(|t| t.name() == "dockerfile_optimizer").unwrap();
+    let context = ToolContext::new(TenantId::new(), ProjectId::new(), "devops_engineer");
+    let dockerfile = "FROM python:latest\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n";
+    let result = optimizer.call(&context, json!({"dockerfile": dockerfile})).await.unwrap();
+    let rules = |v: &Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(rules(&result["findings"]), ["runs-as-root", "latest-base-image", "cache-busting-copy", "pip-cache"]);
+    assert_eq!(rules(&result["remaining"]), Vec::<String>::new(), "{}", result["optimized"]);
+    let optimized = result["optimized"].as_str().unwrap();
+    assert!(optimized.starts_with("FROM python:3.13\nWORKDIR /app\nCOPY requirements.txt ./\nRUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\n"), "{optimized}");
+    assert!(optimized.contains("USER 10001:10001\nCMD"), "{optimized}");
+    assert_eq!(result["changes"].as_array().unwrap().len(), 4, "{}", result["changes"]);
+}

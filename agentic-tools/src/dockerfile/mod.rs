@@ -211,7 +211,7 @@ impl DockerfileOptimizer {
                 "COPY" | "ADD" if rewrite::copies_everything(instruction) => {
                     copied_everything.get_or_insert(instruction.line);
                 }
-                "RUN" if rewrite::INSTALLS.iter().any(|(install, _)| instruction.args.contains(install)) => {
+                "RUN" if rewrite::installs_from_manifests(&instruction.args) => {
                     if let Some(line) = copied_everything.take() {
                         findings.push(finding(
                             "cache-busting-copy",

@@ -27,13 +27,14 @@ const PINS: [(&str, &str); 15] = [
 ];
 
 /// A dependency installation, and the manifests it reads (copied before the sources so the layer is cached until
-/// they change). `None`: the manifest is the file named after `-r`.
-pub(super) const INSTALLS: [(&str, Option<&str>); 8] = [
+/// they change). `None`: the manifest is the file named after `-r` (a `pip install` of named packages reads none).
+const INSTALLS: [(&str, Option<&str>); 9] = [
     ("npm ci", Some("package*.json")),
     ("npm install", Some("package*.json")),
     ("yarn install", Some("package.json yarn.lock")),
     ("pnpm install", Some("package.json pnpm-lock.yaml")),
-    ("pip install -r", None),
+    ("pip install", None),
+    ("pip3 install", None),
     ("go mod download", Some("go.mod go.sum")),
     ("bundle install", Some("Gemfile Gemfile.lock")),
     ("composer install", Some("composer.json composer.lock")),
@@ -58,11 +59,20 @@ pub struct Optimized {
 }
 
 fn install_manifests(command: &str) -> Option<String> {
-    let (pattern, manifests) = INSTALLS.iter().find(|(p, _)| command.contains(p))?;
+    let (_, manifests) = INSTALLS.iter().find(|(p, _)| command.contains(p))?;
     match manifests {
         Some(files) => Some((*files).to_owned()),
-        None => command[command.find(pattern)? + pattern.len()..].split_whitespace().next().map(str::to_owned),
+        None => {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let flag = words.iter().position(|w| matches!(*w, "-r" | "--requirement"))?;
+            words.get(flag + 1).map(|file| (*file).to_owned())
+        }
     }
+}
+
+/// Whether a `RUN` installs dependencies from manifests (so that it belongs before the sources are copied).
+pub(super) fn installs_from_manifests(args: &str) -> bool {
+    args.split("&&").any(|command| install_manifests(command).is_some())
 }
 
 /// The sources and destination of a shell-form `COPY`, without its flags.

@@ -44,7 +44,9 @@ fn the_first_readme_command_serves_a_real_model_and_the_quickstart_completes_a_w
     let mut shell = Command::new("bash");
     shell.arg("-c").arg(&command).current_dir(&root);
     for (name, _) in std::env::vars() {
-        if name.starts_with("AGENTIC_") || ["DATABASE_URL", "REDIS_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY"].contains(&name.as_str()) {
+        if name.starts_with("AGENTIC_")
+            || ["DATABASE_URL", "REDIS_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY"].contains(&name.as_str())
+        {
             shell.env_remove(name);
         }
     }
@@ -110,7 +112,8 @@ fn the_first_readme_command_serves_a_real_model_and_the_quickstart_completes_a_w
         assert!(Instant::now() < deadline, "the workflow did not end: {result}");
     };
     assert_eq!(result["status"], "completed", "{result}");
-    let phases: Vec<&str> = result["output"]["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
+    let phases: Vec<&str> =
+        result["output"]["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
     assert_eq!(phases.first(), Some(&"plan"));
     assert_eq!(phases.last(), Some(&"review"));
     assert!(phases.contains(&"task"), "{phases:?}");
