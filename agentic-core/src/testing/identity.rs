@@ -11,6 +11,7 @@ use crate::store::{PageRequest, Store, StoreError};
 pub(super) fn cases() -> Vec<(&'static str, Case)> {
     vec![
         case!(tenant_creation_is_atomic_and_slugs_are_unique),
+        case!(tenant_settings_merge_key_by_key_and_stay_in_their_tenant),
         case!(users_round_trip_and_emails_are_unique_per_tenant),
         case!(user_patches_apply_and_missing_users_are_none),
         case!(users_page_in_creation_order),
@@ -38,6 +39,36 @@ async fn tenant_creation_is_atomic_and_slugs_are_unique(store: Arc<dyn Store>) {
     assert!(matches!(system.create_tenant(&again, &impostor).await, Err(StoreError::Conflict { .. })));
     assert_eq!(store.tenant(again.id).get_tenant().await.unwrap(), None);
     assert_eq!(store.tenant(again.id).get_user(impostor.user.id).await.unwrap(), None);
+}
+
+async fn tenant_settings_merge_key_by_key_and_stay_in_their_tenant(store: Arc<dyn Store>) {
+    let (a, _) = tenant_with_admin(&*store, "merge-a").await;
+    let (b, _) = tenant_with_admin(&*store, "merge-b").await;
+    let patch = |key: &str, value: serde_json::Value| {
+        let mut map = serde_json::Map::new();
+        map.insert(key.to_owned(), value);
+        map
+    };
+    let later = now() + chrono::Duration::seconds(5);
+    let handle = store.tenant(a.id);
+    handle.merge_tenant_settings(&patch("guardrails", serde_json::json!({"outgoing": "block"})), later).await.unwrap();
+    let after = handle.merge_tenant_settings(&patch("locale", serde_json::json!("fr")), later).await.unwrap().unwrap();
+    // The keys the tenant was created with stay beside the two written.
+    let mut expected = a.settings.as_object().cloned().unwrap_or_default();
+    expected.insert("guardrails".into(), serde_json::json!({"outgoing": "block"}));
+    expected.insert("locale".into(), serde_json::json!("fr"));
+    assert!(expected.len() > 2, "the fixture's tenant has settings of its own");
+    assert_eq!(after.settings, serde_json::Value::Object(expected));
+    assert_eq!(after.updated_at, later);
+    // A key set again is replaced whole, and the other tenant is untouched.
+    let replaced = handle
+        .merge_tenant_settings(&patch("guardrails", serde_json::json!({"outgoing": "off"})), later)
+        .await
+        .unwrap();
+    assert_eq!(replaced.unwrap().settings["guardrails"], serde_json::json!({"outgoing": "off"}));
+    assert_eq!(store.tenant(b.id).get_tenant().await.unwrap().unwrap().settings, b.settings);
+    let missing = store.tenant(crate::ids::TenantId::new());
+    assert_eq!(missing.merge_tenant_settings(&patch("x", serde_json::json!(1)), later).await.unwrap(), None);
 }
 
 async fn users_round_trip_and_emails_are_unique_per_tenant(store: Arc<dyn Store>) {
