@@ -44,6 +44,7 @@ mod error;
 pub mod events;
 pub mod framing;
 pub mod ids;
+pub mod knowledge;
 pub mod limit;
 pub mod llm;
 pub mod metrics;

@@ -1,0 +1,15 @@
+//! Tenant knowledge: documents split into chunks that agents search and cite (#17 in progress: the chunker is
+//! here; the stores, retrieval and citations follow).
+//!
+//! ```
+//! use agentic_core::knowledge::{ChunkSizes, chunk};
+//!
+//! let chunks = chunk("# Refunds\n\nRefunds take five days.\n\n# Shipping\n\nWe ship worldwide.", ChunkSizes::default());
+//! assert_eq!(chunks.len(), 2);
+//! assert_eq!(chunks[1].headings, ["Shipping"]);
+//! assert_eq!(chunks[1].text, "We ship worldwide.");
+//! ```
+
+mod chunk;
+
+pub use chunk::{Chunk, ChunkSizes, chunk, content_hash};
