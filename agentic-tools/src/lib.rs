@@ -5,7 +5,8 @@
 //! advisories, Dockerfiles, OWASP patterns, credentials, SARIF) and seventeen generators that ask the calling agent's
 //! model for an artifact and check it with a parser of its language (tree-sitter Python, JavaScript, TypeScript, Go
 //! and TSX, Vue templates, HTML, YAML, HCL, CloudFormation, PromQL, a JSON Schema, Mermaid); what a user interface
-//! renders also passes the [`AccessibilityChecker`].
+//! renders also passes the [`AccessibilityChecker`]. Beside the tools: the outgoing guardrail's scanner
+//! ([`PromptGuard`]) and the knowledge bases' readers of HTML and PDF ([`DocumentReaders`]).
 //! Findings share one [`Severity`] scale.
 //!
 //! A host app registers them with [`builtin_tools`] (the reference server does), alongside its own:
@@ -33,6 +34,7 @@ mod analyzers;
 mod coverage;
 mod dependencies;
 mod dockerfile;
+mod documents;
 mod files;
 mod generators;
 mod guard;
@@ -52,6 +54,7 @@ pub use dependencies::{
     OsvRange, VulnerableDependency, compare_versions, parse_lockfile,
 };
 pub use dockerfile::{DockerFinding, DockerfileOptimizer, Optimized};
+pub use documents::{DocumentReaders, html_to_markdown};
 pub use generators::{Generator, extract_code, generators};
 pub use guard::{PromptGuard, iban, luhn};
 pub use owasp::{OwaspCategory, OwaspFinding, OwaspScanner};

@@ -1,5 +1,5 @@
-//! Tenant knowledge: documents split into chunks that agents search and cite (#17 in progress: the chunker is
-//! here; the stores, retrieval and citations follow).
+//! Tenant knowledge: documents read into text ([`DocumentReader`]) and split into chunks that agents search and
+//! cite (#17 in progress: reading and chunking are here; the stores, retrieval and citations follow).
 //!
 //! ```
 //! use agentic_core::knowledge::{ChunkSizes, chunk};
@@ -11,5 +11,7 @@
 //! ```
 
 mod chunk;
+mod read;
 
 pub use chunk::{Chunk, ChunkSizes, chunk, content_hash};
+pub use read::{DocumentReader, PlainReader, ReadDocument, ReadError, media_type};
