@@ -59,6 +59,19 @@ pub(crate) enum Command {
     /// The tenant's events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// The tenant's settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SettingsCommand {
+    /// The outgoing guardrail on prompts to third-party providers; with an action, set it (needs users:manage).
+    Guardrails {
+        /// `block`, `redact` or `off`.
+        #[arg(value_parser = ["block", "redact", "off"])]
+        set: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

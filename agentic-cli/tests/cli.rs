@@ -189,5 +189,14 @@ async fn the_cli_drives_a_platform_end_to_end() {
     assert_eq!(tailed.status.code(), Some(0), "{}", String::from_utf8_lossy(&tailed.stderr));
     let event: Value = serde_json::from_slice(&tailed.stdout).unwrap();
     assert!(event["type"].as_str().unwrap().starts_with("agent.") || event["type"] == "run.llm_call", "{event}");
+
+    // The tenant's outgoing guardrail, read and set (this platform installs no scanner, and says so).
+    let guardrail = cli.expect(&["settings", "guardrails"], 0).await;
+    assert!(
+        guardrail.contains("outgoing guardrail: redact (default)") && guardrail.contains("scans nothing"),
+        "{guardrail}"
+    );
+    assert_eq!(cli.json(&["settings", "guardrails", "block"]).await["outgoing"], "block");
+    cli.expect(&["settings", "guardrails", "loud"], 2).await;
     drop(platform);
 }

@@ -31,6 +31,8 @@
 pub use agentic_core::api;
 pub use agentic_core::events;
 pub use agentic_core::ids;
+/// What the outgoing guardrail does (`client.settings().set_guardrails(…)`).
+pub use agentic_core::llm::GuardrailAction;
 pub use agentic_core::model;
 
 /// Pages and the queries of the list endpoints.

@@ -582,3 +582,23 @@ async fn schedules_fire_and_the_project_context_is_shared_through_their_handles(
     let run = client.agents().execute("qa_tester", &ExecuteRequest::new("Say hello", project.id)).await.unwrap();
     assert!(client.runs().handoffs(run.id()).await.unwrap().is_empty());
 }
+
+on_both!(guardrail_settings, the_guardrail_setting_is_read_and_set_through_its_handle);
+
+async fn the_guardrail_setting_is_read_and_set_through_its_handle(server: &Server) {
+    use agentic_sdk::GuardrailAction;
+    let settings = server.admin.settings().guardrails().await.unwrap();
+    // This platform installed no scanner: the default is reported, and that nothing is scanned.
+    assert_eq!(
+        (settings.outgoing, settings.source.as_str(), settings.installed),
+        (GuardrailAction::Redact, "default", false)
+    );
+    let set = server.admin.settings().set_guardrails(GuardrailAction::Block).await.unwrap();
+    assert_eq!((set.outgoing, set.source.as_str()), (GuardrailAction::Block, "tenant"));
+    assert_eq!(server.admin.settings().guardrails().await.unwrap().outgoing, GuardrailAction::Block);
+    // Reading needs only membership; changing needs users:manage.
+    let viewer = server.user("guard-viewer@acme.test", vec![Role::Viewer]).await;
+    assert_eq!(viewer.settings().guardrails().await.unwrap().outgoing, GuardrailAction::Block);
+    let refused = viewer.settings().set_guardrails(GuardrailAction::Off).await;
+    assert!(matches!(refused, Err(Error::Forbidden { .. })), "{refused:?}");
+}

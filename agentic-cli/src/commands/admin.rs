@@ -1,8 +1,8 @@
-//! Everything but starting and following runs: `login`, `approvals`, `projects`, `costs`, `webhooks`, `events`.
+//! Everything but starting and following runs: `login`, `approvals`, `projects`, `costs`, `webhooks`, `events`,
+//! `settings`.
 
 use std::path::Path;
 
-use agentic_sdk::AgenticClient;
 use agentic_sdk::api::{
     CostQuery, CreateApiKeyRequest, CreateProjectRequest, CreateWebhookRequest, DeliveryListQuery, LoginRequest,
     RotateSecretRequest,
@@ -10,11 +10,14 @@ use agentic_sdk::api::{
 use agentic_sdk::ids::{ApprovalId, RunId, WebhookId};
 use agentic_sdk::model::{ApprovalStatus, CostGroupBy, Money};
 use agentic_sdk::query::{EventQuery, PageRequest};
+use agentic_sdk::{AgenticClient, GuardrailAction};
 use futures_util::StreamExt;
 use secrecy::SecretString;
 
 use super::{Context, project};
-use crate::cli::{ApprovalsCommand, Costs, EventsCommand, GroupBy, Login, ProjectsCommand, WebhooksCommand};
+use crate::cli::{
+    ApprovalsCommand, Costs, EventsCommand, GroupBy, Login, ProjectsCommand, SettingsCommand, WebhooksCommand,
+};
 use crate::config::{Config, Profile};
 use crate::error::{CliError, parse_id};
 use crate::output::{Output, wire_name};
@@ -258,4 +261,33 @@ pub(crate) async fn events(ctx: &Context, command: EventsCommand) -> Result<(), 
         seen += 1;
     }
     Ok(())
+}
+
+pub(crate) async fn settings(ctx: &Context, command: SettingsCommand) -> Result<(), CliError> {
+    match command {
+        SettingsCommand::Guardrails { set } => {
+            let settings = match set.as_deref() {
+                Some(action) => {
+                    let action: GuardrailAction = serde_json::from_value(serde_json::json!(action))
+                        .map_err(|e| CliError::Usage(format!("guardrails: {e}")))?;
+                    ctx.client.settings().set_guardrails(action).await?
+                }
+                None => ctx.client.settings().guardrails().await?,
+            };
+            if ctx.out.json {
+                return ctx.out.json(&settings);
+            }
+            let scanned = if settings.installed { "" } else { " (this server scans nothing)" };
+            let exempt = if settings.exempt_providers.is_empty() {
+                String::new()
+            } else {
+                format!("; not scanned: {}", settings.exempt_providers.join(", "))
+            };
+            ctx.out.line(&format!(
+                "outgoing guardrail: {} ({}){scanned}{exempt}",
+                settings.outgoing.as_str(),
+                settings.source
+            ))
+        }
+    }
 }

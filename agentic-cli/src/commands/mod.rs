@@ -37,6 +37,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Costs(costs) => admin::costs(&context, costs).await,
         Command::Webhooks(command) => admin::webhooks(&context, command).await,
         Command::Events(command) => admin::events(&context, command).await,
+        Command::Settings(command) => admin::settings(&context, command).await,
     }
 }
 

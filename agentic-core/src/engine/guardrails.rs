@@ -12,11 +12,12 @@ use crate::model::Permission;
 const SETTINGS_KEY: &str = "guardrails";
 
 impl Platform {
-    /// The action that applies to `tenant`'s calls: its own setting, else the platform's default.
+    /// The action for `tenant`'s calls, and whether it is the tenant's own choice (else the platform's default).
+    /// Without a guardrail installed nothing is scanned, but the tenant's choice is still what it reads back.
     async fn guardrail_action(&self, tenant: TenantId) -> Result<(GuardrailAction, bool)> {
-        let Some(guardrails) = &self.inner.guardrails else { return Ok((GuardrailAction::Off, false)) };
         let own = self.inner.guardrail_settings.get(tenant).await?;
-        Ok((own.unwrap_or(guardrails.fallback_action()), own.is_some()))
+        let fallback = self.inner.guardrails.as_ref().map_or(GuardrailAction::default(), |g| g.fallback_action());
+        Ok((own.unwrap_or(fallback), own.is_some()))
     }
 
     /// Screens a call to `provider` before it leaves: blocked (the call is not made) or redacted in place as the

@@ -8,6 +8,7 @@ mod events;
 mod org;
 mod runs;
 mod schedules;
+mod settings;
 mod tenants;
 mod webhooks;
 
@@ -19,6 +20,7 @@ pub use events::Events;
 pub use org::{Departments, Projects};
 pub use runs::{RunHandle, Runs};
 pub use schedules::Schedules;
+pub use settings::Settings;
 pub use tenants::Tenants;
 pub use webhooks::Webhooks;
 
@@ -91,6 +93,11 @@ impl crate::AgenticClient {
     /// Schedules and their fires.
     pub fn schedules(&self) -> Schedules<'_> {
         Schedules(self)
+    }
+
+    /// The tenant's settings: the outgoing guardrail.
+    pub fn settings(&self) -> Settings<'_> {
+        Settings(self)
     }
 
     /// The shared context of a project.
