@@ -54,6 +54,11 @@ impl LlmProvider for Failover {
         self.providers.first().map_or("failover", |p| p.name())
     }
 
+    /// Every member: a call reaches the later ones when the first fail.
+    fn reaches(&self) -> Vec<String> {
+        self.providers.iter().flat_map(|p| p.reaches()).collect()
+    }
+
     /// The answer names the provider that gave it (a cost record is priced and attributed by it).
     async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
         let (mut answer, provider) = self.first_chat(request).await?;

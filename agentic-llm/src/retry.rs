@@ -112,6 +112,10 @@ impl LlmProvider for Retry {
         self.inner.name()
     }
 
+    fn reaches(&self) -> Vec<String> {
+        self.inner.reaches()
+    }
+
     async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
         self.attempt(|| self.inner.chat(request.clone())).await
     }

@@ -28,6 +28,10 @@ impl LlmProvider for Timeout {
         self.inner.name()
     }
 
+    fn reaches(&self) -> Vec<String> {
+        self.inner.reaches()
+    }
+
     async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, LlmError> {
         tokio::time::timeout(self.limit, self.inner.chat(request)).await.map_err(|_| LlmError::Timeout(self.limit))?
     }

@@ -65,7 +65,7 @@ fn has_accessible_name(element: &ElementRef<'_>) -> bool {
 }
 
 fn parse_hex(color: &str) -> Option<(f64, f64, f64)> {
-    let hex = color.trim().strip_prefix('#')?;
+    let hex = color.trim().strip_prefix('#').filter(|h| h.is_ascii())?;
     let expand = |s: &str| -> Option<u8> { u8::from_str_radix(s, 16).ok() };
     let (r, g, b) = match hex.len() {
         3 => {
@@ -337,5 +337,8 @@ mod tests {
         assert!((contrast_ratio("#000", "#fff").unwrap() - 21.0).abs() < 0.01);
         assert!((contrast_ratio("#777777", "#ffffff").unwrap() - 4.48).abs() < 0.01);
         assert_eq!(contrast_ratio("red", "#fff"), None);
+        // Not a colour, and no panic on the bytes of a multi-byte character.
+        assert_eq!(contrast_ratio("#aébcd", "#fff"), None);
+        assert!(AccessibilityChecker.check_fragment("<p style=\"color:#aébcd;background:#fff\">x</p>").is_empty());
     }
 }

@@ -43,9 +43,12 @@ impl Analyzer for OwaspScanner {
             .flat_map(|file| self.scan(&file.path, &file.content))
             .map(|found| Finding {
                 tool: "owasp_scanner".into(),
-                // The line of a password rule holds the password: the location is enough.
+                // The line of a password rule, or of a secret written to a log, holds the secret: the location is
+                // enough.
                 message: if found.rule == "hardcoded-password" {
                     "a password written in the source".into()
+                } else if found.rule == "sensitive-data-logged" {
+                    "a secret or personal data written to a log".into()
                 } else {
                     format!("`{}`", found.snippet)
                 },

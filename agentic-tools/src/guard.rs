@@ -14,6 +14,8 @@ type Check = fn(&str) -> bool;
 /// The scanner the reference server installs with `PlatformBuilder::guardrails`.
 #[derive(Debug)]
 pub struct PromptGuard {
+    /// A PEM private key block, BEGIN to END (or to the end of the text when cut off).
+    private_key: Option<Regex>,
     /// Every pattern at once: most prompts hold nothing, and one pass over them says so (a pass per pattern costs
     /// several times more).
     any: Option<RegexSet>,
@@ -39,6 +41,10 @@ const PATTERNS: [(&str, &str, Check); 4] = [
         phone,
     ),
 ];
+
+/// A PEM private key, its body included.
+const PRIVATE_KEY_BLOCK: &str =
+    r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|\z)";
 
 /// The Luhn checksum of a card number (13 to 19 digits, spaces and dashes allowed between them).
 pub fn luhn(text: &str) -> bool {
@@ -75,6 +81,60 @@ pub fn iban(text: &str) -> bool {
     remainder == 1
 }
 
+/// `text` with the JSON escapes `\n`, `\t`, `\r` and `\/` replaced by two spaces: the same length, so a
+/// detection's range in it is its range in `text`.
+fn unescape_mask(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        if bytes[at] == b'\\' {
+            if matches!(bytes[at + 1], b'n' | b't' | b'r' | b'/') {
+                out[at] = b' ';
+                out[at + 1] = b' ';
+            }
+            at += 2;
+        } else {
+            at += 1;
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII bytes, so the text is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|_| text.to_owned())
+}
+
+/// The longest part of a match that passes its check, on the boundaries of its digit and letter groups: a card
+/// number followed by its security code, or an IBAN followed by a currency, is still found.
+fn checked_span(text: &str, range: std::ops::Range<usize>, check: Check) -> Option<std::ops::Range<usize>> {
+    let whole = &text[range.clone()];
+    if check(whole) {
+        return Some(range);
+    }
+    let groups: Vec<(usize, usize)> = whole.match_indices(|c: char| c.is_ascii_alphanumeric()).fold(
+        Vec::new(),
+        |mut groups: Vec<(usize, usize)>, (at, c)| {
+            match groups.last_mut() {
+                Some(last) if last.1 == at => last.1 = at + c.len(),
+                _ => groups.push((at, at + c.len())),
+            }
+            groups
+        },
+    );
+    let mut best: Option<(usize, usize)> = None;
+    for first in 0..groups.len() {
+        for last in (first..groups.len()).rev() {
+            let (start, end) = (groups[first].0, groups[last].1);
+            if best.is_some_and(|(s, e)| e - s >= end - start) {
+                break;
+            }
+            if check(&whole[start..end]) {
+                best = Some((start, end));
+                break;
+            }
+        }
+    }
+    best.map(|(start, end)| range.start + start..range.start + end)
+}
+
 /// A phone number has 7 to 15 digits (ITU E.164).
 fn phone(text: &str) -> bool {
     (7..=15).contains(&text.chars().filter(char::is_ascii_digit).count())
@@ -88,22 +148,40 @@ impl PromptGuard {
             .filter_map(|(kind, pattern, check)| Regex::new(pattern).ok().map(|r| (*kind, r, *check)))
             .collect();
         let every = crate::secrets::patterns().chain(PATTERNS.iter().map(|(_, pattern, _)| *pattern));
-        Self { any: RegexSet::new(every).ok(), secrets: SecretDetector::new(), patterns }
+        let private_key = Regex::new(PRIVATE_KEY_BLOCK).ok();
+        Self { any: RegexSet::new(every).ok(), private_key, secrets: SecretDetector::new(), patterns }
     }
 }
 
 impl PromptScanner for PromptGuard {
     fn scan(&self, text: &str) -> Vec<Detection> {
+        // Files and tool results reach the model as JSON, where a line break is the two characters `\n`: masked
+        // to spaces (same length, so ranges hold on the original), a value at a line's start is at a word start.
+        let masked = unescape_mask(text);
+        let text = masked.as_str();
         if self.any.as_ref().is_some_and(|any| !any.is_match(text)) {
             return Vec::new();
         }
-        let mut found: Vec<Detection> =
-            self.secrets.matches(text).into_iter().map(|m| Detection::new(m.rule, m.range)).collect();
+        // A private key is its whole block, not only the BEGIN line the secret rules find.
+        let mut found: Vec<Detection> = self
+            .private_key
+            .iter()
+            .flat_map(|block| block.find_iter(text))
+            .map(|m| Detection::new("private_key", m.range()))
+            .collect();
+        for secret in self.secrets.matches(text) {
+            if !found.iter().any(|d| d.range.start < secret.range.end && secret.range.start < d.range.end) {
+                found.push(Detection::new(secret.rule, secret.range));
+            }
+        }
         for (kind, regex, check) in &self.patterns {
             for m in regex.find_iter(text) {
                 let taken = found.iter().any(|d| d.range.start < m.end() && m.start() < d.range.end);
-                if !taken && check(m.as_str()) {
-                    found.push(Detection::new(*kind, m.range()));
+                if taken {
+                    continue;
+                }
+                if let Some(range) = checked_span(text, m.range(), *check) {
+                    found.push(Detection::new(*kind, range));
                 }
             }
         }
@@ -126,7 +204,7 @@ mod tests {
     fn every_pattern_compiles() {
         let guard = PromptGuard::new();
         assert_eq!(guard.patterns.len(), PATTERNS.len());
-        assert!(guard.any.is_some(), "the one-pass set compiles");
+        assert!(guard.any.is_some() && guard.private_key.is_some(), "the one-pass set and the key block compile");
     }
 
     #[test]
@@ -142,6 +220,29 @@ mod tests {
             ("phone_number", "+44 20 7946 0958"),
         ];
         assert_eq!(kinds(text), expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    }
+
+    #[test]
+    fn what_json_escaping_and_neighbours_would_hide_is_still_found() {
+        // A pasted file as the model receives it: JSON text, line breaks as `\n`, quotes as `\"`.
+        let file = "creds:\nAKIAIOSFODNN7EXAMPLE\n4111 1111 1111 1111\ndb_password = \"h7#Lq9!vR2@xZ4$kP8wN\"\n";
+        let escaped =
+            serde_json::to_string(&serde_json::json!({"files": [{"path": "a.txt", "content": file}]})).unwrap();
+        let got: Vec<String> = kinds(&escaped).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(got, ["aws_access_key_id", "card_number", "high_entropy_assignment"], "{escaped}");
+        // A card followed by its security code or expiry, an IBAN by a currency.
+        assert_eq!(
+            kinds("pay with 4111 1111 1111 1111 123 now"),
+            [("card_number".to_owned(), "4111 1111 1111 1111".to_owned())]
+        );
+        assert_eq!(kinds("card 4111 1111 1111 1111 12/27")[0].1, "4111 1111 1111 1111");
+        assert_eq!(kinds("to BE68 5390 0754 7034 EUR")[0], ("iban".to_owned(), "BE68 5390 0754 7034".to_owned()));
+        // A private key is redacted whole, its body with it.
+        let pem =
+            "key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234\nabcd\n-----END RSA PRIVATE KEY-----\nafter";
+        let found = PromptGuard::new().scan(pem);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(&pem[found[0].range.clone()], &pem[5..pem.len() - 6]);
     }
 
     #[test]

@@ -37,7 +37,7 @@ const RULES: [(&str, &str); 9] = [
 ];
 
 /// A value assigned to a name that sounds secret; the value is kept only when its entropy is high.
-const ASSIGNMENT: &str = r#"(?i)\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)[a-z0-9_.-]*[ \t]*[:=][ \t]*["']([^"'\s]{16,})["']"#;
+const ASSIGNMENT: &str = r#"(?i)\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)[a-z0-9_.-]*[ \t]*\\?["']?[ \t]*[:=][ \t]*\\?["']([^"'\s\\]{16,})\\?["']"#;
 
 /// Every pattern the detector matches with, for a caller that wants one pass to tell whether any could match.
 pub(crate) fn patterns() -> impl Iterator<Item = &'static str> {

@@ -5,7 +5,7 @@ use crate::api::{GuardrailSettings, UpdateGuardrailSettings};
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
-use crate::llm::{ChatRequest, GuardrailAction, screen};
+use crate::llm::{ChatRequest, GuardrailAction, LlmProvider, screen};
 use crate::model::Permission;
 
 /// The key of the guardrail settings in a tenant's settings object.
@@ -26,13 +26,15 @@ impl Platform {
     pub(crate) async fn guard_outgoing(
         &self,
         tenant: TenantId,
-        provider: &str,
+        provider: &dyn LlmProvider,
         request: &mut ChatRequest,
     ) -> Result<()> {
         let Some(guardrails) = &self.inner.guardrails else { return Ok(()) };
-        if guardrails.is_exempt(provider) {
+        // A failover chain may reach any member: it is exempt only when all of them are.
+        if provider.reaches().iter().all(|name| guardrails.is_exempt(name)) {
             return Ok(());
         }
+        let provider = provider.name();
         let (action, _) = self.guardrail_action(tenant).await?;
         if action == GuardrailAction::Off {
             return Ok(());

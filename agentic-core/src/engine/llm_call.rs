@@ -45,7 +45,7 @@ impl Platform {
             control.admit(&mut request)?;
         }
         // Before anything is held or sent: a blocked call costs nothing and leaves nothing behind.
-        self.guard_outgoing(site.tenant, site.provider, &mut request).await?;
+        self.guard_outgoing(site.tenant, provider, &mut request).await?;
         let reservation = self.reserve_llm_call(site.tenant, site.project, site.provider, &request).await?;
         let hold = OnAbandon::new({
             let (platform, reservation) = (self.clone(), reservation.clone());

@@ -43,6 +43,12 @@ pub trait LlmProvider: Send + Sync + std::fmt::Debug {
     fn capabilities(&self) -> Capabilities {
         Capabilities::default()
     }
+
+    /// The name of every provider a call may reach: itself, or a failover chain's members in order (wrappers
+    /// delegate). The outgoing guardrail exempts a call only when every one of them is exempt.
+    fn reaches(&self) -> Vec<String> {
+        vec![self.name().to_owned()]
+    }
 }
 
 /// Resolves the provider name of an agent's `llm: {provider, model}` to a provider. Implemented by

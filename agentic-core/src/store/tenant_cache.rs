@@ -22,11 +22,19 @@ pub struct TenantCache<T> {
     ttl: Duration,
     read: fn(Option<&Tenant>) -> T,
     values: Arc<RwLock<HashMap<TenantId, (T, Instant)>>>,
+    /// Moves on each `forget`: a read that began before one does not put its older value back.
+    forgets: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<T> Clone for TenantCache<T> {
     fn clone(&self) -> Self {
-        Self { store: Arc::clone(&self.store), ttl: self.ttl, read: self.read, values: Arc::clone(&self.values) }
+        Self {
+            store: Arc::clone(&self.store),
+            ttl: self.ttl,
+            read: self.read,
+            values: Arc::clone(&self.values),
+            forgets: Arc::clone(&self.forgets),
+        }
     }
 }
 
@@ -39,7 +47,7 @@ impl<T> std::fmt::Debug for TenantCache<T> {
 impl<T: Clone> TenantCache<T> {
     /// A cache over `store` of what `read` takes from a tenant's record.
     pub fn reading(store: Arc<dyn Store>, ttl: Duration, read: fn(Option<&Tenant>) -> T) -> Self {
-        Self { store, ttl, read, values: Arc::default() }
+        Self { store, ttl, read, values: Arc::default(), forgets: Arc::default() }
     }
 
     /// The tenant's value, from the cache while it is fresh.
@@ -49,9 +57,14 @@ impl<T: Clone> TenantCache<T> {
         {
             return Ok(value.clone());
         }
+        let began = self.forgets.load(std::sync::atomic::Ordering::Acquire);
         let record = self.store.tenant(tenant).get_tenant().await?;
         let value = (self.read)(record.as_ref());
         let mut values = self.values.write();
+        // A change was made while this read was on its way: what it read may predate it, so it is not kept.
+        if self.forgets.load(std::sync::atomic::Ordering::Acquire) != began {
+            return Ok(value);
+        }
         if values.len() > SWEEP_ABOVE {
             values.retain(|_, (_, at)| at.elapsed() < self.ttl);
         }
@@ -61,6 +74,8 @@ impl<T: Clone> TenantCache<T> {
 
     /// Drops the tenant's value, so the next read sees a change this replica just made.
     pub fn forget(&self, tenant: TenantId) {
-        self.values.write().remove(&tenant);
+        let mut values = self.values.write();
+        self.forgets.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        values.remove(&tenant);
     }
 }

@@ -64,6 +64,11 @@ async fn failover_moves_on_from_transient_failures_only() {
     assert_eq!(answer.text, "from the backup");
     assert_eq!(answer.provider.as_deref(), Some("secondary"), "the answer names who gave it");
     assert_eq!(chain.name(), "primary");
+    // The guardrail exempts a call only when every provider it may reach is exempt: the chain names them all,
+    // through the wrappers around it.
+    assert_eq!(chain.reaches(), ["primary", "secondary"]);
+    let wrapped = agentic_llm::retry::Retry::new(Arc::new(chain.clone()) as Arc<dyn LlmProvider>, Default::default());
+    assert_eq!(wrapped.reaches(), ["primary", "secondary"]);
 
     let primary = Arc::new(MockProvider::new().error(|| LlmError::ContextTooLong { message: "big".into() }));
     let secondary = Arc::new(MockProvider::new().reply("unused"));

@@ -210,13 +210,31 @@ impl std::fmt::Debug for AdvisoryDatabase {
     }
 }
 
-/// The `.json` files under `directory` (symlinks followed, hidden entries such as a ConfigMap's `..data` skipped),
-/// sorted, with their size and modification time.
-fn json_files(directory: &Path) -> Result<Vec<(PathBuf, u64, Option<SystemTime>)>, AdvisoryError> {
+/// The `.json` files under `directory` (symlinks followed, each folder once; hidden entries such as a ConfigMap's
+/// `..data` skipped), sorted, with their size and modification time; and the subfolders that could not be read,
+/// which are reported rather than fatal (a `lost+found` the server may not read). Only the directory itself not
+/// being readable is an error.
+type Listing = (Vec<(PathBuf, u64, Option<SystemTime>)>, Vec<String>);
+
+fn json_files(directory: &Path) -> Result<Listing, AdvisoryError> {
     let mut found = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut visited = std::collections::HashSet::new();
     let mut folders = vec![(directory.to_owned(), 0)];
     while let Some((folder, depth)) = folders.pop() {
-        let entries = std::fs::read_dir(&folder).map_err(|source| AdvisoryError { path: folder.clone(), source })?;
+        // A folder reached twice through links is read once.
+        if !visited.insert(std::fs::canonicalize(&folder).unwrap_or_else(|_| folder.clone())) {
+            continue;
+        }
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(source) if depth == 0 => return Err(AdvisoryError { path: folder, source }),
+            Err(error) => {
+                let shown = folder.strip_prefix(directory).unwrap_or(&folder).display().to_string();
+                unreadable.push(format!("{shown}/: {error}"));
+                continue;
+            }
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if entry.file_name().to_string_lossy().starts_with('.') {
@@ -231,7 +249,7 @@ fn json_files(directory: &Path) -> Result<Vec<(PathBuf, u64, Option<SystemTime>)
         }
     }
     found.sort();
-    Ok(found)
+    Ok((found, unreadable))
 }
 
 fn fingerprint(files: &[(PathBuf, u64, Option<SystemTime>)]) -> u64 {
@@ -254,8 +272,9 @@ impl AdvisoryDatabase {
     }
 
     fn read(directory: &Path) -> Result<Loaded, AdvisoryError> {
-        let files = json_files(directory)?;
+        let (files, unreadable) = json_files(directory)?;
         let mut loaded = Loaded { fingerprint: fingerprint(&files), loaded_at: now_secs(), ..Loaded::default() };
+        loaded.skipped = unreadable;
         for (path, _, _) in &files {
             let shown = path.strip_prefix(directory).unwrap_or(path).display().to_string();
             let advisory = std::fs::read_to_string(path)
@@ -283,7 +302,7 @@ impl AdvisoryDatabase {
     /// Reads the directory again if any file was added, removed or changed since it was last read; whether it was.
     /// Until a reload succeeds, the advisories already loaded stay in use.
     pub fn reload_if_changed(&self) -> Result<bool, AdvisoryError> {
-        let current = fingerprint(&json_files(&self.directory)?);
+        let current = fingerprint(&json_files(&self.directory)?.0);
         if current == self.snapshot().fingerprint {
             return Ok(false);
         }
@@ -366,6 +385,12 @@ mod tests {
         std::fs::remove_file(dir.join("npm/GHSA-35jh-r3h4-6jhm.json")).unwrap();
         assert!(db.reload_if_changed().unwrap());
         assert!(db.for_package("npm", "lodash").is_empty());
+
+        // A folder linked twice is read once.
+        std::os::unix::fs::symlink(&dir, dir.join("again")).unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("once-more")).unwrap();
+        assert!(!db.reload_if_changed().unwrap(), "links to a folder already read add nothing");
+        assert_eq!(AdvisoryDatabase::open(&dir).unwrap().status().advisories, 1);
 
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(db.reload_if_changed().is_err(), "a directory gone is an error");

@@ -65,6 +65,12 @@ fn instructions(text: &str) -> Vec<Instruction> {
     out
 }
 
+/// Whether an `ADD` does what `COPY` cannot: fetch a URL or a git repository, or unpack a local tar archive.
+fn add_is_special(args: &str) -> bool {
+    let args = args.to_ascii_lowercase();
+    ["://", "git@", ".tar", ".tgz", ".txz", ".tbz", ".tbz2"].iter().any(|s| args.contains(s))
+}
+
 fn finding(rule: &str, severity: Severity, line: usize, message: impl Into<String>) -> DockerFinding {
     DockerFinding { rule: rule.into(), severity, line, message: message.into() }
 }
@@ -126,13 +132,12 @@ impl DockerfileOptimizer {
         for instruction in &all {
             let args = instruction.args.to_ascii_lowercase();
             match instruction.keyword.as_str() {
-                "ADD" if !args.contains("http://") && !args.contains("https://") && !args.contains(".tar") => findings
-                    .push(finding(
-                        "add-instead-of-copy",
-                        Severity::Info,
-                        instruction.line,
-                        "use COPY for local files; ADD's extra behaviour (URLs, archives) surprises",
-                    )),
+                "ADD" if !add_is_special(&args) => findings.push(finding(
+                    "add-instead-of-copy",
+                    Severity::Info,
+                    instruction.line,
+                    "use COPY for local files; ADD's extra behaviour (URLs, archives) surprises",
+                )),
                 "RUN" => {
                     if args.contains("apt-get install") {
                         if !args.contains("--no-install-recommends") {
@@ -239,7 +244,7 @@ impl DockerfileOptimizer {
                     "pip wheel",
                 ]
                 .iter()
-                .any(|b| i.args.contains(b))
+                .any(|b| rewrite::runs(&i.args, b.trim_end()))
         });
         if froms.len() == 1 && builds {
             findings.push(finding(

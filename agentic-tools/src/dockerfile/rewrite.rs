@@ -58,14 +58,22 @@ pub struct Optimized {
     pub changes: Vec<String>,
 }
 
+/// Whether `command` runs `program` (`npm install`, not the `npm install` inside `pnpm install`).
+pub(super) fn runs(command: &str, program: &str) -> bool {
+    command.match_indices(program).any(|(at, _)| {
+        command[..at].chars().next_back().is_none_or(|c| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '('))
+    })
+}
+
 fn install_manifests(command: &str) -> Option<String> {
-    let (_, manifests) = INSTALLS.iter().find(|(p, _)| command.contains(p))?;
+    let (_, manifests) = INSTALLS.iter().find(|(p, _)| runs(command, p))?;
     match manifests {
         Some(files) => Some((*files).to_owned()),
         None => {
             let words: Vec<&str> = command.split_whitespace().collect();
             let flag = words.iter().position(|w| matches!(*w, "-r" | "--requirement"))?;
-            words.get(flag + 1).map(|file| (*file).to_owned())
+            // A requirements file in a folder would land elsewhere when copied on its own: left as it is.
+            words.get(flag + 1).filter(|file| !file.contains('/')).map(|file| (*file).to_owned())
         }
     }
 }
@@ -149,7 +157,9 @@ fn fixed_run(args: &str, changes: &mut Vec<String>) -> String {
     let mut commands: Vec<String> = args.split("&&").map(|c| c.trim().to_owned()).collect();
     let mut apt = false;
     for command in &mut commands {
-        if command.split_whitespace().next() == Some("sudo") {
+        let words: Vec<&str> = command.split_whitespace().collect();
+        // `sudo -u app …` runs as another user on purpose: left alone.
+        if words.first() == Some(&"sudo") && !words.get(1).is_some_and(|w| w.starts_with('-')) {
             *command = command.trim_start_matches("sudo").trim_start().to_owned();
             changes.push("removed `sudo`: build steps run as root; the image switches user at the end".into());
         }
@@ -181,17 +191,25 @@ fn fixed_run(args: &str, changes: &mut Vec<String>) -> String {
 /// Moves dependency installation before the `COPY` of the whole context, with only its manifests copied first.
 fn order_for_cache(stage: &mut Stage, changes: &mut Vec<String>) {
     let Some(copy_at) = stage.body.iter().position(copies_everything) else { return };
-    let Some((run_at, prefix, manifests)) = stage.body.iter().enumerate().skip(copy_at + 1).find_map(|(at, i)| {
-        if i.keyword != "RUN" {
-            return None;
-        }
-        let commands: Vec<&str> = i.args.split("&&").map(str::trim).collect();
-        let last_install = commands.iter().rposition(|c| install_manifests(c).is_some())?;
-        let manifests: Vec<String> = commands[..=last_install].iter().filter_map(|c| install_manifests(c)).collect();
-        Some((at, last_install + 1, manifests))
-    }) else {
+    // Only when the install comes right after the copy (settings between them aside): a step between them may
+    // need the sources, or install what the install needs.
+    let Some(run_at) =
+        stage.body.iter().skip(copy_at + 1).position(|i| !matches!(i.keyword.as_str(), "ENV" | "ARG" | "LABEL"))
+    else {
         return;
     };
+    let run_at = copy_at + 1 + run_at;
+    let install = &stage.body[run_at];
+    if install.keyword != "RUN" {
+        return;
+    }
+    let commands: Vec<&str> = install.args.split("&&").map(str::trim).collect();
+    // The commands moved are the installs at its start; one that is not an install may need the sources.
+    let prefix = commands.iter().take_while(|c| install_manifests(c).is_some()).count();
+    if prefix == 0 {
+        return;
+    }
+    let manifests: Vec<String> = commands[..prefix].iter().filter_map(|c| install_manifests(c)).collect();
     let Some((_, dest)) = copy_parts(&stage.body[copy_at].args) else { return };
     let dest = dest.to_owned();
     let commands: Vec<String> = stage.body[run_at].args.split("&&").map(|c| c.trim().to_owned()).collect();
@@ -245,10 +263,9 @@ fn built_binary(stage: &Stage, workdir: Option<&str>) -> Option<String> {
 /// Splits a single-stage build into a build stage and a runtime stage that carries only what runs.
 fn split_stages(stage: Stage, changes: &mut Vec<String>) -> Vec<Stage> {
     let workdir = stage.body.iter().rev().find(|i| i.keyword == "WORKDIR").map(|i| i.args.clone());
-    let binary = built_binary(&stage, workdir.as_deref());
-    if binary.is_none() && workdir.is_none() {
-        return vec![stage];
-    }
+    // Only a Go or Rust binary is known to need nothing else of the build: packages installed for a Node or
+    // Python application would be lost to a runtime stage that copies only its folder.
+    let Some(binary) = built_binary(&stage, workdir.as_deref()) else { return vec![stage] };
     let (runtime, build): (Vec<Instruction>, Vec<Instruction>) =
         stage.body.into_iter().partition(|i| RUNTIME_ONLY.contains(&i.keyword.as_str()));
     let mut body: Vec<Instruction> =
@@ -256,20 +273,9 @@ fn split_stages(stage: Stage, changes: &mut Vec<String>) -> Vec<Stage> {
     if let Some(dir) = &workdir {
         body.push(instruction("WORKDIR", dir.clone()));
     }
-    let image = match &binary {
-        Some(path) => {
-            body.push(instruction("COPY", format!("--from=build {path} {path}")));
-            changes.push(format!("multi-stage: the binary {path} ships in {SLIM_RUNTIME}, without the toolchain"));
-            SLIM_RUNTIME.to_owned()
-        }
-        None => {
-            let dir = workdir.clone().unwrap_or_default();
-            body.push(instruction("COPY", format!("--from=build {dir} {dir}")));
-            changes
-                .push(format!("multi-stage: only {dir} is carried into the runtime stage, not the build's packages"));
-            stage.image.clone()
-        }
-    };
+    body.push(instruction("COPY", format!("--from=build {binary} {binary}")));
+    changes.push(format!("multi-stage: the binary {binary} ships in {SLIM_RUNTIME}, without the toolchain"));
+    let image = SLIM_RUNTIME.to_owned();
     body.extend(runtime);
     vec![
         Stage { flags: stage.flags.clone(), image: stage.image, name: Some("build".into()), body: build },
@@ -368,7 +374,7 @@ impl DockerfileOptimizer {
             }
             for i in &mut stage.body {
                 match i.keyword.as_str() {
-                    "ADD" if !i.args.contains("://") && !i.args.contains(".tar") => {
+                    "ADD" if !super::add_is_special(&i.args) => {
                         i.keyword = "COPY".into();
                         changes.push(format!("`ADD {}` is a `COPY`", i.args));
                     }
@@ -403,10 +409,10 @@ mod tests {
         let text = "FROM node:latest\n\
                     ENV API_TOKEN=abc123\n\
                     ENV NODE_ENV=production\n\
-                    WORKDIR /app\n\
-                    ADD . /app\n\
                     RUN sudo apt-get update && \\\n    apt-get install -y git\n\
                     RUN curl -fsSL https://get.example.sh | sh\n\
+                    WORKDIR /app\n\
+                    ADD . /app\n\
                     RUN npm ci && npm run build\n\
                     EXPOSE 3000\n\
                     USER root\n\
@@ -414,29 +420,54 @@ mod tests {
         let before = rules(text);
         let optimized = DockerfileOptimizer.optimize(text);
         let after = rules(&optimized.dockerfile);
-        assert_eq!(after, ["pipe-to-shell"], "{}", optimized.dockerfile);
+        // A Node application keeps one stage (its installed packages would not follow its folder), and a script
+        // piped into a shell cannot be fixed without knowing its checksum: both are reported, nothing else.
+        assert_eq!(after, ["single-stage-build", "pipe-to-shell"], "{}", optimized.dockerfile);
         assert!(before.len() > 8, "{before:?}");
         assert_eq!(
             optimized.dockerfile,
             "# ENV API_TOKEN was removed: pass it at run time (a secret in an image is readable by anyone who pulls it)\n\n\
-             FROM node:22 AS build\n\
+             FROM node:22\n\
              ENV NODE_ENV=production\n\
+             RUN apt-get update \\\n    && apt-get install --no-install-recommends -y git \\\n    && rm -rf /var/lib/apt/lists/*\n\
+             RUN curl -fsSL https://get.example.sh | sh\n\
              WORKDIR /app\n\
              COPY package*.json /app/\n\
              RUN npm ci\n\
              COPY . /app\n\
-             RUN apt-get update \\\n    && apt-get install --no-install-recommends -y git \\\n    && rm -rf /var/lib/apt/lists/*\n\
-             RUN curl -fsSL https://get.example.sh | sh\n\
              RUN npm run build\n\
-             \n\
-             FROM node:22\n\
-             ENV NODE_ENV=production\n\
-             WORKDIR /app\n\
-             COPY --from=build /app /app\n\
              EXPOSE 3000\n\
              USER 10001:10001\n\
              CMD [\"node\", \"dist/server.js\"]\n"
         );
+    }
+
+    #[test]
+    fn what_needs_the_sources_or_another_user_is_left_where_it_is() {
+        // A step between the copy and the install, a setup script before it, a requirements file in a folder:
+        // not moved, and still reported.
+        for text in [
+            "FROM node:22\nWORKDIR /app\nCOPY . .\nRUN ./scripts/setup.sh\nRUN npm ci\nUSER 1\n",
+            "FROM node:22\nWORKDIR /app\nCOPY . .\nRUN ./scripts/setup.sh && npm ci\nUSER 1\n",
+        ] {
+            let optimized = DockerfileOptimizer.optimize(text);
+            assert!(optimized.dockerfile.contains("COPY . .\nRUN ./scripts/setup.sh"), "{}", optimized.dockerfile);
+            assert!(rules(&optimized.dockerfile).contains(&"cache-busting-copy".to_owned()));
+        }
+        let nested = DockerfileOptimizer
+            .optimize("FROM python:3.13\nCOPY . .\nRUN pip install -r requirements/prod.txt\nUSER 1\n");
+        assert!(nested.dockerfile.contains("COPY . .\nRUN pip install --no-cache-dir -r requirements/prod.txt"));
+        // pnpm is not npm; `sudo -u` keeps its user; an archive or a repository stays an ADD.
+        let pnpm = DockerfileOptimizer
+            .optimize("FROM node:22\nWORKDIR /app\nCOPY . .\nRUN pnpm install --frozen-lockfile\nUSER 1\n");
+        assert!(
+            pnpm.dockerfile.contains("COPY package.json pnpm-lock.yaml ./\nRUN pnpm install"),
+            "{}",
+            pnpm.dockerfile
+        );
+        let kept = DockerfileOptimizer.optimize("FROM alpine:3.22\nADD app.tgz /opt/\nRUN sudo -u app make\nUSER 1\n");
+        assert!(kept.dockerfile.contains("ADD app.tgz /opt/\nRUN sudo -u app make"), "{}", kept.dockerfile);
+        assert!(!rules("FROM alpine:3.22\nRUN cmake .\nUSER 1\n").contains(&"single-stage-build".to_owned()));
     }
 
     #[test]
