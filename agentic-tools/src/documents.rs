@@ -126,7 +126,10 @@ impl Markdown {
 pub fn html_to_markdown(html: &str) -> ReadDocument {
     let document = Html::parse_document(html);
     let first = |css: &str| Selector::parse(css).ok().and_then(|s| document.select(&s).next());
-    let root = first("main").or_else(|| first("article")).or_else(|| first("body")).unwrap_or(document.root_element());
+    // One <article> is the content; several (a listing) are all of it, so the body is read.
+    let articles = Selector::parse("article").map(|s| document.select(&s).count()).unwrap_or(0);
+    let article = if articles == 1 { first("article") } else { None };
+    let root = first("main").or(article).or_else(|| first("body")).unwrap_or(document.root_element());
     let mut markdown = Markdown { out: String::new() };
     markdown.children(root);
     let text = markdown.out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n");
@@ -204,6 +207,13 @@ mod tests {
         // The chunker follows the headings it made.
         let chunks = agentic_core::knowledge::chunk(&doc.text, agentic_core::knowledge::ChunkSizes::default());
         assert_eq!(chunks[1].headings, ["Returns", "Exceptions"]);
+    }
+
+    #[test]
+    fn a_page_of_several_articles_keeps_them_all() {
+        let html = "<html><body><article><h2>First</h2><p>One.</p></article><article><h2>Second</h2><p>Two.</p></article></body></html>";
+        let doc = html_to_markdown(html);
+        assert_eq!(doc.text, "## First\n\nOne.\n\n## Second\n\nTwo.");
     }
 
     #[test]

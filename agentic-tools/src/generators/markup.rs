@@ -46,13 +46,14 @@ fn tags(markup: &str) -> Vec<Tag> {
             end += 1;
         }
         let self_closing = end > 0 && bytes.get(end - 1) == Some(&b'/');
-        out.push(Tag {
-            name: markup[name_start..name_start + name_len].to_ascii_lowercase(),
-            closing,
-            self_closing,
-            line: markup[..start].lines().count().max(1),
-        });
+        let name = markup[name_start..name_start + name_len].to_ascii_lowercase();
         at = end.min(markup.len());
+        // A script's or a style's text is not markup (`i<items.length` opens no tag): on to its closing tag.
+        if !closing && !self_closing && matches!(name.as_str(), "script" | "style") {
+            let close = format!("</{name}");
+            at = markup[at..].to_ascii_lowercase().find(&close).map_or(markup.len(), |found| at + found);
+        }
+        out.push(Tag { name, closing, self_closing, line: markup[..start].lines().count().max(1) });
     }
     out
 }
@@ -85,7 +86,8 @@ fn balanced(markup: &str, what: &str) -> Result<(), String> {
     }
 }
 
-/// A top-level block of a single-file component: from a line starting `<name` to the last line starting `</name>`.
+/// A top-level block of a single-file component: from a line starting `<name` to the last line starting `</name>`
+/// (a template nests templates; the first block of `name` is the one read).
 fn sfc_block<'a>(sfc: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
     let open = format!("<{name}");
     let close = format!("</{name}>");
@@ -93,6 +95,25 @@ fn sfc_block<'a>(sfc: &'a str, name: &str) -> Option<(&'a str, &'a str)> {
     let open_end = start + sfc[start..].find('>')?;
     let end = sfc.match_indices(&close).filter(|(at, _)| *at == 0 || sfc.as_bytes()[at - 1] == b'\n').last()?.0;
     (end > open_end).then(|| (&sfc[start..open_end], &sfc[open_end + 1..end]))
+}
+
+/// Every `<script>` block of a single-file component (a component may have a `<script>` and a `<script setup>`):
+/// each from a line starting `<script` to the next `</script>`.
+fn script_blocks(sfc: &str) -> Vec<(&str, &str)> {
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    while let Some(found) = sfc[at..].find("<script") {
+        let start = at + found;
+        at = start + "<script".len();
+        if start != 0 && sfc.as_bytes()[start - 1] != b'\n' {
+            continue;
+        }
+        let Some(open_end) = sfc[start..].find('>').map(|e| start + e) else { break };
+        let Some(end) = sfc[open_end..].find("</script>").map(|e| open_end + e) else { break };
+        blocks.push((&sfc[start..open_end], &sfc[open_end + 1..end]));
+        at = end + "</script>".len();
+    }
+    blocks
 }
 
 /// A Vue single-file component: a `<template>` whose elements balance, and a `<script>` (or `<script setup>`)
@@ -103,7 +124,7 @@ pub(super) fn vue(sfc: &str) -> Result<(), String> {
         return Err("the `<template>` block is empty".into());
     }
     balanced(template, "template")?;
-    if let Some((open, script)) = sfc_block(sfc, "script") {
+    for (open, script) in script_blocks(sfc) {
         if open.contains("lang=\"ts\"") || open.contains("lang='ts'") {
             tree_sitter(tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(), script, "TypeScript (script)")?;
         } else {
@@ -277,6 +298,10 @@ mod tests {
         assert!(vue(&unclosed).unwrap_err().contains("`</template>` at line 4 closes `<p>`"), "{:?}", vue(&unclosed));
         assert!(vue(&good.replace("count: number = 1", "count: = ")).unwrap_err().contains("TypeScript"));
         assert!(vue("<script>\nexport default {}\n</script>\n").unwrap_err().contains("no `<template>`"));
+        // A <script> and a <script setup> are two blocks, each parsed on its own.
+        let two = format!("{good}<script lang=\"ts\">\nexport default {{ name: 'Card' }};\n</script>\n");
+        assert_eq!(vue(&two), Ok(()));
+        assert!(vue(&two.replace("name: 'Card'", "name: ")).unwrap_err().contains("TypeScript"));
     }
 
     #[test]
@@ -289,5 +314,8 @@ mod tests {
         assert!(html_page(&page.replace("viewport", "x")).unwrap_err().contains("viewport"));
         assert!(html_page(&page.replace("@media", "@supports")).unwrap_err().contains("responsive"));
         assert!(html_page(&page.replace("</main>", "")).unwrap_err().contains("closes `<main>`"));
+        // A script's text is not markup.
+        let scripted = page.replace("</main>", "<script>for (let i = 0; i<items.length; i++) {}</script></main>");
+        assert_eq!(html_page(&scripted), Ok(()));
     }
 }
