@@ -35,6 +35,9 @@ pub enum Error {
     /// A value is larger than allowed (413).
     #[error("{0}")]
     TooLarge(String),
+    /// The body is of a media type the route cannot read (415); the message names the ones it can.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// A feature is switched off in this deployment (404 on its route), e.g. tenant creation without a master key.
     #[error("{0}")]
     Disabled(&'static str),
@@ -179,6 +182,7 @@ impl Error {
             Error::Conflict(_) | Error::Store(StoreError::Conflict { .. }) => P::Conflict,
             Error::PreconditionFailed(_) => P::PreconditionFailed,
             Error::TooLarge(_) => P::PayloadTooLarge,
+            Error::UnsupportedMediaType(_) => P::UnsupportedMediaType,
             Error::Disabled(_) => P::Disabled,
             Error::BudgetExceeded { .. } | Error::TokenBudgetExceeded { .. } => P::BudgetExceeded,
             Error::Cancelled => P::Conflict,

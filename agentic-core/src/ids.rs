@@ -130,6 +130,14 @@ typed_id!(
     /// Identifies a schedule (what starts runs at its fire times).
     ScheduleId
 );
+typed_id!(
+    /// Identifies a knowledge base (a tenant's searchable documents).
+    KnowledgeBaseId
+);
+typed_id!(
+    /// Identifies a document in a knowledge base.
+    DocumentId
+);
 
 #[cfg(test)]
 mod tests {

@@ -80,6 +80,9 @@ pub(crate) struct Inner {
     /// The outgoing guardrail, if the host installed one, and each tenant's setting of it.
     pub(crate) guardrails: Option<crate::llm::Guardrails>,
     pub(crate) guardrail_settings: crate::store::TenantCache<Option<crate::llm::GuardrailAction>>,
+    /// What reads uploaded documents: the host's, then [`PlainReader`](crate::knowledge::PlainReader).
+    pub(crate) document_readers: Vec<Arc<dyn crate::knowledge::DocumentReader>>,
+    pub(crate) knowledge_limits: crate::engine::KnowledgeLimits,
 }
 
 /// Limits on HTTP requests.
@@ -145,6 +148,11 @@ impl Platform {
     /// The rate limiter and policy, when rate limits are on.
     pub fn rate_limits(&self) -> Option<&(Arc<dyn RateLimiter>, RateLimitPolicy)> {
         self.inner.rate_limits.as_ref()
+    }
+
+    /// Bounds on knowledge bases' uploads.
+    pub fn knowledge_limits(&self) -> crate::engine::KnowledgeLimits {
+        self.inner.knowledge_limits
     }
 
     /// HTTP limits.
@@ -230,6 +238,8 @@ pub struct PlatformBuilder {
     context: Option<Arc<dyn crate::store::ContextStore>>,
     context_limits: crate::model::ContextLimits,
     guardrails: Option<crate::llm::Guardrails>,
+    document_readers: Vec<Arc<dyn crate::knowledge::DocumentReader>>,
+    knowledge_limits: crate::engine::KnowledgeLimits,
 }
 
 impl PlatformBuilder {
@@ -298,6 +308,19 @@ impl PlatformBuilder {
     /// [`Guardrails::default_action`]: crate::llm::Guardrails::default_action
     pub fn guardrails(mut self, guardrails: crate::llm::Guardrails) -> Self {
         self.guardrails = Some(guardrails);
+        self
+    }
+
+    /// Reads uploaded documents of more types than plain text and Markdown, which the platform reads itself
+    /// (`agentic_tools::DocumentReaders` reads HTML and PDF). Readers added first are asked first, the platform's own last.
+    pub fn document_reader(mut self, reader: Arc<dyn crate::knowledge::DocumentReader>) -> Self {
+        self.document_readers.push(reader);
+        self
+    }
+
+    /// Bounds on knowledge bases' uploads (default: 10 MiB a document, 5,000 chunks).
+    pub fn knowledge_limits(mut self, limits: crate::engine::KnowledgeLimits) -> Self {
+        self.knowledge_limits = limits;
         self
     }
 
@@ -510,6 +533,12 @@ impl PlatformBuilder {
                 webhook_sender,
                 guardrails: self.guardrails,
                 guardrail_settings,
+                document_readers: self
+                    .document_readers
+                    .into_iter()
+                    .chain([Arc::new(crate::knowledge::PlainReader) as Arc<dyn crate::knowledge::DocumentReader>])
+                    .collect(),
+                knowledge_limits: self.knowledge_limits,
             }),
         };
         // A built-in agent naming a tool the host left out still runs, with the tools it has; say so once.

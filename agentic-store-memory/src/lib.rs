@@ -3,7 +3,8 @@
 //! Every `agentic-core` store trait, in memory: the embedded default of the reference server and a fast test
 //! double for host apps. State sits behind one `parking_lot::RwLock`, so each operation is atomic with respect to
 //! every other (uniqueness checks and inserts happen under one write lock; there are no check-then-act races).
-//! Nothing survives the process.
+//! Knowledge bases are the exception: each is a tantivy index in RAM (BM25) with its own locks. Nothing survives
+//! the process.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -22,6 +23,7 @@ mod budgets;
 mod context;
 mod departments;
 mod events;
+mod knowledge;
 mod limiter;
 mod projects;
 mod runs;
@@ -47,6 +49,7 @@ use state::State;
 pub struct MemoryStore {
     state: Arc<RwLock<State>>,
     context: MemoryContextStore,
+    knowledge: Arc<knowledge::KnowledgeBases>,
 }
 
 impl MemoryStore {
@@ -70,7 +73,11 @@ impl Store for MemoryStore {
     }
 
     fn tenant(&self, tenant: TenantId) -> Box<dyn TenantStore> {
-        Box::new(tenant::MemoryTenant { state: Arc::clone(&self.state), tenant })
+        Box::new(tenant::MemoryTenant {
+            state: Arc::clone(&self.state),
+            knowledge: Arc::clone(&self.knowledge),
+            tenant,
+        })
     }
 
     fn context_store(&self) -> Arc<dyn agentic_core::store::ContextStore> {

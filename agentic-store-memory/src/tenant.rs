@@ -12,6 +12,7 @@ use crate::state::State;
 
 pub(crate) struct MemoryTenant {
     pub(crate) state: Arc<RwLock<State>>,
+    pub(crate) knowledge: Arc<crate::knowledge::KnowledgeBases>,
     pub(crate) tenant: TenantId,
 }
 

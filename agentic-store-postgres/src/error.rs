@@ -50,6 +50,7 @@ fn is_connection_failure(code: Option<&str>) -> bool {
 
 fn referenced(constraint: Option<&str>) -> String {
     match constraint {
+        Some(c) if c.contains("knowledge_base") => "the knowledge base".into(),
         Some(c) if c.contains("department") => "the department".into(),
         Some(c) if c.contains("project") => "the project".into(),
         Some(c) if c.contains("owner") || c.contains("created_by") || c.contains("user") => "the user".into(),

@@ -32,6 +32,7 @@ mod context;
 mod departments;
 mod error;
 mod events;
+mod knowledge;
 mod pool;
 mod projects;
 mod rows;

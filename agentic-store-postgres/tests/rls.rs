@@ -203,6 +203,33 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
     };
     let value = serde_json::json!({"tenant": slug});
     store.context_store().put(scope, &value, agentic_core::model::Expect::Any, &write).await.unwrap().unwrap();
+    let base = agentic_core::model::KnowledgeBase {
+        id: agentic_core::ids::KnowledgeBaseId::new(),
+        tenant_id: tenant.id,
+        project_id: Some(project.id),
+        name: "Handbook".into(),
+        description: String::new(),
+        language: agentic_core::model::TextLanguage::English,
+        created_by: admin.id,
+        created_at: at,
+        documents: 0,
+        chunks: 0,
+    };
+    handle.insert_knowledge_base(&base).await.unwrap();
+    let text = format!("# {slug}\n\nThe handbook of {slug}.");
+    let chunks = agentic_core::knowledge::chunk(&text, agentic_core::knowledge::ChunkSizes::default());
+    let document = agentic_core::model::KnowledgeDocument {
+        id: agentic_core::ids::DocumentId::new(),
+        knowledge_base_id: base.id,
+        title: slug.into(),
+        media_type: "text/markdown".into(),
+        content_hash: agentic_core::knowledge::content_hash(&text),
+        size_bytes: text.len() as u64,
+        chunk_count: chunks.len() as u32,
+        created_by: admin.id,
+        created_at: at,
+    };
+    handle.insert_document(&document, &chunks).await.unwrap();
     tenant.id
 }
 

@@ -15,12 +15,17 @@ use chrono::{DateTime, Utc};
 mod context;
 mod events;
 mod handoffs;
+mod knowledge;
 mod problem;
 mod schedules;
 mod webhooks;
 pub use context::{AppendContextRequest, ContextKeyList, PutContextRequest};
 pub use events::{EventTypeList, EventTypeView};
 pub use handoffs::{HandoffList, HandoffView};
+pub use knowledge::{
+    CreateKnowledgeBaseRequest, DocumentWithChunks, SearchKnowledgeRequest, SearchResults, UploadDocumentRequest,
+    UploadedDocument,
+};
 pub use problem::{PROBLEM_TYPE_BASE, Problem, ProblemType};
 pub use schedules::{
     BackfillReport, BackfillRequest, CreateScheduleRequest, FireOutcome, FireReport, PauseRequest, TriggerRequest,

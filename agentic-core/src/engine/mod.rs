@@ -17,6 +17,7 @@ mod dispatch;
 mod events;
 mod guardrails;
 mod handoffs;
+mod knowledge;
 mod llm_call;
 mod on_abandon;
 mod projects;
@@ -36,6 +37,7 @@ pub use approvals::approval_threshold;
 pub use background::{Background, BackgroundOptions};
 pub use budgets::{LlmCall, estimate_input_tokens};
 pub use handoffs::{HANDOFF_TOOL, MAX_HANDOFF_DEPTH, refuse_handoff};
+pub use knowledge::{DEFAULT_SEARCH_RESULTS, DocumentUpload, KnowledgeLimits, MAX_QUERY_CHARS, MAX_SEARCH_RESULTS};
 pub(crate) use llm_call::{CallSite, PendingCharge};
 pub use run_control::{MAX_BUDGET_TOKENS, RunControl};
 #[cfg(feature = "http")]

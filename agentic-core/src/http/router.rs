@@ -44,6 +44,8 @@ use crate::limit::PlanCache;
         (name = "webhooks", description = "Webhook endpoints, their deliveries and replays (webhooks:manage)"),
         (name = "context", description = "A project's shared context: versioned JSON values with a time to live, \
             compare-and-set by ETag, appends that lose nothing"),
+        (name = "knowledge", description = "Knowledge bases: documents read, chunked and searched (BM25 on the \
+            memory store, full text on PostgreSQL) for agents to cite (knowledge:manage to write)"),
         (name = "schedules", description = "Schedules that start runs at cron, interval or one-time fire times, \
             exactly once across replicas (writing needs workflows:create)"),
         (name = "agents", description = "Agents: the built-in catalog and the tenant's own (departments:manage to write)"),

@@ -1,5 +1,6 @@
 //! Tenant knowledge: documents read into text ([`DocumentReader`]) and split into chunks that agents search and
-//! cite (#17 in progress: reading and chunking are here; the stores, retrieval and citations follow).
+//! cite. The stores keep and search the chunks ([`KnowledgeStore`](crate::store::KnowledgeStore)); the records
+//! are [`KnowledgeBase`](crate::model::KnowledgeBase) and [`KnowledgeDocument`](crate::model::KnowledgeDocument).
 //!
 //! ```
 //! use agentic_core::knowledge::{ChunkSizes, chunk};

@@ -7,6 +7,7 @@ mod api_key;
 mod context;
 mod cost;
 mod department;
+mod knowledge;
 mod money;
 mod project;
 mod risk;
@@ -28,6 +29,7 @@ pub use cost::{
     Settlement,
 };
 pub use department::{Department, DepartmentPatch};
+pub use knowledge::{KnowledgeBase, KnowledgeDocument, ScoredChunk, TextLanguage};
 pub use money::{Money, MoneyOverflow, MoneyParseError};
 pub use project::{Project, ProjectPatch};
 pub use risk::RiskLevel;

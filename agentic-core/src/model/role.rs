@@ -1,6 +1,6 @@
 //! Roles and permissions (RBAC).
 //!
-//! Four roles grant six permissions (webhooks:manage also guards reading webhooks); reading a tenant's data needs only membership of it. API keys carry a
+//! Four roles grant seven permissions (webhooks:manage also guards reading webhooks); reading a tenant's data needs only membership of it. API keys carry a
 //! subset of their creator's permissions as scopes.
 
 use std::fmt;
@@ -31,17 +31,21 @@ pub enum Permission {
     /// reading them is guarded too: URLs and delivery logs are the admin's).
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    /// Create and delete knowledge bases, and upload and delete their documents (which agents then read and cite).
+    #[serde(rename = "knowledge:manage")]
+    KnowledgeManage,
 }
 
 impl Permission {
     /// Every permission, in a stable order.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::AgentsExecute,
         Permission::WorkflowsCreate,
         Permission::ApprovalsApprove,
         Permission::DepartmentsManage,
         Permission::UsersManage,
         Permission::WebhooksManage,
+        Permission::KnowledgeManage,
     ];
 
     /// The wire name, e.g. `agents:execute`.
@@ -53,6 +57,7 @@ impl Permission {
             Permission::DepartmentsManage => "departments:manage",
             Permission::UsersManage => "users:manage",
             Permission::WebhooksManage => "webhooks:manage",
+            Permission::KnowledgeManage => "knowledge:manage",
         }
     }
 
@@ -194,10 +199,10 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => Permission::ALL.into_iter().collect(),
-            Role::Manager => {
-                [AgentsExecute, WorkflowsCreate, ApprovalsApprove, DepartmentsManage].into_iter().collect()
-            }
-            Role::Developer => [AgentsExecute, WorkflowsCreate].into_iter().collect(),
+            Role::Manager => [AgentsExecute, WorkflowsCreate, ApprovalsApprove, DepartmentsManage, KnowledgeManage]
+                .into_iter()
+                .collect(),
+            Role::Developer => [AgentsExecute, WorkflowsCreate, KnowledgeManage].into_iter().collect(),
             Role::Viewer => PermissionSet::EMPTY,
         }
     }
@@ -233,8 +238,9 @@ mod tests {
             assert_eq!(role.permissions().to_vec(), expected, "{role}");
         };
         check(Role::Admin, &Permission::ALL);
-        check(Role::Manager, &[AgentsExecute, WorkflowsCreate, ApprovalsApprove, DepartmentsManage]);
-        check(Role::Developer, &[AgentsExecute, WorkflowsCreate]);
+        // The plan's matrix, with `knowledge:manage` (not in the plan) for everyone who runs agents.
+        check(Role::Manager, &[AgentsExecute, WorkflowsCreate, ApprovalsApprove, DepartmentsManage, KnowledgeManage]);
+        check(Role::Developer, &[AgentsExecute, WorkflowsCreate, KnowledgeManage]);
         check(Role::Viewer, &[]);
     }
 

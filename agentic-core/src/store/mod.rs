@@ -16,6 +16,7 @@ mod context;
 mod departments;
 mod error;
 mod events;
+mod knowledge;
 mod page;
 mod projects;
 mod runs;
@@ -33,6 +34,7 @@ pub use context::{ContextScope, ContextStore};
 pub use departments::DepartmentStore;
 pub use error::{StoreError, StoreResult};
 pub use events::{EventQuery, EventStore};
+pub use knowledge::{DocumentInsert, KnowledgeStore};
 pub use page::{Page, PageRequest};
 pub use projects::ProjectStore;
 pub use runs::{Cancellation, RunQuery, RunStore};
@@ -75,6 +77,7 @@ pub trait TenantStore:
     + EventStore
     + WebhookStore
     + ScheduleStore
+    + KnowledgeStore
     + Send
     + Sync
 {

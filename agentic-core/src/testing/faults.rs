@@ -20,7 +20,9 @@ use parking_lot::Mutex;
 
 use crate::agents::AgentKey;
 use crate::clock::Timestamp;
-use crate::ids::{ApiKeyId, ApprovalId, DepartmentId, ProjectId, ReservationId, RunId, TenantId, UserId};
+use crate::ids::{
+    ApiKeyId, ApprovalId, DepartmentId, DocumentId, KnowledgeBaseId, ProjectId, ReservationId, RunId, TenantId, UserId,
+};
 use crate::model::{
     ApiKey, Approval, ApprovalStatus, BudgetStatus, CostFilter, CostGroupBy, CostRecord, CostTotals, Department, Email,
     Project, Reservation, ReserveOutcome, Run, RunFinish, RunLease, RunProgress, Settlement, Slug, StoredApiKey,
@@ -317,6 +319,70 @@ impl crate::store::WebhookStore for FaultyTenant {
     async fn record_attempt(&self, record: &crate::store::AttemptRecord<'_>) -> StoreResult<bool> {
         self.faults.check(Op::RecordAttempt)?;
         self.inner.record_attempt(record).await
+    }
+}
+
+#[async_trait]
+impl crate::store::KnowledgeStore for FaultyTenant {
+    async fn insert_knowledge_base(&self, base: &crate::model::KnowledgeBase) -> StoreResult<()> {
+        self.inner.insert_knowledge_base(base).await
+    }
+
+    async fn get_knowledge_base(&self, id: KnowledgeBaseId) -> StoreResult<Option<crate::model::KnowledgeBase>> {
+        self.inner.get_knowledge_base(id).await
+    }
+
+    async fn list_knowledge_bases(&self, page: &PageRequest) -> StoreResult<Page<crate::model::KnowledgeBase>> {
+        self.inner.list_knowledge_bases(page).await
+    }
+
+    async fn delete_knowledge_base(&self, id: KnowledgeBaseId) -> StoreResult<bool> {
+        self.inner.delete_knowledge_base(id).await
+    }
+
+    async fn insert_document(
+        &self,
+        document: &crate::model::KnowledgeDocument,
+        chunks: &[crate::knowledge::Chunk],
+    ) -> StoreResult<crate::store::DocumentInsert> {
+        self.inner.insert_document(document, chunks).await
+    }
+
+    async fn get_document(
+        &self,
+        base: KnowledgeBaseId,
+        id: DocumentId,
+    ) -> StoreResult<Option<crate::model::KnowledgeDocument>> {
+        self.inner.get_document(base, id).await
+    }
+
+    async fn document_chunks(
+        &self,
+        base: KnowledgeBaseId,
+        id: DocumentId,
+    ) -> StoreResult<Vec<crate::knowledge::Chunk>> {
+        self.inner.document_chunks(base, id).await
+    }
+
+    async fn list_documents(
+        &self,
+        base: KnowledgeBaseId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<crate::model::KnowledgeDocument>> {
+        self.inner.list_documents(base, page).await
+    }
+
+    async fn delete_document(&self, base: KnowledgeBaseId, id: DocumentId) -> StoreResult<bool> {
+        self.inner.delete_document(base, id).await
+    }
+
+    async fn search_knowledge(
+        &self,
+        base: KnowledgeBaseId,
+        query: &str,
+        k: usize,
+    ) -> StoreResult<Vec<crate::model::ScoredChunk>> {
+        self.inner.search_knowledge(base, query, k).await
     }
 }
 

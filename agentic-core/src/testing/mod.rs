@@ -22,6 +22,7 @@ pub mod faults;
 pub mod fixtures;
 mod identity;
 mod isolation;
+mod knowledge;
 mod logs;
 mod org;
 #[cfg(feature = "http")]
@@ -53,6 +54,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(events::cases());
     all.extend(webhooks::cases());
     all.extend(schedules::cases());
+    all.extend(knowledge::cases());
     all
 }
 

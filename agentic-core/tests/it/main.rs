@@ -11,6 +11,7 @@ mod guardrails;
 mod handoffs;
 mod isolation;
 mod jwt;
+mod knowledge;
 mod limits;
 mod metrics;
 mod rbac;

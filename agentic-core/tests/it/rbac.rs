@@ -18,6 +18,8 @@ struct Fixture {
     webhook: String,
     delivery: String,
     schedule: String,
+    knowledge: String,
+    document: String,
     /// One key of the victim per caller (eight credentials, then anonymous), so each revocation finds its own.
     victim_keys: Vec<String>,
 }
@@ -50,6 +52,9 @@ const NO_WEBHOOK: &str = "/v1/webhooks/0190f5f5-0000-7000-8000-000000000000";
 
 /// A schedule that does not exist.
 const NO_SCHEDULE: &str = "/v1/schedules/0190f5f5-0000-7000-8000-000000000000";
+
+/// A knowledge base that does not exist.
+const NO_KNOWLEDGE: &str = "/v1/knowledge/0190f5f5-0000-7000-8000-000000000000";
 
 /// An approval request that does not exist.
 const NO_APPROVAL: &str = "/v1/approvals/0190f5f5-0000-7000-8000-000000000000";
@@ -393,6 +398,53 @@ fn cases() -> Vec<Case> {
             |f, _, _| ("GET", format!("/v1/schedules/{}/upcoming", f.schedule), Payload::None),
             [200; 4],
         ),
+        case("GET /v1/knowledge", |_, _, _| ("GET", "/v1/knowledge".into(), Payload::None), [200; 4]),
+        case(
+            "POST /v1/knowledge",
+            |_, n, _| ("POST", "/v1/knowledge".into(), Payload::Json(json!({"name": format!("Base {n}")}))),
+            [201, 201, 201, 403],
+        ),
+        case(
+            "GET /v1/knowledge/{id}",
+            |f, _, _| ("GET", format!("/v1/knowledge/{}", f.knowledge), Payload::None),
+            [200; 4],
+        ),
+        // No such base: a manager of knowledge learns that (404), anyone else is refused before the lookup (403).
+        case(
+            "DELETE /v1/knowledge/{id}",
+            |_, _, _| ("DELETE", NO_KNOWLEDGE.into(), Payload::None),
+            [404, 404, 404, 403],
+        ),
+        case(
+            "GET /v1/knowledge/{id}/documents",
+            |f, _, _| ("GET", format!("/v1/knowledge/{}/documents", f.knowledge), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "POST /v1/knowledge/{id}/documents",
+            |f, n, _| {
+                let body = json!({"content": format!("# Note {n}\n\nNote number {n}.")});
+                ("POST", format!("/v1/knowledge/{}/documents", f.knowledge), Payload::Json(body))
+            },
+            [201, 201, 201, 403],
+        ),
+        case(
+            "GET /v1/knowledge/{id}/documents/{doc}",
+            |f, _, _| ("GET", format!("/v1/knowledge/{}/documents/{}", f.knowledge, f.document), Payload::None),
+            [200; 4],
+        ),
+        case(
+            "DELETE /v1/knowledge/{id}/documents/{doc}",
+            |f, _, _| ("DELETE", format!("/v1/knowledge/{}/documents/{}", f.knowledge, f.run), Payload::None),
+            [404, 404, 404, 403],
+        ),
+        case(
+            "POST /v1/knowledge/{id}/search",
+            |f, _, _| {
+                ("POST", format!("/v1/knowledge/{}/search", f.knowledge), Payload::Json(json!({"query": "handbook"})))
+            },
+            [200; 4],
+        ),
         case("GET /v1/approvals", |_, _, _| ("GET", "/v1/approvals".into(), Payload::None), [200, 200, 403, 403]),
         // No such request: an approver learns that (404), anyone else is refused before the lookup (403).
         case(
@@ -446,7 +498,15 @@ async fn fixture(app: &TestApp) -> Fixture {
     let schedule = app.call("POST", "/v1/schedules", Some(&app.admin_key), Some(body)).await.expect(201);
     let shared = format!("/v1/projects/{}/context/shared", project["id"].as_str().unwrap());
     app.call("PUT", &shared, Some(&app.admin_key), Some(json!({"value": "for everyone"}))).await.expect(200);
+    let knowledge =
+        app.call("POST", "/v1/knowledge", Some(&app.admin_key), Some(json!({"name": "Handbook"}))).await.expect(201);
+    let knowledge = knowledge["id"].as_str().unwrap().to_owned();
+    let upload = json!({"content": "# Handbook\n\nThe handbook of the company."});
+    let documents = format!("/v1/knowledge/{knowledge}/documents");
+    let document = app.call("POST", &documents, Some(&app.admin_key), Some(upload)).await.expect(201);
     Fixture {
+        knowledge,
+        document: document["id"].as_str().unwrap().to_owned(),
         schedule: schedule["id"].as_str().unwrap().to_owned(),
         webhook: webhook["id"].as_str().unwrap().to_owned(),
         delivery: deliveries["data"][0]["id"].as_str().expect("the run's events made deliveries").to_owned(),
@@ -468,9 +528,10 @@ const ROLE_SCOPES: [&[&str]; 4] = [
         "departments:manage",
         "users:manage",
         "webhooks:manage",
+        "knowledge:manage",
     ],
-    &["agents:execute", "workflows:create", "approvals:approve", "departments:manage"],
-    &["agents:execute", "workflows:create"],
+    &["agents:execute", "workflows:create", "approvals:approve", "departments:manage", "knowledge:manage"],
+    &["agents:execute", "workflows:create", "knowledge:manage"],
     &[],
 ];
 

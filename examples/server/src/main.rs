@@ -190,6 +190,13 @@ async fn run(config: Config) -> Result<(), String> {
     let guardrails =
         Guardrails::new(Arc::new(agentic_tools::PromptGuard::new())).default_action(*action).exempt(exempt);
     builder = builder.guardrails(guardrails);
+    // Knowledge bases read HTML and PDF too.
+    builder = builder.document_reader(Arc::new(agentic_tools::DocumentReaders)).knowledge_limits(
+        agentic_core::engine::KnowledgeLimits {
+            max_document_bytes: config.max_document_bytes,
+            ..agentic_core::engine::KnowledgeLimits::default()
+        },
+    );
     if let Some(pricing) = &config.pricing {
         builder = builder.pricing(pricing.clone());
     }

@@ -111,7 +111,8 @@ fn the_first_readme_command_serves_a_real_model_and_the_quickstart_completes_a_w
         }
         assert!(Instant::now() < deadline, "the workflow did not end: {result}");
     };
-    assert_eq!(result["status"], "completed", "{result}");
+    // The cause first: a failed step's error says which step and why, before the whole (long) result.
+    assert_eq!(result["status"], "completed", "{}: {}\n{result}", result["error_code"], result["error"]);
     let phases: Vec<&str> =
         result["output"]["steps"].as_array().unwrap().iter().map(|s| s["phase"].as_str().unwrap()).collect();
     assert_eq!(phases.first(), Some(&"plan"));

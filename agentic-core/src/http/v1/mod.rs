@@ -8,6 +8,7 @@ mod context;
 mod costs;
 mod departments;
 mod events;
+mod knowledge;
 mod projects;
 mod runs;
 mod schedules;
@@ -48,5 +49,6 @@ pub(super) fn protected_routes() -> OpenApiRouter<Platform> {
         .merge(webhooks::routes())
         .merge(schedules::routes())
         .merge(context::routes())
+        .merge(knowledge::routes())
         .merge(settings::routes())
 }

@@ -55,6 +55,9 @@ pub(crate) struct Cli {
     /// Largest accepted request body in bytes (1024 to 67108864).
     #[arg(long, env = "AGENTIC_MAX_BODY_BYTES", value_name = "BYTES", default_value = "1048576", value_parser = whole_number(1024..=64 * 1024 * 1024))]
     pub(crate) max_body_bytes: u64,
+    /// Largest knowledge-base document upload in bytes (1024 to 268435456).
+    #[arg(long, env = "AGENTIC_MAX_DOCUMENT_BYTES", value_name = "BYTES", default_value = "10485760", value_parser = whole_number(1024..=256 * 1024 * 1024))]
+    pub(crate) max_document_bytes: u64,
     /// PostgreSQL URL for the persistent store. Unset or empty: the in-memory store.
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub(crate) database_url: Option<SecretString>,

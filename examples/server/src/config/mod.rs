@@ -38,6 +38,7 @@ pub(crate) struct Config {
     pub(crate) jwt_audience: String,
     pub(crate) jwt_ttl: Duration,
     pub(crate) max_body_bytes: usize,
+    pub(crate) max_document_bytes: usize,
     pub(crate) database_url: Option<SecretString>,
     pub(crate) migrate: bool,
     pub(crate) db: PgStoreOptions,
@@ -172,6 +173,8 @@ impl Config {
             jwt_ttl: Duration::from_secs(cli.jwt_ttl_secs),
             max_body_bytes: usize::try_from(cli.max_body_bytes)
                 .map_err(|_| invalid("AGENTIC_MAX_BODY_BYTES", "too large for this machine"))?,
+            max_document_bytes: usize::try_from(cli.max_document_bytes)
+                .map_err(|_| invalid("AGENTIC_MAX_DOCUMENT_BYTES", "too large for this machine"))?,
             database_url: non_empty_secret(cli.database_url),
             migrate: cli.migrate,
             db: PgStoreOptions {
