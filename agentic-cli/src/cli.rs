@@ -62,6 +62,56 @@ pub(crate) enum Command {
     /// The tenant's settings.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Knowledge bases: create, upload documents, search.
+    #[command(subcommand)]
+    Knowledge(KnowledgeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KnowledgeCommand {
+    /// The tenant's knowledge bases, with their counts.
+    List,
+    /// Create a knowledge base (needs knowledge:manage).
+    Create {
+        /// Its name, unique in the tenant.
+        name: String,
+        /// What it holds.
+        #[arg(long)]
+        description: Option<String>,
+        /// The language of its documents (english by default; simple for none).
+        #[arg(long)]
+        language: Option<String>,
+        /// The project it belongs to (id or name); without, the whole tenant's.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Upload files (Markdown, text, HTML, PDF) to a knowledge base, with a progress bar; a file already there
+    /// is left unchanged.
+    Upload {
+        /// The knowledge base: its id or its name.
+        base: String,
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The document's title (one file only; default: the one the document names).
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Search a knowledge base.
+    Search {
+        /// The knowledge base: its id or its name.
+        base: String,
+        /// What to look for.
+        query: String,
+        /// How many chunks (1–50).
+        #[arg(short, long, default_value_t = 5)]
+        k: u32,
+    },
+    /// Delete a knowledge base and its documents (needs knowledge:manage).
+    Delete {
+        /// The knowledge base: its id or its name.
+        base: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,6 +16,9 @@ pub(crate) enum CliError {
     /// The platform refused or failed, or a waited-for run did not succeed.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// Part of the work failed (what did and did not was printed).
+    #[error("{0}")]
+    Failed(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -34,7 +37,7 @@ impl CliError {
                 | ApiError::ApprovalRequired { .. },
             ) => 4,
             CliError::Api(ApiError::Timeout { .. }) => 5,
-            CliError::Api(_) | CliError::Output(_) => 1,
+            CliError::Api(_) | CliError::Failed(_) | CliError::Output(_) => 1,
         })
     }
 }

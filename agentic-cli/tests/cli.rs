@@ -198,5 +198,32 @@ async fn the_cli_drives_a_platform_end_to_end() {
     );
     assert_eq!(cli.json(&["settings", "guardrails", "block"]).await["outgoing"], "block");
     cli.expect(&["settings", "guardrails", "loud"], 2).await;
+
+    // A knowledge base, files uploaded (one already there is left unchanged, an unreadable one fails the command
+    // after the others are in), and a search.
+    cli.expect(&["knowledge", "create", "Handbook", "--description", "Policies"], 0).await;
+    cli.expect(&["knowledge", "create", "Babel", "--language", "klingon"], 2).await;
+    let dir = cli.config.with_file_name("docs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let refunds = dir.join("refunds.md");
+    std::fs::write(&refunds, "# Refunds\n\nRefunds take five business days.").unwrap();
+    let shipping = dir.join("shipping.txt");
+    std::fs::write(&shipping, "Orders ship from Lisbon within two days.").unwrap();
+    let archive = dir.join("old.zip");
+    std::fs::write(&archive, [0x50, 0x4b, 3, 4]).unwrap();
+    let (refunds, shipping, archive) =
+        (refunds.to_str().unwrap(), shipping.to_str().unwrap(), archive.to_str().unwrap());
+    let uploaded = cli.json(&["knowledge", "upload", "Handbook", refunds, shipping]).await;
+    let results: Vec<&str> = uploaded.as_array().unwrap().iter().map(|r| r["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["created", "created"], "{uploaded}");
+    let table = cli.expect(&["knowledge", "upload", "Handbook", refunds, archive], 1).await;
+    assert!(table.contains("refunds.md") && table.contains("unchanged"), "{table}");
+    assert!(table.contains("old.zip") && table.contains("failed"), "{table}");
+    let found = cli.json(&["knowledge", "search", "Handbook", "how long do refunds take", "-k", "1"]).await;
+    assert_eq!(found[0]["title"], "Refunds", "{found}");
+    let listed = cli.expect(&["knowledge", "list"], 0).await;
+    assert!(listed.contains("Handbook") && listed.contains("english"), "{listed}");
+    cli.expect(&["knowledge", "search", "Nowhere", "x"], 2).await;
+    cli.expect(&["knowledge", "delete", "Handbook"], 0).await;
     drop(platform);
 }

@@ -483,9 +483,10 @@ impl PlatformBuilder {
         let webhook_sender = crate::webhooks::sender::Sender::new(webhooks.targets.clone(), webhooks.attempt_timeout)
             .map_err(|e| Error::Config(format!("the webhook client cannot be built: {e}")))?;
         let context = self.context.unwrap_or_else(|| store.context_store());
-        // The context tools are the platform's own: every agent that lists them gets them.
+        // The context tools and `knowledge_search` are the platform's own: every agent that lists them gets them.
         let mut tools = self.tools.unwrap_or_default();
-        for tool in crate::tools::context_tools() {
+        let knowledge_tool: Arc<dyn crate::tools::Tool> = Arc::new(crate::tools::KnowledgeSearchTool);
+        for tool in crate::tools::context_tools().into_iter().chain([knowledge_tool]) {
             if !tools.contains(tool.name()) {
                 tools = tools.with(tool);
             }

@@ -602,3 +602,48 @@ async fn the_guardrail_setting_is_read_and_set_through_its_handle(server: &Serve
     let refused = viewer.settings().set_guardrails(GuardrailAction::Off).await;
     assert!(matches!(refused, Err(Error::Forbidden { .. })), "{refused:?}");
 }
+
+on_both!(knowledge_bases, knowledge_bases_are_made_filled_searched_and_emptied_through_their_handle);
+
+async fn knowledge_bases_are_made_filled_searched_and_emptied_through_their_handle(server: &Server) {
+    use agentic_sdk::api::CreateKnowledgeBaseRequest;
+    use agentic_sdk::query::PageRequest;
+    use agentic_sdk::resources::DocumentFile;
+    let knowledge = server.admin.knowledge();
+    let request =
+        CreateKnowledgeBaseRequest { name: "Handbook".into(), description: None, language: None, project_id: None };
+    let base = knowledge.create(&request).await.unwrap();
+    let refused = knowledge.create(&request).await;
+    assert!(matches!(refused, Err(Error::Conflict(_))), "{refused:?}");
+    let mut file = DocumentFile::named("refunds.md", b"# Refunds\n\nRefunds take five business days.".to_vec());
+    file.title = Some("Refund policy".into());
+    let first = knowledge.upload(base.id, &file).await.unwrap();
+    assert!(first.created);
+    assert_eq!((first.document.title.as_str(), first.document.media_type.as_str()), ("Refund policy", "text/markdown"));
+    // The same text again: the same document, unchanged.
+    let again = knowledge.upload(base.id, &file).await.unwrap();
+    assert_eq!((again.created, again.document.id), (false, first.document.id));
+    let unreadable = knowledge.upload(base.id, &DocumentFile::named("archive.zip", vec![1, 2, 3])).await;
+    let unsupported = Some(agentic_sdk::api::ProblemType::UnsupportedMediaType);
+    assert!(matches!(&unreadable, Err(Error::Api { kind, .. }) if *kind == unsupported), "{unreadable:?}");
+
+    let hits = knowledge.search(base.id, "how long is a refund", Some(3)).await.unwrap();
+    assert_eq!(hits.first().map(|h| h.document_id), Some(first.document.id));
+    let listed = knowledge.documents(base.id, PageRequest::first()).await.unwrap();
+    assert_eq!(listed.data.len(), 1);
+    let document = knowledge.document(base.id, first.document.id).await.unwrap();
+    assert_eq!(document.chunks.len(), 1);
+    assert_eq!(knowledge.get(base.id).await.unwrap().documents, 1);
+    assert_eq!(knowledge.list(PageRequest::first()).await.unwrap().data.len(), 1);
+
+    // Members search; only knowledge:manage changes.
+    let viewer = server.user("kb-viewer@acme.test", vec![Role::Viewer]).await;
+    assert_eq!(viewer.knowledge().search(base.id, "refund", None).await.unwrap().len(), 1);
+    let refused = viewer.knowledge().delete_document(base.id, first.document.id).await;
+    assert!(matches!(refused, Err(Error::Forbidden { .. })), "{refused:?}");
+    knowledge.delete_document(base.id, first.document.id).await.unwrap();
+    assert!(knowledge.search(base.id, "refund", None).await.unwrap().is_empty());
+    knowledge.delete(base.id).await.unwrap();
+    let gone = knowledge.get(base.id).await;
+    assert!(matches!(gone, Err(Error::NotFound(_))), "{gone:?}");
+}

@@ -1,6 +1,7 @@
 //! Running a parsed command: the client from the profile, then one module per group of commands.
 
 mod admin;
+mod knowledge;
 mod runs;
 
 use agentic_sdk::AgenticClient;
@@ -38,6 +39,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Webhooks(command) => admin::webhooks(&context, command).await,
         Command::Events(command) => admin::events(&context, command).await,
         Command::Settings(command) => admin::settings(&context, command).await,
+        Command::Knowledge(command) => knowledge::knowledge(&context, command).await,
     }
 }
 

@@ -19,4 +19,6 @@ mod catalog;
 mod spec;
 
 pub use catalog::{AgentKey, Catalog, metric_label};
-pub use spec::{AgentSpec, AgentSpecError, KnownNames, LlmChoice, MAX_HANDOFF_TARGETS, MAX_SPEC_BYTES};
+pub use spec::{
+    AgentSpec, AgentSpecError, KnownNames, LlmChoice, MAX_HANDOFF_TARGETS, MAX_KNOWLEDGE_BASES, MAX_SPEC_BYTES,
+};

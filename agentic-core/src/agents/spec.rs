@@ -81,6 +81,9 @@ fn list(names: &BTreeSet<String>) -> String {
 /// The most agents one specification may hand work to.
 pub const MAX_HANDOFF_TARGETS: usize = 10;
 
+/// The most knowledge bases an agent may answer from.
+pub const MAX_KNOWLEDGE_BASES: usize = 10;
+
 /// Largest accepted specification, in bytes.
 pub const MAX_SPEC_BYTES: usize = 64 * 1024;
 
@@ -125,6 +128,10 @@ pub struct AgentSpec {
     /// The agents it may hand work to with the `handoff` tool (none: it has no such tool).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub handoffs: Vec<String>,
+    /// The names of the tenant's knowledge bases it answers from: its runs get `knowledge_search`, the passages
+    /// that best match the task, and grounding instructions, and their results carry `citations`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knowledge: Vec<String>,
 }
 
 /// A specification that cannot be used: where and why.
@@ -174,6 +181,8 @@ struct RawSpec {
     risk_level: RiskLevel,
     #[serde(default)]
     handoffs: Vec<Spanned<String>>,
+    #[serde(default)]
+    knowledge: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -301,6 +310,22 @@ impl AgentSpec {
             }
             handoffs.push(key.as_str().to_owned());
         }
+        if raw.knowledge.len() > MAX_KNOWLEDGE_BASES {
+            let message = format!("may name at most {MAX_KNOWLEDGE_BASES} knowledge bases");
+            return Err(at(&raw.knowledge[MAX_KNOWLEDGE_BASES], format!("knowledge[{MAX_KNOWLEDGE_BASES}]"), message));
+        }
+        let mut knowledge: Vec<String> = Vec::with_capacity(raw.knowledge.len());
+        for (i, base) in raw.knowledge.iter().enumerate() {
+            let field = format!("knowledge[{i}]");
+            let name = base.value.trim();
+            if name.is_empty() || name.chars().count() > 200 {
+                return Err(at(base, field, "must be a knowledge base's name (1 to 200 characters)"));
+            }
+            if knowledge.iter().any(|k| k == name) {
+                return Err(at(base, field, format!("`{name}` is listed twice")));
+            }
+            knowledge.push(name.to_owned());
+        }
         let max_iterations = match &raw.max_iterations {
             Some(m) if !(1..=50).contains(&m.value) => return Err(at(m, "max_iterations", "must be between 1 and 50")),
             Some(m) => m.value,
@@ -322,6 +347,7 @@ impl AgentSpec {
             max_iterations,
             risk_level: raw.risk_level,
             handoffs,
+            knowledge,
         })
     }
 }

@@ -15,13 +15,17 @@ use crate::agents::{AgentKey, AgentSpec};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventKind};
 use crate::ids::{ProjectId, TenantId};
+use crate::knowledge::Citation;
 use crate::llm::{ChatRequest, Message, StopReason, Usage};
 use crate::model::RiskLevel;
 use crate::model::{Money, RunStatus};
-use crate::tools::{Finding, InputFile, ToolContext, ToolError};
+use crate::tools::{Finding, InputFile, KNOWLEDGE_SEARCH_TOOL, ToolContext, ToolError};
 
 use super::CallSite;
 use super::on_abandon::OnAbandon;
+
+/// The answer tokens an agent whose spec sets none gets for an answer in a form (`AgentTask::output_schema`).
+pub const FORM_MAX_TOKENS: u32 = 4096;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -99,6 +103,9 @@ pub struct AgentOutcome {
     /// What the agent's `auto_tools` found in the run's input files, before the model's first turn.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The knowledge-base passages the answer cites (for an agent that answers from knowledge bases).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
 }
 
 /// An agent run's `output`, as `GET /v1/runs/{id}` shows it (a workflow run's is a
@@ -114,11 +121,21 @@ pub struct AgentRunOutput {
     /// What the agent's `auto_tools` found in the run's input files (`context.files`), whatever the answer says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The knowledge-base passages the answer cites: its `[n]` markers, each with the words of its chunk that
+    /// support it (a marker whose quote the chunk does not hold is dropped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub citations: Vec<Citation>,
 }
 
 impl From<AgentOutcome> for AgentRunOutput {
     fn from(outcome: AgentOutcome) -> Self {
-        Self { answer: outcome.output, steps: outcome.steps, usage: outcome.usage, findings: outcome.findings }
+        Self {
+            answer: outcome.output,
+            steps: outcome.steps,
+            usage: outcome.usage,
+            findings: outcome.findings,
+            citations: outcome.citations,
+        }
     }
 }
 
@@ -276,12 +293,22 @@ impl Platform {
             .with_model(Arc::clone(&model) as Arc<dyn crate::tools::ToolModel>)
             .with_project_context(Arc::new(project_context));
         context.run_id = task.run_id;
+        let knowledge = self.run_knowledge(task, spec).await?;
+        let mut system = system_prompt(spec);
+        if let Some(knowledge) = &knowledge {
+            context = context.with_knowledge(Arc::clone(knowledge) as Arc<dyn crate::tools::KnowledgeSearch>);
+            if !spec.tools.iter().any(|t| t == KNOWLEDGE_SEARCH_TOOL) {
+                tools.extend(self.inner.tools.definitions(&[KNOWLEDGE_SEARCH_TOOL.to_owned()]));
+            }
+            system.push_str(super::grounding::GROUNDING);
+        }
         let mut outcome = AgentOutcome {
             output: String::new(),
             steps: Vec::new(),
             usage: Usage::default(),
             cost: Money::ZERO,
             findings: Vec::new(),
+            citations: Vec::new(),
         };
         let mut first = task.task.clone();
         if let Some(extra) = &task.context {
@@ -293,11 +320,20 @@ impl Platform {
             self.run_auto_tools(task, spec, &files, &mut outcome).await;
             first.push_str(&findings_brief(&spec.auto_tools, &outcome.findings));
         }
+        if let Some(knowledge) = &knowledge {
+            first.push_str(&knowledge.first_passages(&task.task).await);
+        }
         let mut messages = vec![Message::user(first)];
+        // An answer in a form is cut mid-JSON by the token limit, and is then unreadable: unless the spec says
+        // otherwise, a form gets room for the longest one it allows.
+        let default_max_tokens = match task.output_schema {
+            Some(_) => FORM_MAX_TOKENS,
+            None => ChatRequest::DEFAULT_MAX_TOKENS,
+        };
         for _ in 0..spec.max_iterations {
             let mut request = ChatRequest::new(spec.llm.model.clone(), messages.clone())
-                .with_system(system_prompt(spec))
-                .with_max_tokens(spec.llm.max_tokens.unwrap_or(ChatRequest::DEFAULT_MAX_TOKENS));
+                .with_system(system.clone())
+                .with_max_tokens(spec.llm.max_tokens.unwrap_or(default_max_tokens));
             request.temperature = spec.llm.temperature;
             request.tools = tools.clone();
             request.output_schema = task.output_schema.clone();
@@ -320,6 +356,9 @@ impl Platform {
                 cost: record.cost,
             });
             if response.tool_calls.is_empty() {
+                if let Some(knowledge) = &knowledge {
+                    outcome.citations = knowledge.cite(&response.text).citations;
+                }
                 outcome.output = response.text;
                 return Ok(outcome);
             }
@@ -333,7 +372,10 @@ impl Platform {
                         outcome.cost = outcome.cost.try_add(handoff.cost)?;
                         handoff.output
                     }
-                    Some(tool) if spec.tools.contains(&call.name) => {
+                    Some(tool)
+                        if spec.tools.contains(&call.name)
+                            || (knowledge.is_some() && call.name == KNOWLEDGE_SEARCH_TOOL) =>
+                    {
                         tool.call(&context, call.arguments.clone())
                             .instrument(tracing::info_span!(
                                 "execute_tool",

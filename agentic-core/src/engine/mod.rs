@@ -15,6 +15,7 @@ mod context;
 mod departments;
 mod dispatch;
 mod events;
+mod grounding;
 mod guardrails;
 mod handoffs;
 mod knowledge;
@@ -32,7 +33,7 @@ mod tool_model;
 mod webhooks;
 mod workflows;
 
-pub use agent_loop::{AgentOutcome, AgentRunOutput, AgentTask, RunStep, system_prompt};
+pub use agent_loop::{AgentOutcome, AgentRunOutput, AgentTask, FORM_MAX_TOKENS, RunStep, system_prompt};
 pub use approvals::approval_threshold;
 pub use background::{Background, BackgroundOptions};
 pub use budgets::{LlmCall, estimate_input_tokens};

@@ -12,7 +12,11 @@
 //! ```
 
 mod chunk;
+mod cite;
+mod fuse;
 mod read;
 
 pub use chunk::{Chunk, ChunkSizes, chunk, content_hash};
+pub use cite::{Citation, Cited, Source, cite};
+pub use fuse::{RRF_K, reciprocal_rank_fusion};
 pub use read::{DocumentReader, PlainReader, ReadDocument, ReadError, media_type};

@@ -12,6 +12,7 @@ mod events;
 pub mod guard;
 mod http;
 mod llm;
+mod retrieval;
 mod runs;
 mod schedules;
 mod usage;
@@ -26,6 +27,7 @@ pub use self::events::EventMetrics;
 pub use self::guard::{LabelLimit, OTHER};
 pub use self::http::HttpMetrics;
 pub use self::llm::{CostMetrics, LlmMetrics};
+pub use self::retrieval::RetrievalMetrics;
 pub use self::runs::RunMetrics;
 pub use self::schedules::ScheduleMetrics;
 pub use self::usage::UsageMetrics;
@@ -71,6 +73,8 @@ pub struct Metrics {
     pub events: EventMetrics,
     /// Schedule fires.
     pub schedules: ScheduleMetrics,
+    /// Knowledge-base searches and the citations of answers.
+    pub retrieval: RetrievalMetrics,
     /// Gauges sampled from the store: runs by status, tenants, users, storage.
     pub usage: UsageMetrics,
 }
@@ -100,6 +104,7 @@ impl Metrics {
             runs: RunMetrics::register(&r)?,
             events: EventMetrics::register(&r)?,
             schedules: ScheduleMetrics::register(&r)?,
+            retrieval: RetrievalMetrics::register(&r)?,
             usage: UsageMetrics::register(&r, &bounds)?,
             registry,
         })

@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(dev.missing_from(PermissionSet::EMPTY.with(UsersManage).with(AgentsExecute)), vec![UsersManage]);
         assert_eq!(admin.intersection(dev), dev);
         let json = serde_json::to_string(&dev).unwrap();
-        assert_eq!(json, r#"["agents:execute","workflows:create"]"#);
+        assert_eq!(json, r#"["agents:execute","workflows:create","knowledge:manage"]"#);
         assert_eq!(serde_json::from_str::<PermissionSet>(&json).unwrap(), dev);
     }
 }

@@ -27,6 +27,7 @@ mod logs;
 mod org;
 #[cfg(feature = "http")]
 pub mod receiver;
+pub mod retrieval;
 mod runs;
 mod schedules;
 mod webhooks;

@@ -33,6 +33,7 @@
 
 mod context;
 mod findings;
+mod knowledge;
 mod severity;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,8 @@ use std::sync::Arc;
 
 pub use context::{ProjectContext, context_tools};
 pub use findings::{Analyzer, Finding, InputFile};
+pub(crate) use knowledge::KnowledgeSearchTool;
+pub use knowledge::{KNOWLEDGE_SEARCH_TOOL, KnowledgeSearch, MAX_TOOL_RESULTS, source_view};
 pub use severity::{SarifLevel, Severity};
 
 use async_trait::async_trait;
@@ -85,12 +88,22 @@ pub struct ToolContext {
     pub agent: String,
     /// The run's project context, for the context tools (none outside a run's agent loop).
     pub project_context: Option<Arc<dyn ProjectContext>>,
+    /// The knowledge bases the run may search, for `knowledge_search` (none when it reads no knowledge).
+    pub knowledge: Option<Arc<dyn KnowledgeSearch>>,
 }
 
 impl ToolContext {
     /// A call by `agent` for a project, with no model and no run (what a tool's own tests need).
     pub fn new(tenant_id: TenantId, project_id: ProjectId, agent: impl Into<String>) -> Self {
-        Self { model: None, tenant_id, project_id, run_id: None, agent: agent.into(), project_context: None }
+        Self {
+            model: None,
+            tenant_id,
+            project_id,
+            run_id: None,
+            agent: agent.into(),
+            project_context: None,
+            knowledge: None,
+        }
     }
 
     /// With the model tools may ask.
@@ -102,6 +115,12 @@ impl ToolContext {
     /// With the project context the context tools read and write.
     pub fn with_project_context(mut self, context: Arc<dyn ProjectContext>) -> Self {
         self.project_context = Some(context);
+        self
+    }
+
+    /// With the knowledge `knowledge_search` reads.
+    pub fn with_knowledge(mut self, knowledge: Arc<dyn KnowledgeSearch>) -> Self {
+        self.knowledge = Some(knowledge);
         self
     }
 

@@ -205,3 +205,89 @@ async fn uploads_in_every_form_are_read_chunked_searched_and_deleted(app: TestAp
     app.call("GET", &doc, Some(&admin), None).await.expect(404);
     app.call("POST", &search, Some(&admin), Some(json!({"query": "refund"}))).await.expect(404);
 }
+
+crate::both_backends!(grounded_runs, a_run_on_the_mock_searches_cites_and_drops_what_its_sources_do_not_say);
+
+/// The plan's test: a run whose model calls `knowledge_search` answers with at least two citations, each with a
+/// snippet that is in its document; a marker of no source and a quote no source holds are dropped and counted.
+async fn a_run_on_the_mock_searches_cites_and_drops_what_its_sources_do_not_say(app: TestApp) {
+    let answer = "The money is back within five business days [1]. As the policy puts it, \"gift cards are never \
+                  refunded\" [2], and \"gift cards can be exchanged for cash\" [2]. Shipping is free [9].";
+    let mock = Arc::new(
+        MockProvider::new()
+            .then(agentic_llm::mock::MockReply::tool_call("knowledge_search", json!({"query": "gift cards"})))
+            .reply(answer),
+    );
+    let app = app.with_llm(Arc::clone(&mock));
+    let admin = app.admin_key.clone();
+    let project = app.call("POST", "/v1/projects", Some(&admin), Some(json!({"name": "Desk"}))).await.expect(201);
+    let base = app.call("POST", "/v1/knowledge", Some(&admin), Some(json!({"name": "Policies"}))).await.expect(201);
+    let documents = format!("/v1/knowledge/{}/documents", base["id"].as_str().unwrap());
+    for content in [
+        "# Money back\n\nThe money is back within five business days of the return.",
+        "# Vouchers\n\nGift cards are never refunded. They do not expire.",
+        "# Shipping\n\nParcels leave the Lisbon warehouse daily.",
+    ] {
+        app.call("POST", &documents, Some(&admin), Some(json!({"content": content}))).await.expect(201);
+    }
+    // An agent of the tenant's own that answers from the base, without listing the tool.
+    let yaml = "name: Support\nrole: Support agent\ngoal: Answer customers\nbackstory: Exact.\ntools: []\n\
+                knowledge: [Policies]\nllm:\n  provider: mock\n  model: mock\n";
+    app.put_agent("support", yaml).await;
+    let task = json!({"task": "How many business days until my money is back?", "project_id": project["id"]});
+    let run = app.call("POST", "/v1/agents/support/execute", Some(&admin), Some(task)).await.expect(202);
+    assert!(app.platform.work_once("w").await.unwrap());
+    let run = app.call("GET", &format!("/v1/runs/{}", run["id"].as_str().unwrap()), Some(&admin), None).await;
+    let run = run.expect(200);
+    assert_eq!(run["status"], "completed", "{run}");
+
+    // The model saw the passages that match the task under [1], the grounding rule, and the tool.
+    let requests = mock.requests();
+    let Some(agentic_core::llm::Message::User { content, .. }) = requests[0].messages.first() else {
+        panic!("the first message is the task: {:?}", requests[0].messages)
+    };
+    assert!(content.contains("[1] Money back\nThe money is back within five business days"), "{content}");
+    assert!(requests[0].system.as_deref().unwrap_or_default().contains("cite it by its source number"));
+    assert!(requests[0].tools.iter().any(|t| t.name == "knowledge_search"));
+    // The search found the vouchers under [2].
+    let search = &run["output"]["steps"][1];
+    assert_eq!((search["name"].as_str(), search["ok"].as_bool()), (Some("knowledge_search"), Some(true)), "{search}");
+    assert_eq!(search["output"]["results"][0]["source"], 2, "{search}");
+
+    let citations = run["output"]["citations"].as_array().unwrap();
+    assert!(citations.len() >= 2, "{run}");
+    assert_eq!(citations.iter().map(|c| c["marker"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(citations[1]["snippet"], "Gift cards are never refunded");
+    assert_eq!(citations[0]["snippet"], "The money is back within five business days of the return.");
+    for citation in citations {
+        let path = format!("{documents}/{}", citation["document_id"].as_str().unwrap());
+        let document = app.call("GET", &path, Some(&admin), None).await.expect(200);
+        assert_eq!(citation["title"], document["title"]);
+        let chunk = document["chunks"].as_array().unwrap().iter().find(|c| c["id"] == citation["chunk_id"]).unwrap();
+        assert!(chunk["text"].as_str().unwrap().contains(citation["snippet"].as_str().unwrap()), "{citation}");
+        let score = citation["score"].as_f64().unwrap();
+        assert!(score > 0.0 && score <= 1.0, "{citation}");
+    }
+    let metrics = app.platform.metrics().render().unwrap();
+    assert!(metrics.contains("retrieval_citations_dropped_total 2"), "a quote [2] lacks and [9]");
+    assert!(metrics.contains("retrieval_citation_score_count 2"));
+    assert!(metrics.contains("retrieval_queries_total{outcome=\"hit\"} 2"));
+
+    // What a run names is checked: a base the tenant lacks, or one of another project, fails the run.
+    let other = app.call("POST", "/v1/projects", Some(&admin), Some(json!({"name": "Other"}))).await.expect(201);
+    let scoped = json!({"name": "Desk only", "project_id": project["id"]});
+    app.call("POST", "/v1/knowledge", Some(&admin), Some(scoped)).await.expect(201);
+    for (knowledge, project, why) in [
+        (json!("Nowhere"), &project, "no knowledge base named `Nowhere`"),
+        (json!(["Desk only"]), &other, "belongs to another project"),
+        (json!(7), &project, "a knowledge base's name or id"),
+    ] {
+        let task = json!({"task": "Anything", "project_id": project["id"], "context": {"knowledge": knowledge}});
+        let run = app.call("POST", "/v1/agents/qa_tester/execute", Some(&admin), Some(task)).await.expect(202);
+        assert!(app.platform.work_once("w").await.unwrap());
+        let run = app.call("GET", &format!("/v1/runs/{}", run["id"].as_str().unwrap()), Some(&admin), None).await;
+        let run = run.expect(200);
+        assert_eq!(run["status"], "failed", "{run}");
+        assert!(run["error"].as_str().unwrap().contains(why), "{run}");
+    }
+}

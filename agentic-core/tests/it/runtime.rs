@@ -453,7 +453,9 @@ async fn a_host_apps_own_tool_is_named_in_a_tenant_agent_and_runs_in_the_tool_lo
     assert_eq!(refused.status.as_u16(), 422);
     let detail = refused.body["detail"].as_str().unwrap();
     assert!(
-        detail.contains("unknown tool `secret_detector` (context_append, context_get, context_set, ticket_lookup)"),
+        detail.contains(
+            "unknown tool `secret_detector` (context_append, context_get, context_set, knowledge_search, ticket_lookup)"
+        ),
         "{detail}"
     );
     assert_eq!(app.send(put(yaml.to_owned())).await.status.as_u16(), 201);

@@ -5,6 +5,7 @@ mod agents;
 mod approvals;
 mod context;
 mod events;
+mod knowledge;
 mod org;
 mod runs;
 mod schedules;
@@ -17,6 +18,7 @@ pub use agents::{Agents, Workflows};
 pub use approvals::Approvals;
 pub use context::Context;
 pub use events::Events;
+pub use knowledge::{DocumentFile, Knowledge};
 pub use org::{Departments, Projects};
 pub use runs::{RunHandle, Runs};
 pub use schedules::Schedules;
@@ -98,6 +100,11 @@ impl crate::AgenticClient {
     /// The tenant's settings: the outgoing guardrail.
     pub fn settings(&self) -> Settings<'_> {
         Settings(self)
+    }
+
+    /// Knowledge bases, their documents and searches.
+    pub fn knowledge(&self) -> Knowledge<'_> {
+        Knowledge(self)
     }
 
     /// The shared context of a project.

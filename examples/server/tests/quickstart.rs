@@ -111,6 +111,13 @@ fn the_first_readme_command_serves_a_real_model_and_the_quickstart_completes_a_w
         }
         assert!(Instant::now() < deadline, "the workflow did not end: {result}");
     };
+    // What each step did (shown with --nocapture): its agent, model turns and tool calls.
+    for step in result["output"]["steps"].as_array().into_iter().flatten() {
+        let turns = step["steps"].as_array().map_or(0, |s| s.iter().filter(|t| t["type"] == "llm_call").count());
+        let tools: Vec<&str> =
+            step["steps"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+        eprintln!("{} {}: {turns} model turns, tools {tools:?}", step["phase"], step["agent"]);
+    }
     // The cause first: a failed step's error says which step and why, before the whole (long) result.
     assert_eq!(result["status"], "completed", "{}: {}\n{result}", result["error_code"], result["error"]);
     let phases: Vec<&str> =

@@ -189,3 +189,39 @@ fn the_security_auditor_reports_the_key_and_the_injection_whatever_the_model_ans
     stop(&mut child);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The plan's test on the local model: a document uploaded to a knowledge base, a question about it, and an
+/// answer that cites it (its words or a `[n]` marker), with a snippet that is in the document.
+#[test]
+fn the_local_model_answers_from_an_uploaded_document_with_a_citation() {
+    let Some(url) = llm_url() else { return };
+    let (mut child, addr, dir) = local_server(&url, "knowledge");
+    let librarian = "name: Librarian\nrole: Helpful assistant\ngoal: Answer questions from the company handbook\n\
+                     backstory: Quotes the handbook.\ntools: []\nknowledge: [Handbook]\nmax_iterations: 3\n\
+                     llm:\n  provider: openai\n  model: smollm2-135m-instruct\n  temperature: 0\n  max_tokens: 96\n";
+    let (status, body) = request(&addr, "PUT", "/v1/agents/librarian", KEY, "application/yaml", librarian);
+    assert_eq!(status, 201, "{body}");
+    let (status, base) = request(&addr, "POST", "/v1/knowledge", KEY, "application/json", r#"{"name":"Handbook"}"#);
+    assert_eq!(status, 201, "{base}");
+    let base: serde_json::Value = serde_json::from_str(&base).unwrap();
+    let documents = format!("/v1/knowledge/{}/documents", base["id"].as_str().unwrap());
+    let handbook = "# Office hours\n\nThe Lisbon office is open from nine in the morning to five in the afternoon \
+                    on weekdays.\n\n# Parking\n\nVisitors park in the garage under the building.";
+    let (status, document) = request(&addr, "POST", &documents, KEY, "text/markdown", handbook);
+    assert_eq!(status, 201, "{document}");
+    let (_, project) = request(&addr, "POST", "/v1/projects", KEY, "application/json", r#"{"name":"Desk"}"#);
+    let project: serde_json::Value = serde_json::from_str(&project).unwrap();
+    let body = serde_json::json!({"task": "When is the Lisbon office open?", "project_id": project["id"], "wait": 60});
+    let (status, run) =
+        request(&addr, "POST", "/v1/agents/librarian/execute", KEY, "application/json", &body.to_string());
+    assert_eq!(status, 200, "{run}");
+    let run: serde_json::Value = serde_json::from_str(&run).unwrap();
+    assert_eq!(run["status"], "completed", "{run}");
+    let citations = run["output"]["citations"].as_array().unwrap_or_else(|| panic!("no citations: {run:#}"));
+    assert!(!citations.is_empty(), "{run:#}");
+    let snippet = citations[0]["snippet"].as_str().unwrap();
+    assert!(handbook.contains(snippet), "the snippet is the document's: {snippet}");
+    eprintln!("the local model answered {:?}, citing {snippet:?}", run["output"]["answer"]);
+    stop(&mut child);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -130,7 +130,14 @@ impl Platform {
         let (agent, ask) = (job.agent.clone(), job.task.clone());
         for round in 0..2 {
             let outcome = self.run_agent(job.clone()).await.map_err(|e| Error::step(step, e))?;
-            let read = read(&outcome.output);
+            let cut_off = matches!(
+                outcome.steps.last(),
+                Some(crate::engine::RunStep::LlmCall { stop_reason: crate::llm::StopReason::MaxTokens, .. })
+            );
+            let read = read(&outcome.output).map_err(|reason| match cut_off {
+                true => format!("it was cut off at the length limit ({reason}); answer much more briefly"),
+                false => reason,
+            });
             let answer = outcome.output.clone();
             state.push(phase, &agent, job.task.clone(), outcome)?;
             match read {
