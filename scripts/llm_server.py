@@ -1,7 +1,9 @@
 """Serves SmolLM2-135M-Instruct with llama.cpp (xllamacpp) for the real-model tests.
 
-Usage: python llm_server.py PORT
-Serves OpenAI `POST /v1/chat/completions` and Anthropic `POST /v1/messages` on 127.0.0.1:PORT until killed.
+Usage: python llm_server.py PORT [embedding]
+Serves OpenAI `POST /v1/chat/completions` and Anthropic `POST /v1/messages` on 127.0.0.1:PORT until killed; with
+`embedding`, `POST /v1/embeddings` instead (mean-pooled SmolLM2 states: a weak embedding model, but a real one, for
+dense retrieval's harness).
 """
 import importlib.util
 import os
@@ -25,6 +27,12 @@ def main() -> None:
     params.n_parallel = 1
     params.cpuparams.n_threads = 1
     params.cpuparams_batch.n_threads = 1
+    if len(sys.argv) > 2 and sys.argv[2] == "embedding":
+        params.embedding = True
+        params.pooling_type = xllamacpp.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
+        # An embedding batch must fit one ubatch.
+        params.n_batch = 8192
+        params.n_ubatch = 8192
     params.hostnames = ["127.0.0.1"]
     params.port = port
     server = xllamacpp.Server(params)

@@ -83,6 +83,8 @@ pub(crate) struct Inner {
     /// What reads uploaded documents: the host's, then [`PlainReader`](crate::knowledge::PlainReader).
     pub(crate) document_readers: Vec<Arc<dyn crate::knowledge::DocumentReader>>,
     pub(crate) knowledge_limits: crate::engine::KnowledgeLimits,
+    /// The embedding model of dense retrieval, if any.
+    pub(crate) embedder: Option<Arc<dyn crate::knowledge::Embedder>>,
 }
 
 /// Limits on HTTP requests.
@@ -240,6 +242,7 @@ pub struct PlatformBuilder {
     guardrails: Option<crate::llm::Guardrails>,
     document_readers: Vec<Arc<dyn crate::knowledge::DocumentReader>>,
     knowledge_limits: crate::engine::KnowledgeLimits,
+    embedder: Option<Arc<dyn crate::knowledge::Embedder>>,
 }
 
 impl PlatformBuilder {
@@ -315,6 +318,14 @@ impl PlatformBuilder {
     /// (`agentic_tools::DocumentReaders` reads HTML and PDF). Readers added first are asked first, the platform's own last.
     pub fn document_reader(mut self, reader: Arc<dyn crate::knowledge::DocumentReader>) -> Self {
         self.document_readers.push(reader);
+        self
+    }
+
+    /// Dense retrieval: uploads are embedded with `embedder` and searches fuse the nearest chunks with the lexical
+    /// ranking (reciprocal rank fusion). Without one, search is lexical only. Documents uploaded before it was set
+    /// have no vectors and are found lexically.
+    pub fn embedder(mut self, embedder: Arc<dyn crate::knowledge::Embedder>) -> Self {
+        self.embedder = Some(embedder);
         self
     }
 
@@ -540,6 +551,7 @@ impl PlatformBuilder {
                     .chain([Arc::new(crate::knowledge::PlainReader) as Arc<dyn crate::knowledge::DocumentReader>])
                     .collect(),
                 knowledge_limits: self.knowledge_limits,
+                embedder: self.embedder,
             }),
         };
         // A built-in agent naming a tool the host left out still runs, with the tools it has; say so once.

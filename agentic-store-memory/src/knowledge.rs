@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use agentic_core::ids::{DocumentId, KnowledgeBaseId, TenantId};
-use agentic_core::knowledge::Chunk;
+use agentic_core::knowledge::{Chunk, ChunkVectors, dot};
 use agentic_core::model::{KnowledgeBase, KnowledgeDocument, ScoredChunk, TextLanguage};
 use agentic_core::store::{DocumentInsert, KnowledgeStore, Page, PageRequest, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -59,8 +59,37 @@ struct BaseIndex {
 
 #[derive(Default)]
 struct Documents {
-    by_id: BTreeMap<DocumentId, (KnowledgeDocument, Vec<Chunk>)>,
+    by_id: BTreeMap<DocumentId, Stored>,
     hashes: HashMap<String, DocumentId>,
+}
+
+/// A document with its chunks and their vectors.
+struct Stored {
+    document: KnowledgeDocument,
+    chunks: Vec<Chunk>,
+    vectors: Option<ChunkVectors>,
+}
+
+impl Stored {
+    fn hit(&self, chunk: &Chunk, score: f64) -> ScoredChunk {
+        ScoredChunk {
+            document_id: self.document.id,
+            chunk_id: chunk.id.clone(),
+            title: self.document.title.clone(),
+            position: chunk.position,
+            headings: chunk.headings.clone(),
+            text: chunk.text.clone(),
+            score,
+        }
+    }
+}
+
+/// Best first; ties to the earlier document and position.
+fn rank(found: &mut Vec<ScoredChunk>, k: usize) {
+    found.sort_by(|a, b| {
+        b.score.total_cmp(&a.score).then(a.document_id.cmp(&b.document_id)).then(a.position.cmp(&b.position))
+    });
+    found.truncate(k);
 }
 
 #[derive(Clone, Copy)]
@@ -146,7 +175,7 @@ impl BaseIndex {
 
     fn record(&self) -> KnowledgeBase {
         let documents = self.documents.read();
-        let chunks = documents.by_id.values().map(|(d, _)| u64::from(d.chunk_count)).sum();
+        let chunks = documents.by_id.values().map(|d| u64::from(d.document.chunk_count)).sum();
         KnowledgeBase { documents: documents.by_id.len() as u64, chunks, ..self.base.clone() }
     }
 
@@ -182,23 +211,28 @@ impl BaseIndex {
             let id = stored.get_first(document).and_then(|v| v.as_str()).and_then(|v| v.parse().ok());
             let at = stored.get_first(position).and_then(|v| v.as_u64());
             let (Some(id), Some(at)) = (id, at) else { continue };
-            let Some((doc, chunks)) = documents.by_id.get(&id) else { continue };
-            let Some(chunk) = chunks.iter().find(|c| u64::from(c.position) == at) else { continue };
-            found.push(ScoredChunk {
-                document_id: id,
-                chunk_id: chunk.id.clone(),
-                title: doc.title.clone(),
-                position: chunk.position,
-                headings: chunk.headings.clone(),
-                text: chunk.text.clone(),
-                score: f64::from(score),
-            });
+            let Some(stored) = documents.by_id.get(&id) else { continue };
+            let Some(chunk) = stored.chunks.iter().find(|c| u64::from(c.position) == at) else { continue };
+            found.push(stored.hit(chunk, f64::from(score)));
         }
-        found.sort_by(|a, b| {
-            b.score.total_cmp(&a.score).then(a.document_id.cmp(&b.document_id)).then(a.position.cmp(&b.position))
-        });
-        found.truncate(k);
+        rank(&mut found, k);
         Ok(found)
+    }
+
+    fn search_by_vector(&self, model: &str, vector: &[f32], k: usize) -> Vec<ScoredChunk> {
+        let documents = self.documents.read();
+        let mut found = Vec::new();
+        for stored in documents.by_id.values() {
+            let Some(vectors) = stored.vectors.as_ref().filter(|v| v.model == model) else { continue };
+            for (chunk, chunk_vector) in stored.chunks.iter().zip(&vectors.vectors) {
+                // A query of another length is of another model in all but name: nothing to compare.
+                if chunk_vector.len() == vector.len() {
+                    found.push(stored.hit(chunk, f64::from(dot(chunk_vector, vector))));
+                }
+            }
+        }
+        rank(&mut found, k);
+        found
     }
 }
 
@@ -257,14 +291,25 @@ impl KnowledgeStore for MemoryTenant {
         Ok(true)
     }
 
-    async fn insert_document(&self, document: &KnowledgeDocument, chunks: &[Chunk]) -> StoreResult<DocumentInsert> {
+    async fn insert_document(
+        &self,
+        document: &KnowledgeDocument,
+        chunks: &[Chunk],
+        vectors: Option<&ChunkVectors>,
+    ) -> StoreResult<DocumentInsert> {
         let Some(base) = self.base(document.knowledge_base_id) else {
             return Err(StoreError::MissingReference { what: "the knowledge base".into() });
         };
+        if let Some(vectors) = vectors
+            && vectors.vectors.len() != chunks.len()
+        {
+            let message = format!("{} vectors for {} chunks", vectors.vectors.len(), chunks.len());
+            return Err(StoreError::Backend(message.into()));
+        }
         // One upload of a base at a time, so two of the same content cannot both be new.
         let _writing = base.writing.lock();
         if let Some(existing) = base.documents.read().hashes.get(&document.content_hash) {
-            let existing = base.documents.read().by_id.get(existing).map(|(d, _)| d.clone());
+            let existing = base.documents.read().by_id.get(existing).map(|d| d.document.clone());
             if let Some(existing) = existing {
                 return Ok(DocumentInsert::Existing(existing));
             }
@@ -286,16 +331,20 @@ impl KnowledgeStore for MemoryTenant {
         base.reader.reload().map_err(backend)?;
         let mut documents = base.documents.write();
         documents.hashes.insert(document.content_hash.clone(), document.id);
-        documents.by_id.insert(document.id, (document.clone(), chunks.to_vec()));
+        let stored = Stored { document: document.clone(), chunks: chunks.to_vec(), vectors: vectors.cloned() };
+        documents.by_id.insert(document.id, stored);
         Ok(DocumentInsert::Inserted(document.clone()))
     }
 
     async fn get_document(&self, base: KnowledgeBaseId, id: DocumentId) -> StoreResult<Option<KnowledgeDocument>> {
-        Ok(self.base(base).and_then(|b| b.documents.read().by_id.get(&id).map(|(d, _)| d.clone())))
+        Ok(self.base(base).and_then(|b| b.documents.read().by_id.get(&id).map(|d| d.document.clone())))
     }
 
     async fn document_chunks(&self, base: KnowledgeBaseId, id: DocumentId) -> StoreResult<Vec<Chunk>> {
-        Ok(self.base(base).and_then(|b| b.documents.read().by_id.get(&id).map(|(_, c)| c.clone())).unwrap_or_default())
+        Ok(self
+            .base(base)
+            .and_then(|b| b.documents.read().by_id.get(&id).map(|d| d.chunks.clone()))
+            .unwrap_or_default())
     }
 
     async fn list_documents(&self, base: KnowledgeBaseId, page: &PageRequest) -> StoreResult<Page<KnowledgeDocument>> {
@@ -307,7 +356,7 @@ impl KnowledgeStore for MemoryTenant {
             .by_id
             .range((after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded), std::ops::Bound::Unbounded))
             .take(limit + 1)
-            .map(|(_, (d, _))| d.clone())
+            .map(|(_, d)| d.document.clone())
             .collect();
         Ok(Page::from_overfetch(items, limit, |d| d.id.as_uuid()))
     }
@@ -317,8 +366,8 @@ impl KnowledgeStore for MemoryTenant {
         let removed = {
             let mut documents = base.documents.write();
             let removed = documents.by_id.remove(&id);
-            if let Some((document, _)) = &removed {
-                documents.hashes.remove(&document.content_hash);
+            if let Some(stored) = &removed {
+                documents.hashes.remove(&stored.document.content_hash);
             }
             removed.is_some()
         };
@@ -337,5 +386,15 @@ impl KnowledgeStore for MemoryTenant {
             Some(base) => base.search(query, k),
             None => Ok(Vec::new()),
         }
+    }
+
+    async fn search_knowledge_by_vector(
+        &self,
+        base: KnowledgeBaseId,
+        model: &str,
+        vector: &[f32],
+        k: usize,
+    ) -> StoreResult<Vec<ScoredChunk>> {
+        Ok(self.base(base).map(|base| base.search_by_vector(model, vector, k)).unwrap_or_default())
     }
 }

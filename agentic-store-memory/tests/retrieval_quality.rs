@@ -9,7 +9,7 @@ async fn bm25_finds_the_answering_document_in_the_top_five_for_four_questions_in
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/corpus/knowledge");
     let corpus = Corpus::load(&dir).unwrap();
     assert!(corpus.documents.len() >= 30 && corpus.questions.len() >= 50, "the corpus is whole");
-    let report = evaluate(&agentic_store_memory::MemoryStore::new(), &corpus, 5).await;
+    let report = evaluate(&agentic_store_memory::MemoryStore::new(), &corpus, 5, None).await;
     assert!(report.recall >= 0.8, "recall@5 {:.3} < 0.8; missed: {:#?}", report.recall, report.misses);
     assert!(report.mrr >= 0.6, "MRR {:.3}", report.mrr);
 }

@@ -3,7 +3,7 @@
 //! `plainto_tsquery`, with the `&` between lexemes made `|`.
 
 use agentic_core::ids::{DocumentId, KnowledgeBaseId};
-use agentic_core::knowledge::Chunk;
+use agentic_core::knowledge::{Chunk, ChunkVectors};
 use agentic_core::model::{KnowledgeBase, KnowledgeDocument, ScoredChunk, TextLanguage};
 use agentic_core::store::{DocumentInsert, KnowledgeStore, Page, PageRequest, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -194,7 +194,12 @@ impl KnowledgeStore for PgTenant {
         Ok(deleted > 0)
     }
 
-    async fn insert_document(&self, document: &KnowledgeDocument, chunks: &[Chunk]) -> StoreResult<DocumentInsert> {
+    async fn insert_document(
+        &self,
+        document: &KnowledgeDocument,
+        chunks: &[Chunk],
+        vectors: Option<&ChunkVectors>,
+    ) -> StoreResult<DocumentInsert> {
         let mut tx = self.begin().await?;
         let inserted: Option<DocumentRow> = sqlx::query_as(concat!(
             "INSERT INTO knowledge_documents (tenant_id, ",
@@ -264,6 +269,27 @@ impl KnowledgeStore for PgTenant {
         .execute(&mut *tx)
         .await
         .map_err(|e| store_error(e, "the document's chunks"))?;
+        if let Some(vectors) = vectors {
+            if vectors.vectors.len() != chunks.len() {
+                return Err(corrupt(format!("{} vectors for {} chunks", vectors.vectors.len(), chunks.len())));
+            }
+            let as_json: Vec<serde_json::Value> = vectors.vectors.iter().map(|v| serde_json::json!(v)).collect();
+            sqlx::query(
+                "INSERT INTO knowledge_vectors (tenant_id, document_id, position, knowledge_base_id, model, vector) \
+                 SELECT $1, $2, t.position, $3, $4, ARRAY(SELECT e::real \
+                 FROM jsonb_array_elements_text(t.vector) WITH ORDINALITY AS x (e, i) ORDER BY i) \
+                 FROM unnest($5::int[], $6::jsonb[]) AS t (position, vector)",
+            )
+            .bind(self.uuid())
+            .bind(document.id.as_uuid())
+            .bind(document.knowledge_base_id.as_uuid())
+            .bind(&vectors.model)
+            .bind(&positions)
+            .bind(&as_json)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "the chunks' vectors"))?;
+        }
         commit(tx).await?;
         Ok(DocumentInsert::Inserted(inserted.into()))
     }
@@ -361,20 +387,58 @@ impl KnowledgeStore for PgTenant {
         .await
         .map_err(|e| store_error(e, "the search"))?;
         commit(tx).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                let chunk = Chunk::from(row.chunk);
-                ScoredChunk {
-                    document_id: row.document_id.into(),
-                    chunk_id: chunk.id,
-                    title: row.title,
-                    position: chunk.position,
-                    headings: chunk.headings,
-                    text: chunk.text,
-                    score: row.score,
-                }
-            })
-            .collect())
+        Ok(hits(rows))
     }
+
+    async fn search_knowledge_by_vector(
+        &self,
+        base: KnowledgeBaseId,
+        model: &str,
+        vector: &[f32],
+        k: usize,
+    ) -> StoreResult<Vec<ScoredChunk>> {
+        if k == 0 || vector.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.begin().await?;
+        let rows: Vec<HitRow> = sqlx::query_as(
+            "SELECT c.document_id, d.title, c.chunk_id, c.position, c.headings, c.body, \
+                 (SELECT coalesce(sum(a * b), 0) FROM unnest(v.vector, $4::real[]) AS t (a, b))::float8 AS score \
+             FROM knowledge_vectors v \
+             JOIN knowledge_chunks c ON c.tenant_id = v.tenant_id AND c.document_id = v.document_id \
+                 AND c.position = v.position \
+             JOIN knowledge_documents d ON d.tenant_id = c.tenant_id AND d.id = c.document_id \
+             WHERE v.tenant_id = $1 AND v.knowledge_base_id = $2 AND v.model = $3 \
+                 AND cardinality(v.vector) = cardinality($4::real[]) \
+             ORDER BY score DESC, c.document_id, c.position LIMIT $5",
+        )
+        .bind(self.uuid())
+        .bind(base.as_uuid())
+        .bind(model)
+        .bind(vector)
+        .bind(i64::try_from(k).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(|e| store_error(e, "the vector search"))?;
+        commit(tx).await?;
+        Ok(hits(rows))
+    }
+}
+
+/// Search rows as the store trait returns them.
+fn hits(rows: Vec<HitRow>) -> Vec<ScoredChunk> {
+    rows.into_iter()
+        .map(|row| {
+            let chunk = Chunk::from(row.chunk);
+            ScoredChunk {
+                document_id: row.document_id.into(),
+                chunk_id: chunk.id,
+                title: row.title,
+                position: chunk.position,
+                headings: chunk.headings,
+                text: chunk.text,
+                score: row.score,
+            }
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ async fn full_text_search_finds_the_answering_document_in_the_top_five_for_four_
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/corpus/knowledge");
     let corpus = Corpus::load(&dir).unwrap();
     let db = TestDatabase::create(&url, PgStoreOptions::default()).await.unwrap();
-    let report = evaluate(&db.store, &corpus, 5).await;
+    let report = evaluate(&db.store, &corpus, 5, None).await;
     assert!(report.recall >= 0.8, "recall@5 {:.3} < 0.8; missed: {:#?}", report.recall, report.misses);
     assert!(report.mrr >= 0.6, "MRR {:.3}", report.mrr);
 }

@@ -229,7 +229,11 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         created_by: admin.id,
         created_at: at,
     };
-    handle.insert_document(&document, &chunks).await.unwrap();
+    let vectors = agentic_core::knowledge::ChunkVectors {
+        model: "m".into(),
+        vectors: chunks.iter().map(|_| vec![1.0, 0.0]).collect(),
+    };
+    handle.insert_document(&document, &chunks, Some(&vectors)).await.unwrap();
     tenant.id
 }
 

@@ -175,6 +175,24 @@ AGENTS = dashboard(
         series("LLM tokens / s by model", [target(f"sum by (model, type) (rate(llm_tokens_total[{RATE}]))", "{{model}} {{type}}")]),
         series("LLM latency p95 by model", [target("agentic:llm_request_duration_seconds:p95_5m", "{{provider}} {{model}}")], "s"),
         series("LLM calls / s by status", [target(f"sum by (provider, status) (rate(llm_calls_total[{RATE}]))", "{{provider}} {{status}}")], "ops"),
+        series(
+            "RAG retrieval quality (citation scores)",
+            [
+                target(quantile(0.5, "retrieval_citation_score", ""), "p50", "A"),
+                target(quantile(0.1, "retrieval_citation_score", ""), "p10", "B"),
+            ],
+            "percentunit",
+            description="Each citation's retrieval score relative to the best match of its search (1: the best).",
+        ),
+        series(
+            "Knowledge searches and citations",
+            [
+                target(f"sum by (outcome) (rate(retrieval_queries_total[{RATE}]))", "searches {{outcome}}", "A"),
+                target(quantile(0.5, "retrieval_citations_per_answer", ""), "citations per answer p50", "B"),
+                target(f"sum(rate(retrieval_citations_dropped_total[{RATE}]))", "dropped citations", "C"),
+            ],
+            description="Dropped: a marker of no passage, or a quote the cited chunk does not hold.",
+        ),
     ],
 )
 

@@ -11,7 +11,7 @@ use super::AgentTask;
 use crate::Platform;
 use crate::agents::AgentSpec;
 use crate::error::{Error, Result};
-use crate::knowledge::{Cited, Source, cite, reciprocal_rank_fusion};
+use crate::knowledge::{Cited, Source, cite, hybrid_search, reciprocal_rank_fusion};
 use crate::model::{KnowledgeBase, ScoredChunk, ValidationError};
 use crate::store::PageRequest;
 use crate::tools::{KnowledgeSearch, ToolError};
@@ -79,7 +79,8 @@ impl KnowledgeSearch for RunKnowledge {
         let store = self.platform.inner.store.tenant(self.tenant);
         let mut rankings = Vec::with_capacity(self.bases.len());
         for base in &self.bases {
-            let hits = store.search_knowledge(base.id, query, k).await.map_err(|error| {
+            let embedder = self.platform.inner.embedder.as_deref();
+            let hits = hybrid_search(store.as_ref(), embedder, base.id, query, k).await.map_err(|error| {
                 tracing::warn!(%error, knowledge_base = %base.id, "a knowledge search failed");
                 ToolError::Failed("the knowledge search failed; try again".into())
             })?;
@@ -95,6 +96,7 @@ impl KnowledgeSearch for RunKnowledge {
             rankings.push(ranked);
         }
         let fused = reciprocal_rank_fusion(rankings, |(base, hit, _)| (*base, hit.chunk_id.clone()), k);
+        let fused: Vec<_> = fused.into_iter().map(|(hit, _)| hit).collect();
         self.platform.inner.metrics.retrieval.searched(!fused.is_empty());
         let mut sources = self.sources.lock();
         let found = fused

@@ -9,7 +9,9 @@ use crate::api::{CreateKnowledgeBaseRequest, DocumentWithChunks, SearchKnowledge
 use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::ids::{DocumentId, KnowledgeBaseId};
-use crate::knowledge::{ChunkSizes, DocumentReader, ReadError, chunk, content_hash, media_type};
+use crate::knowledge::{
+    ChunkSizes, DocumentReader, ReadError, SearchError, chunk, content_hash, embed_chunks, hybrid_search, media_type,
+};
 use crate::model::{
     KnowledgeBase, KnowledgeDocument, MAX_DESCRIPTION_CHARS, Permission, ScoredChunk, ValidationError, validate_name,
     validate_optional_text,
@@ -207,8 +209,12 @@ impl Platform {
             created_by: principal.user_id,
             created_at: self.inner.clock.now(),
         };
+        let vectors = match &self.inner.embedder {
+            Some(embedder) => Some(embed_chunks(&**embedder, &document.title, &chunks).await.map_err(Error::Llm)?),
+            None => None,
+        };
         let store = self.inner.store.tenant(principal.tenant_id);
-        match store.insert_document(&document, &chunks).await {
+        match store.insert_document(&document, &chunks, vectors.as_ref()).await {
             Ok(DocumentInsert::Inserted(document)) => Ok(UploadedDocument { document, created: true }),
             Ok(DocumentInsert::Existing(document)) => Ok(UploadedDocument { document, created: false }),
             Err(StoreError::MissingReference { .. }) => Err(Error::NotFound("knowledge base")),
@@ -277,7 +283,12 @@ impl Platform {
         }
         self.knowledge_base(principal, base).await?;
         let store = self.inner.store.tenant(principal.tenant_id);
-        Ok(store.search_knowledge(base, query, k as usize).await?)
+        hybrid_search(store.as_ref(), self.inner.embedder.as_deref(), base, query, k as usize).await.map_err(
+            |e| match e {
+                SearchError::Store(e) => Error::Store(e),
+                SearchError::Embed(e) => Error::Llm(e),
+            },
+        )
     }
 }
 

@@ -5,9 +5,13 @@
 /// The constant of the original paper (Cormack, Clarke and Büttcher, 2009): it damps the weight of the very top.
 pub const RRF_K: f64 = 60.0;
 
-/// The items of `rankings` (each best first), fused and best first, at most `limit`; an item is identified by
-/// `key`, and the first ranking's copy of it is kept. Ties go to the item first seen.
-pub fn reciprocal_rank_fusion<T, K: PartialEq>(rankings: Vec<Vec<T>>, key: impl Fn(&T) -> K, limit: usize) -> Vec<T> {
+/// The items of `rankings` (each best first), fused and best first, at most `limit`, each with its fusion score;
+/// an item is identified by `key`, and the first ranking's copy of it is kept. Ties go to the item first seen.
+pub fn reciprocal_rank_fusion<T, K: PartialEq>(
+    rankings: Vec<Vec<T>>,
+    key: impl Fn(&T) -> K,
+    limit: usize,
+) -> Vec<(T, f64)> {
     let mut fused: Vec<(K, f64, T)> = Vec::new();
     for ranking in rankings {
         for (rank, item) in ranking.into_iter().enumerate() {
@@ -21,7 +25,7 @@ pub fn reciprocal_rank_fusion<T, K: PartialEq>(rankings: Vec<Vec<T>>, key: impl 
     }
     // A stable sort keeps first-seen order among equal scores.
     fused.sort_by(|a, b| b.1.total_cmp(&a.1));
-    fused.into_iter().take(limit).map(|(_, _, item)| item).collect()
+    fused.into_iter().take(limit).map(|(_, score, item)| (item, score)).collect()
 }
 
 #[cfg(test)]
@@ -31,9 +35,10 @@ mod tests {
     #[test]
     fn items_in_several_rankings_rise_and_first_seen_wins_ties() {
         let fused = reciprocal_rank_fusion(vec![vec!["a", "b", "c"], vec!["c", "d"]], |s| *s, 10);
-        assert_eq!(fused, ["c", "a", "b", "d"]);
+        assert_eq!(fused.iter().map(|(item, _)| *item).collect::<Vec<_>>(), ["c", "a", "b", "d"]);
+        assert!((fused[0].1 - (1.0 / 63.0 + 1.0 / 61.0)).abs() < 1e-12);
         let fused = reciprocal_rank_fusion(vec![vec!["x"], vec!["y"]], |s| *s, 1);
-        assert_eq!(fused, ["x"]);
+        assert_eq!(fused, [("x", 1.0 / 61.0)]);
         assert!(reciprocal_rank_fusion(Vec::<Vec<u8>>::new(), |s| *s, 5).is_empty());
     }
 }

@@ -13,10 +13,12 @@
 
 mod chunk;
 mod cite;
+mod embed;
 mod fuse;
 mod read;
 
 pub use chunk::{Chunk, ChunkSizes, chunk, content_hash};
 pub use cite::{Citation, Cited, Source, cite};
+pub use embed::{ChunkVectors, EMBED_BATCH, Embedder, SearchError, dot, embed_chunks, hybrid_search, normalized};
 pub use fuse::{RRF_K, reciprocal_rank_fusion};
 pub use read::{DocumentReader, PlainReader, ReadDocument, ReadError, media_type};

@@ -70,6 +70,11 @@ pub enum LlmError {
 }
 
 impl LlmError {
+    /// An answer that is not what was asked (no body excerpt to show).
+    pub fn bad_response(message: impl Into<String>) -> Self {
+        LlmError::BadResponse { message: message.into(), excerpt: String::new() }
+    }
+
     /// The failure as a tenant may read it: its kind and the provider's status, never transport details or
     /// response excerpts (a proxy's error page or a connection error can name internal hosts).
     pub fn public_detail(&self) -> String {

@@ -344,8 +344,9 @@ impl crate::store::KnowledgeStore for FaultyTenant {
         &self,
         document: &crate::model::KnowledgeDocument,
         chunks: &[crate::knowledge::Chunk],
+        vectors: Option<&crate::knowledge::ChunkVectors>,
     ) -> StoreResult<crate::store::DocumentInsert> {
-        self.inner.insert_document(document, chunks).await
+        self.inner.insert_document(document, chunks, vectors).await
     }
 
     async fn get_document(
@@ -383,6 +384,16 @@ impl crate::store::KnowledgeStore for FaultyTenant {
         k: usize,
     ) -> StoreResult<Vec<crate::model::ScoredChunk>> {
         self.inner.search_knowledge(base, query, k).await
+    }
+
+    async fn search_knowledge_by_vector(
+        &self,
+        base: KnowledgeBaseId,
+        model: &str,
+        vector: &[f32],
+        k: usize,
+    ) -> StoreResult<Vec<crate::model::ScoredChunk>> {
+        self.inner.search_knowledge_by_vector(base, model, vector, k).await
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::fixtures::{now, project, tenant_with_admin};
 use super::{Case, case};
 use crate::ids::{DocumentId, KnowledgeBaseId, ProjectId, TenantId, UserId};
-use crate::knowledge::{ChunkSizes, chunk, content_hash};
+use crate::knowledge::{ChunkSizes, ChunkVectors, chunk, content_hash};
 use crate::model::{KnowledgeBase, KnowledgeDocument, TextLanguage};
 use crate::store::{DocumentInsert, PageRequest, Store, StoreError, TenantStore};
 
@@ -17,6 +17,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(a_document_of_the_same_content_is_stored_once_and_deleted_with_its_chunks),
         case!(search_stems_in_the_bases_language_matches_any_word_and_ranks_a_fixed_corpus),
         case!(a_tenant_never_sees_nor_changes_another_tenants_knowledge),
+        case!(vectors_are_searched_by_cosine_within_their_model_and_leave_with_their_document),
     ]
 }
 
@@ -54,7 +55,7 @@ async fn upload(
         created_by: base.created_by,
         created_at: now(),
     };
-    (handle.insert_document(&document, &chunks).await.unwrap(), chunks)
+    (handle.insert_document(&document, &chunks, None).await.unwrap(), chunks)
 }
 
 fn inserted(insert: DocumentInsert) -> KnowledgeDocument {
@@ -127,7 +128,7 @@ async fn a_document_of_the_same_content_is_stored_once_and_deleted_with_its_chun
         created_by: admin.user.id,
         created_at: now(),
     };
-    let refused = handle.insert_document(&homeless, &[]).await;
+    let refused = handle.insert_document(&homeless, &[], None).await;
     assert!(matches!(refused, Err(StoreError::MissingReference { .. })), "a base that does not exist: {refused:?}");
     handle.insert_knowledge_base(handbook).await.unwrap();
     let handle = &*handle;
@@ -291,11 +292,88 @@ async fn a_tenant_never_sees_nor_changes_another_tenants_knowledge(store: Arc<dy
             created_by: b_admin.user.id,
             created_at: now(),
         };
-        (b_handle.insert_document(&smuggled, &chunks).await, ())
+        (b_handle.insert_document(&smuggled, &chunks, None).await, ())
     };
     assert!(matches!(smuggled, Err(StoreError::MissingReference { .. })), "{smuggled:?}");
     assert!(!b_handle.delete_document(a_base.id, document.id).await.unwrap());
     assert!(!b_handle.delete_knowledge_base(a_base.id).await.unwrap());
     let hits = a_handle.search_knowledge(a_base.id, "tangerine", 5).await.unwrap();
     assert_eq!(hits.iter().map(|h| h.document_id).collect::<Vec<_>>(), [document.id]);
+}
+
+/// A document of `texts` as chunks (one paragraph each) with `vectors` of `model`.
+async fn upload_with_vectors(
+    handle: &dyn TenantStore,
+    base: &KnowledgeBase,
+    title: &str,
+    texts: &[&str],
+    model: &str,
+    vectors: Vec<Vec<f32>>,
+) -> std::result::Result<KnowledgeDocument, StoreError> {
+    let chunks: Vec<_> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| crate::knowledge::Chunk {
+            id: format!("{title}-{i}"),
+            position: i as u32,
+            headings: vec![title.to_owned()],
+            text: (*text).to_owned(),
+        })
+        .collect();
+    let document = KnowledgeDocument {
+        id: DocumentId::new(),
+        knowledge_base_id: base.id,
+        title: title.into(),
+        media_type: "text/plain".into(),
+        content_hash: content_hash(&texts.join("\n\n")),
+        size_bytes: 10,
+        chunk_count: chunks.len() as u32,
+        created_by: base.created_by,
+        created_at: now(),
+    };
+    let vectors = ChunkVectors { model: model.into(), vectors };
+    handle.insert_document(&document, &chunks, Some(&vectors)).await.map(inserted)
+}
+
+async fn vectors_are_searched_by_cosine_within_their_model_and_leave_with_their_document(store: Arc<dyn Store>) {
+    let (tenant, admin) = tenant_with_admin(&*store, "alpha").await;
+    let handle = store.tenant(tenant.id);
+    let kb = base(tenant.id, "Vectors", TextLanguage::English, admin.user.id);
+    handle.insert_knowledge_base(&kb).await.unwrap();
+    let a = upload_with_vectors(
+        &*handle,
+        &kb,
+        "A",
+        &["north", "east"],
+        "m1",
+        vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]],
+    );
+    let a = a.await.unwrap();
+    let b = upload_with_vectors(&*handle, &kb, "B", &["north-east"], "m1", vec![vec![0.6, 0.8, 0.0]]).await.unwrap();
+    let c = upload_with_vectors(&*handle, &kb, "C", &["other model"], "m2", vec![vec![1.0, 0.0, 0.0]]).await.unwrap();
+
+    let hits = handle.search_knowledge_by_vector(kb.id, "m1", &[1.0, 0.0, 0.0], 5).await.unwrap();
+    let got: Vec<(DocumentId, u32)> = hits.iter().map(|h| (h.document_id, h.position)).collect();
+    assert_eq!(got, [(a.id, 0), (b.id, 0), (a.id, 1)], "by cosine, only model m1: {hits:#?}");
+    let scores: Vec<f64> = hits.iter().map(|h| (h.score * 1000.0).round() / 1000.0).collect();
+    assert_eq!(scores, [1.0, 0.6, 0.0]);
+    assert_eq!((hits[0].title.as_str(), hits[0].text.as_str(), hits[0].chunk_id.as_str()), ("A", "north", "A-0"));
+    assert_eq!(handle.search_knowledge_by_vector(kb.id, "m1", &[0.0, 1.0, 0.0], 1).await.unwrap()[0].position, 1);
+    let other = handle.search_knowledge_by_vector(kb.id, "m2", &[1.0, 0.0, 0.0], 5).await.unwrap();
+    assert_eq!(other.iter().map(|h| h.document_id).collect::<Vec<_>>(), [c.id]);
+    assert!(handle.search_knowledge_by_vector(kb.id, "m3", &[1.0, 0.0, 0.0], 5).await.unwrap().is_empty());
+    // A query of another length matches nothing rather than failing.
+    assert!(handle.search_knowledge_by_vector(kb.id, "m1", &[1.0, 0.0], 5).await.unwrap().is_empty());
+    // Vectors that do not match the chunks are refused, and nothing is stored.
+    let refused = upload_with_vectors(&*handle, &kb, "D", &["one", "two"], "m1", vec![vec![1.0, 0.0, 0.0]]).await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(handle.get_knowledge_base(kb.id).await.unwrap().unwrap().documents, 3);
+
+    // Another tenant finds nothing; a deleted document's vectors go with it.
+    let (other_tenant, _) = tenant_with_admin(&*store, "bravo").await;
+    let stranger = store.tenant(other_tenant.id);
+    assert!(stranger.search_knowledge_by_vector(kb.id, "m1", &[1.0, 0.0, 0.0], 5).await.unwrap().is_empty());
+    assert!(handle.delete_document(kb.id, a.id).await.unwrap());
+    let hits = handle.search_knowledge_by_vector(kb.id, "m1", &[1.0, 0.0, 0.0], 5).await.unwrap();
+    assert_eq!(hits.iter().map(|h| h.document_id).collect::<Vec<_>>(), [b.id]);
 }

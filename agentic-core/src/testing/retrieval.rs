@@ -9,7 +9,7 @@
 //!
 //! let corpus = Corpus::load(std::path::Path::new("benches/corpus/knowledge")).unwrap();
 //! let store = agentic_store_memory::MemoryStore::new();
-//! let report = evaluate(&store, &corpus, 5).await;
+//! let report = evaluate(&store, &corpus, 5, None).await;
 //! println!("recall@5 {:.3}, MRR {:.3}", report.recall, report.mrr);
 //! # }
 //! ```
@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::fixtures::{now, tenant_with_admin};
 use crate::ids::{DocumentId, KnowledgeBaseId};
-use crate::knowledge::{ChunkSizes, chunk, content_hash};
+use crate::knowledge::{ChunkSizes, Embedder, chunk, content_hash, embed_chunks, hybrid_search};
 use crate::model::{KnowledgeBase, KnowledgeDocument, TextLanguage};
 use crate::store::Store;
 
@@ -89,8 +89,8 @@ pub struct Report {
 }
 
 /// Uploads `corpus` to a new knowledge base (English) of a new tenant of `store` and asks every question for its
-/// top `k` chunks.
-pub async fn evaluate(store: &dyn Store, corpus: &Corpus, k: usize) -> Report {
+/// top `k` chunks: lexical search, or hybrid with `embedder` (as the platform searches with one).
+pub async fn evaluate(store: &dyn Store, corpus: &Corpus, k: usize, embedder: Option<&dyn Embedder>) -> Report {
     let slug = format!("eval-{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let (tenant, admin) = tenant_with_admin(store, &slug).await;
     let handle = store.tenant(tenant.id);
@@ -122,12 +122,22 @@ pub async fn evaluate(store: &dyn Store, corpus: &Corpus, k: usize) -> Report {
             created_by: admin.user.id,
             created_at: now(),
         };
-        handle.insert_document(&document, &chunks).await.expect("the evaluation documents are stored");
+        let vectors = match embedder {
+            Some(embedder) => {
+                Some(embed_chunks(embedder, &document.title, &chunks).await.expect("the corpus is embedded"))
+            }
+            None => None,
+        };
+        handle
+            .insert_document(&document, &chunks, vectors.as_ref())
+            .await
+            .expect("the evaluation documents are stored");
         names.insert(document.id, name);
     }
     let (mut recall, mut reciprocal, mut misses) = (0.0, 0.0, Vec::new());
     for question in &corpus.questions {
-        let hits = handle.search_knowledge(base.id, &question.query, k).await.expect("the search answers");
+        let hits =
+            hybrid_search(handle.as_ref(), embedder, base.id, &question.query, k).await.expect("the search answers");
         let ranked: Vec<&str> = hits.iter().map(|h| names.get(&h.document_id).copied().unwrap_or("")).collect();
         let found = question.relevant.iter().filter(|r| ranked.contains(&r.as_str())).count();
         recall += found as f64 / question.relevant.len() as f64;
@@ -138,4 +148,57 @@ pub async fn evaluate(store: &dyn Store, corpus: &Corpus, k: usize) -> Report {
     }
     let asked = corpus.questions.len().max(1) as f64;
     Report { questions: corpus.questions.len(), recall: recall / asked, mrr: reciprocal / asked, misses }
+}
+
+/// A deterministic stand-in for an embedding model: each word (lower-cased) counts in one of `dimensions`
+/// buckets by its hash, so texts sharing words are near. For tests of dense retrieval without a model; it can
+/// be told to fail.
+#[derive(Debug)]
+pub struct HashingEmbedder {
+    /// The number of buckets.
+    pub dimensions: usize,
+    /// When set, every call fails as an unavailable provider.
+    pub failing: bool,
+}
+
+impl HashingEmbedder {
+    /// 64 buckets, answering.
+    pub fn new() -> Self {
+        Self { dimensions: 64, failing: false }
+    }
+}
+
+impl Default for HashingEmbedder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait::async_trait]
+impl Embedder for HashingEmbedder {
+    fn model(&self) -> &str {
+        "hashing"
+    }
+
+    async fn embed(&self, inputs: &[String]) -> Result<Vec<Vec<f32>>, crate::llm::LlmError> {
+        if self.failing {
+            return Err(crate::llm::LlmError::Unavailable { status: 503, excerpt: String::new(), retry_after: None });
+        }
+        Ok(inputs
+            .iter()
+            .map(|text| {
+                let dimensions = self.dimensions.max(1);
+                let mut vector = vec![0.0; dimensions];
+                for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+                    // FNV-1a: stable across runs and platforms.
+                    let hash = word
+                        .to_lowercase()
+                        .bytes()
+                        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+                    vector[(hash % dimensions as u64) as usize] += 1.0;
+                }
+                vector
+            })
+            .collect())
+    }
 }

@@ -291,3 +291,57 @@ async fn a_run_on_the_mock_searches_cites_and_drops_what_its_sources_do_not_say(
         assert!(run["error"].as_str().unwrap().contains(why), "{run}");
     }
 }
+
+crate::both_backends!(dense_retrieval, with_an_embedder_uploads_carry_vectors_and_searches_fuse_both_rankings);
+
+/// With an embedding model, uploads store a vector per chunk and a search fuses the nearest chunks with the
+/// lexical ranking; a model that fails refuses the upload (nothing stored) and the search, as a provider failure.
+async fn with_an_embedder_uploads_carry_vectors_and_searches_fuse_both_rankings(app: TestApp) {
+    use agentic_core::testing::retrieval::HashingEmbedder;
+    let app = app.with_llm_and(MockProvider::echo(), |b| b.embedder(Arc::new(HashingEmbedder::new())));
+    let admin = app.admin_key.clone();
+    let base = app.call("POST", "/v1/knowledge", Some(&admin), Some(json!({"name": "Dense"}))).await.expect(201);
+    let id: agentic_core::ids::KnowledgeBaseId = base["id"].as_str().unwrap().parse().unwrap();
+    let documents = format!("/v1/knowledge/{id}/documents");
+    for content in
+        ["# Charging\n\nRobots dock at the charger when the battery is low.", "# Shipping\n\nParcels leave daily."]
+    {
+        app.call("POST", &documents, Some(&admin), Some(json!({"content": content}))).await.expect(201);
+    }
+    // Every chunk has its vector, searched by cosine within the model.
+    let tenant = app
+        .platform
+        .store()
+        .system()
+        .tenant_by_slug(&agentic_core::model::Slug::parse("acme").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let store = app.platform.store().tenant(tenant.id);
+    let embedded = agentic_core::knowledge::embed_chunks(
+        &HashingEmbedder::new(),
+        "Charging",
+        &agentic_core::knowledge::chunk("Robots dock at the charger when the battery is low.", Default::default()),
+    )
+    .await
+    .unwrap();
+    let nearest = store.search_knowledge_by_vector(id, "hashing", &embedded.vectors[0], 5).await.unwrap();
+    assert_eq!(nearest.len(), 2, "{nearest:#?}");
+    assert_eq!(nearest[0].title, "Charging");
+
+    let search = format!("/v1/knowledge/{id}/search");
+    let hits = app.call("POST", &search, Some(&admin), Some(json!({"query": "battery charger", "k": 2}))).await;
+    let hits = hits.expect(200)["data"].clone();
+    assert_eq!(hits[0]["title"], "Charging", "{hits}");
+    // A fused score: found first by both rankings, 1/61 + 1/61.
+    assert!((hits[0]["score"].as_f64().unwrap() - 2.0 / 61.0).abs() < 1e-9, "{hits}");
+
+    // A failing model: the upload and the search are refused as provider failures; nothing is stored.
+    let failing = HashingEmbedder { failing: true, ..HashingEmbedder::new() };
+    let app = app.with_llm_and(MockProvider::echo(), move |b| b.embedder(Arc::new(failing)));
+    let refused = app.call("POST", &documents, Some(&admin), Some(json!({"content": "# New\n\nNot stored."}))).await;
+    assert_eq!((refused.status.as_u16(), problem_type(&refused.body)), (502, "llm-failed"), "{}", refused.body);
+    app.call("POST", &search, Some(&admin), Some(json!({"query": "battery"}))).await.expect(502);
+    let listed = app.call("GET", &documents, Some(&admin), None).await.expect(200);
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
+}

@@ -84,11 +84,13 @@ impl Client {
     }
 
     fn post(&self, body: Vec<u8>) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .post(http::join(&self.base_url, "/chat/completions"))
-            .header("content-type", "application/json")
-            .body(body);
+        self.request("/chat/completions", body)
+    }
+
+    /// A JSON `POST` of `body` to `path` under the base URL, with the key.
+    pub(crate) fn request(&self, path: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        let mut request =
+            self.http.post(http::join(&self.base_url, path)).header("content-type", "application/json").body(body);
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key.expose_secret());
         }

@@ -2,6 +2,7 @@
 //!
 //! The base URL is configurable, so the same adapter talks to OpenAI, vLLM, llama.cpp's server or LM Studio.
 //! Streaming asks for `stream_options.include_usage`, so the final event carries the token counts.
+//! [`Embeddings`] (`Client::embeddings`) is the same endpoint's `/embeddings`, for dense retrieval.
 //!
 //! ```no_run
 //! use agentic_core::llm::{ChatRequest, LlmProvider, Message};
@@ -15,7 +16,9 @@
 
 mod client;
 mod completion;
+mod embeddings;
 mod streaming;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use completion::{decode_response, encode_request};
+pub use embeddings::Embeddings;

@@ -190,6 +190,22 @@ async fn run(config: Config) -> Result<(), String> {
     let guardrails =
         Guardrails::new(Arc::new(agentic_tools::PromptGuard::new())).default_action(*action).exempt(exempt);
     builder = builder.guardrails(guardrails);
+    if let Some(embeddings) = &config.embeddings {
+        // A whole embedding call (a batch of 32 chunks) within two minutes; an upload waits for its batches.
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("the embeddings client cannot be built: {e}"))?;
+        let mut client =
+            agentic_llm::openai::Client::builder().base_url(&embeddings.url).name("embeddings").http_client(http);
+        if let Some(key) = &embeddings.api_key {
+            client = client.api_key(key.clone());
+        }
+        let client = client.build().map_err(|e| format!("AGENTIC_EMBEDDINGS_URL: {e}"))?;
+        builder = builder.embedder(Arc::new(client.embeddings(&embeddings.model)));
+        tracing::info!(url = %embeddings.url, model = %embeddings.model, "knowledge search is hybrid (lexical and dense)");
+    }
     // Knowledge bases read HTML and PDF too.
     builder = builder.document_reader(Arc::new(agentic_tools::DocumentReaders)).knowledge_limits(
         agentic_core::engine::KnowledgeLimits {

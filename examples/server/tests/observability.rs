@@ -439,7 +439,13 @@ async fn prometheus_scrapes_a_loaded_server_and_an_alert_fires() {
         }
     }
     assert!(named.len() >= 25, "the expressions name {} metrics: {named:?}", named.len());
-    for must in ["workflow_executions_total", "llm_calls_total", "tenant_storage_bytes", "schedule_fires_total"] {
+    for must in [
+        "workflow_executions_total",
+        "llm_calls_total",
+        "tenant_storage_bytes",
+        "schedule_fires_total",
+        "retrieval_citation_score_bucket",
+    ] {
         assert!(named.contains(must), "{must} is on no dashboard");
     }
 

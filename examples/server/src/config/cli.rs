@@ -154,6 +154,16 @@ pub(crate) struct Cli {
     /// Base URL of the OpenAI-compatible API, including `/v1` [default: https://api.openai.com/v1].
     #[arg(long, env = "OPENAI_BASE_URL", value_name = "URL", value_parser = values::http_url)]
     pub(crate) openai_base_url: Option<String>,
+    /// Base URL (including `/v1`) of an OpenAI-compatible embeddings API (llama.cpp with `--embedding`, vLLM,
+    /// OpenAI): knowledge bases then embed their chunks and fuse dense with lexical search. Unset: lexical only.
+    #[arg(long, env = "AGENTIC_EMBEDDINGS_URL", value_name = "URL", value_parser = values::http_url)]
+    pub(crate) embeddings_url: Option<String>,
+    /// The embedding model to ask for.
+    #[arg(long, env = "AGENTIC_EMBEDDINGS_MODEL", value_name = "MODEL", default_value = "text-embedding-3-small")]
+    pub(crate) embeddings_model: String,
+    /// API key of the embeddings API, if it needs one.
+    #[arg(long, env = "AGENTIC_EMBEDDINGS_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub(crate) embeddings_api_key: Option<String>,
     /// Address of an Ollama server (enables provider `ollama`).
     #[arg(long, env = "OLLAMA_HOST", value_name = "URL")]
     pub(crate) ollama_host: Option<String>,

@@ -39,6 +39,8 @@ pub(crate) struct Config {
     pub(crate) jwt_ttl: Duration,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_document_bytes: usize,
+    /// Dense retrieval's embeddings API: its base URL, model and key.
+    pub(crate) embeddings: Option<Embeddings>,
     pub(crate) database_url: Option<SecretString>,
     pub(crate) migrate: bool,
     pub(crate) db: PgStoreOptions,
@@ -149,6 +151,11 @@ impl Config {
         let rate_limits = rate_limit_policy(&cli, &rate_limits_file)?;
         let non_empty = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
         let non_empty_secret = |v: Option<SecretString>| v.filter(|v| !v.expose_secret().trim().is_empty());
+        let embeddings = non_empty(cli.embeddings_url).map(|url| Embeddings {
+            url,
+            model: cli.embeddings_model.trim().to_owned(),
+            api_key: non_empty(cli.embeddings_api_key),
+        });
         let llm = ProviderSettings {
             anthropic_api_key: non_empty(cli.anthropic_api_key),
             anthropic_base_url: non_empty(cli.anthropic_base_url),
@@ -173,6 +180,7 @@ impl Config {
             jwt_ttl: Duration::from_secs(cli.jwt_ttl_secs),
             max_body_bytes: usize::try_from(cli.max_body_bytes)
                 .map_err(|_| invalid("AGENTIC_MAX_BODY_BYTES", "too large for this machine"))?,
+            embeddings,
             max_document_bytes: usize::try_from(cli.max_document_bytes)
                 .map_err(|_| invalid("AGENTIC_MAX_DOCUMENT_BYTES", "too large for this machine"))?,
             database_url: non_empty_secret(cli.database_url),
@@ -318,6 +326,14 @@ fn label_limit(cap: usize) -> agentic_core::metrics::LabelLimit {
         0 => agentic_core::metrics::LabelLimit::Off,
         cap => agentic_core::metrics::LabelLimit::Capped(cap),
     }
+}
+
+/// An OpenAI-compatible embeddings API.
+#[derive(Clone, Debug)]
+pub(crate) struct Embeddings {
+    pub(crate) url: String,
+    pub(crate) model: String,
+    pub(crate) api_key: Option<String>,
 }
 
 #[cfg(test)]
