@@ -85,6 +85,8 @@ pub(crate) struct Inner {
     pub(crate) knowledge_limits: crate::engine::KnowledgeLimits,
     /// The embedding model of dense retrieval, if any.
     pub(crate) embedder: Option<Arc<dyn crate::knowledge::Embedder>>,
+    /// The proxies whose forwarding headers name the client.
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Limits on HTTP requests.
@@ -150,6 +152,11 @@ impl Platform {
     /// The rate limiter and policy, when rate limits are on.
     pub fn rate_limits(&self) -> Option<&(Arc<dyn RateLimiter>, RateLimitPolicy)> {
         self.inner.rate_limits.as_ref()
+    }
+
+    /// The proxies whose forwarding headers name the client.
+    pub fn trusted_proxies(&self) -> &[ipnet::IpNet] {
+        &self.inner.trusted_proxies
     }
 
     /// Bounds on knowledge bases' uploads.
@@ -243,6 +250,7 @@ pub struct PlatformBuilder {
     document_readers: Vec<Arc<dyn crate::knowledge::DocumentReader>>,
     knowledge_limits: crate::engine::KnowledgeLimits,
     embedder: Option<Arc<dyn crate::knowledge::Embedder>>,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl PlatformBuilder {
@@ -326,6 +334,14 @@ impl PlatformBuilder {
     /// have no vectors and are found lexically.
     pub fn embedder(mut self, embedder: Arc<dyn crate::knowledge::Embedder>) -> Self {
         self.embedder = Some(embedder);
+        self
+    }
+
+    /// The load balancers and ingresses in front of the platform: a request from one of them is from the client
+    /// its `Forwarded` / `X-Forwarded-For` names (the rightmost hop not in these networks), for the per-IP limit
+    /// and the logs. Default none: the peer is the client and the headers are ignored.
+    pub fn trusted_proxies(mut self, networks: Vec<ipnet::IpNet>) -> Self {
+        self.trusted_proxies = networks;
         self
     }
 
@@ -552,6 +568,7 @@ impl PlatformBuilder {
                     .collect(),
                 knowledge_limits: self.knowledge_limits,
                 embedder: self.embedder,
+                trusted_proxies: self.trusted_proxies,
             }),
         };
         // A built-in agent naming a tool the host left out still runs, with the tools it has; say so once.

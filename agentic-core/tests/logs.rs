@@ -80,3 +80,28 @@ async fn no_secret_reaches_the_log() {
     assert!(!log.contains(&key[16..]));
     assert!(!log.contains(admin_token.rsplit('.').next().unwrap()));
 }
+
+/// The request's log lines name its client: behind a trusted proxy the forwarded one, otherwise the peer.
+#[tokio::test(flavor = "current_thread")]
+async fn request_logs_name_the_client_behind_a_trusted_proxy() {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+    let buffer = LogCapture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(buffer.make_writer())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = TestApp::with(|b| b.trusted_proxies(vec!["10.0.0.0/8".parse().unwrap()])).await;
+    for (peer, forwarded) in [([10, 0, 0, 5], "198.51.100.23"), ([203, 0, 113, 9], "198.51.100.77")] {
+        let mut request = Request::get("/health").header("x-forwarded-for", forwarded).body(Body::empty()).unwrap();
+        request.extensions_mut().insert(ConnectInfo(std::net::SocketAddr::from((peer, 40000))));
+        assert_eq!(app.send(request).await.status.as_u16(), 200);
+    }
+    let text = buffer.text();
+    assert!(text.contains("client.address=198.51.100.23"), "{text}");
+    assert!(text.contains("client.address=203.0.113.9"), "the untrusted peer itself: {text}");
+    assert!(!text.contains("198.51.100.77"), "an untrusted peer's header is not believed: {text}");
+}

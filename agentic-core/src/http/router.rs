@@ -202,6 +202,8 @@ fn with_layers(app: Router<Platform>, platform: Platform) -> Router {
         .layer(
             TraceLayer::new_for_http().make_span_with(super::trace::RequestSpan).on_response(super::trace::RequestSpan),
         )
+        // Outside the span and the limits, which both read the client's address.
+        .layer(crate::http::layer::client_ip::layer(platform.trusted_proxies().to_vec()))
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

@@ -22,12 +22,14 @@ impl<B> MakeSpan<B> for RequestSpan {
         };
         // The caller's trace, continued (see `telemetry::TRACEPARENT`).
         let traceparent = request.headers().get(crate::telemetry::TRACEPARENT).and_then(|value| value.to_str().ok());
+        let client = request.extensions().get::<crate::http::layer::client_ip::ClientIp>().map(|c| c.0);
         tracing::info_span!(
             "request",
             otel.name = name.as_str(),
             otel.kind = "server",
             http.request.method = request.method().as_str(),
             url.path = request.uri().path(),
+            client.address = client.map(tracing::field::display),
             tenant_id = Empty,
             http.response.status_code = Empty,
             traceparent,

@@ -135,6 +135,41 @@ async fn client_ips_are_limited_before_authentication() {
     assert_eq!(attempt([10, 0, 0, 2]).await.unwrap().status(), 401, "another address has its own quota");
 }
 
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_quota_and_a_spoofed_header_changes_nothing() {
+    let limiter: Arc<dyn RateLimiter> = Arc::new(MemoryRateLimiter::new());
+    let app = TestApp::with(move |b| {
+        b.jwt_key(agentic_core::auth::jwt::KeyPair::hs256("hs-1", crate::support::HS_SECRET).unwrap())
+            .rate_limits(limiter, policy())
+            .trusted_proxies(vec!["10.0.0.0/8".parse().unwrap()])
+    })
+    .await;
+    let attempt = |peer: [u8; 4], forwarded_for: &str| {
+        let mut request = Request::post("/v1/auth/login")
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", forwarded_for)
+            .body(Body::from(r#"{"tenant":"acme","email":"admin@acme.test","password":"guess guess guess"}"#))
+            .unwrap();
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::from((peer, 40000))));
+        tower::ServiceExt::oneshot(app.router.clone(), request)
+    };
+    // Through the load balancer (10.0.0.5): two clients, each with its own two attempts a minute.
+    let balancer = [10, 0, 0, 5];
+    for _ in 0..2 {
+        assert_eq!(attempt(balancer, "198.51.100.1").await.unwrap().status(), 401);
+    }
+    assert_eq!(attempt(balancer, "198.51.100.1").await.unwrap().status(), 429);
+    // A spoofed hop before the real one changes nothing: the rightmost untrusted hop is the client.
+    assert_eq!(attempt(balancer, "6.6.6.6, 198.51.100.1").await.unwrap().status(), 429);
+    assert_eq!(attempt(balancer, "198.51.100.2").await.unwrap().status(), 401, "another client, another quota");
+    // Straight from the internet, the header is ignored: the peer is the client.
+    let direct = [203, 0, 113, 9];
+    for n in 0..2 {
+        assert_eq!(attempt(direct, &format!("198.51.100.{}", 50 + n)).await.unwrap().status(), 401);
+    }
+    assert_eq!(attempt(direct, "198.51.100.99").await.unwrap().status(), 429, "a new header does not escape");
+}
+
 #[derive(Debug)]
 struct BrokenLimiter;
 

@@ -55,6 +55,7 @@ fn main() -> ExitCode {
     };
     let result = match command {
         Some(Command::Migrate) => runtime.block_on(migrate(&config)),
+        Some(Command::Healthcheck) => runtime.block_on(healthcheck(&config)),
         None => runtime.block_on(run(config)),
     };
     // Sends the spans still buffered (a blocking call: outside the runtime).
@@ -67,6 +68,28 @@ fn main() -> ExitCode {
             eprintln!("agentic-server: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `agentic-server healthcheck`.
+async fn healthcheck(config: &Config) -> Result<(), String> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        let loopback: std::net::IpAddr = match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        };
+        addr.set_ip(loopback);
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .map_err(|e| format!("healthcheck: {e}"))?;
+    let url = format!("http://{addr}/health");
+    let response = client.get(&url).send().await.map_err(|e| format!("healthcheck: {url}: {e}"))?;
+    match response.status().as_u16() {
+        200 => Ok(()),
+        status => Err(format!("healthcheck: {url} answered {status}")),
     }
 }
 
@@ -206,6 +229,7 @@ async fn run(config: Config) -> Result<(), String> {
         builder = builder.embedder(Arc::new(client.embeddings(&embeddings.model)));
         tracing::info!(url = %embeddings.url, model = %embeddings.model, "knowledge search is hybrid (lexical and dense)");
     }
+    builder = builder.trusted_proxies(config.trusted_proxies.clone());
     // Knowledge bases read HTML and PDF too.
     builder = builder.document_reader(Arc::new(agentic_tools::DocumentReaders)).knowledge_limits(
         agentic_core::engine::KnowledgeLimits {

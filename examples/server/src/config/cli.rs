@@ -94,6 +94,11 @@ pub(crate) struct Cli {
     /// Let webhooks use http:// URLs (default off: https only).
     #[arg(long, env = "AGENTIC_WEBHOOK_ALLOW_HTTP", value_name = "on|off", default_value = "off", action = ArgAction::Set, value_parser = values::boolean)]
     pub(crate) webhook_allow_http: bool,
+    /// The load balancers and ingresses in front of the server, comma-separated CIDRs (`10.0.0.0/8`): a request
+    /// from one is from the client its `Forwarded` / `X-Forwarded-For` names (the rightmost hop outside these
+    /// ranges), for the per-IP limit and the logs. Default: none (the peer is the client; the headers are ignored).
+    #[arg(long, env = "AGENTIC_TRUSTED_PROXIES", value_name = "CIDRS", default_value = "", value_parser = values::ranges)]
+    pub(crate) trusted_proxies: values::Ranges,
     /// Address ranges webhooks may reach although they are not public (loopback, private, link-local), comma-separated
     /// CIDRs, e.g. `10.20.0.0/16`. Default: none.
     #[arg(long, env = "AGENTIC_WEBHOOK_ALLOWED_RANGES", value_name = "CIDRS", default_value = "", value_parser = values::ranges)]
@@ -218,6 +223,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Apply the database migrations to DATABASE_URL (as its role, which must own the schema) and exit.
     Migrate,
+    /// Ask the server on AGENTIC_BIND for `/health` (on loopback when it binds every address): exit 0 when it
+    /// answers 200, 1 otherwise. A container's health check, which needs no shell or curl in the image.
+    Healthcheck,
 }
 
 /// Log output format.

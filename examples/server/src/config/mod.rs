@@ -52,6 +52,8 @@ pub(crate) struct Config {
     pub(crate) event_retention: Duration,
     pub(crate) webhook_secret_key: Option<SecretString>,
     pub(crate) webhooks: agentic_core::webhooks::WebhookSettings,
+    /// The proxies whose forwarding headers name the client.
+    pub(crate) trusted_proxies: Vec<ipnet::IpNet>,
     pub(crate) pricing: Option<agentic_core::pricing::PricingTable>,
     /// The outgoing guardrail's action for tenants without a setting, and the providers it does not apply to.
     pub(crate) guardrail: (agentic_core::llm::GuardrailAction, Vec<String>),
@@ -197,6 +199,7 @@ impl Config {
             approval_ttl: Duration::from_secs(cli.approval_ttl_secs),
             event_retention: Duration::from_secs(cli.event_retention_days * 86_400),
             webhook_secret_key: cli.webhook_secret_key,
+            trusted_proxies: cli.trusted_proxies.0,
             webhooks: webhook_settings(
                 cli.webhook_allow_http,
                 cli.webhook_allowed_ranges,

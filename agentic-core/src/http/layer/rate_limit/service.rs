@@ -99,9 +99,11 @@ enum Subject {
 fn subject<B>(shared: &Shared, request: &Request<B>) -> Subject {
     let extensions = request.extensions();
     match shared.stage {
-        Stage::ClientIp => {
-            extensions.get::<ConnectInfo<SocketAddr>>().map_or(Subject::Nobody, |c| Subject::Ip(c.0.ip()))
-        }
+        // The client behind trusted proxies when the client-address layer ran, else the peer.
+        Stage::ClientIp => match extensions.get::<crate::http::layer::client_ip::ClientIp>() {
+            Some(client) => Subject::Ip(client.0),
+            None => extensions.get::<ConnectInfo<SocketAddr>>().map_or(Subject::Nobody, |c| Subject::Ip(c.0.ip())),
+        },
         Stage::Principal => match (extensions.get::<Principal>(), extensions.get::<MatchedPath>()) {
             (Some(principal), Some(route)) => Subject::Principal {
                 principal: principal.clone(),
