@@ -7,6 +7,8 @@
 
 mod cli;
 mod file;
+#[cfg(test)]
+mod reference;
 mod values;
 
 use std::ffi::OsString;
