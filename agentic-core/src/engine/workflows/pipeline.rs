@@ -137,6 +137,15 @@ impl ReviewVerdict {
     }
 }
 
+/// A step's context with the knowledge bases the caller named for the whole workflow (`args.context.knowledge`)
+/// at its top, where a run's grounding reads them: each task and the review answer from them and cite.
+fn grounded(mut context: serde_json::Value, project_context: &serde_json::Value) -> serde_json::Value {
+    if let (Some(knowledge), Some(step)) = (project_context.get("knowledge"), context.as_object_mut()) {
+        step.insert("knowledge".into(), knowledge.clone());
+    }
+    context
+}
+
 impl PipelineOutput {
     pub(super) fn push(
         &mut self,
@@ -197,8 +206,11 @@ impl Platform {
         };
         for (i, planned) in plan.iter().enumerate().skip(state.tasks_done()) {
             control.check()?;
-            let context = json!({"project_goal": goal, "project_context": project_context,
-                "earlier_results": state.earlier_results()});
+            let context = grounded(
+                json!({"project_goal": goal, "project_context": project_context,
+                    "earlier_results": state.earlier_results()}),
+                project_context,
+            );
             let outcome = self
                 .run_agent(self.step_task(run, control, &planned.agent, planned.task.clone(), context))
                 .await
@@ -214,7 +226,8 @@ impl Platform {
              (`approve` or `request_changes`), a summary of what is done, the findings (what is missing or wrong, \
              each with a severity) and the tests to run next.\nProject goal: {goal}"
         );
-        let context = json!({"project_goal": goal, "plan": plan, "results": state.earlier_results()});
+        let context =
+            grounded(json!({"project_goal": goal, "plan": plan, "results": state.earlier_results()}), project_context);
         control.check()?;
         let mut job = self.step_task(run, control, "qa_tester", review, context);
         job.output_schema = Some(ReviewVerdict::form());
@@ -241,5 +254,19 @@ impl Platform {
         if let Err(error) = self.write_context(scope, key, &by, Some(SHARED_TTL_SECS), op).await {
             tracing::warn!(run_id = %run.id, key, %error, "could not share a workflow result in the project's context");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workflows_knowledge_reaches_every_step_and_nothing_else_is_added() {
+        let step = json!({"project_goal": "g"});
+        let with = grounded(step.clone(), &json!({"knowledge": ["Handbook"], "other": 1}));
+        assert_eq!(with, json!({"project_goal": "g", "knowledge": ["Handbook"]}));
+        assert_eq!(grounded(step.clone(), &json!({"other": 1})), step);
+        assert_eq!(grounded(step.clone(), &serde_json::Value::Null), step);
     }
 }
