@@ -137,6 +137,15 @@ pub enum Error {
     Internal(String),
 }
 
+impl From<crate::knowledge::SearchError> for Error {
+    fn from(error: crate::knowledge::SearchError) -> Self {
+        match error {
+            crate::knowledge::SearchError::Store(e) => Error::Store(e),
+            crate::knowledge::SearchError::Embed(e) => Error::Llm(e),
+        }
+    }
+}
+
 impl Error {
     /// `source` as the failure of a workflow's `step`.
     pub fn step(step: impl Into<String>, source: Error) -> Self {

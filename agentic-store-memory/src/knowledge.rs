@@ -11,7 +11,7 @@ use agentic_core::knowledge::{Chunk, ChunkVectors, dot};
 use agentic_core::model::{KnowledgeBase, KnowledgeDocument, ScoredChunk, TextLanguage};
 use agentic_core::store::{DocumentInsert, KnowledgeStore, Page, PageRequest, StoreError, StoreResult};
 use async_trait::async_trait;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
@@ -164,9 +164,13 @@ impl BaseIndex {
         Ok(Self { base, documents: RwLock::default(), index, reader, writing: Mutex::new(()), fields })
     }
 
-    /// Runs `write` with a writer, commits, and makes what it wrote searchable.
-    fn write(&self, write: impl FnOnce(&IndexWriter, Fields) -> tantivy::Result<()>) -> StoreResult<()> {
-        let _writing = self.writing.lock();
+    /// Runs `write` with a writer, commits, and makes what it wrote searchable. The caller holds `writing` (its
+    /// guard is the proof), so what it checked before writing still holds.
+    fn write(
+        &self,
+        _writing: &MutexGuard<'_, ()>,
+        write: impl FnOnce(&IndexWriter, Fields) -> tantivy::Result<()>,
+    ) -> StoreResult<()> {
         let mut writer: IndexWriter = self.index.writer_with_num_threads(1, WRITER_MEMORY).map_err(backend)?;
         write(&writer, self.fields).map_err(backend)?;
         writer.commit().map_err(backend)?;
@@ -307,28 +311,32 @@ impl KnowledgeStore for MemoryTenant {
             return Err(StoreError::Backend(message.into()));
         }
         // One upload of a base at a time, so two of the same content cannot both be new.
-        let _writing = base.writing.lock();
-        if let Some(existing) = base.documents.read().hashes.get(&document.content_hash) {
-            let existing = base.documents.read().by_id.get(existing).map(|d| d.document.clone());
-            if let Some(existing) = existing {
-                return Ok(DocumentInsert::Existing(existing));
-            }
+        let writing = base.writing.lock();
+        let existing = {
+            let documents = base.documents.read();
+            documents
+                .hashes
+                .get(&document.content_hash)
+                .and_then(|id| documents.by_id.get(id))
+                .map(|d| d.document.clone())
+        };
+        if let Some(existing) = existing {
+            return Ok(DocumentInsert::Existing(existing));
         }
-        let mut writer: IndexWriter = base.index.writer_with_num_threads(1, WRITER_MEMORY).map_err(backend)?;
-        let fields = base.fields;
-        for chunk in chunks {
-            let mut indexed = TantivyDocument::default();
-            indexed.add_text(fields.document, document.id.to_string());
-            indexed.add_u64(fields.position, u64::from(chunk.position));
-            indexed.add_text(fields.title, &document.title);
-            for heading in &chunk.headings {
-                indexed.add_text(fields.headings, heading);
+        base.write(&writing, |writer, fields| {
+            for chunk in chunks {
+                let mut indexed = TantivyDocument::default();
+                indexed.add_text(fields.document, document.id.to_string());
+                indexed.add_u64(fields.position, u64::from(chunk.position));
+                indexed.add_text(fields.title, &document.title);
+                for heading in &chunk.headings {
+                    indexed.add_text(fields.headings, heading);
+                }
+                indexed.add_text(fields.text, &chunk.text);
+                writer.add_document(indexed)?;
             }
-            indexed.add_text(fields.text, &chunk.text);
-            writer.add_document(indexed).map_err(backend)?;
-        }
-        writer.commit().map_err(backend)?;
-        base.reader.reload().map_err(backend)?;
+            Ok(())
+        })?;
         let mut documents = base.documents.write();
         documents.hashes.insert(document.content_hash.clone(), document.id);
         let stored = Stored { document: document.clone(), chunks: chunks.to_vec(), vectors: vectors.cloned() };
@@ -373,7 +381,8 @@ impl KnowledgeStore for MemoryTenant {
         };
         if removed {
             // Searches skip hits of documents no longer listed, so the index may catch up after.
-            base.write(|writer, fields| {
+            let writing = base.writing.lock();
+            base.write(&writing, |writer, fields| {
                 writer.delete_term(Term::from_field_text(fields.document, &id.to_string()));
                 Ok(())
             })?;

@@ -10,7 +10,8 @@ use crate::auth::Principal;
 use crate::error::{Error, Result};
 use crate::ids::{DocumentId, KnowledgeBaseId};
 use crate::knowledge::{
-    ChunkSizes, DocumentReader, ReadError, SearchError, chunk, content_hash, embed_chunks, hybrid_search, media_type,
+    ChunkSizes, DocumentReader, ReadError, chunk, content_hash, embed_chunks, hybrid_search, media_type,
+    media_type_of_file,
 };
 use crate::model::{
     KnowledgeBase, KnowledgeDocument, MAX_DESCRIPTION_CHARS, Permission, ScoredChunk, ValidationError, validate_name,
@@ -57,18 +58,6 @@ pub struct DocumentUpload {
     pub title: Option<String>,
     /// The uploaded file's name, if any (the title when neither the uploader nor the document gives one).
     pub file_name: Option<String>,
-}
-
-/// The media type of a file by its extension, for uploads sent as `application/octet-stream`.
-fn media_type_by_name(file_name: &str) -> Option<&'static str> {
-    let extension = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
-    Some(match extension.as_str() {
-        "md" | "markdown" => "text/markdown",
-        "txt" | "text" => "text/plain",
-        "html" | "htm" => "text/html",
-        "pdf" => "application/pdf",
-        _ => return None,
-    })
 }
 
 impl Platform {
@@ -151,7 +140,7 @@ impl Platform {
         }
         let mut media = media_type(&upload.content_type);
         if media.is_empty() || media == "application/octet-stream" {
-            match upload.file_name.as_deref().and_then(media_type_by_name) {
+            match upload.file_name.as_deref().and_then(media_type_of_file) {
                 Some(guessed) => guessed.clone_into(&mut media),
                 None => {
                     return Err(Error::UnsupportedMediaType(format!(
@@ -283,26 +272,6 @@ impl Platform {
         }
         self.knowledge_base(principal, base).await?;
         let store = self.inner.store.tenant(principal.tenant_id);
-        hybrid_search(store.as_ref(), self.inner.embedder.as_deref(), base, query, k as usize).await.map_err(
-            |e| match e {
-                SearchError::Store(e) => Error::Store(e),
-                SearchError::Embed(e) => Error::Llm(e),
-            },
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn octet_streams_are_typed_by_their_file_name() {
-        assert_eq!(media_type_by_name("Guide.MD"), Some("text/markdown"));
-        assert_eq!(media_type_by_name("a.b/notes.txt"), Some("text/plain"));
-        assert_eq!(media_type_by_name("page.htm"), Some("text/html"));
-        assert_eq!(media_type_by_name("scan.pdf"), Some("application/pdf"));
-        assert_eq!(media_type_by_name("archive.zip"), None);
-        assert_eq!(media_type_by_name("README"), None);
+        Ok(hybrid_search(store.as_ref(), self.inner.embedder.as_deref(), base, query, k as usize).await?)
     }
 }

@@ -21,4 +21,4 @@ pub use chunk::{Chunk, ChunkSizes, chunk, content_hash};
 pub use cite::{Citation, Cited, Source, cite};
 pub use embed::{ChunkVectors, EMBED_BATCH, Embedder, SearchError, dot, embed_chunks, hybrid_search, normalized};
 pub use fuse::{RRF_K, reciprocal_rank_fusion};
-pub use read::{DocumentReader, PlainReader, ReadDocument, ReadError, media_type};
+pub use read::{DocumentReader, PlainReader, ReadDocument, ReadError, media_type, media_type_of_file};

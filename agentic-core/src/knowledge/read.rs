@@ -36,6 +36,19 @@ pub fn media_type(content_type: &str) -> String {
     content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
+/// The media type of a file by its extension (`.md`, `.markdown`, `.txt`, `.text`, `.html`, `.htm`, `.pdf`), for
+/// uploads that do not say what they are.
+pub fn media_type_of_file(file_name: &str) -> Option<&'static str> {
+    let extension = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "md" | "markdown" => "text/markdown",
+        "txt" | "text" => "text/plain",
+        "html" | "htm" => "text/html",
+        "pdf" => "application/pdf",
+        _ => return None,
+    })
+}
+
 /// Plain text and Markdown, in UTF-8 (a byte order mark is dropped); the title is the first heading.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PlainReader;
@@ -62,6 +75,16 @@ impl DocumentReader for PlainReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_files_type_is_read_from_its_extension() {
+        assert_eq!(media_type_of_file("Guide.MD"), Some("text/markdown"));
+        assert_eq!(media_type_of_file("a.b/notes.txt"), Some("text/plain"));
+        assert_eq!(media_type_of_file("page.htm"), Some("text/html"));
+        assert_eq!(media_type_of_file("scan.pdf"), Some("application/pdf"));
+        assert_eq!(media_type_of_file("archive.zip"), None);
+        assert_eq!(media_type_of_file("README"), None);
+    }
 
     #[test]
     fn plain_text_and_markdown_are_read_and_others_refused() {

@@ -4,6 +4,7 @@ use agentic_core::api::{
     CreateKnowledgeBaseRequest, DocumentWithChunks, SearchKnowledgeRequest, SearchResults, UploadedDocument,
 };
 use agentic_core::ids::{DocumentId, KnowledgeBaseId};
+use agentic_core::knowledge::media_type_of_file;
 use agentic_core::model::{KnowledgeBase, KnowledgeDocument, ScoredChunk};
 use agentic_core::store::{Page, PageRequest};
 use reqwest::Method;
@@ -31,14 +32,7 @@ impl DocumentFile {
     /// A document whose media type is guessed from its file name (`.md`, `.markdown`, `.txt`, `.html`, `.htm`,
     /// `.pdf`; anything else is sent as `application/octet-stream`, which the server refuses).
     pub fn named(file_name: &str, bytes: Vec<u8>) -> Self {
-        let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-        let media_type = match extension.as_str() {
-            "md" | "markdown" => "text/markdown",
-            "txt" | "text" => "text/plain",
-            "html" | "htm" => "text/html",
-            "pdf" => "application/pdf",
-            _ => "application/octet-stream",
-        };
+        let media_type = media_type_of_file(file_name).unwrap_or("application/octet-stream");
         Self { media_type: media_type.into(), bytes, title: None }
     }
 }
