@@ -100,3 +100,8 @@ impl Platform {
         http::metrics_router(self.clone())
     }
 }
+
+/// `docs/testing.md`'s Rust snippets, compiled and run with the doctests so that the testing guide stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/testing.md")]
+pub struct TestingGuide;

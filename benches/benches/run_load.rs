@@ -162,14 +162,17 @@ async fn drive(server: &Server, concurrency: u64, seconds: u64) -> (Vec<Duration
     (latencies, failures, started.elapsed().as_secs_f64())
 }
 
-async fn run(label: &str, store: Arc<dyn Store>) {
+/// Runs the steps on `store`; returns the number of requests that failed.
+async fn run(label: &str, store: Arc<dyn Store>) -> u64 {
     let (seconds, workers) = (env_number("LOAD_SECS", 10), env_number("LOAD_WORKERS", 16));
     let server = serve(store, workers).await;
     let (warm_up, _, _) = drive(&server, 16, 1).await; // connections, pools, caches
     let mut runs_stored = warm_up.len();
+    let mut failed = 0;
     for concurrency in [16, 64] {
         let (mut latencies, failures, elapsed) = drive(&server, concurrency, seconds).await;
         runs_stored += latencies.len();
+        failed += failures;
         latencies.sort();
         let p = |q: f64| {
             latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1))).copied()
@@ -185,21 +188,28 @@ async fn run(label: &str, store: Arc<dyn Store>) {
     }
     let _ = server.stop.send(true);
     tokio::time::sleep(Duration::from_millis(300)).await;
+    failed
 }
 
 fn main() {
     agentic_llm::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    runtime.block_on(async {
-        run("memory", Arc::new(MemoryStore::new())).await;
+    let failed = runtime.block_on(async {
+        let mut failed = run("memory", Arc::new(MemoryStore::new())).await;
         match std::env::var("DATABASE_URL") {
             Ok(url) => {
                 let options = PgStoreOptions { max_connections: 16, ..PgStoreOptions::default() };
                 let db = TestDatabase::create(&url, options).await.unwrap();
-                run("postgres", Arc::new(db.store.clone())).await;
+                failed += run("postgres", Arc::new(db.store.clone())).await;
                 drop(db);
             }
             Err(_) => eprintln!("run_load postgres: skipped (set DATABASE_URL)"),
         }
+        failed
     });
+    // A load run is also a check: figures over failed requests mean nothing.
+    if failed > 0 {
+        eprintln!("run_load: {failed} requests failed");
+        std::process::exit(1);
+    }
 }

@@ -69,7 +69,7 @@ fn the_manifests_render_validate_and_agree_with_the_server() {
     assert!(output.status.success(), "{report}");
     assert!(!report.contains("ERROR"), "{report}");
     let passed = report.matches("passed for resource").count();
-    assert_eq!(passed, 2 * 7 + 1, "every resource but the ServiceMonitor (a CRD) is validated: {report}");
+    assert_eq!(passed, 2 * 7 + 2, "every resource but the ServiceMonitor (a CRD) is validated: {report}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let docs = documents(&base);
@@ -85,6 +85,15 @@ fn the_manifests_render_validate_and_agree_with_the_server() {
     assert_eq!(deployment["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"], true);
     let job = find(&docs, "Job");
     assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["args"], serde_json::json!(["migrate"]));
+    // The Job alone carries component=migrate, so a release applies it first with that selector.
+    let migrate: Vec<&Value> =
+        docs.iter().filter(|d| d["metadata"]["labels"]["app.kubernetes.io/component"] == "migrate").collect();
+    assert_eq!(migrate, vec![job], "only the Job is selected by component=migrate");
+    // It signs in as the schema owner from a Secret that no server pod reads.
+    let owner = &job["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"];
+    assert_eq!((owner["name"].as_str(), owner["key"].as_str()), (Some("agentic-migration"), Some("DATABASE_URL")));
+    let server_secrets = &deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"];
+    assert!(!server_secrets.to_string().contains("agentic-migration"), "{server_secrets}");
 
     // The ServiceMonitor scrapes a port the Service has, on a Service its selector matches.
     let (service, monitor) = (find(&docs, "Service"), find(&docs, "ServiceMonitor"));
@@ -97,13 +106,16 @@ fn the_manifests_render_validate_and_agree_with_the_server() {
     // Every setting the ConfigMap and the Secret give is one the server reads (it names them in --help).
     let help = common::server().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout).into_owned();
-    let secret: Value = serde_saphyr::from_str(&std::fs::read_to_string(&secret).unwrap()).unwrap();
+    let secrets = documents(&std::fs::read_to_string(&secret).unwrap());
+    let names: Vec<&str> = secrets.iter().map(|s| s["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["agentic-secrets", "agentic-migration"]);
     let configmap = find(&docs, "ConfigMap");
-    let names = configmap["data"].as_object().unwrap().keys().chain(secret["stringData"].as_object().unwrap().keys());
+    let names = configmap["data"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .chain(secrets.iter().flat_map(|s| s["stringData"].as_object().unwrap().keys()));
     for name in names {
-        if name == "MIGRATION_DATABASE_URL" {
-            continue; // The Job's DATABASE_URL.
-        }
         let named = help.contains(&format!("[env: {name}=")) || help.contains(&format!("[env: {name}]"));
         assert!(named, "{name} is not a setting of agentic-server");
     }
