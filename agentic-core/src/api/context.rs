@@ -10,7 +10,7 @@ use crate::model::ContextKey;
 #[serde(deny_unknown_fields)]
 pub struct PutContextRequest {
     /// The value (any JSON, at most 256 KiB by default).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: serde_json::Value,
     /// How long it lives, in seconds (default 3,600; at most 30 days).
     #[serde(default)]
@@ -22,7 +22,7 @@ pub struct PutContextRequest {
 #[serde(deny_unknown_fields)]
 pub struct AppendContextRequest {
     /// The item to append to the list under the key (an absent key becomes a list of this one item).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub item: serde_json::Value,
     /// How long the list lives from now, in seconds (default 3,600; at most 30 days).
     #[serde(default)]

@@ -1,9 +1,25 @@
-//! Bodies of the events API: the catalogue (the listing's query is [`crate::store::EventQuery`]).
+//! Bodies of the events API: the catalogue (the listing's query is [`crate::store::EventQuery`]), and the frames
+//! of the event streams.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::events::EventKind;
+
+/// One frame of a `text/event-stream` response (`GET /v1/events/stream`, `GET /v1/runs/{id}/events`): how each
+/// [`Event`](crate::events::Event) travels as a Server-Sent Event. Between frames, a comment line every 15 s keeps the
+/// connection open. Only the document uses this type: the frames are written by the SSE encoder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventFrame {
+    /// The event's id: send it back as `Last-Event-ID` to resume after it.
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The event's type, e.g. `agent.completed`.
+    pub event: EventKind,
+    /// The event, as JSON.
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
+}
 
 /// One entry of the event catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

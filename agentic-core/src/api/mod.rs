@@ -20,7 +20,7 @@ mod problem;
 mod schedules;
 mod webhooks;
 pub use context::{AppendContextRequest, ContextKeyList, PutContextRequest};
-pub use events::{EventTypeList, EventTypeView};
+pub use events::{EventFrame, EventTypeList, EventTypeView};
 pub use handoffs::{HandoffList, HandoffView};
 pub use knowledge::{
     CreateKnowledgeBaseRequest, DocumentWithChunks, SearchKnowledgeRequest, SearchResults, UploadDocumentRequest,
@@ -119,6 +119,11 @@ pub struct UpdateTenantRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantRequest {
     /// Display name.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// Unique URL-safe handle.
     pub slug: String,
@@ -179,6 +184,11 @@ pub struct UpdateUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// Human label.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// Permissions to grant; each must be one the creator holds. Empty means read-only.
     #[serde(default)]
@@ -201,6 +211,11 @@ pub struct CreateApiKeyResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateDepartmentRequest {
     /// Name, unique within the tenant.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// Optional description.
     pub description: Option<String>,
@@ -211,6 +226,11 @@ pub struct CreateDepartmentRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateProjectRequest {
     /// Name.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// Optional description.
     pub description: Option<String>,
@@ -334,6 +354,10 @@ pub struct AgentList {
 #[serde(deny_unknown_fields)]
 pub struct ExecuteRequest {
     /// The task, in words.
+    #[schema(
+        min_length = 1,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub task: String,
     /// Extra context for the agent.
     #[serde(default)]

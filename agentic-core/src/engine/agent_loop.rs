@@ -82,7 +82,7 @@ pub enum RunStep {
         #[schema(value_type = Object)]
         input: serde_json::Value,
         /// Its output, or the error the model was shown.
-        #[schema(value_type = Object)]
+        #[schema(value_type = Value)]
         output: serde_json::Value,
         /// Whether it succeeded.
         ok: bool,

@@ -1,7 +1,6 @@
 //! The event catalogue: every type the platform publishes, what it means, and the JSON schema of its data.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// A data field of an event: its name and JSON type (`?` after the type: may also be `null`).
 type Field = (&'static str, &'static str);
@@ -10,7 +9,7 @@ macro_rules! event_kinds {
     ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal { $($field:literal: $ty:literal),* $(,)? }, )*) => {
         /// Every type of event the platform publishes: the one list webhooks subscribe to, `GET /v1/events/types`
         /// serves and the docs describe. The engine never spells an event type as a string.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum EventKind {
             $( $(#[doc = $doc])* #[serde(rename = $name)] $variant, )*
         }
@@ -172,6 +171,21 @@ impl std::fmt::Display for EventKind {
         f.write_str(self.as_str())
     }
 }
+
+/// The schema is the wire names, from [`EventKind::ALL`]: a derived one would list the Rust variant names, since the
+/// derive cannot read a `serde(rename)` that a `macro_rules!` fragment carries.
+impl utoipa::PartialSchema for EventKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(EventKind::ALL.iter().map(|kind| kind.as_str())))
+            .description(Some("Every type of event the platform publishes (`GET /v1/events/types` describes each)"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventKind {}
 
 #[cfg(test)]
 mod tests {

@@ -41,8 +41,8 @@ fn body_problem_type(status: StatusCode) -> ProblemType {
     if status == StatusCode::PAYLOAD_TOO_LARGE { ProblemType::PayloadTooLarge } else { ProblemType::MalformedBody }
 }
 
-/// An optional JSON body: empty (or only whitespace) is `None`; otherwise as [`ApiJson`] (malformed 400, a wrong
-/// shape 422), and too large 413, always as a problem document.
+/// An optional JSON body: empty (or only whitespace) or `null` is `None`; otherwise as [`ApiJson`] (malformed 400,
+/// a wrong shape 422), and too large 413, always as a problem document.
 #[derive(Debug)]
 pub struct ApiOptionalJson<T>(pub Option<T>);
 
@@ -56,8 +56,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiOptionalJson<T> 
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(ApiOptionalJson(None));
         }
-        match serde_json::from_slice(&body) {
-            Ok(value) => Ok(ApiOptionalJson(Some(value))),
+        match serde_json::from_slice::<Option<T>>(&body) {
+            Ok(value) => Ok(ApiOptionalJson(value)),
             Err(error) => {
                 let kind = if error.is_data() { ProblemType::Validation } else { ProblemType::MalformedBody };
                 Err(ProblemResponse(Problem::new(kind, error.to_string())))

@@ -7,6 +7,7 @@
 //! cross-cutting layers (body limit, request id, tracing, metrics, panic catching). [`layer`] holds the tower
 //! layers of our own (authentication, rate limits), which render their refusals with [`problem`].
 
+mod document;
 pub mod extract;
 pub mod layer;
 mod observe;

@@ -89,34 +89,6 @@ impl utoipa::Modify for ProblemCatalogue {
     }
 }
 
-/// Gives `Run.output` its shapes: an agent run's [`AgentRunOutput`](crate::engine::AgentRunOutput) or a workflow's
-/// [`PipelineOutput`](crate::engine::PipelineOutput), or null. (`model::Run` keeps the field as JSON and knows
-/// nothing of the engine's output types, so the document is completed here, where both are known.)
-fn document_run_output(openapi: &mut utoipa::openapi::OpenApi) {
-    use crate::engine::{AgentRunOutput, PipelineOutput};
-    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
-    use utoipa::openapi::{Ref, RefOr};
-    use utoipa::{PartialSchema, ToSchema};
-    let components = openapi.components.get_or_insert_with(Default::default);
-    let mut schemas = vec![
-        (AgentRunOutput::name().into_owned(), AgentRunOutput::schema()),
-        (PipelineOutput::name().into_owned(), PipelineOutput::schema()),
-    ];
-    AgentRunOutput::schemas(&mut schemas);
-    PipelineOutput::schemas(&mut schemas);
-    for (name, schema) in schemas {
-        components.schemas.entry(name).or_insert(schema);
-    }
-    if let Some(RefOr::T(Schema::Object(run))) = components.schemas.get_mut("Run") {
-        let output = OneOfBuilder::new()
-            .item(Ref::from_schema_name(AgentRunOutput::name()))
-            .item(Ref::from_schema_name(PipelineOutput::name()))
-            .item(ObjectBuilder::new().schema_type(Type::Null))
-            .description(Some("The outcome, once completed (a workflow's is saved after every step)"));
-        run.properties.insert("output".to_owned(), output.into());
-    }
-}
-
 /// The `/v1` routes (public and behind authentication), and with `system` also `/health` and `/ready`.
 fn api_routes(platform: &Platform, system: bool) -> OpenApiRouter<Platform> {
     let mut public = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(v1::public_routes());
@@ -141,7 +113,7 @@ fn rate_limit_layer(platform: &Platform, stage: Stage) -> Option<RateLimitLayer>
 /// The OpenAPI 3.1 document of the API that [`router`] serves.
 pub fn openapi(platform: &Platform) -> utoipa::openapi::OpenApi {
     let mut openapi = api_routes(platform, true).into_openapi();
-    document_run_output(&mut openapi);
+    super::document::complete(&mut openapi);
     openapi
 }
 
@@ -149,7 +121,7 @@ pub fn openapi(platform: &Platform) -> utoipa::openapi::OpenApi {
 /// its `servers` entry is the prefix, so generated clients and the docs UI call the right URLs.
 pub fn api_openapi(platform: &Platform, prefix: &str) -> utoipa::openapi::OpenApi {
     let mut openapi = api_routes(platform, false).into_openapi();
-    document_run_output(&mut openapi);
+    super::document::complete(&mut openapi);
     let url = if prefix.is_empty() { "/".to_owned() } else { prefix.trim_end_matches('/').to_owned() };
     openapi.servers = Some(vec![utoipa::openapi::Server::new(url)]);
     openapi
@@ -159,7 +131,7 @@ pub fn api_openapi(platform: &Platform, prefix: &str) -> utoipa::openapi::OpenAp
 /// at `/docs`, `/metrics` for the metrics token, and a problem-document fallback for unknown routes.
 pub fn router(platform: Platform) -> Router {
     let (api, mut openapi) = api_routes(&platform, true).split_for_parts();
-    document_run_output(&mut openapi);
+    super::document::complete(&mut openapi);
     let openapi_json = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned());
     let app = api
         .route(

@@ -36,8 +36,8 @@ pub struct Provenance {
 pub struct ContextEntry {
     /// The key.
     pub key: String,
-    /// The value.
-    #[schema(value_type = Object)]
+    /// The value: any JSON.
+    #[schema(value_type = Value)]
     pub value: serde_json::Value,
     /// Grows with every write (also across the key's expiry and re-creation), so a stale `If-Match` never
     /// matches a newer value.

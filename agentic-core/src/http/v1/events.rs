@@ -6,7 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{EventTypeList, Problem};
+use crate::api::{EventFrame, EventTypeList, Problem};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::events::Event;
@@ -36,7 +36,7 @@ async fn list_events(
 /// JSON), with the filters of the listing. Resumes after `Last-Event-ID` (or `after`) when given, else starts now.
 #[utoipa::path(get, path = "/v1/events/stream", tag = "events", security(("bearer" = [])), params(EventQuery,
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = EventFrame,
         description = "An endless stream of events, with a comment every 15 s to keep the connection open"),
         (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn stream_events(

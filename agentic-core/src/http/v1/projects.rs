@@ -34,6 +34,7 @@ async fn list_projects(
 #[utoipa::path(post, path = "/v1/projects", tag = "projects", security(("bearer" = [])),
     request_body = CreateProjectRequest,
     responses((status = 201, body = Project), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem, description = "The department is not one of the tenant's"),
         (status = 422, body = Problem)))]
 async fn create_project(
     State(platform): State<Platform>,

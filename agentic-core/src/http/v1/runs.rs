@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::Platform;
-use crate::api::{Problem, WaitQuery, WorkflowRequest};
+use crate::api::{EventFrame, Problem, WaitQuery, WorkflowRequest};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -132,7 +132,7 @@ async fn cancel_run(
 #[utoipa::path(get, path = "/v1/runs/{id}/events", tag = "runs", security(("bearer" = [])),
     params(("id" = RunId, Path, description = "Run id"),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id")),
-    responses((status = 200, content_type = "text/event-stream", body = String,
+    responses((status = 200, content_type = "text/event-stream", body = EventFrame,
         description = "The run's events (`id:` event id, `event:` type, `data:` the event as JSON), ending with its end"),
         (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn run_events(
