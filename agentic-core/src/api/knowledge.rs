@@ -12,11 +12,7 @@ use crate::model::{KnowledgeDocument, ScoredChunk, TextLanguage};
 #[serde(deny_unknown_fields)]
 pub struct CreateKnowledgeBaseRequest {
     /// Name, unique within the tenant.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub name: String,
     /// What it holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,10 +67,7 @@ pub struct DocumentWithChunks {
 #[serde(deny_unknown_fields)]
 pub struct SearchKnowledgeRequest {
     /// What to look for, in words (any of them may match; there is no query syntax).
-    #[schema(
-        min_length = 1,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub query: String,
     /// How many chunks to return, 1–50 (default 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]

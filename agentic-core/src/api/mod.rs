@@ -119,11 +119,7 @@ pub struct UpdateTenantRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantRequest {
     /// Display name.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub name: String,
     /// Unique URL-safe handle.
     pub slug: String,
@@ -184,11 +180,7 @@ pub struct UpdateUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     /// Human label.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub name: String,
     /// Permissions to grant; each must be one the creator holds. Empty means read-only.
     #[serde(default)]
@@ -211,11 +203,7 @@ pub struct CreateApiKeyResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateDepartmentRequest {
     /// Name, unique within the tenant.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub name: String,
     /// Optional description.
     pub description: Option<String>,
@@ -226,11 +214,7 @@ pub struct CreateDepartmentRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateProjectRequest {
     /// Name.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub name: String,
     /// Optional description.
     pub description: Option<String>,
@@ -354,10 +338,7 @@ pub struct AgentList {
 #[serde(deny_unknown_fields)]
 pub struct ExecuteRequest {
     /// The task, in words.
-    #[schema(
-        min_length = 1,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub task: String,
     /// Extra context for the agent.
     #[serde(default)]

@@ -12,11 +12,7 @@ use crate::model::{FireOrigin, OverlapPolicy, RiskLevel, ScheduleSpec, ScheduleT
 #[serde(deny_unknown_fields)]
 pub struct CreateScheduleRequest {
     /// Its name (1–200 characters).
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
-    )]
+    #[schema(min_length = 1)]
     pub name: String,
     /// What it starts: `{agent, task, context}` or `{workflow, args}`.
     pub target: ScheduleTarget,

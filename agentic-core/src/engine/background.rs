@@ -65,6 +65,7 @@ impl Background {
                 tracing::error!(%error, "a background task panicked");
             }
         }
+        tracing::info!("background work stopped");
     }
 }
 

@@ -15,7 +15,7 @@ use crate::knowledge::{
 };
 use crate::model::{
     KnowledgeBase, KnowledgeDocument, MAX_DESCRIPTION_CHARS, Permission, ScoredChunk, ValidationError, validate_name,
-    validate_optional_text,
+    validate_optional_text, validate_text,
 };
 use crate::store::{DocumentInsert, Page, PageRequest, StoreError};
 
@@ -259,19 +259,14 @@ impl Platform {
         base: KnowledgeBaseId,
         request: SearchKnowledgeRequest,
     ) -> Result<Vec<ScoredChunk>> {
-        let query = request.query.trim();
-        if query.is_empty() {
-            return Err(ValidationError::new("query", "must not be empty").into());
-        }
-        if query.chars().count() > MAX_QUERY_CHARS {
-            return Err(ValidationError::new("query", format!("must be at most {MAX_QUERY_CHARS} characters")).into());
-        }
+        // Prose rules: not blank, bounded, and no control characters (PostgreSQL refuses a NUL in text).
+        let query = validate_text("query", &request.query, MAX_QUERY_CHARS)?;
         let k = request.k.unwrap_or(DEFAULT_SEARCH_RESULTS);
         if !(1..=MAX_SEARCH_RESULTS).contains(&k) {
             return Err(ValidationError::new("k", format!("must be 1 to {MAX_SEARCH_RESULTS}")).into());
         }
         self.knowledge_base(principal, base).await?;
         let store = self.inner.store.tenant(principal.tenant_id);
-        Ok(hybrid_search(store.as_ref(), self.inner.embedder.as_deref(), base, query, k as usize).await?)
+        Ok(hybrid_search(store.as_ref(), self.inner.embedder.as_deref(), base, &query, k as usize).await?)
     }
 }

@@ -155,9 +155,15 @@ async fn uploads_in_every_form_are_read_chunked_searched_and_deleted(app: TestAp
     assert_eq!(refunds["data"][0]["document_id"], pdf["id"], "the PDF's text is searchable: {refunds}");
     let viewer = app.user("reader@acme.test", &["viewer"]).await.1;
     app.call("POST", &search, Some(&viewer), Some(json!({"query": "warranty"}))).await.expect(200);
-    for body in
-        [json!({"query": "  "}), json!({"query": "x", "k": 0}), json!({"query": "x", "k": 51}), json!({"q": "x"})]
-    {
+    // A NUL (found by Schemathesis: PostgreSQL refused it with a 500) or another control character is 422.
+    for body in [
+        json!({"query": "  "}),
+        json!({"query": "x", "k": 0}),
+        json!({"query": "x", "k": 51}),
+        json!({"q": "x"}),
+        json!({"query": "refund\u{0}card"}),
+        json!({"query": "refund\u{7f}"}),
+    ] {
         app.call("POST", &search, Some(&admin), Some(body)).await.expect(422);
     }
     app.call("POST", &search, Some(&admin), Some(json!({"query": "y".repeat(2001)}))).await.expect(422);

@@ -316,13 +316,10 @@ async fn run(config: Config) -> Result<(), String> {
     }
     let reloading = advisories.zip(config.advisories.as_ref().map(|(_, every)| *every));
     let reload_task = reloading.map(|(database, every)| tokio::spawn(reload_advisories(database, every)));
-    let served = agentic_core::http::serve(listener, platform.router(), shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"));
+    let served = serve_until_signalled(listener, platform.router(), background).await;
     if let Some(task) = reload_task {
         task.abort();
     }
-    background.shutdown().await;
     let _ = stop_metrics.send(());
     if let Some(task) = metrics_task {
         let _ = task.await;
@@ -364,6 +361,51 @@ async fn bootstrap(platform: &Platform, config: &Config) -> Result<(), String> {
         println!("  admin API key: the value of AGENTIC_BOOTSTRAP_API_KEY");
     }
     Ok(())
+}
+
+/// How long requests may still run after SIGTERM or Ctrl-C. An open event stream never ends by itself, and the
+/// manifests give a pod 60 s to stop.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves `app` until SIGTERM or Ctrl-C. Then, at once, new connections are refused and the background work stops
+/// (workers give their unfinished runs back, attempts uncounted, for another replica to take), while requests in
+/// flight finish for up to [`DRAIN_LIMIT`]; whatever is still open then (event streams) is closed.
+async fn serve_until_signalled(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    background: agentic_core::engine::Background,
+) -> Result<(), String> {
+    let (signalled, signal) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = signalled.send(true);
+    });
+    let on_signal = |mut signal: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = signal.wait_for(|signalled| *signalled).await;
+    };
+    let mut serving = tokio::spawn(agentic_core::http::serve(listener, app, on_signal(signal.clone())));
+    let ended_early = tokio::select! {
+        joined = &mut serving => Some(joined),
+        () = on_signal(signal) => None,
+    };
+    let drain = async {
+        match ended_early {
+            Some(joined) => joined,
+            None => match tokio::time::timeout(DRAIN_LIMIT, &mut serving).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    tracing::warn!(
+                        limit_secs = DRAIN_LIMIT.as_secs(),
+                        "requests still open at the drain limit: closed"
+                    );
+                    serving.abort();
+                    Ok(Ok(()))
+                }
+            },
+        }
+    };
+    let (joined, ()) = tokio::join!(drain, background.shutdown());
+    joined.map_err(|e| format!("server task: {e}"))?.map_err(|e| format!("server error: {e}"))
 }
 
 async fn shutdown_signal() {

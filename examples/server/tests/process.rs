@@ -1,7 +1,9 @@
 //! The built binary: starts on defaults, serves, and exits 0 on SIGTERM; refuses malformed configuration.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::process::Command;
+use std::time::Duration;
 
 mod common;
 
@@ -36,6 +38,43 @@ fn serves_on_defaults_and_exits_cleanly_on_sigterm() {
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(!stderr.contains(KEY), "the API key reached the log");
+}
+
+/// An event stream never ends by itself: on SIGTERM the server still exits, closing it at the drain limit (30 s),
+/// and its workers stop at once rather than after the drain.
+#[test]
+fn an_open_event_stream_does_not_hold_the_shutdown_past_the_drain_limit() {
+    let mut child = server()
+        .env("AGENTIC_BIND", "127.0.0.1:0")
+        .env("AGENTIC_BOOTSTRAP_API_KEY", KEY)
+        .env("AGENTIC_LOG", "info")
+        .spawn()
+        .unwrap();
+    let (addr, _) = wait_for_listen_line(&mut child);
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(stream, "GET /v1/events/stream HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {KEY}\r\n\r\n").unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200", "the stream is open");
+
+    let signalled = std::time::Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(45), "the server did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+    let waited = signalled.elapsed();
+    assert!(waited >= Duration::from_secs(29), "the drain ended before its limit: {waited:?}");
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let (stopped, closed) =
+        (stderr.find("background work stopped"), stderr.find("requests still open at the drain limit"));
+    assert!(closed.is_some(), "{stderr}");
+    assert!(stopped.is_some_and(|stopped| Some(stopped) < closed), "workers stop before the drain ends: {stderr}");
 }
 
 #[test]
