@@ -6,13 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{free_port, server, stop, wait_for_listen_line};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{free_port, root, server, stop, wait_for_listen_line};
 
 /// The instructions of a Dockerfile, continuation lines joined and comments dropped: `(keyword, arguments)`.
 fn instructions(text: &str) -> Vec<(String, String)> {

@@ -7,13 +7,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
+use common::root;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// (info string, text) of every fenced block of `markdown`.
 fn fenced_blocks(markdown: &str) -> Vec<(String, String)> {

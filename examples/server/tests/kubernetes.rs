@@ -9,11 +9,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::root;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The validator and kubectl, or `None` (skipped, unless backends are required).
 fn tools() -> Option<(PathBuf, &'static str)> {

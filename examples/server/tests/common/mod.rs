@@ -12,6 +12,11 @@ pub(crate) const KEY: &str = "agk_processtest0123456789abcdefghijklmnop";
 /// The webhook secret key the tests' servers share (base64 of 32 bytes).
 pub(crate) const WEBHOOK_KEY: &str = "dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGU=";
 
+/// The repository's root (the tests read its files: the Dockerfile, the manifests, the guides).
+pub(crate) fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
 pub(crate) fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_agentic-server"));
     for (name, _) in std::env::vars() {
