@@ -63,6 +63,8 @@ pub(crate) struct Inner {
     /// Wakes this process's workers when a run is queued and its waiters when one ends, so nobody sleeps out a
     /// poll interval for work done here (runs queued or ended by other replicas are seen by polling).
     pub(crate) run_signals: crate::engine::RunSignals,
+    /// Whether this process works waited runs itself, and how many at once.
+    pub(crate) inline_runs: crate::engine::InlineRuns,
     /// Wakes this process's event streams when an event is stored here (other replicas' are seen by polling).
     pub(crate) event_wakeup: tokio::sync::Notify,
     /// Wakes this process's relay when events were stored (it also polls for other replicas').
@@ -550,6 +552,7 @@ impl PlatformBuilder {
                 lockout: crate::auth::lockout::LoginLockout::default(),
                 pending_charges: parking_lot::Mutex::default(),
                 run_signals: crate::engine::RunSignals::default(),
+                inline_runs: crate::engine::InlineRuns::default(),
                 event_wakeup: tokio::sync::Notify::new(),
                 relay_wakeup: tokio::sync::Notify::new(),
                 dispatch_wakeup: tokio::sync::Notify::new(),

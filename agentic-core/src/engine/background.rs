@@ -7,6 +7,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::Platform;
+use crate::engine::inline_runs::Executor;
+
+/// How many waited runs a replica works at once by default beside its workers
+/// ([`BackgroundOptions::inline_runs`]).
+pub const DEFAULT_INLINE_RUNS: u32 = 64;
 
 /// What [`Platform::spawn_background`] starts.
 #[derive(Clone, Debug)]
@@ -24,11 +29,22 @@ pub struct BackgroundOptions {
     /// Also run the scheduler (fires due schedules). Safe on every replica at once (each fire time starts one
     /// run), and needed on at least one.
     pub scheduler: bool,
+    /// Runs this replica works at once, beside its workers, for requests that wait for them (`wait` > 0): such a
+    /// run is stored already claimed by this replica and worked at once, without the queue; past this many, waited
+    /// runs are queued like the others. 0, or no workers: every run goes through the queue.
+    pub inline_runs: u32,
 }
 
 impl Default for BackgroundOptions {
     fn default() -> Self {
-        Self { workers: 2, idle_poll: Duration::from_millis(250), upkeep: true, deliveries: true, scheduler: true }
+        Self {
+            workers: 2,
+            idle_poll: Duration::from_millis(250),
+            upkeep: true,
+            deliveries: true,
+            scheduler: true,
+            inline_runs: DEFAULT_INLINE_RUNS,
+        }
     }
 }
 
@@ -46,6 +62,8 @@ pub struct Background {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     worker_names: Vec<String>,
+    /// The platform and its executor of waited runs, with its capacity, when it works them.
+    inline: Option<(Platform, Executor, u32)>,
 }
 
 impl Background {
@@ -55,8 +73,11 @@ impl Background {
     }
 
     /// Stops every worker and the upkeep loop and waits for them: a worker gives the run it was working back to
-    /// the queue (its attempt not counted) before it returns.
+    /// the queue (its attempt not counted) before it returns, and so does every run worked for a waiting request.
     pub async fn shutdown(self) {
+        if let Some((platform, executor, _)) = &self.inline {
+            platform.inner.inline_runs.stop(executor);
+        }
         let _ = self.stop.send(true);
         for task in self.tasks {
             if let Err(error) = task.await
@@ -64,6 +85,9 @@ impl Background {
             {
                 tracing::error!(%error, "a background task panicked");
             }
+        }
+        if let Some((_, executor, capacity)) = &self.inline {
+            executor.drained(*capacity).await;
         }
         tracing::info!("background work stopped");
     }
@@ -105,13 +129,20 @@ impl Platform {
             let holder = format!("{}-{}-scheduler", std::process::id(), &process[20..]);
             tasks.push(tokio::spawn(async move { platform.run_scheduler(holder, shutdown).await }));
         }
+        let inline = (options.workers > 0 && options.inline_runs > 0).then(|| {
+            let holder = format!("{}-{}-inline", std::process::id(), &process[20..]);
+            let executor = Executor::new(holder, options.inline_runs, stopped.clone());
+            self.inner.inline_runs.start(executor.clone());
+            (self.clone(), executor, options.inline_runs)
+        });
         tracing::info!(
             workers = worker_names.len(),
+            inline_runs = inline.as_ref().map_or(0, |(_, _, capacity)| *capacity),
             upkeep = options.upkeep,
             deliveries = options.deliveries,
             scheduler = options.scheduler,
             "background work started"
         );
-        Background { stop, tasks, worker_names }
+        Background { stop, tasks, worker_names, inline }
     }
 }

@@ -13,6 +13,7 @@ use crate::agents::AgentKey;
 use crate::api::ExecuteRequest;
 use crate::auth::Principal;
 use crate::engine::agent_loop::AgentSpan;
+use crate::engine::inline_runs::InlineSlot;
 use crate::engine::{AgentTask, RunControl};
 use crate::error::{Error, Result};
 use crate::events::{Event, EventKind};
@@ -99,7 +100,14 @@ impl Platform {
         if let Some(earlier) = self.idempotent_replay(&run).await? {
             return self.answer(principal, earlier, wait).await;
         }
-        match self.insert_new_run(run.clone()).await? {
+        // A caller who waits has its run worked here, without the queue (see `inline_runs`), when a slot is free.
+        let slot = wait.filter(|&seconds| seconds > 0).and_then(|_| self.inner.inline_runs.slot());
+        let claimed_at = tokio::time::Instant::now();
+        match self.insert_new_run(run.clone(), slot.as_ref().map(InlineSlot::worker)).await? {
+            Some(run) if run.status == RunStatus::Running => match (slot, wait) {
+                (Some(slot), Some(seconds)) => self.work_inline(principal, run, slot, claimed_at, seconds).await,
+                _ => Ok(run),
+            },
             Some(run) => self.answer(principal, run, wait).await,
             // A request with the same key won the race: its run is the answer.
             None => match self.idempotent_replay(&run).await? {
@@ -110,8 +118,10 @@ impl Platform {
     }
 
     /// Stores a new run — gated behind an approval request when its risk needs one — and wakes whoever it
-    /// concerns; the run as stored, or `None` if another run holds its idempotency key.
-    pub(crate) async fn insert_new_run(&self, mut run: Run) -> Result<Option<Run>> {
+    /// concerns; the run as stored, or `None` if another run holds its idempotency key. With `claim_for`, a run
+    /// that needs no approval is stored already claimed by that lease holder (`running`, first attempt), for this
+    /// process to work it.
+    pub(crate) async fn insert_new_run(&self, mut run: Run, claim_for: Option<&str>) -> Result<Option<Run>> {
         let store = self.inner.store.tenant(run.tenant_id);
         // Whichever replica works the run, its spans join the trace of what created it.
         run.traceparent = run.traceparent.or_else(crate::telemetry::current_traceparent);
@@ -119,6 +129,13 @@ impl Platform {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
             store.insert_gated_run(&run, &approval).await.map(|_| self.events_stored())
+        } else if let Some(worker) = claim_for {
+            // The lease runs from the insert on this process's clock; the first renewal puts it on the store's.
+            run.status = RunStatus::Running;
+            run.attempts = 1;
+            run.lease_owner = Some(worker.to_owned());
+            run.lease_expires_at = Some(run.updated_at + self.inner.run_lease);
+            store.insert_run(&run).await
         } else {
             store.insert_run(&run).await.map(|()| self.inner.run_signals.run_queued())
         };
@@ -246,7 +263,7 @@ impl Platform {
 
     /// One turn of a worker: claims at most one run and works it until it ends, the lease is lost or may have
     /// lapsed, or `shutdown` resolves (the run is then given back, its attempt not counted).
-    async fn work_turn<S>(&self, worker: &str, mut shutdown: std::pin::Pin<&mut S>) -> Result<Turn>
+    async fn work_turn<S>(&self, worker: &str, shutdown: std::pin::Pin<&mut S>) -> Result<Turn>
     where
         S: futures_util::future::FusedFuture<Output = ()>,
     {
@@ -255,6 +272,48 @@ impl Platform {
         let claimed_at = tokio::time::Instant::now();
         let claimed = self.inner.store.system().claim_runs(worker, now, self.inner.run_lease, 1).await?;
         let Some(run) = claimed.into_iter().next() else { return Ok(Turn::Idle) };
+        self.work_claimed(run, worker, claimed_at, shutdown).await;
+        Ok(Turn::Worked)
+    }
+
+    /// Works the waited run this request stored claimed by `slot`'s holder (see `inline_runs`) in a task of its
+    /// own, so that the run goes on if the caller goes away; answers with the run once it ends, or as it stands
+    /// when the wait is over.
+    async fn work_inline(
+        &self,
+        principal: &Principal,
+        run: Run,
+        slot: InlineSlot,
+        claimed_at: tokio::time::Instant,
+        wait: u64,
+    ) -> Result<Run> {
+        let (platform, id) = (self.clone(), run.id);
+        let work = tokio::spawn(async move {
+            let stopping = std::pin::pin!(futures_util::FutureExt::fuse(slot.stopping()));
+            platform.work_claimed(run, slot.worker(), claimed_at, stopping).await;
+        });
+        let wait = Duration::from_secs(wait).min(MAX_WAIT);
+        // Ended, or still running after the wait: the stored run is the answer either way.
+        if let Ok(Err(error)) = tokio::time::timeout(wait, work).await
+            && error.is_panic()
+        {
+            tracing::error!(run_id = %id, %error, "working a run panicked");
+        }
+        self.get_run(principal, id).await
+    }
+
+    /// Works a run claimed under `worker`'s lease (taken no earlier than `claimed_at`) until it ends, the lease is
+    /// lost or may have lapsed, or `shutdown` resolves (the run is then given back, its attempt not counted).
+    async fn work_claimed<S>(
+        &self,
+        run: Run,
+        worker: &str,
+        claimed_at: tokio::time::Instant,
+        mut shutdown: std::pin::Pin<&mut S>,
+    ) where
+        S: futures_util::future::FusedFuture<Output = ()>,
+    {
+        let now = self.inner.clock.now();
         if run.attempts > 1 {
             // A run given back at shutdown keeps its attempt count; one claimed at a higher count was taken over.
             self.inner.metrics.runs.lease_takeovers_total.inc();
@@ -325,21 +384,20 @@ impl Platform {
                 }
                 Err(Interrupted::Shutdown) => {
                     self.give_back(&run, worker).await;
-                    return Ok(Turn::Worked);
+                    return;
                 }
                 Err(Interrupted::LeaseLost) => {
                     tracing::warn!(run_id = %run.id, worker, "lost the run's lease; stopped working on it");
-                    return Ok(Turn::Worked);
+                    return;
                 }
                 Err(Interrupted::LeaseMayHaveLapsed) => {
                     tracing::warn!(run_id = %run.id, worker, "could not renew the run's lease in time; stopped working on it");
-                    return Ok(Turn::Worked);
+                    return;
                 }
             }
         };
         self.record_finish(&run, worker, &finish, &renewed).await;
         self.inner.run_signals.run_changed(run.id);
-        Ok(Turn::Worked)
     }
 
     /// Records a run's outcome, retrying a failing store while the lease still holds: a completed result is not

@@ -308,7 +308,7 @@ impl Platform {
             Err(error) => return Err(error),
         };
         run.idempotency_key = Some(fire.key.clone());
-        let run = match self.insert_new_run(run).await {
+        let run = match self.insert_new_run(run, None).await {
             Ok(Some(run)) => run,
             // Another holder started this fire's run before it was overtaken: that run is the fire's.
             Ok(None) => {

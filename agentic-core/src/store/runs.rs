@@ -67,7 +67,9 @@ pub trait RunStore: Send + Sync {
     /// Records a new run. A run whose `idempotency_key` is held by another run of the tenant created within
     /// [`IDEMPOTENCY_WINDOW`](crate::model::IDEMPOTENCY_WINDOW) before it is refused as a
     /// [`Conflict`](super::StoreError::Conflict); an older holder loses the key to it. (The same holds for a gated
-    /// run inserted with its approval request.)
+    /// run inserted with its approval request.) A run may be inserted already claimed (`running`, with a lease
+    /// holder and expiry): its lease lasts `lease_expires_at - updated_at` from the insert, on the store's clock
+    /// where it has one, and lapses like any other.
     async fn insert_run(&self, run: &Run) -> StoreResult<()>;
 
     /// The run holding idempotency key `key`, if any.

@@ -9,6 +9,7 @@ mod context;
 mod events;
 mod guardrails;
 mod handoffs;
+mod inline_runs;
 mod isolation;
 mod jwt;
 mod knowledge;

@@ -293,7 +293,9 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("agentic-server listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    let background = platform.spawn_background(BackgroundOptions::workers(config.workers));
+    let mut options = BackgroundOptions::workers(config.workers);
+    options.inline_runs = config.inline_runs;
+    let background = platform.spawn_background(options);
     // Metrics on their own listener (loopback by default): they span every tenant, so the API listener serves
     // them only with the metrics token.
     let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();

@@ -77,6 +77,11 @@ pub(crate) struct Cli {
     /// Run workers in this process (they claim queued agent runs from the store); 0: none, at most 64.
     #[arg(long, env = "AGENTIC_WORKERS", value_name = "N", default_value = "2", value_parser = small_number(0..=64))]
     pub(crate) workers: u32,
+    /// Runs this server works at once for requests that wait for them (`wait` > 0), beside its workers: such a run
+    /// is stored already claimed by this server and started at once, without the queue (0 to 4096; 0, or no
+    /// workers: every run is queued). Past this many, waited runs are queued like the others.
+    #[arg(long, env = "AGENTIC_INLINE_RUNS", value_name = "N", default_value = "64", value_parser = small_number(0..=4096))]
+    pub(crate) inline_runs: u32,
     /// Seconds a run stays with a worker that stopped renewing its lease (it renews every third; 1 to 86400).
     #[arg(long, env = "AGENTIC_RUN_LEASE_SECS", value_name = "SECONDS", default_value = "600", value_parser = whole_number(1..=86_400))]
     pub(crate) run_lease_secs: u64,
