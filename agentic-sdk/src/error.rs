@@ -122,8 +122,10 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// The error a failed response stands for: its problem document's type decides, then its status.
-    pub(crate) fn from_response(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Error {
+    /// The error a failed response stands for: its problem document's type decides, then its status (a body that
+    /// is not a problem document is a [`Server`](Error::Server) error from 500 up, else a [`Decode`](Error::Decode)
+    /// error). The client calls it for every unsuccessful answer; a transport of a host's own may too.
+    pub fn from_response(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Error {
         let Ok(problem) = serde_json::from_slice::<Problem>(body) else {
             let detail = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
             return if status >= 500 {
