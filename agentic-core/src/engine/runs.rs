@@ -130,7 +130,7 @@ impl Platform {
             let approval = self.approval_for(&run);
             store.insert_gated_run(&run, &approval).await.map(|_| self.events_stored())
         } else if let Some(worker) = claim_for {
-            // The lease runs from the insert on this process's clock; the first renewal puts it on the store's.
+            // The lease lasts `run_lease` from the insert, on the store's clock where it has one (see `insert_run`).
             run.status = RunStatus::Running;
             run.attempts = 1;
             run.lease_owner = Some(worker.to_owned());
