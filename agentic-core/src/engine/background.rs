@@ -62,8 +62,8 @@ pub struct Background {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     worker_names: Vec<String>,
-    /// The platform and its executor of waited runs, with its capacity, when it works them.
-    inline: Option<(Platform, Executor, u32)>,
+    /// The platform and its executor of waited runs, when it works them.
+    inline: Option<(Platform, Executor)>,
 }
 
 impl Background {
@@ -75,7 +75,7 @@ impl Background {
     /// Stops every worker and the upkeep loop and waits for them: a worker gives the run it was working back to
     /// the queue (its attempt not counted) before it returns, and so does every run worked for a waiting request.
     pub async fn shutdown(self) {
-        if let Some((platform, executor, _)) = &self.inline {
+        if let Some((platform, executor)) = &self.inline {
             platform.inner.inline_runs.stop(executor);
         }
         let _ = self.stop.send(true);
@@ -86,8 +86,8 @@ impl Background {
                 tracing::error!(%error, "a background task panicked");
             }
         }
-        if let Some((_, executor, capacity)) = &self.inline {
-            executor.drained(*capacity).await;
+        if let Some((_, executor)) = &self.inline {
+            executor.drained().await;
         }
         tracing::info!("background work stopped");
     }
@@ -133,11 +133,11 @@ impl Platform {
             let holder = format!("{}-{}-inline", std::process::id(), &process[20..]);
             let executor = Executor::new(holder, options.inline_runs, stopped.clone());
             self.inner.inline_runs.start(executor.clone());
-            (self.clone(), executor, options.inline_runs)
+            (self.clone(), executor)
         });
         tracing::info!(
             workers = worker_names.len(),
-            inline_runs = inline.as_ref().map_or(0, |(_, _, capacity)| *capacity),
+            inline_runs = inline.as_ref().map_or(0, |(_, executor)| executor.capacity()),
             upkeep = options.upkeep,
             deliveries = options.deliveries,
             scheduler = options.scheduler,

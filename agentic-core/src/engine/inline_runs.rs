@@ -26,6 +26,7 @@ pub(crate) struct Executor {
     /// The lease holder of the runs worked inline (unique across replicas, like a worker's name).
     worker: Arc<str>,
     slots: Arc<Semaphore>,
+    capacity: u32,
     stopped: watch::Receiver<bool>,
 }
 
@@ -33,13 +34,18 @@ impl Executor {
     /// An executor of at most `capacity` runs at once, which stops when `stopped` turns true.
     pub(crate) fn new(worker: String, capacity: u32, stopped: watch::Receiver<bool>) -> Self {
         let slots = Arc::new(Semaphore::new(usize::try_from(capacity).unwrap_or(usize::MAX)));
-        Self { worker: worker.into(), slots, stopped }
+        Self { worker: worker.into(), slots, capacity, stopped }
+    }
+
+    /// How many runs it works at once at most.
+    pub(crate) fn capacity(&self) -> u32 {
+        self.capacity
     }
 
     /// Resolves once every slot is free again: every run worked inline has ended or been given back.
-    pub(crate) async fn drained(&self, capacity: u32) {
+    pub(crate) async fn drained(&self) {
         // Closing would fail the acquire below; the executor is already unset, so nobody new takes a slot.
-        let _ = self.slots.acquire_many(capacity).await;
+        let _ = self.slots.acquire_many(self.capacity).await;
     }
 }
 
