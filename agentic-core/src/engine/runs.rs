@@ -634,6 +634,8 @@ impl Platform {
                 // A shutdown during the turn has been seen (the run given back): the check above ends the loop.
                 Ok(Turn::Worked) => {}
                 Ok(Turn::Idle) => tokio::select! {
+                    // Shutdown first: a run given back at shutdown wakes an idle worker, which must not claim it.
+                    biased;
                     () = &mut shutdown => return,
                     () = self.inner.run_signals.queued() => {}
                     () = tokio::time::sleep(idle) => {}
