@@ -46,8 +46,8 @@ pub(crate) struct Inner {
     pub(crate) rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     pub(crate) tools: ToolRegistry,
     pub(crate) approval_ttl: chrono::Duration,
-    /// How long stored events are kept.
-    pub(crate) event_retention: chrono::Duration,
+    /// How long stored events, ended runs and cost records are kept.
+    pub(crate) retention: crate::engine::Retention,
     pub(crate) run_lease: chrono::Duration,
     /// How often the upkeep loop samples the usage gauges.
     pub(crate) usage_sample: std::time::Duration,
@@ -238,7 +238,7 @@ pub struct PlatformBuilder {
     rate_limits: Option<(Arc<dyn RateLimiter>, RateLimitPolicy)>,
     tools: Option<ToolRegistry>,
     approval_ttl: Option<chrono::Duration>,
-    event_retention: Option<chrono::Duration>,
+    retention: crate::engine::Retention,
     run_lease: Option<chrono::Duration>,
     metrics_token: Option<SecretString>,
     metrics_settings: crate::metrics::MetricsSettings,
@@ -269,9 +269,17 @@ impl PlatformBuilder {
         self
     }
 
-    /// How long stored events are kept before the upkeep loop deletes them (default 30 days).
+    /// How long stored events, ended runs and cost records are kept before the upkeep loop deletes them
+    /// (default 30 days each; see [`Retention`](crate::engine::Retention)).
+    pub fn retention(mut self, retention: crate::engine::Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// How long stored events are kept before the upkeep loop deletes them (default 30 days): the `events` of
+    /// [`retention`](Self::retention).
     pub fn event_retention(mut self, retention: chrono::Duration) -> Self {
-        self.event_retention = Some(retention);
+        self.retention.events = retention;
         self
     }
 
@@ -541,7 +549,7 @@ impl PlatformBuilder {
                 rate_limits: self.rate_limits,
                 tools,
                 approval_ttl: self.approval_ttl.unwrap_or(chrono::Duration::hours(24)),
-                event_retention: self.event_retention.unwrap_or(chrono::Duration::days(30)),
+                retention: self.retention,
                 run_lease: self.run_lease.unwrap_or(crate::engine::LEASE),
                 metrics_token: self.metrics_token,
                 usage_sample: self.usage_sample.unwrap_or(crate::engine::USAGE_SAMPLE),

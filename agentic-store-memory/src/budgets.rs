@@ -71,6 +71,7 @@ impl BudgetStore for MemoryTenant {
         {
             held.remove(&reservation);
         }
+        state.cost_ages.insert((record.created_at, self.tenant, record.id));
         state.cost_records.insert((self.tenant, record.id), record.clone());
         let spending = state.spending.entry((self.tenant, project)).or_default();
         spending.spent = spent_after;
@@ -150,10 +151,42 @@ impl BudgetStore for MemoryTenant {
                     .map_err(overflow)?;
             }
         }
+        // What retention folded away, a day at a time (a roll-up counts as of its day's start).
+        let rollups = state
+            .cost_rollups
+            .range((self.tenant, first_rollup())..)
+            .take_while(|((tenant, _), _)| *tenant == self.tenant)
+            .filter(|((_, key), _)| filter.project.is_none_or(|p| key.project_id == p))
+            .filter(|((_, key), _)| filter.from.is_none_or(|from| key.starts_at() >= from))
+            .filter(|((_, key), _)| filter.to.is_none_or(|to| key.starts_at() < to));
+        for ((_, key), totals) in rollups {
+            total.merge(totals).map_err(overflow)?;
+            if let Some(by) = group_by {
+                let key = by.key_of_rollup(key);
+                groups
+                    .entry(key.clone())
+                    .or_insert_with(|| CostTotals { key: Some(key), ..CostTotals::default() })
+                    .merge(totals)
+                    .map_err(overflow)?;
+            }
+        }
         Ok((total, groups.into_values().collect()))
     }
 }
 
-fn overflow(error: agentic_core::model::MoneyOverflow) -> StoreError {
+/// The least roll-up key: a tenant's roll-ups are the keys from it on, up to the next tenant's.
+fn first_rollup() -> agentic_core::model::CostRollupKey {
+    agentic_core::model::CostRollupKey {
+        day: chrono::NaiveDate::MIN,
+        project_id: ProjectId::from_uuid(uuid::Uuid::nil()),
+        agent: None,
+        operation: String::new(),
+        provider: String::new(),
+        model: String::new(),
+    }
+}
+
+/// A cost that no longer fits, as the store's error.
+pub(crate) fn overflow(error: agentic_core::model::MoneyOverflow) -> StoreError {
     StoreError::Backend(Box::new(error))
 }

@@ -26,6 +26,7 @@ mod events;
 mod knowledge;
 mod limiter;
 mod projects;
+mod retention;
 mod runs;
 mod schedules;
 mod state;

@@ -29,11 +29,18 @@ pub(crate) struct State {
     pub(crate) reservations: HashMap<(TenantId, ProjectId), BTreeMap<ReservationId, Reservation>>,
     pub(crate) reservation_projects: HashMap<(TenantId, ReservationId), ProjectId>,
     pub(crate) cost_records: BTreeMap<(TenantId, CostRecordId), CostRecord>,
+    /// Every cost record by when it was made, for the retention sweep.
+    pub(crate) cost_ages: BTreeSet<(agentic_core::clock::Timestamp, TenantId, CostRecordId)>,
+    /// The totals of cost records past their retention, by tenant and roll-up.
+    pub(crate) cost_rollups: BTreeMap<(TenantId, agentic_core::model::CostRollupKey), agentic_core::model::CostTotals>,
     pub(crate) agents: BTreeMap<(TenantId, String), agentic_core::store::StoredAgent>,
     pub(crate) runs: BTreeMap<(TenantId, agentic_core::ids::RunId), agentic_core::model::Run>,
     /// Runs a worker may claim (queued, or running under a lease), oldest first, so claiming does not scan every
     /// run ever made. Kept in step by [`State::reindex_run`].
     pub(crate) active_runs: BTreeSet<(agentic_core::ids::RunId, TenantId)>,
+    /// Ended runs by when they ended, for the retention sweep (an entry may outlive a later change of its run:
+    /// the sweep checks the run itself).
+    pub(crate) ended_runs: BTreeSet<(agentic_core::clock::Timestamp, TenantId, agentic_core::ids::RunId)>,
     pub(crate) approvals: BTreeMap<(TenantId, agentic_core::ids::ApprovalId), agentic_core::model::Approval>,
     /// Pending approval requests by expiry, so the expiry sweep reads only what is due.
     pub(crate) pending_approvals: BTreeSet<(agentic_core::clock::Timestamp, TenantId, agentic_core::ids::ApprovalId)>,
@@ -181,15 +188,18 @@ impl State {
         }
     }
 
-    /// Puts a run into, or takes it out of, the claimable index after its status changed.
+    /// Puts a run into, or takes it out of, the claimable index after its status changed, and into the ended
+    /// index once it is over.
     pub(crate) fn reindex_run(&mut self, tenant: TenantId, id: agentic_core::ids::RunId) {
         use agentic_core::model::RunStatus;
-        let active =
-            self.runs.get(&(tenant, id)).is_some_and(|r| matches!(r.status, RunStatus::Queued | RunStatus::Running));
-        if active {
+        let Some(run) = self.runs.get(&(tenant, id)) else { return };
+        if matches!(run.status, RunStatus::Queued | RunStatus::Running) {
             self.active_runs.insert((id, tenant));
         } else {
             self.active_runs.remove(&(id, tenant));
+        }
+        if run.status.is_final() {
+            self.ended_runs.insert((run.updated_at, tenant, id));
         }
     }
 }

@@ -113,6 +113,25 @@ impl SystemStore for MemoryStore {
         Ok(due.len() as u64)
     }
 
+    async fn delete_runs_ended_before(&self, cutoff: agentic_core::clock::Timestamp, limit: u32) -> StoreResult<u64> {
+        // Most sweeps find nothing due: answer those under the shared lock.
+        if self.state.read().ended_runs.first().is_none_or(|(at, _, _)| *at >= cutoff) {
+            return Ok(0);
+        }
+        Ok(self.state.write().delete_runs_ended_before(cutoff, limit))
+    }
+
+    async fn roll_up_cost_records_before(
+        &self,
+        cutoff: agentic_core::clock::Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        if self.state.read().cost_ages.first().is_none_or(|(at, _, _)| *at >= cutoff) {
+            return Ok(0);
+        }
+        self.state.write().roll_up_cost_records_before(cutoff, limit)
+    }
+
     async fn expire_approvals(
         &self,
         now: agentic_core::clock::Timestamp,

@@ -49,18 +49,27 @@ impl From<TotalsRow> for CostTotals {
     }
 }
 
+/// A cost summary's query, grouped by `$key`: the records still kept and the roll-ups of those past their
+/// retention, a roll-up counting as of its day's start (`created_at`) against the filter.
 macro_rules! summary {
     ($key:literal) => {
         concat!(
             "SELECT ",
             $key,
-            " AS key, count(*) AS calls, COALESCE(sum(input_tokens), 0)::bigint AS input_tokens, ",
+            " AS key, COALESCE(sum(calls), 0)::bigint AS calls, COALESCE(sum(input_tokens), 0)::bigint AS input_tokens, ",
             "COALESCE(sum(output_tokens), 0)::bigint AS output_tokens, ",
             "COALESCE(sum(cached_input_tokens), 0)::bigint AS cached_input_tokens, ",
-            "COALESCE(sum(cost_nanos), 0)::bigint AS cost_nanos FROM cost_records ",
-            "WHERE tenant_id = $1 AND ($2::uuid IS NULL OR project_id = $2) ",
+            "COALESCE(sum(cost_nanos), 0)::bigint AS cost_nanos FROM (",
+            "SELECT project_id, agent, model, provider, created_at, 1 AS calls, input_tokens, output_tokens, ",
+            "cached_input_tokens, cost_nanos FROM cost_records WHERE tenant_id = $1 ",
+            "AND ($2::uuid IS NULL OR project_id = $2) ",
             "AND ($3::timestamptz IS NULL OR created_at >= $3) AND ($4::timestamptz IS NULL OR created_at < $4) ",
-            "GROUP BY 1 ORDER BY 1"
+            "UNION ALL SELECT project_id, agent, model, provider, day::timestamp AT TIME ZONE 'UTC', calls, ",
+            "input_tokens, output_tokens, cached_input_tokens, cost_nanos FROM cost_rollups WHERE tenant_id = $1 ",
+            "AND ($2::uuid IS NULL OR project_id = $2) ",
+            "AND ($3::timestamptz IS NULL OR day::timestamp AT TIME ZONE 'UTC' >= $3) ",
+            "AND ($4::timestamptz IS NULL OR day::timestamp AT TIME ZONE 'UTC' < $4)",
+            ") AS c GROUP BY 1 ORDER BY 1"
         )
     };
 }

@@ -141,6 +141,30 @@ impl SystemStore for PgStore {
         Ok(u64::try_from(deleted).unwrap_or(0))
     }
 
+    async fn delete_runs_ended_before(&self, cutoff: agentic_core::clock::Timestamp, limit: u32) -> StoreResult<u64> {
+        let deleted: i64 = sqlx::query_scalar("SELECT system_delete_runs_ended_before($1, $2)")
+            .bind(cutoff)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| store_error(e, "runs"))?;
+        Ok(u64::try_from(deleted).unwrap_or(0))
+    }
+
+    async fn roll_up_cost_records_before(
+        &self,
+        cutoff: agentic_core::clock::Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        let folded: i64 = sqlx::query_scalar("SELECT system_roll_up_cost_records_before($1, $2)")
+            .bind(cutoff)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| store_error(e, "cost records"))?;
+        Ok(u64::try_from(folded).unwrap_or(0))
+    }
+
     async fn claim_relay(
         &self,
         _now: agentic_core::clock::Timestamp,

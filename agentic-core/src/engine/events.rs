@@ -63,23 +63,6 @@ impl Platform {
         Ok(self.inner.store.tenant(principal.tenant_id).list_events(&query).await?)
     }
 
-    /// Deletes the events stored longer ago than the retention period ([`PlatformBuilder::event_retention`]),
-    /// across tenants, in batches; returns how many. The upkeep loop calls it.
-    ///
-    /// [`PlatformBuilder::event_retention`]: crate::PlatformBuilder::event_retention
-    pub async fn delete_expired_events(&self) -> Result<u64> {
-        const BATCH: u32 = 1_000;
-        let cutoff = EventId::floor_at(self.inner.clock.now() - self.inner.event_retention);
-        let mut total = 0;
-        loop {
-            let deleted = self.inner.store.system().delete_events_before(cutoff, BATCH).await?;
-            total += deleted;
-            if deleted < u64::from(BATCH) {
-                return Ok(total);
-            }
-        }
-    }
-
     /// The caller's tenant's events as they are stored, oldest first, filtered like [`list_events`]: after
     /// `resume` (a client's `Last-Event-ID`) or `query.after` when given, else from now on. The stream does not end;
     /// a store that fails is retried at the poll interval.

@@ -24,6 +24,7 @@ mod llm_call;
 mod on_abandon;
 mod projects;
 mod relay;
+mod retention;
 mod run_control;
 mod runs;
 mod scheduler;
@@ -42,6 +43,7 @@ pub use handoffs::{HANDOFF_TOOL, MAX_HANDOFF_DEPTH, refuse_handoff};
 pub(crate) use inline_runs::InlineRuns;
 pub use knowledge::{DEFAULT_SEARCH_RESULTS, DocumentUpload, KnowledgeLimits, MAX_QUERY_CHARS, MAX_SEARCH_RESULTS};
 pub(crate) use llm_call::{CallSite, PendingCharge};
+pub use retention::{Retention, RetentionSweep};
 pub use run_control::{MAX_BUDGET_TOKENS, RunControl};
 #[cfg(feature = "http")]
 pub(crate) use runs::invalid_idempotency_key;

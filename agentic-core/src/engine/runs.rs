@@ -571,8 +571,8 @@ impl Platform {
 
     /// Periodic upkeep until `shutdown` resolves: every [`APPROVAL_SWEEP`], expires overdue approval requests
     /// (their runs end `denied`), settles LLM charges whose settlement failed
-    /// ([`settle_pending_charges`](Self::settle_pending_charges)) and deletes events past their retention
-    /// ([`delete_expired_events`](Self::delete_expired_events)), and samples the pending webhook deliveries; every
+    /// ([`settle_pending_charges`](Self::settle_pending_charges)) and deletes what is past its retention
+    /// ([`apply_retention`](Self::apply_retention): events, ended runs, cost records), and samples the pending webhook deliveries; every
     /// [`USAGE_SAMPLE`] (or the interval the builder set) it samples the platform's usage gauges
     /// ([`sample_usage`](Self::sample_usage)), at the loop's pace at most. Safe to run
     /// on every replica at once. On
@@ -585,8 +585,8 @@ impl Platform {
                 tracing::warn!(%error, "could not expire overdue approval requests");
             }
             self.settle_pending_charges().await;
-            if let Err(error) = self.delete_expired_events().await {
-                tracing::warn!(%error, "could not delete events past their retention");
+            if let Err(error) = self.apply_retention().await {
+                tracing::warn!(%error, "could not delete what is past its retention");
             }
             self.sample_pending_deliveries().await;
             if last_usage.is_none_or(|at: tokio::time::Instant| at.elapsed() >= self.inner.usage_sample) {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use prometheus::{GaugeVec, IntGauge, IntGaugeVec};
+use prometheus::{GaugeVec, IntCounterVec, IntGauge, IntGaugeVec};
 
 use super::guard::BoundedLabel;
 use super::{Bounds, Registrar, usd};
@@ -34,11 +34,23 @@ pub struct UsageMetrics {
     project_budget_usd: GaugeVec,
     /// One bound for both project gauges, so that a project exported in one is exported in the other.
     projects: Arc<BoundedLabel>,
+    /// `retention_deleted_total{kind}`: what the retention sweeps deleted: `events`, `runs` (ended ones) and
+    /// `cost_records` (folded into their roll-ups).
+    retention_deleted_total: IntCounterVec,
 }
 
 impl UsageMetrics {
     pub(super) fn register(r: &Registrar<'_>, bounds: &Bounds) -> Result<Self, Error> {
+        let retention_deleted_total = r.int_counter_vec(
+            "retention_deleted_total",
+            "Rows deleted past their retention, by kind (events, runs, cost_records)",
+            &["kind"],
+        )?;
+        for kind in ["events", "runs", "cost_records"] {
+            retention_deleted_total.with_label_values(&[kind]);
+        }
         Ok(Self {
+            retention_deleted_total,
             runs: r.int_gauge_vec(
                 "runs",
                 "Runs of each kind in each status, all tenants (sampled)",
@@ -102,6 +114,15 @@ impl UsageMetrics {
             if let Some(budget) = project.budget {
                 self.project_budget_usd.with_label_values(&[label]).set(usd(budget));
             }
+        }
+    }
+}
+
+impl UsageMetrics {
+    /// Counts what a retention sweep deleted.
+    pub fn swept(&self, sweep: &crate::engine::RetentionSweep) {
+        for (kind, count) in [("events", sweep.events), ("runs", sweep.runs), ("cost_records", sweep.cost_records)] {
+            self.retention_deleted_total.with_label_values(&[kind]).inc_by(count);
         }
     }
 }

@@ -195,17 +195,83 @@ impl CostTotals {
         self.cost = self.cost.try_add(record.cost)?;
         Ok(())
     }
+
+    /// Adds another set's totals (a roll-up's); [`MoneyOverflow`](super::MoneyOverflow) if the total cost no
+    /// longer fits.
+    pub fn merge(&mut self, other: &CostTotals) -> Result<(), super::MoneyOverflow> {
+        self.calls = self.calls.saturating_add(other.calls);
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.cached_input_tokens = self.cached_input_tokens.saturating_add(other.cached_input_tokens);
+        self.cost = self.cost.try_add(other.cost)?;
+        Ok(())
+    }
+}
+
+/// What a cost record past its retention is folded into: its UTC day, project, agent, operation, provider and
+/// model. Cost summaries add the roll-ups of a filter's days to the records still kept, so totals survive
+/// retention; a roll-up counts as of its day's start (00:00 UTC) against a summary's `from` and `to`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CostRollupKey {
+    /// The UTC day the records were made.
+    pub day: chrono::NaiveDate,
+    /// Project charged.
+    pub project_id: ProjectId,
+    /// The agent that made the calls.
+    pub agent: Option<String>,
+    /// What was billed.
+    pub operation: String,
+    /// Provider name.
+    pub provider: String,
+    /// Model as the provider reported it.
+    pub model: String,
+}
+
+impl CostRollupKey {
+    /// The roll-up `record` belongs to.
+    pub fn of(record: &CostRecord) -> Self {
+        CostRollupKey {
+            day: record.created_at.date_naive(),
+            project_id: record.project_id,
+            agent: record.agent.clone(),
+            operation: record.operation.clone(),
+            provider: record.provider.clone(),
+            model: record.model.clone(),
+        }
+    }
+
+    /// The instant a summary's `from` and `to` compare the roll-up with: its day's start.
+    pub fn starts_at(&self) -> DateTime<Utc> {
+        self.day.and_time(chrono::NaiveTime::MIN).and_utc()
+    }
 }
 
 impl CostGroupBy {
     /// The key of `record` under this grouping (`unassigned` for a missing agent).
     pub fn key_of(self, record: &CostRecord) -> String {
+        let day = record.created_at.date_naive();
+        self.key(record.project_id, record.agent.as_deref(), &record.model, &record.provider, day)
+    }
+
+    /// The key of a roll-up's records under this grouping: the one [`key_of`](Self::key_of) gives each of them.
+    pub fn key_of_rollup(self, rollup: &CostRollupKey) -> String {
+        self.key(rollup.project_id, rollup.agent.as_deref(), &rollup.model, &rollup.provider, rollup.day)
+    }
+
+    fn key(
+        self,
+        project: ProjectId,
+        agent: Option<&str>,
+        model: &str,
+        provider: &str,
+        day: chrono::NaiveDate,
+    ) -> String {
         match self {
-            CostGroupBy::Project => record.project_id.to_string(),
-            CostGroupBy::Agent => record.agent.clone().unwrap_or_else(|| "unassigned".to_owned()),
-            CostGroupBy::Model => record.model.clone(),
-            CostGroupBy::Provider => record.provider.clone(),
-            CostGroupBy::Day => record.created_at.format("%Y-%m-%d").to_string(),
+            CostGroupBy::Project => project.to_string(),
+            CostGroupBy::Agent => agent.unwrap_or("unassigned").to_owned(),
+            CostGroupBy::Model => model.to_owned(),
+            CostGroupBy::Provider => provider.to_owned(),
+            CostGroupBy::Day => day.format("%Y-%m-%d").to_string(),
         }
     }
 }

@@ -25,8 +25,8 @@ pub use context::{
     validate_context_key, value_size,
 };
 pub use cost::{
-    BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostTotals, Reservation, ReserveOutcome,
-    Settlement,
+    BudgetStatus, BudgetThreshold, CostFilter, CostGroupBy, CostRecord, CostRollupKey, CostTotals, Reservation,
+    ReserveOutcome, Settlement,
 };
 pub use department::{Department, DepartmentPatch};
 pub use knowledge::{KnowledgeBase, KnowledgeDocument, ScoredChunk, TextLanguage};

@@ -48,6 +48,17 @@ pub trait SystemStore: Send + Sync {
     /// [`EventId::floor_at`]); returns how many (fewer than `limit`: none are left).
     async fn delete_events_before(&self, cutoff: crate::ids::EventId, limit: u32) -> StoreResult<u64>;
 
+    /// Deletes up to `limit` ended runs (completed, failed, denied, cancelled), across tenants, whose last change
+    /// is before `cutoff`, oldest first, with their approval requests; an idempotency key one of them held is free
+    /// again. Returns how many (fewer than `limit`: none are left). Their cost records and events have retentions
+    /// of their own.
+    async fn delete_runs_ended_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64>;
+
+    /// Folds up to `limit` cost records, across tenants, made before `cutoff`, oldest first, into their day's
+    /// roll-ups ([`CostRollupKey`](crate::model::CostRollupKey)) and deletes them, together: a tenant's cost
+    /// summaries count each record once, before and after. Returns how many (fewer than `limit`: none are left).
+    async fn roll_up_cost_records_before(&self, cutoff: Timestamp, limit: u32) -> StoreResult<u64>;
+
     /// Claims up to `limit` stored events that no relay has finished with, oldest first, for `lease` (an event
     /// whose relay died is claimed again once its lease lapses; a relay is at least once), with the enabled
     /// endpoints of their tenants. Concurrent relays never get the same event while its lease holds.

@@ -36,7 +36,7 @@ fn reservation(tenant: TenantId, project: ProjectId, nanos: i64, expires_at: Tim
     }
 }
 
-fn record(tenant: TenantId, project: ProjectId, cost: i64, at: Timestamp) -> CostRecord {
+pub(super) fn record(tenant: TenantId, project: ProjectId, cost: i64, at: Timestamp) -> CostRecord {
     CostRecord {
         id: CostRecordId::new(),
         tenant_id: tenant,

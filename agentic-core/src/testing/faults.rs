@@ -144,6 +144,14 @@ impl SystemStore for FaultySystem {
         self.inner.system().delete_events_before(cutoff, limit).await
     }
 
+    async fn delete_runs_ended_before(&self, cutoff: crate::clock::Timestamp, limit: u32) -> StoreResult<u64> {
+        self.inner.system().delete_runs_ended_before(cutoff, limit).await
+    }
+
+    async fn roll_up_cost_records_before(&self, cutoff: crate::clock::Timestamp, limit: u32) -> StoreResult<u64> {
+        self.inner.system().roll_up_cost_records_before(cutoff, limit).await
+    }
+
     async fn bootstrap_tenant(&self, tenant: &Tenant, admin: &UserRecord, key: &StoredApiKey) -> StoreResult<bool> {
         self.inner.system().bootstrap_tenant(tenant, admin, key).await
     }

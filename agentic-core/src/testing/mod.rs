@@ -27,6 +27,7 @@ mod logs;
 mod org;
 #[cfg(feature = "http")]
 pub mod receiver;
+mod retention;
 pub mod retrieval;
 mod runs;
 mod schedules;
@@ -53,6 +54,7 @@ pub fn cases() -> Vec<(&'static str, Case)> {
     all.extend(agents::cases());
     all.extend(runs::cases());
     all.extend(events::cases());
+    all.extend(retention::cases());
     all.extend(webhooks::cases());
     all.extend(schedules::cases());
     all.extend(knowledge::cases());

@@ -130,7 +130,7 @@ async fn cancelling_ends_waiting_runs_marks_running_ones_and_leaves_ended_ones(s
     ));
 }
 
-fn run(tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp) -> Run {
+pub(super) fn run(tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp) -> Run {
     Run::queued(tenant, project, "qa_tester", serde_json::json!({"task": "test it"}), RiskLevel::Low, by, at)
 }
 
@@ -286,7 +286,7 @@ fn verdict(approve: bool, by: crate::ids::UserId, at: Timestamp) -> crate::model
     crate::model::Verdict { approve, by, comment: None, at }
 }
 
-fn gated(run: &mut Run, expires_at: Timestamp) -> Approval {
+pub(super) fn gated(run: &mut Run, expires_at: Timestamp) -> Approval {
     run.status = RunStatus::AwaitingApproval;
     Approval::pending_for(run, expires_at)
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::support::TestApp;
 
 /// A project and one agent run on the echo mock, worked to the end; returns (project id, run id).
-async fn one_run(app: &TestApp, bearer: &str) -> (String, String) {
+pub(crate) async fn one_run(app: &TestApp, bearer: &str) -> (String, String) {
     let project = app.call("POST", "/v1/projects", Some(bearer), Some(json!({"name": "Site"}))).await.expect(201);
     let body = json!({"task": "Say hello", "project_id": project["id"]});
     let run = app.call("POST", "/v1/agents/qa_tester/execute", Some(bearer), Some(body)).await.expect(202);
@@ -163,15 +163,4 @@ async fn the_stream_resumes_after_last_event_id_and_follows_new_events(app: Test
         )
         .await;
     assert_eq!(bad.status.as_u16(), 422, "{}", bad.body);
-}
-
-#[tokio::test]
-async fn events_past_their_retention_are_deleted_by_the_upkeep() {
-    let app = TestApp::with(|b| b.event_retention(chrono::Duration::days(30))).await.with_llm(MockProvider::echo());
-    let key = app.admin_key.clone();
-    one_run(&app, &key).await;
-    assert_eq!(app.platform.delete_expired_events().await.unwrap(), 0, "a fresh event is kept");
-    app.clock.advance(chrono::Duration::days(31));
-    assert_eq!(app.platform.delete_expired_events().await.unwrap(), 3, "started, the model call, completed");
-    assert_eq!(app.call("GET", "/v1/events", Some(&key), None).await.expect(200)["data"], json!([]));
 }

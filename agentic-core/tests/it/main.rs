@@ -16,6 +16,7 @@ mod knowledge;
 mod limits;
 mod metrics;
 mod rbac;
+mod retention;
 mod run_control;
 mod runs;
 mod runtime;

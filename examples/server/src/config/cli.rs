@@ -89,9 +89,18 @@ pub(crate) struct Cli {
     /// (60 to 2592000, i.e. 30 days).
     #[arg(long, env = "AGENTIC_APPROVAL_TTL_SECS", value_name = "SECONDS", default_value = "86400", value_parser = whole_number(60..=30 * 86_400))]
     pub(crate) approval_ttl_secs: u64,
-    /// Days stored events are kept before the upkeep deletes them (1 to 3650).
-    #[arg(long, env = "AGENTIC_EVENT_RETENTION_DAYS", value_name = "DAYS", default_value = "30", value_parser = whole_number(1..=3650))]
-    pub(crate) event_retention_days: u64,
+    /// How long stored events (with their webhook deliveries) are kept before the upkeep deletes them (`30d`,
+    /// `12h`, `90min`; 1s to 3650d).
+    #[arg(long, env = "AGENTIC_EVENT_RETENTION", value_name = "DURATION", default_value = "30d", value_parser = values::retention)]
+    pub(crate) event_retention: std::time::Duration,
+    /// How long ended runs (with their approval requests) are kept after they end before the upkeep deletes them
+    /// (1s to 3650d). A deleted run's idempotency key is free again.
+    #[arg(long, env = "AGENTIC_RUN_RETENTION", value_name = "DURATION", default_value = "30d", value_parser = values::retention)]
+    pub(crate) run_retention: std::time::Duration,
+    /// How long cost records are kept before the upkeep folds them into per-day roll-ups (per project, agent,
+    /// operation, provider and model), which cost summaries keep counting (1s to 3650d).
+    #[arg(long, env = "AGENTIC_COST_RECORD_RETENTION", value_name = "DURATION", default_value = "30d", value_parser = values::retention)]
+    pub(crate) cost_record_retention: std::time::Duration,
     /// The key webhook signing secrets are sealed with at rest: base64 of 32 random bytes (`openssl rand -base64
     /// 32`). Required with PostgreSQL; without it (memory store) a per-process key is used.
     #[arg(long, env = "AGENTIC_WEBHOOK_SECRET_KEY", value_name = "BASE64", hide_env_values = true, value_parser = values::webhook_key)]

@@ -52,7 +52,8 @@ pub(crate) struct Config {
     pub(crate) inline_runs: u32,
     pub(crate) run_lease: Duration,
     pub(crate) approval_ttl: Duration,
-    pub(crate) event_retention: Duration,
+    /// How long events, ended runs and cost records are kept.
+    pub(crate) retention: agentic_core::engine::Retention,
     pub(crate) webhook_secret_key: Option<SecretString>,
     pub(crate) webhooks: agentic_core::webhooks::WebhookSettings,
     /// The proxies whose forwarding headers name the client.
@@ -201,7 +202,11 @@ impl Config {
             inline_runs: cli.inline_runs,
             run_lease: Duration::from_secs(cli.run_lease_secs),
             approval_ttl: Duration::from_secs(cli.approval_ttl_secs),
-            event_retention: Duration::from_secs(cli.event_retention_days * 86_400),
+            retention: agentic_core::engine::Retention {
+                events: chrono_duration(cli.event_retention),
+                runs: chrono_duration(cli.run_retention),
+                cost_records: chrono_duration(cli.cost_record_retention),
+            },
             webhook_secret_key: cli.webhook_secret_key,
             trusted_proxies: cli.trusted_proxies.0,
             webhooks: webhook_settings(
@@ -343,6 +348,11 @@ pub(crate) struct Embeddings {
     pub(crate) api_key: Option<String>,
 }
 
+/// A duration the parsers bounded (ten years at most), as the platform takes it.
+fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,6 +438,15 @@ mod tests {
         std::fs::write(&path, "[rate_limits]\nfail_mode = \"ajar\"\n").unwrap();
         let error = load(&["--config", path_text]).unwrap_err().to_string();
         assert!(error.contains("`rate_limits.fail_mode`") && error.contains("not open or closed"), "{error}");
+        std::fs::write(&path, "run_retention = \"90min\"\n").unwrap();
+        let config = load(&["--config", path_text, "--cost-record-retention", "2d"]).unwrap();
+        assert_eq!(config.retention.runs, chrono::Duration::minutes(90));
+        assert_eq!(config.retention.cost_records, chrono::Duration::days(2));
+        assert_eq!(config.retention.events, chrono::Duration::days(30), "the default");
+        for (text, says) in [("500ms", "between 1s and 3650d"), ("forever", "not a duration"), ("4000d", "between")] {
+            let error = load(&["--event-retention", text]).unwrap_err().to_string();
+            assert!(error.contains("AGENTIC_EVENT_RETENTION") && error.contains(says), "{text}: {error}");
+        }
         std::fs::write(&path, "migrate = true\nworkers = 0\n").unwrap();
         let config = load(&["--config", path_text]).unwrap();
         assert!(config.migrate);

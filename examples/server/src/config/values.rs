@@ -29,6 +29,18 @@ pub(super) fn small_number(range: RangeInclusive<u32>) -> impl TypedValueParser<
     whole_number(wide).try_map(u32::try_from)
 }
 
+/// How long something is kept: a duration such as `30d`, `12h` or `90min` (humantime's forms), from a second
+/// (a soak's) to ten years.
+pub(super) fn retention(text: &str) -> Result<std::time::Duration, String> {
+    let duration = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}` is not a duration ({e}); e.g. 30d, 12h, 90min"))?;
+    let (least, most) = (std::time::Duration::from_secs(1), std::time::Duration::from_secs(3650 * 86_400));
+    if duration < least || duration > most {
+        return Err("must be between 1s and 3650d".to_owned());
+    }
+    Ok(duration)
+}
+
 /// `true`/`1`/`yes`/`on` or `false`/`0`/`no`/`off`; empty is false (an exported but empty variable).
 pub(super) fn boolean(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
