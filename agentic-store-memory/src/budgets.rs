@@ -140,16 +140,17 @@ impl BudgetStore for MemoryTenant {
             .filter(|r| filter.project.is_none_or(|p| r.project_id == p))
             .filter(|r| filter.from.is_none_or(|from| r.created_at >= from))
             .filter(|r| filter.to.is_none_or(|to| r.created_at < to));
-        for record in records {
-            total.add(record).map_err(overflow)?;
-            if let Some(by) = group_by {
-                let key = by.key_of(record);
-                groups
-                    .entry(key.clone())
-                    .or_insert_with(|| CostTotals { key: Some(key), ..CostTotals::default() })
-                    .add(record)
-                    .map_err(overflow)?;
+        let mut count = |key: Option<String>, totals: &CostTotals| -> StoreResult<()> {
+            total.merge(totals).map_err(overflow)?;
+            if let Some(key) = key {
+                let group =
+                    groups.entry(key.clone()).or_insert_with(|| CostTotals { key: Some(key), ..CostTotals::default() });
+                group.merge(totals).map_err(overflow)?;
             }
+            Ok(())
+        };
+        for record in records {
+            count(group_by.map(|by| by.key_of(record)), &CostTotals::of(record))?;
         }
         // What retention folded away, a day at a time (a roll-up counts as of its day's start).
         let rollups = state
@@ -160,15 +161,7 @@ impl BudgetStore for MemoryTenant {
             .filter(|((_, key), _)| filter.from.is_none_or(|from| key.starts_at() >= from))
             .filter(|((_, key), _)| filter.to.is_none_or(|to| key.starts_at() < to));
         for ((_, key), totals) in rollups {
-            total.merge(totals).map_err(overflow)?;
-            if let Some(by) = group_by {
-                let key = by.key_of_rollup(key);
-                groups
-                    .entry(key.clone())
-                    .or_insert_with(|| CostTotals { key: Some(key), ..CostTotals::default() })
-                    .merge(totals)
-                    .map_err(overflow)?;
-            }
+            count(group_by.map(|by| by.key_of_rollup(key)), totals)?;
         }
         Ok((total, groups.into_values().collect()))
     }

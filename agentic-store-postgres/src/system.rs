@@ -142,13 +142,7 @@ impl SystemStore for PgStore {
     }
 
     async fn delete_runs_ended_before(&self, cutoff: agentic_core::clock::Timestamp, limit: u32) -> StoreResult<u64> {
-        let deleted: i64 = sqlx::query_scalar("SELECT system_delete_runs_ended_before($1, $2)")
-            .bind(cutoff)
-            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_one(self.pool())
-            .await
-            .map_err(|e| store_error(e, "runs"))?;
-        Ok(u64::try_from(deleted).unwrap_or(0))
+        self.sweep("SELECT system_delete_runs_ended_before($1, $2)", cutoff, limit, "runs").await
     }
 
     async fn roll_up_cost_records_before(
@@ -156,13 +150,7 @@ impl SystemStore for PgStore {
         cutoff: agentic_core::clock::Timestamp,
         limit: u32,
     ) -> StoreResult<u64> {
-        let folded: i64 = sqlx::query_scalar("SELECT system_roll_up_cost_records_before($1, $2)")
-            .bind(cutoff)
-            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_one(self.pool())
-            .await
-            .map_err(|e| store_error(e, "cost records"))?;
-        Ok(u64::try_from(folded).unwrap_or(0))
+        self.sweep("SELECT system_roll_up_cost_records_before($1, $2)", cutoff, limit, "cost records").await
     }
 
     async fn claim_relay(
@@ -305,5 +293,24 @@ fn usage_of(snapshot: &serde_json::Value) -> PlatformUsage {
         storage_bytes: entries("storage_bytes")
             .filter_map(|(tenant, bytes)| Some((tenant.parse().ok()?, bytes.as_u64()?)))
             .collect(),
+    }
+}
+
+impl PgStore {
+    /// Calls a retention sweep (`sql`, taking the cutoff and the batch limit) and returns how many rows it took.
+    async fn sweep(
+        &self,
+        sql: &'static str,
+        cutoff: agentic_core::clock::Timestamp,
+        limit: u32,
+        what: &str,
+    ) -> StoreResult<u64> {
+        let swept: i64 = sqlx::query_scalar(sql)
+            .bind(cutoff)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| store_error(e, what))?;
+        Ok(u64::try_from(swept).unwrap_or(0))
     }
 }

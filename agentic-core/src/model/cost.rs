@@ -186,14 +186,21 @@ pub struct CostTotals {
 }
 
 impl CostTotals {
+    /// One record's totals (one call).
+    pub fn of(record: &CostRecord) -> Self {
+        CostTotals {
+            key: None,
+            calls: 1,
+            input_tokens: record.input_tokens,
+            output_tokens: record.output_tokens,
+            cached_input_tokens: record.cached_input_tokens,
+            cost: record.cost,
+        }
+    }
+
     /// Adds one record; [`MoneyOverflow`](super::MoneyOverflow) if the total cost no longer fits.
     pub fn add(&mut self, record: &CostRecord) -> Result<(), super::MoneyOverflow> {
-        self.calls += 1;
-        self.input_tokens = self.input_tokens.saturating_add(record.input_tokens);
-        self.output_tokens = self.output_tokens.saturating_add(record.output_tokens);
-        self.cached_input_tokens = self.cached_input_tokens.saturating_add(record.cached_input_tokens);
-        self.cost = self.cost.try_add(record.cost)?;
-        Ok(())
+        self.merge(&Self::of(record))
     }
 
     /// Adds another set's totals (a roll-up's); [`MoneyOverflow`](super::MoneyOverflow) if the total cost no

@@ -81,6 +81,14 @@ pub(crate) fn department(tenant: TenantId, name: &str) -> Department {
     }
 }
 
+/// A tenant with its admin ([`tenant_with_admin`]) and one stored project the admin made.
+pub async fn tenant_with_project(store: &dyn crate::store::Store, slug: &str) -> (Tenant, UserRecord, Project) {
+    let (tenant, admin) = tenant_with_admin(store, slug).await;
+    let project = project(tenant.id, None, admin.user.id);
+    store.tenant(tenant.id).insert_project(&project).await.unwrap();
+    (tenant, admin, project)
+}
+
 /// A project of `tenant` (in `department`, when given) with a budget.
 pub fn project(tenant: TenantId, department: Option<DepartmentId>, creator: UserId) -> Project {
     Project {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::budgets::record;
-use super::fixtures::{now, project, tenant_with_admin};
+use super::fixtures::{now, project, tenant_with_admin, tenant_with_project};
 use super::runs::{gated, run};
 use super::{Case, case};
 use crate::clock::Timestamp;
@@ -22,11 +22,8 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
 }
 
 async fn ended_runs_are_deleted_with_their_approvals_across_tenants_in_batches(store: Arc<dyn Store>) {
-    let (a, a_admin) = tenant_with_admin(&*store, "alpha").await;
-    let (b, b_admin) = tenant_with_admin(&*store, "bravo").await;
-    let (pa, pb) = (project(a.id, None, a_admin.user.id), project(b.id, None, b_admin.user.id));
-    store.tenant(a.id).insert_project(&pa).await.unwrap();
-    store.tenant(b.id).insert_project(&pb).await.unwrap();
+    let (a, a_admin, pa) = tenant_with_project(&*store, "alpha").await;
+    let (b, b_admin, pb) = tenant_with_project(&*store, "bravo").await;
     let t0 = now();
     let long_ago = t0 - Duration::hours(3);
     let ended = async |run: &Run, at: Timestamp| {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use super::fixtures::{now, project, tenant_with_admin};
+use super::fixtures::{now, project, tenant_with_admin, tenant_with_project};
 use super::{Case, case};
 use crate::clock::Timestamp;
 use crate::events::{Event, EventKind};
@@ -26,11 +26,8 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
 }
 
 async fn an_idempotency_key_names_one_run_of_its_tenant_for_a_day(store: Arc<dyn Store>) {
-    let (a, admin) = tenant_with_admin(&*store, "alpha").await;
-    let (b, b_admin) = tenant_with_admin(&*store, "bravo").await;
-    let (p, pb) = (project(a.id, None, admin.user.id), project(b.id, None, b_admin.user.id));
-    store.tenant(a.id).insert_project(&p).await.unwrap();
-    store.tenant(b.id).insert_project(&pb).await.unwrap();
+    let (a, admin, p) = tenant_with_project(&*store, "alpha").await;
+    let (b, b_admin, pb) = tenant_with_project(&*store, "bravo").await;
     let t0 = now();
     let keyed = |tenant: TenantId, project: ProjectId, by: UserId, at: Timestamp| Run {
         idempotency_key: Some("order-1".into()),
@@ -292,11 +289,8 @@ pub(super) fn gated(run: &mut Run, expires_at: Timestamp) -> Approval {
 }
 
 async fn overdue_approvals_expire_across_tenants_and_deny_their_runs(store: Arc<dyn Store>) {
-    let (a, a_admin) = tenant_with_admin(&*store, "alpha").await;
-    let (b, b_admin) = tenant_with_admin(&*store, "bravo").await;
-    let (pa, pb) = (project(a.id, None, a_admin.user.id), project(b.id, None, b_admin.user.id));
-    store.tenant(a.id).insert_project(&pa).await.unwrap();
-    store.tenant(b.id).insert_project(&pb).await.unwrap();
+    let (a, a_admin, pa) = tenant_with_project(&*store, "alpha").await;
+    let (b, b_admin, pb) = tenant_with_project(&*store, "bravo").await;
     let t0 = now();
     let (soon, later) = (t0 + Duration::minutes(1), t0 + Duration::hours(1));
     let mut overdue_a = run(a.id, pa.id, a_admin.user.id, t0);
