@@ -347,8 +347,11 @@ async fn a_backfill_reports_every_fire_time_of_its_range() {
     let id = schedule(&app, &project, json!({"spec": {"every": "1h"}})).await["id"].as_str().unwrap().to_owned();
     let now = app.platform.clock().now();
     let backfill = format!("/v1/schedules/{id}/backfill");
+    // Five whole hours, clear of the hour now is in: a range ending a minute ago held only four fire times during
+    // the first minute of an hour.
+    let hour = chrono::DurationRound::duration_trunc(now, chrono::Duration::hours(1)).unwrap();
     let range = |policy: &str| {
-        json!({"from": now - chrono::Duration::hours(5), "to": now - chrono::Duration::minutes(1),
+        json!({"from": hour - chrono::Duration::minutes(330), "to": hour - chrono::Duration::minutes(30),
             "overlap_policy": policy})
     };
     let all = app.call("POST", &backfill, Some(&app.admin_key), Some(range("allow_all"))).await.expect(200);
