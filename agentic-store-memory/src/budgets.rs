@@ -52,7 +52,14 @@ impl BudgetStore for MemoryTenant {
         Ok(ReserveOutcome::Reserved(reservation))
     }
 
-    async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
+    async fn settle(
+        &self,
+        reservation: ReservationId,
+        record: &CostRecord,
+        also: &[Event],
+        now: Timestamp,
+    ) -> StoreResult<Settlement> {
+        State::check_events(self.tenant, also)?;
         let mut state = self.state.write();
         let project = record.project_id;
         let budget = match state.projects.get(&(self.tenant, project)) {
@@ -89,7 +96,8 @@ impl BudgetStore for MemoryTenant {
             spent: record.cost,
             reserved: Money::ZERO,
         });
-        // The outbox: the lines' events under the same lock as the settlement.
+        // The outbox: the call's events, then the lines', under the same lock as the settlement.
+        state.store_events(self.tenant, also);
         let events: Vec<Event> =
             crossed.iter().map(|&line| Event::budget_line_crossed(self.tenant, project, line, &status, now)).collect();
         state.store_events(self.tenant, &events);

@@ -11,6 +11,7 @@ use agentic_core::store::{BudgetStore, StoreError, StoreResult};
 use async_trait::async_trait;
 
 use crate::error::{corrupt, store_error};
+use crate::events::EventColumns;
 use crate::tenant::{PgTenant, commit};
 
 fn non_negative(value: u64, what: &str) -> StoreResult<i64> {
@@ -98,13 +99,22 @@ impl BudgetStore for PgTenant {
         }
     }
 
-    async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
-        // One round trip (see migration `single_statement_hot_path`); the events of the lines it may cross are
-        // stored by the same call (migration `outbox_run_ends`), under ids made here.
+    async fn settle(
+        &self,
+        reservation: ReservationId,
+        record: &CostRecord,
+        also: &[Event],
+        now: Timestamp,
+    ) -> StoreResult<Settlement> {
+        // One round trip (see migration `single_statement_hot_path`); `also` and the events of the lines it may
+        // cross are stored by the same call (migrations `outbox_run_ends`, `settle_events`), the lines' under ids
+        // made here.
         let (warning_id, exceeded_id) = (EventId::new(), EventId::new());
-        let (budget, spent, held, warning, exceeded): (Option<i64>, i64, i64, bool, bool) = sqlx::query_as(
+        let also = EventColumns::of(also);
+        let (budget, spent, held, warning, exceeded): (Option<i64>, i64, i64, bool, bool) = also.bind_as(sqlx::query_as(
             "SELECT budget, spent, held, crossed_warning, crossed_exceeded \
-             FROM tenant_budget_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             FROM tenant_budget_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21, $22, $23, $24)",
         )
         .bind(self.uuid())
         .bind(reservation.as_uuid())
@@ -123,7 +133,7 @@ impl BudgetStore for PgTenant {
         .bind(record.created_at)
         .bind(now)
         .bind(warning_id.as_uuid())
-        .bind(exceeded_id.as_uuid())
+        .bind(exceeded_id.as_uuid()))
         .fetch_one(&self.pool)
         .await
         .map_err(|e| store_error(e, "a cost record with this id"))?;

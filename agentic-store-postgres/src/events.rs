@@ -135,6 +135,14 @@ impl<'a> EventColumns<'a> {
     ) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
         query.bind(&self.ids).bind(&self.kinds).bind(&self.projects).bind(&self.runs).bind(&self.data).bind(&self.times)
     }
+
+    /// [`bind`](Self::bind), for a query whose rows are read as a tuple or a struct.
+    pub(crate) fn bind_as<'q, O>(
+        &'q self,
+        query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        query.bind(&self.ids).bind(&self.kinds).bind(&self.projects).bind(&self.runs).bind(&self.data).bind(&self.times)
+    }
 }
 
 /// One statement for the batch: arrays of each column, unnested.

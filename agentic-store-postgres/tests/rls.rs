@@ -81,10 +81,10 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
         latency_ms: 1,
         created_at: at,
     };
-    handle.settle(settled.id, &record, at).await.unwrap();
+    handle.settle(settled.id, &record, &[], at).await.unwrap();
     // A record past retention, folded into its day's roll-up (cost_rollups).
     let old = CostRecord { id: CostRecordId::new(), created_at: at - chrono::Duration::days(400), ..record.clone() };
-    handle.settle(agentic_core::ids::ReservationId::new(), &old, at).await.unwrap();
+    handle.settle(agentic_core::ids::ReservationId::new(), &old, &[], at).await.unwrap();
     assert_eq!(store.system().roll_up_cost_records_before(at - chrono::Duration::days(365), 10).await.unwrap(), 1);
     let yaml = "name: A\nrole: R\ngoal: G\nbackstory: B\ntools: []\nllm: {provider: mock, model: m}\n";
     handle

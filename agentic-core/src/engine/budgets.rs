@@ -80,7 +80,7 @@ impl Platform {
     /// `project.budget_warning` / `project.budget_exceeded` when this settlement crossed 90% / 100%.
     pub async fn settle_llm_call(&self, reservation: &Reservation, call: LlmCall<'_>) -> Result<CostRecord> {
         let record = self.cost_record(reservation, call)?;
-        self.apply_settlement(reservation, &record).await?;
+        self.apply_settlement(reservation, &record, &[]).await?;
         Ok(record)
     }
 
@@ -107,13 +107,19 @@ impl Platform {
         })
     }
 
-    /// Stores `record` against its reservation, then updates the metrics and publishes the budget lines crossed.
+    /// Stores `record` against its reservation with `events` (one transaction), then updates the metrics; the
+    /// budget lines crossed are stored by the same call.
     /// Safe to repeat: a record already stored (an earlier attempt committed, but its answer was lost) is a
     /// conflict on its id, taken as done.
-    pub(crate) async fn apply_settlement(&self, reservation: &Reservation, record: &CostRecord) -> Result<()> {
+    pub(crate) async fn apply_settlement(
+        &self,
+        reservation: &Reservation,
+        record: &CostRecord,
+        events: &[crate::events::Event],
+    ) -> Result<()> {
         let now = self.inner.clock.now();
-        let settlement = match self.inner.store.tenant(reservation.tenant_id).settle(reservation.id, record, now).await
-        {
+        let tenant = self.inner.store.tenant(reservation.tenant_id);
+        let settlement = match tenant.settle(reservation.id, record, events, now).await {
             Ok(settlement) => settlement,
             Err(StoreError::Conflict { .. }) => return Ok(()),
             Err(other) => return Err(other.into()),
@@ -131,7 +137,7 @@ impl Platform {
         metrics.llm.spent(record);
         metrics.costs.spent(record);
 
-        if !settlement.events.is_empty() {
+        if !settlement.events.is_empty() || !events.is_empty() {
             self.events_stored();
         }
         Ok(())

@@ -107,28 +107,34 @@ impl Platform {
         let record = self.cost_record(&reservation, call)?;
         // From here on the hold is kept or settled, never released: the provider has answered.
         hold.disarm();
-        self.settle_or_defer(reservation, &record).await;
+        let event = self.llm_call_event(&site, &record);
+        self.settle_or_defer(reservation, &record, event).await;
         if let Some(control) = site.control {
             control.record(response.usage, record.cost);
         }
-        self.publish_llm_call(&site, &record).await;
         Ok((response, record))
     }
 
     /// `run.llm_call`, for the run's progress stream (a call outside a run has no stream to feed).
-    async fn publish_llm_call(&self, site: &CallSite<'_>, record: &CostRecord) {
-        let Some(run_id) = site.run_id else { return };
+    fn llm_call_event(&self, site: &CallSite<'_>, record: &CostRecord) -> Option<crate::events::Event> {
+        let run_id = site.run_id?;
         let data = serde_json::json!({"run_id": run_id, "project_id": site.project, "agent": site.agent.unwrap_or(""),
             "provider": record.provider, "model": record.model, "input_tokens": record.input_tokens,
             "output_tokens": record.output_tokens, "cost": record.cost});
-        self.publish(site.tenant, crate::events::EventKind::RunLlmCall, data).await;
+        Some(crate::events::Event::new(site.tenant, crate::events::EventKind::RunLlmCall, data, self.inner.clock.now()))
     }
 
-    /// Settles a call, retrying a failing store a few times; then leaves it to the upkeep loop.
-    async fn settle_or_defer(&self, reservation: Reservation, record: &CostRecord) {
+    /// Settles a call with its event (one transaction), retrying a failing store a few times; then leaves the
+    /// charge to the upkeep loop and publishes the event on its own.
+    async fn settle_or_defer(
+        &self,
+        reservation: Reservation,
+        record: &CostRecord,
+        event: Option<crate::events::Event>,
+    ) {
         let mut wait = SETTLE_RETRY;
         for attempt in 1..=SETTLE_ATTEMPTS {
-            match self.apply_settlement(&reservation, record).await {
+            match self.apply_settlement(&reservation, record, event.as_slice()).await {
                 Ok(()) => return,
                 Err(error) if attempt < SETTLE_ATTEMPTS => {
                     tracing::warn!(%error, reservation = %reservation.id, attempt, "could not settle an LLM call; retrying");
@@ -142,6 +148,9 @@ impl Platform {
             }
         }
         self.inner.pending_charges.lock().push(PendingCharge { reservation, record: record.clone() });
+        if let Some(event) = event {
+            self.publish_event(event).await;
+        }
     }
 
     /// Settles the charges whose settlement failed earlier; returns how many still wait (the store is still
@@ -150,7 +159,7 @@ impl Platform {
         let due = std::mem::take(&mut *self.inner.pending_charges.lock());
         let mut failed = Vec::new();
         for charge in due {
-            if let Err(error) = self.apply_settlement(&charge.reservation, &charge.record).await {
+            if let Err(error) = self.apply_settlement(&charge.reservation, &charge.record, &[]).await {
                 tracing::warn!(%error, reservation = %charge.reservation.id, "a pending LLM charge still cannot be settled");
                 failed.push(charge);
             } else {

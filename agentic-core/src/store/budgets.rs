@@ -20,8 +20,15 @@ pub trait BudgetStore: Send + Sync {
 
     /// Records `record`, adds its cost to the project's spending and drops the reservation (if it still
     /// exists — an expired one may be gone, but the money was still spent). Reports the 90% and 100% lines the
-    /// settlement crossed, each once per project.
-    async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement>;
+    /// settlement crossed, each once per project. `events` (the call's own, such as its `run.llm_call`) are
+    /// stored in the same transaction, ahead of the lines' events: all of it, or nothing.
+    async fn settle(
+        &self,
+        reservation: ReservationId,
+        record: &CostRecord,
+        events: &[crate::events::Event],
+        now: Timestamp,
+    ) -> StoreResult<Settlement>;
 
     /// Drops a reservation without spending (the call failed before costing anything).
     async fn release(&self, reservation: ReservationId) -> StoreResult<()>;

@@ -19,6 +19,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(expired_reservations_stop_counting),
         case!(unlimited_budgets_and_releases),
         case!(settlements_without_a_reservation_still_count),
+        case!(a_settlement_stores_the_calls_events_with_it),
         case!(reservations_need_a_project_of_the_tenant),
         case!(cost_summaries_filter_and_group),
         case!(an_overshooting_settlement_blocks_reservations_until_the_budget_is_raised),
@@ -93,7 +94,7 @@ async fn concurrent_reservations_never_overspend(store: Arc<dyn Store>) {
         let store = Arc::clone(&store);
         tasks.push(tokio::spawn(async move {
             let rec = record(r.tenant_id, r.project_id, AMOUNT - 1, now());
-            store.tenant(r.tenant_id).settle(r.id, &rec, now()).await.unwrap()
+            store.tenant(r.tenant_id).settle(r.id, &rec, &[], now()).await.unwrap()
         }));
     }
     let mut crossed = Vec::new();
@@ -114,12 +115,12 @@ async fn concurrent_reservations_never_overspend(store: Arc<dyn Store>) {
     let ReserveOutcome::Reserved(r) = store.tenant(p.tenant_id).reserve(&r, now()).await.unwrap() else {
         panic!("10 nano-dollars are left")
     };
-    let over = store.tenant(p.tenant_id).settle(r.id, &record(p.tenant_id, p.id, 20, now()), now()).await.unwrap();
+    let over = store.tenant(p.tenant_id).settle(r.id, &record(p.tenant_id, p.id, 20, now()), &[], now()).await.unwrap();
     assert_eq!(over.crossed, vec![BudgetThreshold::Exceeded]);
     line_events.extend(over.events);
     let again = store
         .tenant(p.tenant_id)
-        .settle(ReservationId::new(), &record(p.tenant_id, p.id, 1, now()), now())
+        .settle(ReservationId::new(), &record(p.tenant_id, p.id, 1, now()), &[], now())
         .await
         .unwrap();
     assert!(again.crossed.is_empty() && again.events.is_empty());
@@ -163,7 +164,8 @@ async fn unlimited_budgets_and_releases(store: Arc<dyn Store>) {
     let handle = store.tenant(unlimited.tenant_id);
     let huge = reservation(unlimited.tenant_id, unlimited.id, i64::MAX / 4, now() + Duration::minutes(1));
     assert!(matches!(handle.reserve(&huge, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
-    let settled = handle.settle(huge.id, &record(unlimited.tenant_id, unlimited.id, 5, now()), now()).await.unwrap();
+    let settled =
+        handle.settle(huge.id, &record(unlimited.tenant_id, unlimited.id, 5, now()), &[], now()).await.unwrap();
     assert!(settled.crossed.is_empty());
     assert_eq!(settled.status.budget, None);
 
@@ -185,14 +187,47 @@ async fn unlimited_budgets_and_releases(store: Arc<dyn Store>) {
 async fn settlements_without_a_reservation_still_count(store: Arc<dyn Store>) {
     let p = budgeted_project(&*store, "late", Some(1_000)).await;
     let handle = store.tenant(p.tenant_id);
-    let settled = handle.settle(ReservationId::new(), &record(p.tenant_id, p.id, 950, now()), now()).await.unwrap();
+    let settled =
+        handle.settle(ReservationId::new(), &record(p.tenant_id, p.id, 950, now()), &[], now()).await.unwrap();
     assert_eq!(settled.status.spent.nanos(), 950);
     assert_eq!(settled.crossed, vec![BudgetThreshold::Warning]);
     // The same record twice is a conflict, and is not counted twice.
     let duplicate = record(p.tenant_id, p.id, 1, now());
-    handle.settle(ReservationId::new(), &duplicate, now()).await.unwrap();
-    assert!(matches!(handle.settle(ReservationId::new(), &duplicate, now()).await, Err(StoreError::Conflict { .. })));
+    handle.settle(ReservationId::new(), &duplicate, &[], now()).await.unwrap();
+    assert!(matches!(
+        handle.settle(ReservationId::new(), &duplicate, &[], now()).await,
+        Err(StoreError::Conflict { .. })
+    ));
     assert_eq!(handle.budget_status(p.id, now()).await.unwrap().unwrap().spent.nanos(), 951);
+}
+
+/// A model call's own event (`run.llm_call`) is stored by its settlement, ahead of the budget line it crossed;
+/// a settlement refused stores none of its events.
+async fn a_settlement_stores_the_calls_events_with_it(store: Arc<dyn Store>) {
+    let p = budgeted_project(&*store, "evented", Some(1_000)).await;
+    let handle = store.tenant(p.tenant_id);
+    let call = |n: u32| {
+        let data = serde_json::json!({"project_id": p.id, "call": n});
+        crate::events::Event::new(p.tenant_id, EventKind::RunLlmCall, data, now())
+    };
+    let stored = || async {
+        let oldest_first = EventQuery { after: Some(EventId::from_uuid(uuid::Uuid::nil())), ..EventQuery::default() };
+        let events = handle.list_events(&oldest_first).await.unwrap().data;
+        events.into_iter().map(|e| (e.kind, e.data["call"].as_u64())).collect::<Vec<_>>()
+    };
+    let first = call(1);
+    let settled =
+        handle.settle(ReservationId::new(), &record(p.tenant_id, p.id, 950, now()), &[first], now()).await.unwrap();
+    assert_eq!(settled.crossed, vec![BudgetThreshold::Warning]);
+    assert_eq!(stored().await, [(EventKind::RunLlmCall, Some(1)), (EventKind::ProjectBudgetWarning, None)]);
+
+    let duplicate = record(p.tenant_id, p.id, 1, now());
+    handle.settle(ReservationId::new(), &duplicate, &[call(2)], now()).await.unwrap();
+    let refused = handle.settle(ReservationId::new(), &duplicate, &[call(3)], now()).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { .. })));
+    let kinds = stored().await;
+    assert_eq!(kinds.len(), 3, "the refused settlement stored no event: {kinds:?}");
+    assert_eq!(kinds[2], (EventKind::RunLlmCall, Some(2)));
 }
 
 async fn reservations_need_a_project_of_the_tenant(store: Arc<dyn Store>) {
@@ -202,7 +237,7 @@ async fn reservations_need_a_project_of_the_tenant(store: Arc<dyn Store>) {
     for project in [theirs.id, ProjectId::new()] {
         let r = reservation(mine.id, project, 1, now() + Duration::minutes(1));
         assert!(matches!(handle.reserve(&r, now()).await, Err(StoreError::MissingReference { .. })));
-        assert!(handle.settle(r.id, &record(mine.id, project, 1, now()), now()).await.is_err());
+        assert!(handle.settle(r.id, &record(mine.id, project, 1, now()), &[], now()).await.is_err());
         assert_eq!(handle.budget_status(project, now()).await.unwrap(), None);
     }
     let status = store.tenant(theirs.tenant_id).budget_status(theirs.id, now()).await.unwrap().unwrap();
@@ -226,13 +261,13 @@ async fn cost_summaries_filter_and_group(store: Arc<dyn Store>) {
     let mut c = record(t, p2.id, 400, day2);
     c.agent = None;
     for r in [&a, &b, &c] {
-        handle.settle(ReservationId::new(), r, now()).await.unwrap();
+        handle.settle(ReservationId::new(), r, &[], now()).await.unwrap();
     }
     // Another tenant's costs never show.
     let other = budgeted_project(&*store, "other", None).await;
     store
         .tenant(other.tenant_id)
-        .settle(ReservationId::new(), &record(other.tenant_id, other.id, 9_999, day1), now())
+        .settle(ReservationId::new(), &record(other.tenant_id, other.id, 9_999, day1), &[], now())
         .await
         .unwrap();
 
@@ -275,7 +310,7 @@ async fn an_overshooting_settlement_blocks_reservations_until_the_budget_is_rais
     let held = reservation(p.tenant_id, p.id, 900, expires);
     assert!(matches!(handle.reserve(&held, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
     // The call cost more than its worst case (a provider added tokens the estimate did not see).
-    let settled = handle.settle(held.id, &record(p.tenant_id, p.id, 1_500, now()), now()).await.unwrap();
+    let settled = handle.settle(held.id, &record(p.tenant_id, p.id, 1_500, now()), &[], now()).await.unwrap();
     assert_eq!(settled.status.spent, Money::from_nanos(1_500), "the whole actual cost is charged");
     assert!(settled.crossed.contains(&BudgetThreshold::Exceeded));
     // Over budget: nothing more is admitted, not even a free call.
@@ -286,7 +321,10 @@ async fn an_overshooting_settlement_blocks_reservations_until_the_budget_is_rais
     // At exactly the budget, a free call still fits; a paid one does not.
     let exact = budgeted_project(&*store, "exact", Some(1_000)).await;
     let exact_handle = store.tenant(exact.tenant_id);
-    exact_handle.settle(ReservationId::new(), &record(exact.tenant_id, exact.id, 1_000, now()), now()).await.unwrap();
+    exact_handle
+        .settle(ReservationId::new(), &record(exact.tenant_id, exact.id, 1_000, now()), &[], now())
+        .await
+        .unwrap();
     let free = reservation(exact.tenant_id, exact.id, 0, expires);
     assert!(matches!(exact_handle.reserve(&free, now()).await.unwrap(), ReserveOutcome::Reserved(_)));
     let paid = reservation(exact.tenant_id, exact.id, 1, expires);
@@ -296,9 +334,9 @@ async fn an_overshooting_settlement_blocks_reservations_until_the_budget_is_rais
 async fn spending_that_would_overflow_is_refused_and_changes_nothing(store: Arc<dyn Store>) {
     let p = budgeted_project(&*store, "huge", None).await;
     let handle = store.tenant(p.tenant_id);
-    handle.settle(ReservationId::new(), &record(p.tenant_id, p.id, i64::MAX - 10, now()), now()).await.unwrap();
+    handle.settle(ReservationId::new(), &record(p.tenant_id, p.id, i64::MAX - 10, now()), &[], now()).await.unwrap();
     let overflowing = record(p.tenant_id, p.id, 11, now());
-    assert!(handle.settle(ReservationId::new(), &overflowing, now()).await.is_err(), "never wraps or saturates");
+    assert!(handle.settle(ReservationId::new(), &overflowing, &[], now()).await.is_err(), "never wraps or saturates");
     let status = handle.budget_status(p.id, now()).await.unwrap().unwrap();
     assert_eq!(status.spent, Money::from_nanos(i64::MAX - 10), "the refused charge changed nothing");
     let (total, _) =

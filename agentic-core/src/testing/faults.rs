@@ -552,9 +552,15 @@ impl BudgetStore for FaultyTenant {
         self.inner.reserve(reservation, now).await
     }
 
-    async fn settle(&self, reservation: ReservationId, record: &CostRecord, now: Timestamp) -> StoreResult<Settlement> {
+    async fn settle(
+        &self,
+        reservation: ReservationId,
+        record: &CostRecord,
+        events: &[crate::events::Event],
+        now: Timestamp,
+    ) -> StoreResult<Settlement> {
         self.faults.check(Op::Settle)?;
-        self.inner.settle(reservation, record, now).await
+        self.inner.settle(reservation, record, events, now).await
     }
 
     async fn release(&self, reservation: ReservationId) -> StoreResult<()> {

@@ -91,7 +91,7 @@ async fn old_cost_records_fold_into_roll_ups_that_summaries_keep(store: Arc<dyn 
     let recent = record(t.id, p1.id, 800, now());
     let other = record(o.id, po.id, 9_999, day1);
     for r in [&a, &b, &c, &d, &recent, &other] {
-        store.tenant(r.tenant_id).settle(crate::ids::ReservationId::new(), r, now()).await.unwrap();
+        store.tenant(r.tenant_id).settle(crate::ids::ReservationId::new(), r, &[], now()).await.unwrap();
     }
     let handle = store.tenant(t.id);
     let groupings = [
@@ -144,7 +144,7 @@ async fn old_cost_records_fold_into_roll_ups_that_summaries_keep(store: Arc<dyn 
         created_at: day1 + Duration::hours(2),
         ..a.clone()
     };
-    handle.settle(crate::ids::ReservationId::new(), &late, now()).await.unwrap();
+    handle.settle(crate::ids::ReservationId::new(), &late, &[], now()).await.unwrap();
     assert_eq!(store.system().roll_up_cost_records_before(cutoff, 10).await.unwrap(), 1);
     let (_, by_agent) = handle.cost_summary(only_p1, Some(CostGroupBy::Agent)).await.unwrap();
     let agents: Vec<(String, u64, i64)> =
