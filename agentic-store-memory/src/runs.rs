@@ -10,7 +10,12 @@ use crate::tenant::MemoryTenant;
 
 #[async_trait]
 impl agentic_core::store::RunStore for MemoryTenant {
-    async fn insert_run(&self, run: &agentic_core::model::Run) -> StoreResult<()> {
+    async fn insert_run(
+        &self,
+        run: &agentic_core::model::Run,
+        events: &[agentic_core::events::Event],
+    ) -> StoreResult<()> {
+        State::check_events(self.tenant, events)?;
         let mut state = self.state.write();
         if !state.projects.contains_key(&(self.tenant, run.project_id)) {
             return Err(StoreError::MissingReference { what: "the project".into() });
@@ -22,6 +27,7 @@ impl agentic_core::store::RunStore for MemoryTenant {
         state.take_idempotency_key(self.tenant, run);
         state.runs.insert((self.tenant, run.id), agentic_core::model::Run { tenant_id: self.tenant, ..run.clone() });
         state.reindex_run(self.tenant, run.id);
+        state.store_events(self.tenant, events);
         Ok(())
     }
 

@@ -62,7 +62,7 @@ impl TryFrom<ApprovalRow> for Approval {
 impl ApprovalStore for PgTenant {
     async fn insert_gated_run(&self, run: &Run, approval: &Approval) -> StoreResult<Event> {
         let mut tx = self.begin().await?;
-        insert_run(&mut *tx, self.uuid(), run).await?;
+        insert_run(&mut *tx, self.uuid(), run, &[]).await?;
         sqlx::query(
             "INSERT INTO approvals (tenant_id, id, run_id, status, requested_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -97,9 +97,9 @@ impl TryFrom<RunRow> for Run {
 
 #[async_trait]
 impl RunStore for PgTenant {
-    async fn insert_run(&self, run: &Run) -> StoreResult<()> {
-        // One round trip (see migration `single_statement_hot_path`).
-        insert_run(&self.pool, self.uuid(), run).await
+    async fn insert_run(&self, run: &Run, events: &[agentic_core::events::Event]) -> StoreResult<()> {
+        // One round trip (see migrations `single_statement_hot_path`, `run_start_events`).
+        insert_run(&self.pool, self.uuid(), run, events).await
     }
 
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>> {
@@ -274,11 +274,17 @@ fn attempt(lease: &RunLease<'_>) -> i32 {
 
 /// Inserts a run: on the pool as its own statement, or inside the caller's tenant transaction (a gated run goes
 /// with its approval request).
-pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: Uuid, run: &Run) -> StoreResult<()> {
+pub(crate) async fn insert_run<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    tenant: Uuid,
+    run: &Run,
+    events: &[agentic_core::events::Event],
+) -> StoreResult<()> {
     let key_window = agentic_core::model::IDEMPOTENCY_WINDOW;
-    sqlx::query(
-        "SELECT tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-         $20, $21, $22, $23)",
+    let events = crate::events::EventColumns::of(events);
+    events.bind(sqlx::query_scalar::<_, bool>(
+        "SELECT true FROM tenant_insert_run($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
     )
         .bind(tenant)
         .bind(run.id.as_uuid())
@@ -302,8 +308,8 @@ pub(crate) async fn insert_run<'e>(executor: impl sqlx::PgExecutor<'e>, tenant: 
         .bind(run.schedule_id.map(|s| s.as_uuid()))
         .bind(run.parent_run_id.map(|p| p.as_uuid()))
         .bind(&run.error_code)
-        .bind(&run.traceparent)
-        .execute(executor)
+        .bind(&run.traceparent))
+        .fetch_one(executor)
         .await
         .map_err(|e| store_error(e, "a run with this id or idempotency key"))?;
     Ok(())

@@ -175,15 +175,18 @@ async fn populate(store: &dyn Store, slug: &str) -> TenantId {
     };
     assert!(handle.record_attempt(&record).await.unwrap());
     handle
-        .insert_run(&agentic_core::model::Run::queued(
-            tenant.id,
-            project.id,
-            "qa_tester",
-            serde_json::json!({}),
-            agentic_core::model::RiskLevel::Low,
-            admin.id,
-            at,
-        ))
+        .insert_run(
+            &agentic_core::model::Run::queued(
+                tenant.id,
+                project.id,
+                "qa_tester",
+                serde_json::json!({}),
+                agentic_core::model::RiskLevel::Low,
+                admin.id,
+                at,
+            ),
+            &[],
+        )
         .await
         .unwrap();
     let schedule: agentic_core::model::Schedule = serde_json::from_value(serde_json::json!({

@@ -134,7 +134,7 @@ async fn fire_lag(label: &str, store: Arc<dyn Store>) {
                             admin,
                             chrono::Utc::now(),
                         );
-                        store.tenant(tenant).insert_run(&run).await.unwrap();
+                        store.tenant(tenant).insert_run(&run, &[]).await.unwrap();
                     }
                 })
             })

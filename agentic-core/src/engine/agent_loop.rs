@@ -178,13 +178,22 @@ pub(crate) enum AgentSpan {
     Current,
 }
 
+/// The data an agent run's events share (`agent.started`, and its end's with more added).
+pub(crate) fn agent_event_data(
+    agent: &str,
+    run_id: Option<crate::ids::RunId>,
+    project_id: ProjectId,
+) -> serde_json::Value {
+    json!({"agent": agent, "run_id": run_id, "project_id": project_id})
+}
+
 impl Platform {
     /// Runs an agent on a task to its final answer. Fails with [`Error::BudgetExceeded`] as soon as a call's
     /// worst case does not fit the project's budget (no further LLM call is made), with [`Error::Llm`] when the
     /// provider fails, and with [`Error::MaxIterations`] when the model is still calling tools after the spec's
     /// bound.
     pub async fn run_agent(&self, task: AgentTask) -> Result<AgentOutcome> {
-        let (result, end) = self.run_agent_reporting(task, AgentSpan::New).await;
+        let (result, end) = self.run_agent_reporting(task, AgentSpan::New, None).await;
         if let Some(end) = end {
             self.publish_event(end).await;
         }
@@ -193,19 +202,26 @@ impl Platform {
 
     /// [`run_agent`](Self::run_agent), handing back the event of its end (`agent.completed` or `agent.failed`)
     /// unpublished, for the caller to store with the outcome (a run's end and its event share one transaction).
-    /// `None` when the task failed before the agent started (no `agent.started` to end).
+    /// `None` when the task failed before the agent started (no `agent.started` to end). `accepted` is the spec
+    /// the replica that accepted the run read a moment ago, when it stored the run with its `agent.started`
+    /// (a waited run worked where it was accepted): neither is done again.
     pub(crate) async fn run_agent_reporting(
         &self,
         task: AgentTask,
         span: AgentSpan,
+        accepted: Option<AgentSpec>,
     ) -> (Result<AgentOutcome>, Option<Event>) {
         let key = match AgentKey::parse(&task.agent) {
             Ok(key) => key,
             Err(_) => return (Err(Error::NotFound("agent")), None),
         };
-        let (spec, _builtin) = match self.agent_spec(task.tenant_id, &key).await {
-            Ok(found) => found,
-            Err(error) => return (Err(error), None),
+        let started_with_the_run = accepted.is_some();
+        let spec = match accepted {
+            Some(spec) => spec,
+            None => match self.agent_spec(task.tenant_id, &key).await {
+                Ok((spec, _builtin)) => spec,
+                Err(error) => return (Err(error), None),
+            },
         };
         if let Some(cleared) = task.cleared_risk
             && spec.risk_level > cleared
@@ -231,8 +247,10 @@ impl Platform {
             ),
         };
         let started = Instant::now();
-        let data = json!({"agent": key, "run_id": task.run_id, "project_id": task.project_id});
-        self.publish(task.tenant_id, EventKind::AgentStarted, data.clone()).await;
+        let data = agent_event_data(key.as_str(), task.run_id, task.project_id);
+        if !started_with_the_run {
+            self.publish(task.tenant_id, EventKind::AgentStarted, data.clone()).await;
+        }
         // Dropped midway (a worker that lost its lease stops), the run still gets an end to its `agent.started`.
         let unfinished = OnAbandon::new({
             let (platform, tenant, mut data) = (self.clone(), task.tenant_id, data.clone());

@@ -128,7 +128,7 @@ impl Platform {
             to,
             depth,
         );
-        let (result, end) = self.run_agent_reporting(child, AgentSpan::New).instrument(span).await;
+        let (result, end) = self.run_agent_reporting(child, AgentSpan::New, None).instrument(span).await;
         // The child's calls went through the shared controls: what they added is what it cost.
         let spent = Money::from_nanos((task.control.cost_so_far().nanos() - spent_before.nanos()).max(0));
         let input = json!({"task": instructions, "context": context, "handoff": {"from": task.agent, "depth": depth,
@@ -164,7 +164,7 @@ impl Platform {
         };
         // A host app's direct call (no run, nobody it acts for) has no runs to record the child beside.
         if task.acting_user.is_some()
-            && let Err(error) = self.inner.store.tenant(task.tenant_id).insert_run(&record).await
+            && let Err(error) = self.inner.store.tenant(task.tenant_id).insert_run(&record, &[]).await
         {
             tracing::warn!(run_id = %child_id, %error, "could not record a handoff's child run");
         }

@@ -9,7 +9,7 @@ use serde_json::json;
 use tracing::Instrument;
 
 use crate::Platform;
-use crate::agents::AgentKey;
+use crate::agents::{AgentKey, AgentSpec};
 use crate::api::ExecuteRequest;
 use crate::auth::Principal;
 use crate::engine::agent_loop::AgentSpan;
@@ -64,18 +64,19 @@ impl Platform {
         request: ExecuteRequest,
         idempotency_key: Option<&str>,
     ) -> Result<Run> {
-        let mut run = self.prepare_agent_run(principal, agent, &request).await?;
+        let (mut run, spec) = self.prepare_agent_run(principal, agent, &request).await?;
         run.idempotency_key = idempotency_key.map(validate_idempotency_key).transpose()?;
-        self.submit_run(principal, run, request.wait).await
+        self.submit_run(principal, run, request.wait, Some(spec)).await
     }
 
-    /// The queued run `request` asks for, checked (permission, agent, task, token cap) but not stored.
+    /// The queued run `request` asks for, checked (permission, agent, task, token cap) but not stored, with the
+    /// agent's spec as read for the check.
     pub(crate) async fn prepare_agent_run(
         &self,
         principal: &Principal,
         agent: &str,
         request: &ExecuteRequest,
-    ) -> Result<Run> {
+    ) -> Result<(Run, AgentSpec)> {
         principal.require(Permission::AgentsExecute)?;
         let key = AgentKey::parse(agent).map_err(|_| Error::NotFound("agent"))?;
         let (spec, _) = self.agent_spec(principal.tenant_id, &key).await?;
@@ -88,12 +89,19 @@ impl Platform {
         // A request may raise the agent's risk, never lower it: the spec's level is what approval gates go by.
         let risk_level = request.risk_level.map_or(spec.risk_level, |asked| asked.max(spec.risk_level));
         let now = self.inner.clock.now();
-        Ok(Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now))
+        Ok((Run::queued(principal.tenant_id, request.project_id, key, input, risk_level, principal.user_id, now), spec))
     }
 
     /// Stores a new run — gated behind an approval request when its risk needs one — and, with `wait`, waits
-    /// for it to finish.
-    pub(crate) async fn submit_run(&self, principal: &Principal, run: Run, wait: Option<u64>) -> Result<Run> {
+    /// for it to finish. `spec` is an agent run's spec as just read: a run worked here at once is stored with its
+    /// `agent.started` and works with that spec (no second read, no second commit).
+    pub(crate) async fn submit_run(
+        &self,
+        principal: &Principal,
+        run: Run,
+        wait: Option<u64>,
+        spec: Option<AgentSpec>,
+    ) -> Result<Run> {
         if wait.is_some_and(|w| w > MAX_WAIT.as_secs()) {
             return Err(ValidationError::new("wait", format!("must be at most {} seconds", MAX_WAIT.as_secs())).into());
         }
@@ -103,9 +111,10 @@ impl Platform {
         // A caller who waits has its run worked here, without the queue (see `inline_runs`), when a slot is free.
         let slot = wait.filter(|&seconds| seconds > 0).and_then(|_| self.inner.inline_runs.slot());
         let claimed_at = tokio::time::Instant::now();
-        match self.insert_new_run(run.clone(), slot.as_ref().map(InlineSlot::worker)).await? {
+        let inline = slot.as_ref().map(|slot| (slot.worker(), spec.is_some()));
+        match self.insert_new_run(run.clone(), inline).await? {
             Some(run) if run.status == RunStatus::Running => match (slot, wait) {
-                (Some(slot), Some(seconds)) => self.work_inline(principal, run, slot, claimed_at, seconds).await,
+                (Some(slot), Some(seconds)) => self.work_inline(principal, run, slot, claimed_at, seconds, spec).await,
                 _ => Ok(run),
             },
             Some(run) => self.answer(principal, run, wait).await,
@@ -120,8 +129,8 @@ impl Platform {
     /// Stores a new run — gated behind an approval request when its risk needs one — and wakes whoever it
     /// concerns; the run as stored, or `None` if another run holds its idempotency key. With `claim_for`, a run
     /// that needs no approval is stored already claimed by that lease holder (`running`, first attempt), for this
-    /// process to work it.
-    pub(crate) async fn insert_new_run(&self, mut run: Run, claim_for: Option<&str>) -> Result<Option<Run>> {
+    /// process to work it, and with its `agent.started` when the flag beside it is set.
+    pub(crate) async fn insert_new_run(&self, mut run: Run, claim_for: Option<(&str, bool)>) -> Result<Option<Run>> {
         let store = self.inner.store.tenant(run.tenant_id);
         // Whichever replica works the run, its spans join the trace of what created it.
         run.traceparent = run.traceparent.or_else(crate::telemetry::current_traceparent);
@@ -129,15 +138,21 @@ impl Platform {
             run.status = RunStatus::AwaitingApproval;
             let approval = self.approval_for(&run);
             store.insert_gated_run(&run, &approval).await.map(|_| self.events_stored())
-        } else if let Some(worker) = claim_for {
+        } else if let Some((worker, started)) = claim_for {
             // The lease lasts `run_lease` from the insert, on the store's clock where it has one (see `insert_run`).
             run.status = RunStatus::Running;
             run.attempts = 1;
             run.lease_owner = Some(worker.to_owned());
             run.lease_expires_at = Some(run.updated_at + self.inner.run_lease);
-            store.insert_run(&run).await
+            let data = super::agent_loop::agent_event_data(&run.agent, Some(run.id), run.project_id);
+            let started = started.then(|| Event::new(run.tenant_id, EventKind::AgentStarted, data, run.created_at));
+            let stored = store.insert_run(&run, started.as_slice()).await;
+            if stored.is_ok() && started.is_some() {
+                self.events_stored();
+            }
+            stored
         } else {
-            store.insert_run(&run).await.map(|()| self.inner.run_signals.run_queued())
+            store.insert_run(&run, &[]).await.map(|()| self.inner.run_signals.run_queued())
         };
         match inserted {
             Ok(()) => Ok(Some(run)),
@@ -272,7 +287,7 @@ impl Platform {
         let claimed_at = tokio::time::Instant::now();
         let claimed = self.inner.store.system().claim_runs(worker, now, self.inner.run_lease, 1).await?;
         let Some(run) = claimed.into_iter().next() else { return Ok(Turn::Idle) };
-        self.work_claimed(run, worker, claimed_at, shutdown).await;
+        self.work_claimed(run, worker, claimed_at, shutdown, None).await;
         Ok(Turn::Worked)
     }
 
@@ -286,11 +301,12 @@ impl Platform {
         slot: InlineSlot,
         claimed_at: tokio::time::Instant,
         wait: u64,
+        spec: Option<AgentSpec>,
     ) -> Result<Run> {
         let (platform, id) = (self.clone(), run.id);
         let work = tokio::spawn(async move {
             let stopping = std::pin::pin!(futures_util::FutureExt::fuse(slot.stopping()));
-            platform.work_claimed(run, slot.worker(), claimed_at, stopping).await;
+            platform.work_claimed(run, slot.worker(), claimed_at, stopping, spec).await;
         });
         let wait = Duration::from_secs(wait).min(MAX_WAIT);
         // Ended, or still running after the wait: the stored run is the answer either way.
@@ -310,6 +326,7 @@ impl Platform {
         worker: &str,
         claimed_at: tokio::time::Instant,
         mut shutdown: std::pin::Pin<&mut S>,
+        accepted: Option<AgentSpec>,
     ) where
         S: futures_util::future::FusedFuture<Output = ()>,
     {
@@ -370,7 +387,7 @@ impl Platform {
                 // The trace of the request that queued it, possibly on another replica.
                 traceparent = run.traceparent.as_deref(),
             );
-            let work = self.perform(&run, worker, &control).instrument(span.clone());
+            let work = self.perform(&run, worker, &control, accepted).instrument(span.clone());
             let outcome = tokio::select! {
                 finish = work => finish.ok_or(Interrupted::LeaseLost),
                 interrupted = self.keep_lease(&run, worker, &renewed) => Err(interrupted),
@@ -487,7 +504,14 @@ impl Platform {
     }
 
     /// Does a claimed run's work and says how it ended; `None` if another worker took the run over meanwhile.
-    async fn perform(&self, run: &Run, worker: &str, control: &RunControl) -> Option<RunFinish> {
+    /// `accepted`: see [`run_agent_reporting`](Self::run_agent_reporting).
+    async fn perform(
+        &self,
+        run: &Run,
+        worker: &str,
+        control: &RunControl,
+        accepted: Option<AgentSpec>,
+    ) -> Option<RunFinish> {
         if run.kind == RunKind::Workflow {
             return self.perform_workflow(run, worker, control).await;
         }
@@ -504,7 +528,7 @@ impl Platform {
             handoff_chain: Vec::new(),
             output_schema: None,
         };
-        let (result, end) = self.run_agent_reporting(task, AgentSpan::Current).await;
+        let (result, end) = self.run_agent_reporting(task, AgentSpan::Current, accepted).await;
         let events = end.into_iter().collect();
         Some(match result {
             Err(error) if matches!(error.cause(), Error::Cancelled) => {

@@ -396,7 +396,7 @@ impl Platform {
                 let mut request = ExecuteRequest::new(target.task.clone().unwrap_or_default(), schedule.project_id);
                 request.context.clone_from(&target.context);
                 request.risk_level = schedule.risk_level;
-                self.prepare_agent_run(principal, agent, &request).await
+                self.prepare_agent_run(principal, agent, &request).await.map(|(run, _spec)| run)
             }
             (None, Some(workflow)) => {
                 if target.task.is_some() || target.context.is_some() {

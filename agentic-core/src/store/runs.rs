@@ -69,8 +69,9 @@ pub trait RunStore: Send + Sync {
     /// [`Conflict`](super::StoreError::Conflict); an older holder loses the key to it. (The same holds for a gated
     /// run inserted with its approval request.) A run may be inserted already claimed (`running`, with a lease
     /// holder and expiry): its lease lasts `lease_expires_at - updated_at` from the insert, on the store's clock
-    /// where it has one, and lapses like any other.
-    async fn insert_run(&self, run: &Run) -> StoreResult<()>;
+    /// where it has one, and lapses like any other. `events` (a claimed run's `agent.started`) are stored in the
+    /// same transaction: all of it, or nothing.
+    async fn insert_run(&self, run: &Run, events: &[crate::events::Event]) -> StoreResult<()>;
 
     /// The run holding idempotency key `key`, if any.
     async fn run_by_idempotency_key(&self, key: &str) -> StoreResult<Option<Run>>;

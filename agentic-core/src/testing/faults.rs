@@ -606,8 +606,8 @@ impl AgentStore for FaultyTenant {
 
 #[async_trait]
 impl RunStore for FaultyTenant {
-    async fn insert_run(&self, run: &Run) -> StoreResult<()> {
-        self.inner.insert_run(run).await
+    async fn insert_run(&self, run: &Run, events: &[crate::events::Event]) -> StoreResult<()> {
+        self.inner.insert_run(run, events).await
     }
 
     async fn get_run(&self, id: RunId) -> StoreResult<Option<Run>> {

@@ -31,21 +31,21 @@ async fn ended_runs_are_deleted_with_their_approvals_across_tenants_in_batches(s
         store.tenant(run.tenant_id).cancel_run(run.id, &event, at).await.unwrap().unwrap();
     };
     let keyed = Run { idempotency_key: Some("nightly".into()), ..run(a.id, pa.id, a_admin.user.id, long_ago) };
-    store.tenant(a.id).insert_run(&keyed).await.unwrap();
+    store.tenant(a.id).insert_run(&keyed, &[]).await.unwrap();
     ended(&keyed, t0 - Duration::hours(2)).await;
     let mut waiting = run(a.id, pa.id, a_admin.user.id, long_ago);
     let request = gated(&mut waiting, t0 + Duration::hours(1));
     store.tenant(a.id).insert_gated_run(&waiting, &request).await.unwrap();
     ended(&waiting, t0 - Duration::minutes(100)).await;
     let of_b = run(b.id, pb.id, b_admin.user.id, long_ago);
-    store.tenant(b.id).insert_run(&of_b).await.unwrap();
+    store.tenant(b.id).insert_run(&of_b, &[]).await.unwrap();
     ended(&of_b, t0 - Duration::minutes(90)).await;
     // Kept: one that ended recently, and one that is old but still queued.
     let recent = run(a.id, pa.id, a_admin.user.id, long_ago);
-    store.tenant(a.id).insert_run(&recent).await.unwrap();
+    store.tenant(a.id).insert_run(&recent, &[]).await.unwrap();
     ended(&recent, t0 - Duration::minutes(10)).await;
     let queued = run(a.id, pa.id, a_admin.user.id, long_ago);
-    store.tenant(a.id).insert_run(&queued).await.unwrap();
+    store.tenant(a.id).insert_run(&queued, &[]).await.unwrap();
 
     let cutoff = t0 - Duration::hours(1);
     assert_eq!(store.system().delete_runs_ended_before(cutoff, 2).await.unwrap(), 2, "the batch limit holds");
@@ -62,7 +62,7 @@ async fn ended_runs_are_deleted_with_their_approvals_across_tenants_in_batches(s
     // A deleted run's idempotency key is free again.
     assert_eq!(store.tenant(a.id).run_by_idempotency_key("nightly").await.unwrap(), None);
     let again = Run { idempotency_key: Some("nightly".into()), ..run(a.id, pa.id, a_admin.user.id, now()) };
-    store.tenant(a.id).insert_run(&again).await.unwrap();
+    store.tenant(a.id).insert_run(&again, &[]).await.unwrap();
     assert_eq!(store.tenant(a.id).run_by_idempotency_key("nightly").await.unwrap().map(|r| r.id), Some(again.id));
 }
 

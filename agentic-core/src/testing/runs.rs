@@ -22,6 +22,7 @@ pub(super) fn cases() -> Vec<(&'static str, Case)> {
         case!(runs_are_listed_newest_first_filtered_and_paged),
         case!(cancelling_ends_waiting_runs_marks_running_ones_and_leaves_ended_ones),
         case!(an_idempotency_key_names_one_run_of_its_tenant_for_a_day),
+        case!(a_run_is_stored_with_its_start_event_or_neither_is),
     ]
 }
 
@@ -34,27 +35,50 @@ async fn an_idempotency_key_names_one_run_of_its_tenant_for_a_day(store: Arc<dyn
         ..run(tenant, project, by, at)
     };
     let first = keyed(a.id, p.id, admin.user.id, t0);
-    store.tenant(a.id).insert_run(&first).await.unwrap();
+    store.tenant(a.id).insert_run(&first, &[]).await.unwrap();
     assert_eq!(store.tenant(a.id).run_by_idempotency_key("order-1").await.unwrap().map(|r| r.id), Some(first.id));
     assert_eq!(store.tenant(a.id).run_by_idempotency_key("order-2").await.unwrap(), None);
 
     // Within the window the key is taken, for plain and gated runs alike; another tenant has keys of its own.
     let soon = t0 + Duration::hours(23);
     let second = keyed(a.id, p.id, admin.user.id, soon);
-    assert!(matches!(store.tenant(a.id).insert_run(&second).await, Err(StoreError::Conflict { .. })));
+    assert!(matches!(store.tenant(a.id).insert_run(&second, &[]).await, Err(StoreError::Conflict { .. })));
     let mut waiting = keyed(a.id, p.id, admin.user.id, soon);
     let request = gated(&mut waiting, soon + Duration::hours(1));
     let refused = store.tenant(a.id).insert_gated_run(&waiting, &request).await;
     assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
     assert_eq!(store.tenant(a.id).get_run(waiting.id).await.unwrap(), None, "nothing of it was stored");
     assert_eq!(store.tenant(b.id).run_by_idempotency_key("order-1").await.unwrap(), None);
-    store.tenant(b.id).insert_run(&keyed(b.id, pb.id, b_admin.user.id, soon)).await.unwrap();
+    store.tenant(b.id).insert_run(&keyed(b.id, pb.id, b_admin.user.id, soon), &[]).await.unwrap();
 
     // Past the window a new run takes the key over; the old one keeps no key.
     let later = keyed(a.id, p.id, admin.user.id, t0 + Duration::hours(25));
-    store.tenant(a.id).insert_run(&later).await.unwrap();
+    store.tenant(a.id).insert_run(&later, &[]).await.unwrap();
     assert_eq!(store.tenant(a.id).run_by_idempotency_key("order-1").await.unwrap().map(|r| r.id), Some(later.id));
     assert_eq!(store.tenant(a.id).get_run(first.id).await.unwrap().unwrap().idempotency_key, None);
+}
+
+/// A run inserted with events (a claimed run's `agent.started`) stores them with it; an insert refused (its
+/// idempotency key taken) stores neither.
+async fn a_run_is_stored_with_its_start_event_or_neither_is(store: Arc<dyn Store>) {
+    let (t, admin, p) = tenant_with_project(&*store, "started").await;
+    let handle = store.tenant(t.id);
+    let started = |run: &Run| {
+        let data = serde_json::json!({"agent": run.agent, "run_id": run.id, "project_id": run.project_id});
+        Event::new(t.id, EventKind::AgentStarted, data, run.created_at)
+    };
+    let of_run = |run: &Run| EventQuery { run_id: Some(run.id), ..EventQuery::default() };
+    let first = Run { idempotency_key: Some("start-1".into()), ..run(t.id, p.id, admin.user.id, now()) };
+    handle.insert_run(&first, &[started(&first)]).await.unwrap();
+    let stored = handle.list_events(&of_run(&first)).await.unwrap().data;
+    assert_eq!(stored.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventKind::AgentStarted]);
+    assert_eq!(stored[0].run_id, Some(first.id));
+
+    let again = Run { idempotency_key: Some("start-1".into()), ..run(t.id, p.id, admin.user.id, now()) };
+    let refused = handle.insert_run(&again, &[started(&again)]).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+    assert_eq!(handle.get_run(again.id).await.unwrap(), None);
+    assert!(handle.list_events(&of_run(&again)).await.unwrap().data.is_empty(), "nor its event");
 }
 
 async fn cancelling_ends_waiting_runs_marks_running_ones_and_leaves_ended_ones(store: Arc<dyn Store>) {
@@ -67,9 +91,9 @@ async fn cancelling_ends_waiting_runs_marks_running_ones_and_leaves_ended_ones(s
     let (queued, mut waiting, working) =
         (run(a.id, p.id, admin.user.id, t0), run(a.id, p.id, admin.user.id, t0), run(a.id, p.id, admin.user.id, t0));
     let request = gated(&mut waiting, t0 + Duration::hours(1));
-    store.tenant(a.id).insert_run(&queued).await.unwrap();
+    store.tenant(a.id).insert_run(&queued, &[]).await.unwrap();
     store.tenant(a.id).insert_gated_run(&waiting, &request).await.unwrap();
-    store.tenant(a.id).insert_run(&working).await.unwrap();
+    store.tenant(a.id).insert_run(&working, &[]).await.unwrap();
     let of_run = |run: &Run| EventQuery { run_id: Some(run.id), ..EventQuery::default() };
     let at = now();
 
@@ -143,11 +167,11 @@ async fn runs_are_claimed_once_and_reclaimed_after_their_lease(store: Arc<dyn St
     let second = run(b.id, pb.id, b_admin.user.id, t0);
     let third = run(a.id, pa.id, a_admin.user.id, t0);
     for r in [&first, &third] {
-        store.tenant(a.id).insert_run(r).await.unwrap();
+        store.tenant(a.id).insert_run(r, &[]).await.unwrap();
     }
-    store.tenant(b.id).insert_run(&second).await.unwrap();
+    store.tenant(b.id).insert_run(&second, &[]).await.unwrap();
     assert!(matches!(
-        store.tenant(a.id).insert_run(&run(a.id, pb.id, a_admin.user.id, t0)).await,
+        store.tenant(a.id).insert_run(&run(a.id, pb.id, a_admin.user.id, t0), &[]).await,
         Err(StoreError::MissingReference { .. })
     ));
     assert_eq!(store.tenant(b.id).get_run(first.id).await.unwrap(), None);
@@ -250,7 +274,7 @@ async fn a_renewed_lease_keeps_the_run_and_saves_progress(store: Arc<dyn Store>)
     let mut workflow = run(a.id, p.id, admin.user.id, t0);
     workflow.kind = RunKind::Workflow;
     workflow.agent = "project_pipeline".into();
-    store.tenant(a.id).insert_run(&workflow).await.unwrap();
+    store.tenant(a.id).insert_run(&workflow, &[]).await.unwrap();
     assert_eq!(store.tenant(a.id).get_run(workflow.id).await.unwrap().unwrap().kind, RunKind::Workflow);
 
     assert_eq!(store.system().claim_runs("w1", now(), LEASE, 1).await.unwrap().len(), 1);
@@ -375,10 +399,10 @@ async fn runs_are_listed_newest_first_filtered_and_paged(store: Arc<dyn Store>) 
             r.kind = RunKind::Workflow;
             r.agent = "project_pipeline".into();
         }
-        store.tenant(a.id).insert_run(&r).await.unwrap();
+        store.tenant(a.id).insert_run(&r, &[]).await.unwrap();
         made.push(r.id);
     }
-    store.tenant(b.id).insert_run(&run(b.id, pb.id, b_admin.user.id, now())).await.unwrap();
+    store.tenant(b.id).insert_run(&run(b.id, pb.id, b_admin.user.id, now()), &[]).await.unwrap();
     let ids = |query: RunQuery| {
         let store = Arc::clone(&store);
         async move { store.tenant(a.id).list_runs(&query).await.unwrap() }

@@ -223,7 +223,7 @@ async fn a_run_stored_claimed_is_taken_over_once_its_lease_lapses(app: TestApp) 
     );
     (run.status, run.attempts, run.lease_owner) = (RunStatus::Running, 1, Some("gone-inline".into()));
     run.lease_expires_at = Some(now + SHORT_LEASE);
-    app.platform.store().tenant(project.tenant_id).insert_run(&run).await.unwrap();
+    app.platform.store().tenant(project.tenant_id).insert_run(&run, &[]).await.unwrap();
     assert!(!app.platform.work_once("w").await.unwrap(), "its lease still holds");
     outlast_lease(&app).await;
     assert!(app.platform.work_once("w").await.unwrap());

@@ -75,7 +75,7 @@ impl Platform {
     ) -> Result<Run> {
         let mut run = self.prepare_workflow_run(principal, &request).await?;
         run.idempotency_key = idempotency_key.map(crate::engine::runs::validate_idempotency_key).transpose()?;
-        self.submit_run(principal, run, request.wait).await
+        self.submit_run(principal, run, request.wait, None).await
     }
 
     /// The queued run `request` asks for, checked (permission, workflow, arguments, token cap) but not stored.
