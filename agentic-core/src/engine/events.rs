@@ -28,13 +28,25 @@ impl Platform {
     /// event sink and to webhooks. A store that refuses it is logged and counted, and the sink still gets it
     /// (directly): the state change that caused it has already happened.
     pub(crate) async fn publish_event(&self, event: Event) {
+        self.store_event(event, false).await;
+    }
+
+    /// [`publish_event`](Self::publish_event) for an event an earlier call may have stored already (a
+    /// settlement that stores it and whose answer was lost): finding it there is success on any attempt.
+    pub(crate) async fn publish_event_unless_stored(&self, event: Event) {
+        self.store_event(event, true).await;
+    }
+
+    async fn store_event(&self, event: Event, may_be_stored: bool) {
         let store = self.inner.store.tenant(event.tenant_id);
         let mut wait = APPEND_RETRY;
         for attempt in 1..=APPEND_ATTEMPTS {
             match store.append_events(std::slice::from_ref(&event)).await {
                 Ok(()) => return self.events_stored(),
-                // A retry that finds the event already there: the attempt whose answer was lost did store it.
-                Err(crate::store::StoreError::Conflict { .. }) if attempt > 1 => return self.events_stored(),
+                // Found already there: an attempt whose answer was lost did store it.
+                Err(crate::store::StoreError::Conflict { .. }) if attempt > 1 || may_be_stored => {
+                    return self.events_stored();
+                }
                 // A store that is briefly unreachable gets another chance before the event leaves only by the sink.
                 Err(crate::store::StoreError::Unavailable(_)) if attempt < APPEND_ATTEMPTS => {
                     tokio::time::sleep(wait).await;

@@ -148,8 +148,9 @@ impl Platform {
             }
         }
         self.inner.pending_charges.lock().push(PendingCharge { reservation, record: record.clone() });
+        // The last attempt may have committed with its answer lost: then the event is there already.
         if let Some(event) = event {
-            self.publish_event(event).await;
+            self.publish_event_unless_stored(event).await;
         }
     }
 
