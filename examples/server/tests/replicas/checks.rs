@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use agentic_core::model::Money;
 use agentic_core::testing::receiver::Receiver;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -18,12 +19,10 @@ const ATTEMPTS: usize = 120;
 const BUDGET_NANOS: i64 = 100_000_000;
 const RACERS: usize = 100;
 
-/// A decimal dollar amount (`"0.00057"`) in nanodollars, exactly.
+/// An amount as the API writes it (`"0.018"`), in nanodollars.
 pub(crate) fn nanos(money: &Value) -> i64 {
     let text = money.as_str().unwrap_or_else(|| panic!("not an amount: {money}"));
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let fraction = format!("{fraction:0<9}");
-    whole.parse::<i64>().unwrap() * 1_000_000_000 + fraction[..9].parse::<i64>().unwrap()
+    text.parse::<Money>().unwrap_or_else(|e| panic!("{e}")).nanos()
 }
 
 /// The ledger number a load run's task carries (`ledger-17: …`).
@@ -82,7 +81,7 @@ pub(crate) async fn rate_limits_hold_across_replicas(api: &Api, round: &str) {
 /// `RACERS` runs at once, spread over the servers, against a budget that pays for a fraction of them: the
 /// project never spends past it, and its spending is the sum of its cost records.
 pub(crate) async fn budgets_are_never_overspent(api: &Api) {
-    let budget = format!("{}.{:09}", BUDGET_NANOS / 1_000_000_000, BUDGET_NANOS % 1_000_000_000);
+    let budget = Money::from_nanos(BUDGET_NANOS);
     let project = api.post("/v1/projects", &json!({"name": "Capped", "budget": budget})).await;
     let project_id = project["id"].as_str().unwrap().to_owned();
     let mut racers = tokio::task::JoinSet::new();
