@@ -15,7 +15,6 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_scalar::{Scalar, Servable};
 
 use super::extract::BearerCredential;
 use super::problem::{ProblemResponse, problem_response};
@@ -141,7 +140,7 @@ pub fn router(platform: Platform) -> Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], body) }
             }),
         )
-        .merge(Scalar::with_url("/docs", openapi))
+        .merge(super::docs::docs_routes("/openapi.json"))
         .merge(if platform.metrics_on_api() {
             Router::new().route("/metrics", get(guarded_metrics))
         } else {

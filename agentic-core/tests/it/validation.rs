@@ -276,12 +276,48 @@ async fn service_documents_are_served() {
         assert!(schemas[name].is_object(), "{reference} does not resolve");
     }
     let docs = app.send(Request::get("/docs").body(Body::empty()).unwrap()).await;
-    assert_eq!(docs.status.as_u16(), 200);
+    assert_eq!((docs.status.as_u16(), docs.headers["location"].to_str().unwrap()), (303, "/docs/"));
     app.call("GET", "/health", None, None).await.expect(200);
     app.call("GET", "/ready", None, None).await.expect(200);
     app.call("GET", "/v1/me", Some(&app.admin_key), None).await.expect(200);
     let text = scrape(&app.platform.metrics_router(), None).await.1;
     assert!(text.contains(r#"http_requests_total{method="GET",route="/v1/me",status="200"}"#), "{text}");
+}
+
+/// The docs UI works offline and under a strict policy: every file it loads is ours, served with a
+/// Content-Security-Policy that allows our own origin only, and it reads our document.
+#[tokio::test]
+async fn the_docs_ui_is_served_from_the_binary_under_a_same_origin_policy() {
+    let app = TestApp::new().await;
+    let get = |path: &str| app.send(Request::get(path).body(Body::empty()).unwrap());
+    let page = get("/docs/").await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = page.body.as_str().expect("an HTML page").to_owned();
+    // What the page loads: every src and href, each a path on our origin, each served with the policy.
+    let mut loaded = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for piece in html.split(attribute).skip(1) {
+            loaded.push(piece.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert!(loaded.iter().any(|l| l.ends_with("swagger-ui-bundle.js")), "{html}");
+    for file in &loaded {
+        assert!(!file.contains("//") && !file.starts_with("data:"), "{file} is not on our origin");
+        let path = format!("/docs/{}", file.trim_start_matches("./"));
+        let reply = get(&path).await;
+        assert_eq!(reply.status.as_u16(), 200, "{path}");
+        assert_eq!(reply.headers["content-security-policy"], agentic_core::http::DOCS_CONTENT_SECURITY_POLICY);
+    }
+    assert_eq!(page.headers["content-security-policy"], agentic_core::http::DOCS_CONTENT_SECURITY_POLICY);
+    for directive in ["default-src 'none'", "script-src 'self';", "connect-src 'self';", "style-src 'self' 'sha256-"] {
+        assert!(agentic_core::http::DOCS_CONTENT_SECURITY_POLICY.contains(directive), "{directive}");
+    }
+    // The initializer reads our document and asks no validator elsewhere for a badge.
+    let initializer = get("/docs/swagger-initializer.js").await.body.as_str().unwrap().to_owned();
+    assert!(initializer.contains("\"/openapi.json\""), "{initializer}");
+    assert!(initializer.contains("\"validatorUrl\": \"none\""), "{initializer}");
+    assert!(!initializer.contains("http://") && !initializer.contains("https://"), "{initializer}");
 }
 
 /// Every `$ref` in a JSON document.
