@@ -31,6 +31,16 @@ impl Platform {
         Ok(self.inner.store.tenant(principal.tenant_id).list_approvals(status).await?)
     }
 
+    /// The e-mail of whoever asked for the run an approval request gates: approvers see who they decide for
+    /// without needing `users:manage`. Needs `approvals:approve`.
+    pub async fn approval_requester(&self, principal: &Principal, id: ApprovalId) -> Result<crate::model::Email> {
+        principal.require(Permission::ApprovalsApprove)?;
+        let store = self.inner.store.tenant(principal.tenant_id);
+        let approval = store.get_approval(id).await?.ok_or(Error::NotFound("approval"))?;
+        let user = store.get_user(approval.requested_by).await?.ok_or(Error::NotFound("user"))?;
+        Ok(user.email)
+    }
+
     /// Approves (the run is queued) or denies (the run ends `denied`) a pending request. Needs
     /// `approvals:approve`; nobody approves their own run. A request past its expiry ends `expired` instead.
     pub async fn decide_approval(

@@ -1,5 +1,6 @@
 //! `agentic-server`: the reference server. Reads configuration, picks backends, bootstraps an empty platform,
-//! and serves `Platform::router()` until SIGTERM or Ctrl-C. Wiring only: behaviour lives in `agentic-core`.
+//! and serves `Platform::router()` with the web console (`agentic-console`) until SIGTERM or Ctrl-C. Wiring only:
+//! behaviour lives in `agentic-core` and `agentic-console`.
 
 mod config;
 mod telemetry;
@@ -320,7 +321,9 @@ async fn run(config: Config) -> Result<(), String> {
     }
     let reloading = advisories.zip(config.advisories.as_ref().map(|(_, every)| *every));
     let reload_task = reloading.map(|(database, every)| tokio::spawn(reload_advisories(database, every)));
-    let served = serve_until_signalled(listener, platform.router(), background).await;
+    // The API, and beside it the web console at /console (its routes add no fallback; the API's answers the rest).
+    let app = platform.router().merge(agentic_console::router(platform.clone()));
+    let served = serve_until_signalled(listener, app, background).await;
     if let Some(task) = reload_task {
         task.abort();
     }

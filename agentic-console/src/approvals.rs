@@ -1,0 +1,159 @@
+//! `GET /console/approvals`: runs waiting for a human, with what a manager needs to decide; `POST
+//! /console/approvals/{id}/approve|deny` records the decision.
+//!
+//! An approver (`approvals:approve`) sees each pending request with its run's task, agent, risk, requester,
+//! project and context, and a form to approve or deny it with a comment; the requester of a run is offered only
+//! "Deny" (withdrawing it), as the engine refuses anyone approving their own run. Anyone else sees the runs
+//! waiting, without forms; a forged decision is refused by the engine all the same.
+
+use agentic_core::Platform;
+use agentic_core::ids::ApprovalId;
+use agentic_core::model::{Approval, ApprovalStatus, Permission, Run, RunStatus};
+use agentic_core::store::RunQuery;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::ConsoleError;
+use crate::page::{self, Section};
+use crate::session::{CSRF_FIELD, Session};
+
+/// A decision's form.
+#[derive(Deserialize)]
+pub(crate) struct DecisionForm {
+    csrf: Option<String>,
+    comment: Option<String>,
+}
+
+/// What one pending request shows: the request, its run, and who asked.
+struct Pending {
+    approval: Option<Approval>,
+    run: Run,
+    requester: String,
+    project: String,
+}
+
+/// `GET /console/approvals`.
+pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> Result<Markup, ConsoleError> {
+    let principal = &session.principal;
+    let approver = principal.can(Permission::ApprovalsApprove);
+    let mut pending = Vec::new();
+    if approver {
+        for approval in platform.list_approvals(principal, Some(ApprovalStatus::Pending)).await? {
+            let run = platform.get_run(principal, approval.run_id).await?;
+            let requester = if approval.requested_by == principal.user_id {
+                "you".to_owned()
+            } else {
+                platform.approval_requester(principal, approval.id).await?.to_string()
+            };
+            pending.push(Pending { approval: Some(approval), run, requester, project: String::new() });
+        }
+    } else {
+        let query = RunQuery { status: Some(RunStatus::AwaitingApproval), limit: Some(200), ..RunQuery::default() };
+        for run in platform.list_runs(principal, query).await?.data {
+            let requester = if run.requested_by == principal.user_id { "you" } else { "another member" };
+            pending.push(Pending { approval: None, run, requester: requester.to_owned(), project: String::new() });
+        }
+    }
+    for item in &mut pending {
+        item.project = platform
+            .get_project(principal, item.run.project_id)
+            .await
+            .map_or_else(|_| item.run.project_id.to_string(), |project| project.name);
+    }
+    pending.sort_by_key(|item| item.run.created_at);
+    let body = html! {
+        p { "Runs wait here when their agent's risk is at or above the tenant's approval threshold. Approving queues the run; denying ends it." }
+        @if !approver {
+            p class="notice" role="status" { "You can see what waits, but deciding needs the approvals:approve permission (a manager's or an admin's)." }
+        }
+        section aria-labelledby="pending-heading" data-live="approval" {
+            h2 id="pending-heading" { "Waiting for a decision (" (pending.len()) ")" }
+            @if pending.is_empty() {
+                p { "Nothing is waiting." }
+            }
+            @for item in &pending {
+                (card(&session, item))
+            }
+        }
+    };
+    Ok(page::page(&session, Section::Approvals, "Approvals", body))
+}
+
+fn card(session: &Session, item: &Pending) -> Markup {
+    let run = &item.run;
+    let task = run.input.get("task").and_then(|t| t.as_str()).unwrap_or("");
+    let context = run.input.get("context").filter(|c| !c.is_null());
+    let heading = format!("run-{}", run.id);
+    html! {
+        article class="card approval" aria-labelledby=(heading) {
+            h3 id=(heading) { (run.agent) " · " (run.kind.as_str()) }
+            dl {
+                dt { "Task" } dd { (task) }
+                dt { "Risk" } dd { span class={"risk risk-" (run.risk_level.as_str())} { (run.risk_level.as_str()) } }
+                dt { "Requested by" } dd { (item.requester) }
+                dt { "Project" } dd { (item.project) }
+                dt { "Requested" } dd { time datetime=(run.created_at.to_rfc3339()) { (run.created_at.format("%Y-%m-%d %H:%M UTC")) } }
+                @if let Some(approval) = &item.approval {
+                    dt { "Expires" } dd { time datetime=(approval.expires_at.to_rfc3339()) { (approval.expires_at.format("%Y-%m-%d %H:%M UTC")) } }
+                }
+                dt { "Run" } dd { code { (run.id) } }
+            }
+            @if let Some(context) = context {
+                details {
+                    summary { "Context" }
+                    pre { (serde_json::to_string_pretty(context).unwrap_or_default()) }
+                }
+            }
+            @if let Some(approval) = &item.approval {
+                (decision_form(session, approval))
+            }
+        }
+    }
+}
+
+fn decision_form(session: &Session, approval: &Approval) -> Markup {
+    let own = approval.requested_by == session.principal.user_id;
+    let field = format!("comment-{}", approval.id);
+    let (approve, deny) =
+        (format!("/console/approvals/{}/approve", approval.id), format!("/console/approvals/{}/deny", approval.id));
+    // The form's own action is its first button's: a form submitted without a button does what it shows first.
+    html! {
+        form class="decision" method="post" action=(if own { &deny } else { &approve }) {
+            input type="hidden" name=(CSRF_FIELD) value=(session.csrf());
+            label for=(field) { "Comment (optional)" }
+            textarea id=(field) name="comment" rows="2" maxlength="2000" {}
+            div class="actions" {
+                @if own {
+                    p class="hint" { "You asked for this run, so someone else approves it; you can withdraw it." }
+                } @else {
+                    button type="submit" formaction=(approve) { "Approve" }
+                }
+                button type="submit" class="secondary" formaction=(deny) { "Deny" }
+            }
+        }
+    }
+}
+
+/// `POST /console/approvals/{id}/approve|deny`: the decision, then back to the list.
+pub(crate) async fn decide(
+    State(platform): State<Platform>,
+    session: Session,
+    Path((id, decision)): Path<(String, String)>,
+    form: Result<axum::Form<DecisionForm>, axum::extract::rejection::FormRejection>,
+) -> Result<Response, ConsoleError> {
+    let axum::Form(form) = form.map_err(|rejection| ConsoleError::BadForm(rejection.body_text()))?;
+    session.check_csrf(form.csrf.as_deref())?;
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        _ => return Err(ConsoleError::NotFound),
+    };
+    let id: ApprovalId = id.parse().map_err(|_| ConsoleError::NotFound)?;
+    let comment = form.comment.filter(|c| !c.trim().is_empty());
+    let comment = agentic_core::model::validate_optional_text("comment", comment, 2000)
+        .map_err(|error| ConsoleError::from(agentic_core::Error::Validation(error)))?;
+    platform.decide_approval(&session.principal, id, approve, comment).await?;
+    Ok(Redirect::to("/console/approvals").into_response())
+}

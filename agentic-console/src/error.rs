@@ -1,0 +1,73 @@
+//! What a console request that cannot be served answers: an HTML page with the right status and a sentence that
+//! says what to do, never a stack trace or an internal detail.
+
+use agentic_core::Error;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::html;
+
+use crate::page;
+
+/// A console request that failed.
+#[derive(Debug)]
+pub enum ConsoleError {
+    /// The engine refused or failed: its status and public detail are shown.
+    Engine(Error),
+    /// A form that could not be read (its fields, or their size).
+    BadForm(String),
+    /// A write whose CSRF token is missing or not this session's.
+    Forged,
+    /// No such page or object.
+    NotFound,
+}
+
+impl From<Error> for ConsoleError {
+    fn from(error: Error) -> Self {
+        Self::Engine(error)
+    }
+}
+
+impl ConsoleError {
+    /// A header value we built could not be sent (it would hold a control character): an internal error.
+    pub(crate) fn header(error: axum::http::header::InvalidHeaderValue) -> Self {
+        Self::Engine(Error::Internal(format!("a console header could not be built: {error}")))
+    }
+
+    fn status_and_message(&self) -> (StatusCode, String) {
+        match self {
+            Self::Engine(error) => {
+                let status =
+                    StatusCode::from_u16(error.problem_type().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, error.public_detail())
+            }
+            Self::BadForm(why) => (StatusCode::BAD_REQUEST, format!("The form could not be read: {why}.")),
+            Self::Forged => (
+                StatusCode::FORBIDDEN,
+                "This request did not come from a console page of your session, so it was refused. Reload the \
+                 page and try again."
+                    .to_owned(),
+            ),
+            Self::NotFound => (StatusCode::NOT_FOUND, "There is no such page here.".to_owned()),
+        }
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let (status, message) = self.status_and_message();
+        if status.is_server_error() {
+            tracing::error!(?self, "console request failed");
+        }
+        let title = status.canonical_reason().unwrap_or("Error");
+        let body = html! {
+            p role="alert" { (message) }
+            p { a href="/console/approvals" { "Back to the console" } }
+        };
+        (status, page::bare(title, body)).into_response()
+    }
+}
+
+/// The fallback under `/console`.
+pub(crate) async fn not_found() -> ConsoleError {
+    ConsoleError::NotFound
+}

@@ -1,0 +1,318 @@
+//! The console in process: sessions and their cookie, CSRF on every write, what each role sees and may do on the
+//! approvals page, tenant isolation, and the accessibility checker on every page.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+
+use agentic_core::api::{CreateProjectRequest, CreateTenantRequest, CreateUserRequest, ExecuteRequest};
+use agentic_core::auth::Principal;
+use agentic_core::auth::jwt::KeyPair;
+use agentic_core::engine::Bootstrap;
+use agentic_core::model::{ApprovalStatus, Plan, Role, RunStatus};
+use agentic_core::{Platform, SecretString};
+use agentic_store_memory::MemoryStore;
+use agentic_tools::AccessibilityChecker;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use tower::ServiceExt;
+
+const MASTER_KEY: &str = "a master key of at least thirty-two characters";
+const PASSWORD: &str = "a long enough password";
+
+struct Console {
+    platform: Platform,
+    router: Router,
+    admin: Principal,
+    admin_key: String,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).map_or("", |v| v.to_str().unwrap())
+    }
+}
+
+impl Console {
+    async fn new() -> Self {
+        let platform = Platform::builder()
+            .store(Arc::new(MemoryStore::new()))
+            .jwt_key(KeyPair::hs256("console-test", b"a console test secret of 32 bytes!").unwrap())
+            .master_key(MASTER_KEY.into())
+            .build()
+            .unwrap();
+        let report = platform
+            .bootstrap(Bootstrap {
+                slug: "acme".into(),
+                plan: Plan::Enterprise,
+                admin_email: "admin@acme.test".into(),
+                admin_password: PASSWORD.into(),
+                api_key: None,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let key = secrecy::ExposeSecret::expose_secret(&report.api_key).to_owned();
+        let admin = platform.authenticator().authenticate(&key).await.unwrap();
+        for (email, role) in [
+            ("manager@acme.test", Role::Manager),
+            ("dev@acme.test", Role::Developer),
+            ("viewer@acme.test", Role::Viewer),
+        ] {
+            let user = CreateUserRequest { email: email.into(), password: PASSWORD.into(), roles: vec![role] };
+            platform.create_user(&admin, user).await.unwrap();
+        }
+        // As the reference server mounts it: beside the API, whose fallback answers everything else.
+        let router = platform.router().merge(agentic_console::router(platform.clone()));
+        Self { platform, router, admin, admin_key: key }
+    }
+
+    async fn send(&self, method: &str, path: &str, cookie: Option<&str>, form: Option<&[(&str, &str)]>) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, format!("agentic_console={cookie}"));
+        }
+        let body = match form {
+            Some(fields) => {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(serde_urlencoded::to_string(fields).unwrap())
+            }
+            None => Body::empty(),
+        };
+        let response = self.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        Reply { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
+    }
+
+    async fn get(&self, path: &str, cookie: &str) -> Reply {
+        self.send("GET", path, Some(cookie), None).await
+    }
+
+    /// Signs `email` in through the form; returns the session cookie's value.
+    async fn sign_in(&self, tenant: &str, email: &str) -> String {
+        let form = [("tenant", tenant), ("email", email), ("password", PASSWORD), ("next", "/console/approvals")];
+        let reply = self.send("POST", "/console/login", None, Some(&form)).await;
+        assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/console/approvals"), "{}", reply.body);
+        let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        set.split(';').next().unwrap().strip_prefix("agentic_console=").unwrap().to_owned()
+    }
+
+    async fn principal(&self, email: &str) -> Principal {
+        let token = self.platform.login("acme", email, PASSWORD.into()).await.unwrap();
+        self.platform.authenticator().authenticate(secrecy::ExposeSecret::expose_secret(&token.token)).await.unwrap()
+    }
+
+    /// A high-risk run `email` asked for, waiting for approval.
+    async fn gated_run(&self, email: &str, task: &str) -> agentic_core::model::Run {
+        let project = CreateProjectRequest {
+            name: format!("{task} project"),
+            description: None,
+            department_id: None,
+            budget: None,
+        };
+        let project = self.platform.create_project(&self.admin, project).await.unwrap();
+        let mut request = ExecuteRequest::new(task, project.id);
+        request.context = Some(serde_json::json!({"environment": "staging"}));
+        let run = self.platform.execute_agent(&self.principal(email).await, "devops_engineer", request).await.unwrap();
+        assert_eq!(run.status, RunStatus::AwaitingApproval);
+        run
+    }
+}
+
+/// The CSRF token a page embeds for its forms.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("the page has a CSRF field") + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+fn assert_accessible(html: &str, page: &str) {
+    let findings = AccessibilityChecker.check(html);
+    assert!(findings.is_empty(), "{page}: {findings:#?}");
+}
+
+#[tokio::test]
+async fn a_page_without_a_session_sends_the_user_to_sign_in_and_back() {
+    let console = Console::new().await;
+    let reply = console.send("GET", "/console/approvals", None, None).await;
+    assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/console/login?next=%2Fconsole%2Fapprovals"));
+    let form = console.send("GET", "/console/login?next=%2Fconsole%2Fapprovals", None, None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("name=\"next\" value=\"/console/approvals\""), "{}", form.body);
+    assert_accessible(&form.body, "sign-in");
+    for (name, value) in [
+        ("content-security-policy", agentic_console::CONTENT_SECURITY_POLICY),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(form.headers[name], value);
+    }
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_cookie_and_a_wrong_password_says_so() {
+    let console = Console::new().await;
+    let wrong = [("tenant", "acme"), ("email", "manager@acme.test"), ("password", "not the password"), ("next", "")];
+    let reply = console.send("POST", "/console/login", None, Some(&wrong)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.body.contains("role=\"alert\"") && reply.headers.get(header::SET_COOKIE).is_none());
+    assert!(reply.body.contains("value=\"manager@acme.test\""), "the form keeps what was typed");
+    assert_accessible(&reply.body, "sign-in with an error");
+
+    let right =
+        [("tenant", "acme"), ("email", "manager@acme.test"), ("password", PASSWORD), ("next", "https://evil.example/")];
+    let reply = console.send("POST", "/console/login", None, Some(&right)).await;
+    assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/console/approvals"), "no open redirect");
+    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+    // A form that cannot be read is a clear 400 page, not a crash.
+    let reply = console.send("POST", "/console/login", None, Some(&[("tenant", "acme")])).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("The form could not be read"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_session_that_no_longer_holds_is_cleared_and_the_user_told() {
+    let console = Console::new().await;
+    let reply = console.get("/console/approvals?x=1", "not-a-token").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/console/login?next=%2Fconsole%2Fapprovals%3Fx%3D1&expired=1");
+    assert!(reply.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    let page = console.send("GET", reply.location(), None, None).await;
+    assert!(page.body.contains("Your session ended"), "{}", page.body);
+    // An API key is a credential for programs, not a console session.
+    let reply = console.get("/console/approvals", &console.admin_key).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(reply.location().ends_with("&expired=1"), "{}", reply.location());
+}
+
+#[tokio::test]
+async fn a_manager_approves_with_the_sessions_csrf_token_and_a_forgery_is_refused() {
+    let console = Console::new().await;
+    let run = console.gated_run("dev@acme.test", "Roll out the new ingress").await;
+    let manager = console.sign_in("acme", "manager@acme.test").await;
+    let page = console.get("/console/approvals", &manager).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in ["Roll out the new ingress", "devops_engineer", "high", "dev@acme.test", "environment", ">Approve<"] {
+        assert!(page.body.contains(shown), "the page lacks {shown}:\n{}", page.body);
+    }
+    assert_accessible(&page.body, "approvals (manager)");
+    let approval = console.platform.list_approvals(&console.admin, Some(ApprovalStatus::Pending)).await.unwrap();
+    let path = format!("/console/approvals/{}/approve", approval[0].id);
+
+    // Without the token, or with another session's: refused, and nothing changes.
+    let other = console.sign_in("acme", "admin@acme.test").await;
+    let foreign = csrf_of(&console.get("/console/approvals", &other).await.body);
+    for forged in [vec![("comment", "ok")], vec![("csrf", foreign.as_str()), ("comment", "ok")]] {
+        let reply = console.send("POST", &path, Some(&manager), Some(&forged)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+        assert_accessible(&reply.body, "refused write");
+    }
+    assert_eq!(console.platform.get_run(&console.admin, run.id).await.unwrap().status, RunStatus::AwaitingApproval);
+
+    let token = csrf_of(&page.body);
+    let reply = console.send("POST", &path, Some(&manager), Some(&[("csrf", &token), ("comment", "go ahead")])).await;
+    assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/console/approvals"), "{}", reply.body);
+    let decided = console.platform.list_approvals(&console.admin, Some(ApprovalStatus::Approved)).await.unwrap();
+    assert_eq!(decided[0].comment.as_deref(), Some("go ahead"));
+    assert!(console.get("/console/approvals", &manager).await.body.contains("Nothing is waiting."));
+    // Deciding again is a clear conflict page.
+    let reply = console.send("POST", &path, Some(&manager), Some(&[("csrf", &token)])).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn the_requester_and_a_viewer_are_offered_no_approve_button_and_cannot_forge_one() {
+    let console = Console::new().await;
+    console.gated_run("manager@acme.test", "Rotate the database credentials").await;
+    let approval = console.platform.list_approvals(&console.admin, Some(ApprovalStatus::Pending)).await.unwrap();
+    let approve = format!("/console/approvals/{}/approve", approval[0].id);
+
+    // The requester: the run is there, with "Deny" (withdraw) but no "Approve"; approving anyway is refused.
+    let requester = console.sign_in("acme", "manager@acme.test").await;
+    let page = console.get("/console/approvals", &requester).await;
+    assert!(page.body.contains("Rotate the database credentials") && page.body.contains(">Deny<"));
+    assert!(!page.body.contains(">Approve<"), "{}", page.body);
+    assert_accessible(&page.body, "approvals (requester)");
+    let reply = console.send("POST", &approve, Some(&requester), Some(&[("csrf", &csrf_of(&page.body))])).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+
+    // A viewer: sees what waits, no forms at all; a decision with a valid token is still refused by RBAC.
+    let viewer = console.sign_in("acme", "viewer@acme.test").await;
+    let page = console.get("/console/approvals", &viewer).await;
+    assert!(page.body.contains("Rotate the database credentials"), "{}", page.body);
+    assert!(!page.body.contains(">Approve<") && !page.body.contains(">Deny<"), "{}", page.body);
+    assert_accessible(&page.body, "approvals (viewer)");
+    let reply = console.send("POST", &approve, Some(&viewer), Some(&[("csrf", &csrf_of(&page.body))])).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(
+        console.platform.list_approvals(&console.admin, Some(ApprovalStatus::Pending)).await.unwrap().len(),
+        1,
+        "nothing was decided"
+    );
+}
+
+#[tokio::test]
+async fn another_tenants_approval_is_not_found() {
+    let console = Console::new().await;
+    console.gated_run("dev@acme.test", "Scale the workers").await;
+    let approval = console.platform.list_approvals(&console.admin, Some(ApprovalStatus::Pending)).await.unwrap();
+    let other = CreateTenantRequest {
+        name: "Globex".into(),
+        slug: "globex".into(),
+        plan: Plan::Enterprise,
+        settings: None,
+        admin_email: "admin@globex.test".into(),
+        admin_password: SecretString::from(PASSWORD),
+    };
+    console.platform.create_tenant(Some(MASTER_KEY), other).await.unwrap();
+    let intruder = console.sign_in("globex", "admin@globex.test").await;
+    let page = console.get("/console/approvals", &intruder).await;
+    assert!(page.body.contains("Nothing is waiting."), "{}", page.body);
+    let path = format!("/console/approvals/{}/approve", approval[0].id);
+    let reply = console.send("POST", &path, Some(&intruder), Some(&[("csrf", &csrf_of(&page.body))])).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    assert_accessible(&reply.body, "not found");
+}
+
+#[tokio::test]
+async fn signing_out_needs_the_token_and_clears_the_cookie() {
+    let console = Console::new().await;
+    let session = console.sign_in("acme", "viewer@acme.test").await;
+    let reply = console.send("POST", "/console/logout", Some(&session), Some(&[("csrf", "forged")])).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let token = csrf_of(&console.get("/console/approvals", &session).await.body);
+    let reply = console.send("POST", "/console/logout", Some(&session), Some(&[("csrf", &token)])).await;
+    assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/console/login"));
+    assert!(reply.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+}
+
+#[tokio::test]
+async fn the_assets_are_served_and_nothing_else_is() {
+    let console = Console::new().await;
+    let css = console.send("GET", "/console/assets/console.css", None, None).await;
+    assert_eq!(
+        (css.status, css.headers[header::CONTENT_TYPE].to_str().unwrap()),
+        (StatusCode::OK, "text/css; charset=utf-8")
+    );
+    let js = console.send("GET", "/console/assets/console.js", None, None).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.body.contains("EventSource"));
+    let missing = console.send("GET", "/console/assets/../Cargo.toml", None, None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let nowhere = console.send("GET", "/console/nowhere", None, None).await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    assert_accessible(&nowhere.body, "not found page");
+    // Outside the console, the API's own answers: problem documents.
+    let api = console.send("GET", "/v1/nowhere", None, None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.headers[header::CONTENT_TYPE], "application/problem+json");
+}
