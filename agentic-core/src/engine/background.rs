@@ -60,6 +60,9 @@ impl BackgroundOptions {
 #[derive(Debug)]
 pub struct Background {
     stop: watch::Sender<bool>,
+    /// Stops the runs worked for waiting requests: after the workers, so that none of this replica's workers is
+    /// left to claim what they give back.
+    stop_inline: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     worker_names: Vec<String>,
     /// The platform and its executor of waited runs, when it works them.
@@ -86,6 +89,9 @@ impl Background {
                 tracing::error!(%error, "a background task panicked");
             }
         }
+        // The workers are gone: the waited runs given back now are for other replicas' workers (or this replica's
+        // next start), not claimed and worked here in the moment before a worker saw the stop.
+        let _ = self.stop_inline.send(true);
         if let Some((_, executor)) = &self.inline {
             executor.drained().await;
         }
@@ -98,6 +104,7 @@ impl Platform {
     /// unique names, and the upkeep loop. Call [`Background::shutdown`] when the server stops.
     pub fn spawn_background(&self, options: BackgroundOptions) -> Background {
         let (stop, stopped) = watch::channel(false);
+        let (stop_inline, inline_stopped) = watch::channel(false);
         let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
@@ -131,7 +138,7 @@ impl Platform {
         }
         let inline = (options.workers > 0 && options.inline_runs > 0).then(|| {
             let holder = format!("{}-{}-inline", std::process::id(), &process[20..]);
-            let executor = Executor::new(holder, options.inline_runs, stopped.clone());
+            let executor = Executor::new(holder, options.inline_runs, inline_stopped);
             self.inner.inline_runs.start(executor.clone());
             (self.clone(), executor)
         });
@@ -143,6 +150,6 @@ impl Platform {
             scheduler = options.scheduler,
             "background work started"
         );
-        Background { stop, tasks, worker_names, inline }
+        Background { stop, stop_inline, tasks, worker_names, inline }
     }
 }

@@ -47,7 +47,7 @@ pub use retention::{Retention, RetentionSweep};
 pub use run_control::{MAX_BUDGET_TOKENS, RunControl};
 #[cfg(feature = "http")]
 pub(crate) use runs::invalid_idempotency_key;
-pub use runs::{ACTIVE_WINDOW, APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT, USAGE_SAMPLE};
+pub use runs::{ACTIVE_WINDOW, APPROVAL_SWEEP, LEASE, MAX_ATTEMPTS, MAX_WAIT, USAGE_SAMPLE, may_cancel};
 pub use scheduler::SCHEDULE_LEASE;
 pub use schedules::{DEFAULT_CATCHUP_WINDOW, MAX_BACKFILL_FIRES, MAX_CATCHUP_WINDOW, MAX_JITTER, MAX_UPCOMING};
 pub(crate) use signals::RunSignals;

@@ -48,6 +48,20 @@ const FINISH_RETRY: Duration = Duration::from_millis(100);
 /// Longest wait between attempts to record a run's outcome.
 const FINISH_RETRY_MAX: Duration = Duration::from_secs(2);
 
+/// Whether `principal` may cancel `run`: the permission that starts such a run (`agents:execute` or
+/// `workflows:create`), and for somebody else's run also `approvals:approve`. [`Platform::cancel_run`] applies it;
+/// a page asks it before offering a cancel button.
+pub fn may_cancel(principal: &Principal, run: &Run) -> Result<()> {
+    principal.require(match run.kind {
+        RunKind::Agent => Permission::AgentsExecute,
+        RunKind::Workflow => Permission::WorkflowsCreate,
+    })?;
+    if run.requested_by != principal.user_id {
+        principal.require(Permission::ApprovalsApprove)?;
+    }
+    Ok(())
+}
+
 impl Platform {
     /// Queues a run of `agent`. Needs `agents:execute`; the agent and the project must exist in the tenant.
     pub async fn execute_agent(&self, principal: &Principal, agent: &str, request: ExecuteRequest) -> Result<Run> {
@@ -206,13 +220,7 @@ impl Platform {
     pub async fn cancel_run(&self, principal: &Principal, id: RunId) -> Result<Run> {
         let store = self.inner.store.tenant(principal.tenant_id);
         let run = store.get_run(id).await?.ok_or(Error::NotFound("run"))?;
-        principal.require(match run.kind {
-            RunKind::Agent => Permission::AgentsExecute,
-            RunKind::Workflow => Permission::WorkflowsCreate,
-        })?;
-        if run.requested_by != principal.user_id {
-            principal.require(Permission::ApprovalsApprove)?;
-        }
+        may_cancel(principal, &run)?;
         let now = self.inner.clock.now();
         let event = Event::run_cancelled(&run, run.cost, now);
         let after = match store.cancel_run(id, &event, now).await?.ok_or(Error::NotFound("run"))? {
@@ -389,10 +397,14 @@ impl Platform {
             );
             let work = self.perform(&run, worker, &control, accepted).instrument(span.clone());
             let outcome = tokio::select! {
-                finish = work => finish.ok_or(Interrupted::LeaseLost),
-                interrupted = self.keep_lease(&run, worker, &renewed) => Err(interrupted),
+                // In this order: a run claimed as the replica stops is given back before any of it is worked, and a
+                // cancel or a lost lease is seen before the work's next step (an unbiased select could finish a
+                // quick run in its first poll instead, after its worker was told to stop or the run to end).
+                biased;
                 () = &mut shutdown => Err(Interrupted::Shutdown),
                 never = self.watch_cancel(&run, &control) => match never {},
+                interrupted = self.keep_lease(&run, worker, &renewed) => Err(interrupted),
+                finish = work => finish.ok_or(Interrupted::LeaseLost),
             };
             match outcome {
                 Ok(finish) => {
@@ -651,7 +663,12 @@ impl Platform {
     pub async fn run_worker(&self, worker: String, idle: Duration, shutdown: impl std::future::Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(futures_util::FutureExt::fuse(shutdown));
         loop {
-            if futures_util::future::FusedFuture::is_terminated(&*shutdown) {
+            // Polled, not only asked whether it has ended: a shutdown signalled since the last poll stops the worker
+            // before it claims again (the runs given back at shutdown are queued at that moment, for another
+            // replica's workers, not this one's).
+            if futures_util::future::FusedFuture::is_terminated(&*shutdown)
+                || futures_util::FutureExt::now_or_never(shutdown.as_mut()).is_some()
+            {
                 return;
             }
             match self.work_turn(&worker, shutdown.as_mut()).await {

@@ -42,6 +42,17 @@ pub enum StepPhase {
     Review,
 }
 
+impl StepPhase {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StepPhase::Plan => "plan",
+            StepPhase::Task => "task",
+            StepPhase::Review => "review",
+        }
+    }
+}
+
 /// One finished step of a workflow.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowStep {
