@@ -36,9 +36,7 @@
     }
   }
 
+  // Each message is one event of the topic (its data is the event's type); a burst refreshes once at a time.
   const events = new EventSource(`/console/events?topic=${encodeURIComponent(topic)}`);
   events.onmessage = refresh;
-  ["approval.requested", "approval.approved", "approval.denied", "approval.expired"].forEach((type) =>
-    events.addEventListener(type, refresh)
-  );
 })();

@@ -26,6 +26,7 @@ mod error;
 mod live;
 mod login;
 mod page;
+mod runs;
 pub mod session;
 
 use agentic_core::Platform;
@@ -64,6 +65,9 @@ pub fn router(platform: Platform) -> Router {
         .route("/console/logout", post(login::sign_out))
         .route("/console/approvals", get(approvals::list))
         .route("/console/approvals/{id}/{decision}", post(approvals::decide))
+        .route("/console/runs", get(runs::list))
+        .route("/console/runs/{id}", get(runs::show))
+        .route("/console/runs/{id}/cancel", post(runs::cancel))
         .route("/console/events", get(live::follow))
         .route("/console/assets/{file}", get(assets::serve))
         // The console's own "not found" under its prefix, as a route: a fallback would clash with the host's.

@@ -9,20 +9,23 @@ use crate::session::{CSRF_FIELD, Session};
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     Approvals,
+    Runs,
 }
 
 impl Section {
-    const ALL: [Section; 1] = [Section::Approvals];
+    const ALL: [Section; 2] = [Section::Approvals, Section::Runs];
 
     fn label(self) -> &'static str {
         match self {
             Section::Approvals => "Approvals",
+            Section::Runs => "Runs",
         }
     }
 
     fn href(self) -> &'static str {
         match self {
             Section::Approvals => "/console/approvals",
+            Section::Runs => "/console/runs",
         }
     }
 }

@@ -41,8 +41,12 @@ impl Reply {
 
 impl Console {
     async fn new() -> Self {
+        // Every provider is a mock that answers at once, so a run completes when a worker takes it.
+        let answer = agentic_llm::mock::MockReply::text("The signup form needs three more tests.");
+        let llm = agentic_llm::mock::MockProvider::new().when(|_| true, answer);
         let platform = Platform::builder()
             .store(Arc::new(MemoryStore::new()))
+            .llm_providers(Arc::new(agentic_llm::registry::ProviderRegistry::mock_only(Arc::new(llm))))
             .jwt_key(KeyPair::hs256("console-test", b"a console test secret of 32 bytes!").unwrap())
             .master_key(MASTER_KEY.into())
             .build()
@@ -315,4 +319,87 @@ async fn the_assets_are_served_and_nothing_else_is() {
     let api = console.send("GET", "/v1/nowhere", None, None).await;
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.headers[header::CONTENT_TYPE], "application/problem+json");
+}
+
+/// A run of `agent` by `email` in a project of its own, worked to its end by a worker.
+async fn finished_run(console: &Console, email: &str, agent: &str, task: &str) -> agentic_core::model::Run {
+    let project =
+        CreateProjectRequest { name: format!("{task} project"), description: None, department_id: None, budget: None };
+    let project = console.platform.create_project(&console.admin, project).await.unwrap();
+    let principal = console.principal(email).await;
+    let run = console.platform.execute_agent(&principal, agent, ExecuteRequest::new(task, project.id)).await.unwrap();
+    while console.platform.work_once("console-test").await.unwrap() {}
+    console.platform.get_run(&console.admin, run.id).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_runs_list_filters_and_a_run_page_shows_answer_steps_and_cost() {
+    let console = Console::new().await;
+    let done = finished_run(&console, "dev@acme.test", "qa_tester", "Write tests for the signup form").await;
+    assert_eq!(done.status, RunStatus::Completed, "{:?}", done.error);
+    let waiting = console.gated_run("dev@acme.test", "Deploy the signup service").await;
+    let viewer = console.sign_in("acme", "viewer@acme.test").await;
+
+    // A run is listed as a link to its page, named by its task (the projects' names are in the filter too).
+    let (tests, deploy) = (format!("/console/runs/{}\"", done.id), format!("/console/runs/{}\"", waiting.id));
+    let all = console.get("/console/runs", &viewer).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains(&tests) && all.body.contains(&deploy), "{}", all.body);
+    assert!(all.body.contains(">Write tests for the signup form</a>"), "{}", all.body);
+    assert_accessible(&all.body, "runs");
+    let completed = console.get("/console/runs?status=completed&agent=&project=", &viewer).await;
+    assert!(completed.body.contains(&tests) && !completed.body.contains(&deploy), "{}", completed.body);
+    let by_agent = console.get("/console/runs?agent=devops_engineer", &viewer).await;
+    assert!(by_agent.body.contains(&deploy) && !by_agent.body.contains(&tests), "{}", by_agent.body);
+    let by_project = console.get(&format!("/console/runs?project={}", done.project_id), &viewer).await;
+    assert!(by_project.body.contains(&tests) && !by_project.body.contains(&deploy), "{}", by_project.body);
+    let bad = console.get("/console/runs?status=sleeping", &viewer).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("status is not a run status"), "{}", bad.body);
+
+    let page = console.get(&format!("/console/runs/{}", done.id), &viewer).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in ["The signup form needs three more tests.", "model turn", "Cost records", "completed"] {
+        assert!(page.body.contains(shown), "the run page lacks {shown}:\n{}", page.body);
+    }
+    assert!(!page.body.contains("data-live"), "an ended run is not followed");
+    assert_accessible(&page.body, "run (completed)");
+    let page = console.get(&format!("/console/runs/{}", waiting.id), &viewer).await;
+    assert!(page.body.contains(&format!("data-live=\"run:{}\"", waiting.id)), "a waiting run is followed live");
+    assert!(!page.body.contains("Cancel this run"), "a viewer may not cancel");
+    assert_eq!(console.get("/console/runs/not-a-run", &viewer).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_run_is_cancelled_from_its_page_with_the_token_and_not_from_another_tenant() {
+    let console = Console::new().await;
+    let run = console.gated_run("dev@acme.test", "Drain the old nodes").await;
+    let path = format!("/console/runs/{}/cancel", run.id);
+    let developer = console.sign_in("acme", "dev@acme.test").await;
+    let page = console.get(&format!("/console/runs/{}", run.id), &developer).await;
+    assert!(page.body.contains("Cancel this run"), "{}", page.body);
+    let forged = console.send("POST", &path, Some(&developer), Some(&[("csrf", "forged")])).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let other = CreateTenantRequest {
+        name: "Initech".into(),
+        slug: "initech".into(),
+        plan: Plan::Enterprise,
+        settings: None,
+        admin_email: "admin@initech.test".into(),
+        admin_password: SecretString::from(PASSWORD),
+    };
+    console.platform.create_tenant(Some(MASTER_KEY), other).await.unwrap();
+    let intruder = console.sign_in("initech", "admin@initech.test").await;
+    let token = csrf_of(&console.get("/console/runs", &intruder).await.body);
+    assert_eq!(console.get(&format!("/console/runs/{}", run.id), &intruder).await.status, StatusCode::NOT_FOUND);
+    let reply = console.send("POST", &path, Some(&intruder), Some(&[("csrf", &token)])).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(console.platform.get_run(&console.admin, run.id).await.unwrap().status, RunStatus::AwaitingApproval);
+
+    let reply = console.send("POST", &path, Some(&developer), Some(&[("csrf", &csrf_of(&page.body))])).await;
+    assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, path.trim_end_matches("/cancel")));
+    assert_eq!(console.platform.get_run(&console.admin, run.id).await.unwrap().status, RunStatus::Cancelled);
+    let page = console.get(&format!("/console/runs/{}", run.id), &developer).await;
+    assert!(page.body.contains("cancelled") && !page.body.contains("Cancel this run"), "{}", page.body);
 }
