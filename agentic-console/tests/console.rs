@@ -108,6 +108,20 @@ impl Console {
         set.split(';').next().unwrap().strip_prefix("agentic_console=").unwrap().to_owned()
     }
 
+    /// A second tenant, `slug`, with its admin `admin@<slug>.test`; returns that admin's session cookie.
+    async fn other_tenant(&self, slug: &str) -> String {
+        let request = CreateTenantRequest {
+            name: slug.to_uppercase(),
+            slug: slug.into(),
+            plan: Plan::Enterprise,
+            settings: None,
+            admin_email: format!("admin@{slug}.test"),
+            admin_password: SecretString::from(PASSWORD),
+        };
+        self.platform.create_tenant(Some(MASTER_KEY), request).await.unwrap();
+        self.sign_in(slug, &format!("admin@{slug}.test")).await
+    }
+
     async fn principal(&self, email: &str) -> Principal {
         let token = self.platform.login("acme", email, PASSWORD.into()).await.unwrap();
         self.platform.authenticator().authenticate(secrecy::ExposeSecret::expose_secret(&token.token)).await.unwrap()
@@ -269,16 +283,7 @@ async fn another_tenants_approval_is_not_found() {
     let console = Console::new().await;
     console.gated_run("dev@acme.test", "Scale the workers").await;
     let approval = console.platform.list_approvals(&console.admin, Some(ApprovalStatus::Pending)).await.unwrap();
-    let other = CreateTenantRequest {
-        name: "Globex".into(),
-        slug: "globex".into(),
-        plan: Plan::Enterprise,
-        settings: None,
-        admin_email: "admin@globex.test".into(),
-        admin_password: SecretString::from(PASSWORD),
-    };
-    console.platform.create_tenant(Some(MASTER_KEY), other).await.unwrap();
-    let intruder = console.sign_in("globex", "admin@globex.test").await;
+    let intruder = console.other_tenant("globex").await;
     let page = console.get("/console/approvals", &intruder).await;
     assert!(page.body.contains("Nothing is waiting."), "{}", page.body);
     let path = format!("/console/approvals/{}/approve", approval[0].id);
@@ -381,16 +386,7 @@ async fn a_run_is_cancelled_from_its_page_with_the_token_and_not_from_another_te
     let forged = console.send("POST", &path, Some(&developer), Some(&[("csrf", "forged")])).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 
-    let other = CreateTenantRequest {
-        name: "Initech".into(),
-        slug: "initech".into(),
-        plan: Plan::Enterprise,
-        settings: None,
-        admin_email: "admin@initech.test".into(),
-        admin_password: SecretString::from(PASSWORD),
-    };
-    console.platform.create_tenant(Some(MASTER_KEY), other).await.unwrap();
-    let intruder = console.sign_in("initech", "admin@initech.test").await;
+    let intruder = console.other_tenant("initech").await;
     let token = csrf_of(&console.get("/console/runs", &intruder).await.body);
     assert_eq!(console.get(&format!("/console/runs/{}", run.id), &intruder).await.status, StatusCode::NOT_FOUND);
     let reply = console.send("POST", &path, Some(&intruder), Some(&[("csrf", &token)])).await;
