@@ -7,9 +7,9 @@
 //! waiting, without forms; a forged decision is refused by the engine all the same.
 
 use agentic_core::Platform;
-use agentic_core::ids::ApprovalId;
+use agentic_core::ids::{ApprovalId, ProjectId};
 use agentic_core::model::{Approval, ApprovalStatus, Permission, Run, RunStatus};
-use agentic_core::store::RunQuery;
+use agentic_core::store::{PageRequest, RunQuery};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -31,7 +31,6 @@ struct Pending {
     approval: Option<Approval>,
     run: Run,
     requester: String,
-    project: String,
 }
 
 /// `GET /console/approvals`.
@@ -47,21 +46,20 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
             } else {
                 platform.approval_requester(principal, approval.id).await?.to_string()
             };
-            pending.push(Pending { approval: Some(approval), run, requester, project: String::new() });
+            pending.push(Pending { approval: Some(approval), run, requester });
         }
     } else {
         let query = RunQuery { status: Some(RunStatus::AwaitingApproval), limit: Some(200), ..RunQuery::default() };
         for run in platform.list_runs(principal, query).await?.data {
             let requester = if run.requested_by == principal.user_id { "you" } else { "another member" };
-            pending.push(Pending { approval: None, run, requester: requester.to_owned(), project: String::new() });
+            pending.push(Pending { approval: None, run, requester: requester.to_owned() });
         }
     }
-    for item in &mut pending {
-        item.project = platform
-            .get_project(principal, item.run.project_id)
-            .await
-            .map_or_else(|_| item.run.project_id.to_string(), |project| project.name);
-    }
+    // One read for every card's project name, as the runs list does, rather than one per card.
+    let projects =
+        platform.list_projects(principal, PageRequest { limit: PageRequest::MAX_LIMIT, after: None }).await?;
+    let project_name =
+        |id: ProjectId| projects.data.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
     pending.sort_by_key(|item| item.run.created_at);
     let body = html! {
         p { "Runs wait here when their agent's risk is at or above the tenant's approval threshold. Approving queues the run; denying ends it." }
@@ -74,14 +72,14 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
                 p { "Nothing is waiting." }
             }
             @for item in &pending {
-                (card(&session, item))
+                (card(&session, item, &project_name(item.run.project_id)))
             }
         }
     };
     Ok(page::page(&session, Section::Approvals, "Approvals", body))
 }
 
-fn card(session: &Session, item: &Pending) -> Markup {
+fn card(session: &Session, item: &Pending, project: &str) -> Markup {
     let run = &item.run;
     let task = run.input.get("task").and_then(|t| t.as_str()).unwrap_or("");
     let context = run.input.get("context").filter(|c| !c.is_null());
@@ -93,7 +91,7 @@ fn card(session: &Session, item: &Pending) -> Markup {
                 dt { "Task" } dd { (task) }
                 dt { "Risk" } dd { span class={"risk risk-" (run.risk_level.as_str())} { (run.risk_level.as_str()) } }
                 dt { "Requested by" } dd { (item.requester) }
-                dt { "Project" } dd { (item.project) }
+                dt { "Project" } dd { (project) }
                 dt { "Requested" } dd { time datetime=(run.created_at.to_rfc3339()) { (run.created_at.format("%Y-%m-%d %H:%M UTC")) } }
                 @if let Some(approval) = &item.approval {
                     dt { "Expires" } dd { time datetime=(approval.expires_at.to_rfc3339()) { (approval.expires_at.format("%Y-%m-%d %H:%M UTC")) } }
@@ -143,7 +141,7 @@ pub(crate) async fn decide(
     Path((id, decision)): Path<(String, String)>,
     form: Result<axum::Form<DecisionForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ConsoleError> {
-    let axum::Form(form) = form.map_err(|rejection| ConsoleError::BadForm(rejection.body_text()))?;
+    let axum::Form(form) = form?;
     session.check_csrf(form.csrf.as_deref())?;
     let approve = match decision.as_str() {
         "approve" => true,

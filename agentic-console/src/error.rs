@@ -27,6 +27,20 @@ impl From<Error> for ConsoleError {
     }
 }
 
+/// A form that could not be read: its fields, their types or its size.
+impl From<axum::extract::rejection::FormRejection> for ConsoleError {
+    fn from(rejection: axum::extract::rejection::FormRejection) -> Self {
+        Self::BadForm(rejection.body_text())
+    }
+}
+
+/// A query string that could not be read (a page's filters, a topic).
+impl From<axum::extract::rejection::QueryRejection> for ConsoleError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        Self::BadForm(rejection.body_text())
+    }
+}
+
 impl ConsoleError {
     /// A header value we built could not be sent (it would hold a control character): an internal error.
     pub(crate) fn header(error: axum::http::header::InvalidHeaderValue) -> Self {

@@ -42,7 +42,7 @@ pub(crate) async fn follow(
     session: Session,
     topic: Result<Query<Topic>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ConsoleError> {
-    let Query(topic) = topic.map_err(|rejection| ConsoleError::BadForm(rejection.body_text()))?;
+    let Query(topic) = topic?;
     let (prefixes, run) = parse(&topic.topic).ok_or(ConsoleError::NotFound)?;
     let query = EventQuery { run_id: run, ..EventQuery::default() };
     let events = match run {

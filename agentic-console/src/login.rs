@@ -83,7 +83,7 @@ pub(crate) async fn sign_in(
     State(platform): State<Platform>,
     form: Result<axum::Form<SignInForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ConsoleError> {
-    let axum::Form(form) = form.map_err(|rejection| ConsoleError::BadForm(rejection.body_text()))?;
+    let axum::Form(form) = form?;
     let next = safe_next(form.next.as_deref()).to_owned();
     match platform.login(&form.tenant, &form.email, SecretString::from(form.password)).await {
         Ok(issued) => {
@@ -117,7 +117,7 @@ pub(crate) async fn sign_out(
     session: Session,
     form: Result<axum::Form<SignOutForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ConsoleError> {
-    let axum::Form(form) = form.map_err(|rejection| ConsoleError::BadForm(rejection.body_text()))?;
+    let axum::Form(form) = form?;
     session.check_csrf(form.csrf.as_deref())?;
     let mut headers = HeaderMap::new();
     headers.insert(LOCATION, HeaderValue::from_static("/console/login"));

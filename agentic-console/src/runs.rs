@@ -83,7 +83,7 @@ pub(crate) async fn list(
     session: Session,
     filter: Result<Query<RunFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Markup, ConsoleError> {
-    let Query(filter) = filter.map_err(|rejection| ConsoleError::BadForm(rejection.body_text()))?;
+    let Query(filter) = filter?;
     let principal = &session.principal;
     let runs = platform.list_runs(principal, filter.query()?).await?;
     let projects =
@@ -318,7 +318,7 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ConsoleError> {
-    let axum::Form(form) = form.map_err(|rejection| ConsoleError::BadForm(rejection.body_text()))?;
+    let axum::Form(form) = form?;
     session.check_csrf(form.csrf.as_deref())?;
     let id: RunId = id.parse().map_err(|_| ConsoleError::NotFound)?;
     platform.cancel_run(&session.principal, id).await?;
