@@ -44,11 +44,10 @@ pub(crate) async fn follow(
 ) -> Result<Response, ConsoleError> {
     let Query(topic) = topic?;
     let (prefixes, run) = parse(&topic.topic).ok_or(ConsoleError::NotFound)?;
-    let query = EventQuery { run_id: run, ..EventQuery::default() };
     let events = match run {
         // A run's own stream checks the run is the tenant's, and ends with it.
         Some(id) => platform.follow_run(&session.principal, id, None).await?.boxed(),
-        None => platform.follow_events(&session.principal, query, None).await?.boxed(),
+        None => platform.follow_events(&session.principal, EventQuery::default(), None).await?.boxed(),
     };
     let frames = events.filter_map(move |event| async move {
         prefixes
