@@ -294,6 +294,7 @@ async fn run(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let signals = ShutdownSignals::install();
     println!("agentic-server listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let mut options = BackgroundOptions::workers(config.workers);
@@ -323,7 +324,7 @@ async fn run(config: Config) -> Result<(), String> {
     let reload_task = reloading.map(|(database, every)| tokio::spawn(reload_advisories(database, every)));
     // The API, and beside it the web console at /console (its routes add no fallback; the API's answers the rest).
     let app = platform.router().merge(agentic_console::router(platform.clone()));
-    let served = serve_until_signalled(listener, app, background).await;
+    let served = serve_until_signalled(listener, app, background, signals).await;
     if let Some(task) = reload_task {
         task.abort();
     }
@@ -381,10 +382,11 @@ async fn serve_until_signalled(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     background: agentic_core::engine::Background,
+    signals: ShutdownSignals,
 ) -> Result<(), String> {
     let (signalled, signal) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signals.received().await;
         let _ = signalled.send(true);
     });
     let on_signal = |mut signal: tokio::sync::watch::Receiver<bool>| async move {
@@ -415,29 +417,57 @@ async fn serve_until_signalled(
     joined.map_err(|e| format!("server task: {e}"))?.map_err(|e| format!("server error: {e}"))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::warn!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGTERM and Ctrl-C, listened for from before the server says it is listening: a signal that arrives while the
+/// first requests are served must start the drain, not kill the process with the default action.
+struct ShutdownSignals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    terminate: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    /// Installs the handlers now (needs the runtime); a handler that cannot be installed is logged and never fires.
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let install = |kind: SignalKind, name: &str| {
+                signal(kind).map_err(|error| tracing::warn!(%error, "cannot listen for {name}")).ok()
+            };
+            Self {
+                terminate: install(SignalKind::terminate(), "SIGTERM"),
+                interrupt: install(SignalKind::interrupt(), "Ctrl-C"),
             }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Waits for the first of the two signals.
+    async fn received(self) {
+        #[cfg(unix)]
+        {
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(self.interrupt) => tracing::info!("Ctrl-C received, shutting down"),
+                () = wait(self.terminate) => tracing::info!("SIGTERM received, shutting down"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if let Err(error) = tokio::signal::ctrl_c().await {
+                tracing::warn!(%error, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
+            tracing::info!("Ctrl-C received, shutting down");
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
     }
 }
