@@ -7,8 +7,9 @@
 //! waiting, without forms; a forged decision is refused by the engine all the same.
 
 use agentic_core::Platform;
+use agentic_core::auth::Principal;
 use agentic_core::ids::{ApprovalId, ProjectId};
-use agentic_core::model::{Approval, ApprovalStatus, Permission, Run, RunStatus};
+use agentic_core::model::{Approval, ApprovalStatus, Money, Permission, Run, RunStatus};
 use agentic_core::store::{PageRequest, RunQuery};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -16,7 +17,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::ConsoleError;
-use crate::page::{self, Section};
+use crate::page::{self, Section, usd};
 use crate::session::{CSRF_FIELD, Session};
 
 /// A decision's form.
@@ -31,6 +32,34 @@ struct Pending {
     approval: Option<Approval>,
     run: Run,
     requester: String,
+}
+
+/// Completed runs an estimate averages over.
+const ESTIMATE_SAMPLE: u32 = 20;
+
+/// What a run of an agent is likely to cost: the mean of its last completed runs in the tenant, and how many that
+/// was. A run's cost depends on its task and the model's answers, so past runs are the honest guide; `None` when
+/// the agent has not completed a run yet.
+struct Estimate {
+    mean: Money,
+    sample: usize,
+}
+
+async fn estimate(platform: &Platform, principal: &Principal, agent: &str) -> Result<Option<Estimate>, ConsoleError> {
+    let query = RunQuery {
+        status: Some(RunStatus::Completed),
+        agent: Some(agent.to_owned()),
+        limit: Some(ESTIMATE_SAMPLE),
+        ..RunQuery::default()
+    };
+    let runs = platform.list_runs(principal, query).await?.data;
+    let total: i128 = runs.iter().map(|run| i128::from(run.cost.nanos())).sum();
+    let Ok(count) = i128::try_from(runs.len()) else { return Ok(None) };
+    if count == 0 {
+        return Ok(None);
+    }
+    let mean = i64::try_from(total / count).unwrap_or(i64::MAX);
+    Ok(Some(Estimate { mean: Money::from_nanos(mean), sample: runs.len() }))
 }
 
 /// `GET /console/approvals`.
@@ -61,6 +90,14 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
     let project_name =
         |id: ProjectId| projects.data.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
     pending.sort_by_key(|item| item.run.created_at);
+    let mut estimates: Vec<(String, Option<Estimate>)> = Vec::new();
+    for item in &pending {
+        if !estimates.iter().any(|(agent, _)| *agent == item.run.agent) {
+            estimates.push((item.run.agent.clone(), estimate(&platform, principal, &item.run.agent).await?));
+        }
+    }
+    let estimate_of =
+        |agent: &str| estimates.iter().find(|(known, _)| known == agent).and_then(|(_, estimate)| estimate.as_ref());
     let body = html! {
         p { "Runs wait here when their agent's risk is at or above the tenant's approval threshold. Approving queues the run; denying ends it." }
         @if !approver {
@@ -72,14 +109,14 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
                 p { "Nothing is waiting." }
             }
             @for item in &pending {
-                (card(&session, item, &project_name(item.run.project_id)))
+                (card(&session, item, &project_name(item.run.project_id), estimate_of(&item.run.agent)))
             }
         }
     };
     Ok(page::page(&session, Section::Approvals, "Approvals", body))
 }
 
-fn card(session: &Session, item: &Pending, project: &str) -> Markup {
+fn card(session: &Session, item: &Pending, project: &str, estimate: Option<&Estimate>) -> Markup {
     let run = &item.run;
     let task = run.input.get("task").and_then(|t| t.as_str()).unwrap_or("");
     let context = run.input.get("context").filter(|c| !c.is_null());
@@ -92,6 +129,13 @@ fn card(session: &Session, item: &Pending, project: &str) -> Markup {
                 dt { "Risk" } dd { span class={"risk risk-" (run.risk_level.as_str())} { (run.risk_level.as_str()) } }
                 dt { "Requested by" } dd { (item.requester) }
                 dt { "Project" } dd { (project) }
+                dt { "Estimated cost" } dd {
+                    @match estimate {
+                        Some(estimate) if estimate.sample == 1 => { "about " (usd(estimate.mean)) " (what the one completed " (run.agent) " run cost)" }
+                        Some(estimate) => { "about " (usd(estimate.mean)) " (the mean of the last " (estimate.sample) " completed " (run.agent) " runs)" }
+                        None => { "unknown: no " (run.agent) " run has completed yet" }
+                    }
+                }
                 dt { "Requested" } dd { time datetime=(run.created_at.to_rfc3339()) { (run.created_at.format("%Y-%m-%d %H:%M UTC")) } }
                 @if let Some(approval) = &item.approval {
                     dt { "Expires" } dd { time datetime=(approval.expires_at.to_rfc3339()) { (approval.expires_at.format("%Y-%m-%d %H:%M UTC")) } }

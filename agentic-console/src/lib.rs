@@ -22,12 +22,16 @@
 
 mod approvals;
 mod assets;
+mod chart;
+mod costs;
 mod error;
 mod live;
 mod login;
 mod page;
 mod runs;
+mod schedules;
 pub mod session;
+mod webhooks;
 
 use agentic_core::Platform;
 use axum::Router;
@@ -68,6 +72,11 @@ pub fn router(platform: Platform) -> Router {
         .route("/console/runs", get(runs::list))
         .route("/console/runs/{id}", get(runs::show))
         .route("/console/runs/{id}/cancel", post(runs::cancel))
+        .route("/console/costs", get(costs::show))
+        .route("/console/webhooks", get(webhooks::list))
+        .route("/console/webhooks/{id}/{action}", post(webhooks::pause_or_resume))
+        .route("/console/schedules", get(schedules::list))
+        .route("/console/schedules/{id}/{action}", post(schedules::pause_or_resume))
         .route("/console/events", get(live::follow))
         .route("/console/assets/{file}", get(assets::serve))
         // The console's own "not found" under its prefix, as a route: a fallback would clash with the host's.
@@ -82,4 +91,13 @@ pub fn router(platform: Platform) -> Router {
         HeaderValue::from_static("no-store"),
     ));
     console.with_state(platform)
+}
+
+/// Whether a pause-or-resume path's last segment asks to resume; any other word than the two is "not found".
+pub(crate) fn resumes(action: &str) -> Result<bool, ConsoleError> {
+    match action {
+        "resume" => Ok(true),
+        "pause" => Ok(false),
+        _ => Err(ConsoleError::NotFound),
+    }
 }

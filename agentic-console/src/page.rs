@@ -10,15 +10,22 @@ use crate::session::{CSRF_FIELD, Session};
 pub(crate) enum Section {
     Approvals,
     Runs,
+    Costs,
+    Webhooks,
+    Schedules,
 }
 
 impl Section {
-    const ALL: [Section; 2] = [Section::Approvals, Section::Runs];
+    const ALL: [Section; 5] =
+        [Section::Approvals, Section::Runs, Section::Costs, Section::Webhooks, Section::Schedules];
 
     fn label(self) -> &'static str {
         match self {
             Section::Approvals => "Approvals",
             Section::Runs => "Runs",
+            Section::Costs => "Costs",
+            Section::Webhooks => "Webhooks",
+            Section::Schedules => "Schedules",
         }
     }
 
@@ -26,8 +33,21 @@ impl Section {
         match self {
             Section::Approvals => "/console/approvals",
             Section::Runs => "/console/runs",
+            Section::Costs => "/console/costs",
+            Section::Webhooks => "/console/webhooks",
+            Section::Schedules => "/console/schedules",
         }
     }
+}
+
+/// An instant as a `<time>` element, read in UTC.
+pub(crate) fn when(at: &chrono::DateTime<chrono::Utc>) -> Markup {
+    html! { time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M:%S UTC")) } }
+}
+
+/// An amount of money as the console shows it: US dollars.
+pub(crate) fn usd(amount: agentic_core::model::Money) -> String {
+    format!("${amount}")
 }
 
 fn head(title: &str) -> Markup {

@@ -13,8 +13,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::ConsoleError;
-use crate::page::{self, Section};
-use crate::session::{CSRF_FIELD, Session};
+use crate::page::{self, Section, usd, when};
+use crate::session::{CSRF_FIELD, CsrfForm, Session};
 
 /// Runs a page shows.
 const PAGE: u32 = 50;
@@ -26,12 +26,6 @@ pub(crate) struct RunFilter {
     agent: Option<String>,
     project: Option<String>,
     after: Option<String>,
-}
-
-/// A write's one field.
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    csrf: Option<String>,
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
@@ -71,10 +65,6 @@ impl RunFilter {
 
 fn status_badge(status: RunStatus) -> Markup {
     html! { span class={"status status-" (status.as_str())} { (status.as_str().replace('_', " ")) } }
-}
-
-fn when(at: &chrono::DateTime<chrono::Utc>) -> Markup {
-    html! { time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M:%S UTC")) } }
 }
 
 /// `GET /console/runs`.
@@ -139,7 +129,7 @@ pub(crate) async fn list(
                                 td { (run.agent) }
                                 td { (status_badge(run.status)) }
                                 td { (project_name(run.project_id)) }
-                                td class="number" { (run.cost) }
+                                td class="number" { (usd(run.cost)) }
                                 td { (when(&run.created_at)) }
                             }
                         }
@@ -189,7 +179,7 @@ pub(crate) async fn show(
                 dt { "Task" } dd { (task) }
                 dt { "Project" } dd { (project) }
                 dt { "Risk" } dd { (run.risk_level.as_str()) }
-                dt { "Cost" } dd { (run.cost) }
+                dt { "Cost" } dd { (usd(run.cost)) }
                 dt { "Attempts" } dd { (run.attempts) }
                 dt { "Started" } dd { (when(&run.created_at)) }
                 dt { "Last change" } dd { (when(&run.updated_at)) }
@@ -246,7 +236,7 @@ fn output(run: &Run) -> Markup {
                     h3 id={"wf-step-" (n)} { (n + 1) ". " (step.phase.as_str()) " · " (step.agent) }
                     p { (step.task) }
                     details { summary { "What the agent answered" } div class="answer" { (step.output) } }
-                    p { "Cost " (step.cost) ", " (step.steps.len()) " steps." }
+                    p { "Cost " (usd(step.cost)) ", " (step.steps.len()) " steps." }
                 }
             }
         } @else {
@@ -271,7 +261,7 @@ fn steps_table(id: &str, title: &str, steps: &[RunStep]) -> Markup {
                                 RunStep::LlmCall { model, usage, cost, .. } => {
                                     td { "model turn" }
                                     td { (model) ": " (usage.input_tokens) " tokens in, " (usage.output_tokens) " out" }
-                                    td class="number" { (cost) }
+                                    td class="number" { (usd(*cost)) }
                                 }
                                 RunStep::ToolCall { name, ok, .. } => {
                                     td { "tool call" }
@@ -301,7 +291,7 @@ fn cost_table(costs: &[CostRecord]) -> Markup {
                             td { (record.model) }
                             td class="number" { (record.input_tokens) }
                             td class="number" { (record.output_tokens) }
-                            td class="number" { (record.cost) }
+                            td class="number" { (usd(record.cost)) }
                             td class="number" { (record.latency_ms) " ms" }
                         }
                     }

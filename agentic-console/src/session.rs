@@ -30,6 +30,12 @@ pub const COOKIE_NAME: &str = "agentic_console";
 /// The name of the form field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 
+/// A write whose only field is the CSRF token (cancel, pause, resume).
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: Option<String>,
+}
+
 /// A signed-in user: who they are, what they may do, and their session's CSRF token.
 #[derive(Clone, Debug)]
 pub struct Session {

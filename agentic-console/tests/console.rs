@@ -2,158 +2,11 @@
 //! approvals page, tenant isolation, and the accessibility checker on every page.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::sync::Arc;
+mod common;
 
-use agentic_core::api::{CreateProjectRequest, CreateTenantRequest, CreateUserRequest, ExecuteRequest};
-use agentic_core::auth::Principal;
-use agentic_core::auth::jwt::KeyPair;
-use agentic_core::engine::Bootstrap;
-use agentic_core::model::{ApprovalStatus, Plan, Role, RunStatus};
-use agentic_core::{Platform, SecretString};
-use agentic_store_memory::MemoryStore;
-use agentic_tools::AccessibilityChecker;
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use tower::ServiceExt;
-
-const MASTER_KEY: &str = "a master key of at least thirty-two characters";
-const PASSWORD: &str = "a long enough password";
-
-struct Console {
-    platform: Platform,
-    router: Router,
-    admin: Principal,
-    admin_key: String,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).map_or("", |v| v.to_str().unwrap())
-    }
-}
-
-impl Console {
-    async fn new() -> Self {
-        // Every provider is a mock that answers at once, so a run completes when a worker takes it.
-        let answer = agentic_llm::mock::MockReply::text("The signup form needs three more tests.");
-        let llm = agentic_llm::mock::MockProvider::new().when(|_| true, answer);
-        let platform = Platform::builder()
-            .store(Arc::new(MemoryStore::new()))
-            .llm_providers(Arc::new(agentic_llm::registry::ProviderRegistry::mock_only(Arc::new(llm))))
-            .jwt_key(KeyPair::hs256("console-test", b"a console test secret of 32 bytes!").unwrap())
-            .master_key(MASTER_KEY.into())
-            .build()
-            .unwrap();
-        let report = platform
-            .bootstrap(Bootstrap {
-                slug: "acme".into(),
-                plan: Plan::Enterprise,
-                admin_email: "admin@acme.test".into(),
-                admin_password: PASSWORD.into(),
-                api_key: None,
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        let key = secrecy::ExposeSecret::expose_secret(&report.api_key).to_owned();
-        let admin = platform.authenticator().authenticate(&key).await.unwrap();
-        for (email, role) in [
-            ("manager@acme.test", Role::Manager),
-            ("dev@acme.test", Role::Developer),
-            ("viewer@acme.test", Role::Viewer),
-        ] {
-            let user = CreateUserRequest { email: email.into(), password: PASSWORD.into(), roles: vec![role] };
-            platform.create_user(&admin, user).await.unwrap();
-        }
-        // As the reference server mounts it: beside the API, whose fallback answers everything else.
-        let router = platform.router().merge(agentic_console::router(platform.clone()));
-        Self { platform, router, admin, admin_key: key }
-    }
-
-    async fn send(&self, method: &str, path: &str, cookie: Option<&str>, form: Option<&[(&str, &str)]>) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, format!("agentic_console={cookie}"));
-        }
-        let body = match form {
-            Some(fields) => {
-                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(serde_urlencoded::to_string(fields).unwrap())
-            }
-            None => Body::empty(),
-        };
-        let response = self.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-        let (status, headers) = (response.status(), response.headers().clone());
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Reply { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> Reply {
-        self.send("GET", path, Some(cookie), None).await
-    }
-
-    /// Signs `email` in through the form; returns the session cookie's value.
-    async fn sign_in(&self, tenant: &str, email: &str) -> String {
-        let form = [("tenant", tenant), ("email", email), ("password", PASSWORD), ("next", "/console/approvals")];
-        let reply = self.send("POST", "/console/login", None, Some(&form)).await;
-        assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, "/console/approvals"), "{}", reply.body);
-        let set = reply.headers[header::SET_COOKIE].to_str().unwrap();
-        set.split(';').next().unwrap().strip_prefix("agentic_console=").unwrap().to_owned()
-    }
-
-    /// A second tenant, `slug`, with its admin `admin@<slug>.test`; returns that admin's session cookie.
-    async fn other_tenant(&self, slug: &str) -> String {
-        let request = CreateTenantRequest {
-            name: slug.to_uppercase(),
-            slug: slug.into(),
-            plan: Plan::Enterprise,
-            settings: None,
-            admin_email: format!("admin@{slug}.test"),
-            admin_password: SecretString::from(PASSWORD),
-        };
-        self.platform.create_tenant(Some(MASTER_KEY), request).await.unwrap();
-        self.sign_in(slug, &format!("admin@{slug}.test")).await
-    }
-
-    async fn principal(&self, email: &str) -> Principal {
-        let token = self.platform.login("acme", email, PASSWORD.into()).await.unwrap();
-        self.platform.authenticator().authenticate(secrecy::ExposeSecret::expose_secret(&token.token)).await.unwrap()
-    }
-
-    /// A high-risk run `email` asked for, waiting for approval.
-    async fn gated_run(&self, email: &str, task: &str) -> agentic_core::model::Run {
-        let project = CreateProjectRequest {
-            name: format!("{task} project"),
-            description: None,
-            department_id: None,
-            budget: None,
-        };
-        let project = self.platform.create_project(&self.admin, project).await.unwrap();
-        let mut request = ExecuteRequest::new(task, project.id);
-        request.context = Some(serde_json::json!({"environment": "staging"}));
-        let run = self.platform.execute_agent(&self.principal(email).await, "devops_engineer", request).await.unwrap();
-        assert_eq!(run.status, RunStatus::AwaitingApproval);
-        run
-    }
-}
-
-/// The CSRF token a page embeds for its forms.
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("the page has a CSRF field") + 19;
-    html[at..].split('"').next().unwrap().to_owned()
-}
-
-fn assert_accessible(html: &str, page: &str) {
-    let findings = AccessibilityChecker.check(html);
-    assert!(findings.is_empty(), "{page}: {findings:#?}");
-}
+use agentic_core::model::{ApprovalStatus, RunStatus};
+use axum::http::{StatusCode, header};
+use common::{Console, PASSWORD, assert_accessible, csrf_of, finished_run};
 
 #[tokio::test]
 async fn a_page_without_a_session_sends_the_user_to_sign_in_and_back() {
@@ -219,7 +72,15 @@ async fn a_manager_approves_with_the_sessions_csrf_token_and_a_forgery_is_refuse
     let manager = console.sign_in("acme", "manager@acme.test").await;
     let page = console.get("/console/approvals", &manager).await;
     assert_eq!(page.status, StatusCode::OK);
-    for shown in ["Roll out the new ingress", "devops_engineer", "high", "dev@acme.test", "environment", ">Approve<"] {
+    for shown in [
+        "Roll out the new ingress",
+        "devops_engineer",
+        "high",
+        "dev@acme.test",
+        "environment",
+        ">Approve<",
+        "unknown: no devops_engineer run has completed yet",
+    ] {
         assert!(page.body.contains(shown), "the page lacks {shown}:\n{}", page.body);
     }
     assert_accessible(&page.body, "approvals (manager)");
@@ -242,6 +103,12 @@ async fn a_manager_approves_with_the_sessions_csrf_token_and_a_forgery_is_refuse
     let decided = console.platform.list_approvals(&console.admin, Some(ApprovalStatus::Approved)).await.unwrap();
     assert_eq!(decided[0].comment.as_deref(), Some("go ahead"));
     assert!(console.get("/console/approvals", &manager).await.body.contains("Nothing is waiting."));
+    // Once a run of the agent has completed, the next request's card estimates its cost from it.
+    while console.platform.work_once("console-test").await.unwrap() {}
+    assert_eq!(console.platform.get_run(&console.admin, run.id).await.unwrap().status, RunStatus::Completed);
+    console.gated_run("dev@acme.test", "Roll out the new gateway").await;
+    let page = console.get("/console/approvals", &manager).await;
+    assert!(page.body.contains("about $0.00 (what the one completed devops_engineer run cost)"), "{}", page.body);
     // Deciding again is a clear conflict page.
     let reply = console.send("POST", &path, Some(&manager), Some(&[("csrf", &token)])).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
@@ -324,17 +191,6 @@ async fn the_assets_are_served_and_nothing_else_is() {
     let api = console.send("GET", "/v1/nowhere", None, None).await;
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.headers[header::CONTENT_TYPE], "application/problem+json");
-}
-
-/// A run of `agent` by `email` in a project of its own, worked to its end by a worker.
-async fn finished_run(console: &Console, email: &str, agent: &str, task: &str) -> agentic_core::model::Run {
-    let project =
-        CreateProjectRequest { name: format!("{task} project"), description: None, department_id: None, budget: None };
-    let project = console.platform.create_project(&console.admin, project).await.unwrap();
-    let principal = console.principal(email).await;
-    let run = console.platform.execute_agent(&principal, agent, ExecuteRequest::new(task, project.id)).await.unwrap();
-    while console.platform.work_once("console-test").await.unwrap() {}
-    console.platform.get_run(&console.admin, run.id).await.unwrap()
 }
 
 #[tokio::test]
