@@ -103,7 +103,7 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
         @if !approver {
             p class="notice" role="status" { "You can see what waits, but deciding needs the approvals:approve permission (a manager's or an admin's)." }
         }
-        section aria-labelledby="pending-heading" data-live="approval" {
+        section aria-labelledby="pending-heading" data-live=(crate::live::APPROVALS) {
             h2 id="pending-heading" { "Waiting for a decision (" (pending.len()) ")" }
             @if pending.is_empty() {
                 p { "Nothing is waiting." }

@@ -20,6 +20,16 @@ use serde::Deserialize;
 use crate::ConsoleError;
 use crate::session::Session;
 
+/// The topic of the approvals page: requests and decisions.
+pub(crate) const APPROVALS: &str = "approvals";
+/// The topic of the runs list: any run starting, ending or being decided.
+pub(crate) const RUNS: &str = "runs";
+
+/// The topic of one run's page: its events, until it ends.
+pub(crate) fn run_topic(run: RunId) -> String {
+    format!("run:{run}")
+}
+
 /// Which events a page follows.
 #[derive(Deserialize)]
 pub(crate) struct Topic {
@@ -28,10 +38,10 @@ pub(crate) struct Topic {
 
 /// The event-type prefixes a topic lets through, and the one run it is about, if any.
 fn parse(topic: &str) -> Option<(&'static [&'static str], Option<RunId>)> {
-    const RUNS: &[&str] = &["agent.", "workflow.", "approval.", "run.cancelled"];
+    const RUN_EVENTS: &[&str] = &["agent.", "workflow.", "approval.", "run.cancelled"];
     match topic {
-        "approvals" => Some((&["approval."], None)),
-        "runs" => Some((RUNS, None)),
+        APPROVALS => Some((&["approval."], None)),
+        RUNS => Some((RUN_EVENTS, None)),
         _ => topic.strip_prefix("run:").and_then(|id| id.parse().ok()).map(|id| (&[""][..], Some(id))),
     }
 }
@@ -60,13 +70,13 @@ pub(crate) async fn follow(
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{APPROVALS, RUNS, parse, run_topic};
 
     #[test]
     fn topics_are_known_names_or_a_run() {
-        assert!(parse("approvals").is_some() && parse("runs").is_some());
+        assert!(parse(APPROVALS).is_some() && parse(RUNS).is_some());
         let run = agentic_core::ids::RunId::new();
-        assert_eq!(parse(&format!("run:{run}")).and_then(|(_, id)| id), Some(run));
+        assert_eq!(parse(&run_topic(run)).and_then(|(_, id)| id), Some(run));
         assert!(parse("run:not-an-id").is_none() && parse("secrets").is_none());
     }
 }

@@ -56,6 +56,7 @@ fn head(title: &str) -> Markup {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · agentic console" }
+            link rel="icon" href="/console/assets/icon.svg" type="image/svg+xml";
             link rel="stylesheet" href="/console/assets/console.css";
             script src="/console/assets/console.js" defer {}
         }

@@ -114,7 +114,7 @@ pub(crate) async fn list(
             }
             div class="actions" { button type="submit" { "Filter" } a href="/console/runs" { "Clear" } }
         }
-        section aria-labelledby="runs-heading" data-live="runs" {
+        section aria-labelledby="runs-heading" data-live=(crate::live::RUNS) {
             h2 id="runs-heading" { "Runs" }
             @if runs.data.is_empty() {
                 p { "No run matches." }
@@ -167,7 +167,7 @@ pub(crate) async fn show(
     let project =
         platform.get_project(principal, run.project_id).await.map_or_else(|_| run.project_id.to_string(), |p| p.name);
     let task = run.input.get("task").and_then(|t| t.as_str()).unwrap_or("");
-    let live = (!run.status.is_final()).then(|| format!("run:{}", run.id));
+    let live = (!run.status.is_final()).then(|| crate::live::run_topic(run.id));
     let can_cancel = !run.status.is_final() && agentic_core::engine::may_cancel(principal, &run).is_ok();
     let body = html! {
         p { a href="/console/runs" { "All runs" } }

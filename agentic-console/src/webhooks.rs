@@ -93,7 +93,7 @@ fn card(session: &Session, endpoint: &WebhookView, deliveries: &[Delivery]) -> M
                                 td class="number" { (delivery.attempts) }
                                 td {
                                     @if let Some(code) = delivery.last_status_code { "HTTP " (code) }
-                                    @if let Some(error) = &delivery.last_error { " " span class="error-text" { (error) } }
+                                    @if let Some(error) = &delivery.last_error { " " span class="error-text" { (shortened(error)) } }
                                 }
                                 td { (when(&delivery.updated_at)) }
                             }
@@ -106,6 +106,14 @@ fn card(session: &Session, endpoint: &WebhookView, deliveries: &[Delivery]) -> M
                 button type="submit" class=[endpoint.enabled.then_some("secondary")] { (label) }
             }
         }
+    }
+}
+
+/// An error as a table cell holds it: its first 160 characters (the delivery's page in the API has it whole).
+fn shortened(error: &str) -> String {
+    match error.char_indices().nth(160) {
+        Some((end, _)) => format!("{}…", &error[..end]),
+        None => error.to_owned(),
     }
 }
 

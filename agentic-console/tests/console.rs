@@ -182,6 +182,8 @@ async fn the_assets_are_served_and_nothing_else_is() {
     let js = console.send("GET", "/console/assets/console.js", None, None).await;
     assert_eq!(js.status, StatusCode::OK);
     assert!(js.body.contains("EventSource"));
+    let icon = console.send("GET", "/console/assets/icon.svg", None, None).await;
+    assert_eq!((icon.status, icon.headers[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/svg+xml"));
     let missing = console.send("GET", "/console/assets/../Cargo.toml", None, None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let nowhere = console.send("GET", "/console/nowhere", None, None).await;
