@@ -53,8 +53,9 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 /// Forms are small: a comment is at most 2,000 characters.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
-/// The console's routes, all under [`BASE`], with their own layers (body limit, security headers); merge it into
-/// the host's router.
+/// The console's routes, all under [`BASE`], with their own layers (body limit, security headers) inside the
+/// platform's ([`agentic_core::http::platform_layers`]: per-IP limits, metrics, traces); merge it into the host's
+/// router.
 pub fn router(platform: Platform) -> Router {
     let headers = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
@@ -90,7 +91,9 @@ pub fn router(platform: Platform) -> Router {
         HeaderName::from_static("cache-control"),
         HeaderValue::from_static("no-store"),
     ));
-    console.with_state(platform)
+    // The platform's own layers: per-IP rate limits (a sign-in is an attempt like the API's), request metrics,
+    // traces, request ids, panic catching.
+    agentic_core::http::platform_layers(console, platform)
 }
 
 /// Whether a pause-or-resume path's last segment asks to resume; any other word than the two is "not found".

@@ -257,3 +257,36 @@ async fn a_run_is_cancelled_from_its_page_with_the_token_and_not_from_another_te
     let page = console.get(&format!("/console/runs/{}", run.id), &developer).await;
     assert!(page.body.contains("cancelled") && !page.body.contains("Cancel this run"), "{}", page.body);
 }
+
+/// Sign-in attempts count against the platform's per-IP limit, like the API's: past it a client is refused
+/// before any password is checked, while another address still signs in.
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_client_address() {
+    use agentic_core::limit::{FailMode, PlanQuotas, Quota, RateLimitPolicy};
+    let policy = RateLimitPolicy {
+        per_ip: Some(Quota::per_minute(3)),
+        plans: PlanQuotas { free: None, developer: None, enterprise: None },
+        per_principal: None,
+        roles: Vec::new(),
+        routes: Vec::new(),
+        login_per_account: None,
+        fail_mode: FailMode::Closed,
+    };
+    let limiter = std::sync::Arc::new(agentic_store_memory::MemoryRateLimiter::new());
+    let console = Console::with(|builder| builder.rate_limits(limiter, policy)).await;
+    let guess = [("tenant", "acme"), ("email", "manager@acme.test"), ("password", "not the password")];
+    let guesser = "203.0.113.50:40000";
+    for _ in 0..3 {
+        let reply = console.send_from(guesser, "POST", "/console/login", None, Some(&guess)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    }
+    let refused = console.send_from(guesser, "POST", "/console/login", None, Some(&guess)).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
+    assert!(refused.headers.contains_key(header::RETRY_AFTER), "{:?}", refused.headers);
+    // The right password from the same address waits too; from another it signs in.
+    let form = [("tenant", "acme"), ("email", "manager@acme.test"), ("password", PASSWORD)];
+    let same = console.send_from(guesser, "POST", "/console/login", None, Some(&form)).await;
+    assert_eq!(same.status, StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = console.send_from("198.51.100.99:40000", "POST", "/console/login", None, Some(&form)).await;
+    assert_eq!(elsewhere.status, StatusCode::SEE_OTHER, "{}", elsewhere.body);
+}

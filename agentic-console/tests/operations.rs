@@ -51,7 +51,7 @@ async fn project(console: &Console, name: &str, budget: Option<&str>) -> Project
 #[tokio::test]
 async fn the_costs_page_draws_each_day_stacked_by_agent_with_the_budget_and_breakdowns() {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 3, 10, 0, 0).unwrap());
-    let console = Console::with_clock(Some(clock.clone())).await;
+    let console = Console::with(|builder| builder.clock(std::sync::Arc::new(clock.clone()))).await;
     let release = project(&console, "Release", Some("0.05")).await;
     let quiet = project(&console, "Quiet", None).await;
     // 3 December: one QA call. 4 December: two DevOps calls and one QA call. 5 December (today): nothing.

@@ -9,7 +9,7 @@ use agentic_core::auth::Principal;
 use agentic_core::auth::jwt::KeyPair;
 use agentic_core::engine::Bootstrap;
 use agentic_core::model::{Plan, Role, RunStatus};
-use agentic_core::{Platform, SecretString};
+use agentic_core::{Platform, PlatformBuilder, SecretString};
 use agentic_store_memory::MemoryStore;
 use agentic_tools::AccessibilityChecker;
 use axum::Router;
@@ -18,6 +18,8 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use tower::ServiceExt;
 
 pub const MASTER_KEY: &str = "a master key of at least thirty-two characters";
+/// The client address requests come from, unless a test names another.
+pub const PEER: &str = "198.51.100.7:50000";
 pub const PASSWORD: &str = "a long enough password";
 
 pub struct Console {
@@ -41,11 +43,11 @@ impl Reply {
 
 impl Console {
     pub async fn new() -> Self {
-        Self::with_clock(None).await
+        Self::with(|builder| builder).await
     }
 
-    /// A console whose platform reads `clock` (the system's when `None`).
-    pub async fn with_clock(clock: Option<agentic_core::clock::ManualClock>) -> Self {
+    /// A console whose platform `configure` adds to (a clock, rate limits).
+    pub async fn with(configure: impl FnOnce(PlatformBuilder) -> PlatformBuilder) -> Self {
         // Every provider is a mock that answers at once, so a run completes when a worker takes it.
         let answer = agentic_llm::mock::MockReply::text("The signup form needs three more tests.");
         let llm = agentic_llm::mock::MockProvider::new().when(|_| true, answer);
@@ -54,12 +56,7 @@ impl Console {
             .llm_providers(Arc::new(agentic_llm::registry::ProviderRegistry::mock_only(Arc::new(llm))))
             .jwt_key(KeyPair::hs256("console-test", b"a console test secret of 32 bytes!").unwrap())
             .master_key(MASTER_KEY.into());
-        let platform = match clock {
-            Some(clock) => platform.clock(Arc::new(clock)),
-            None => platform,
-        }
-        .build()
-        .unwrap();
+        let platform = configure(platform).build().unwrap();
         let report = platform
             .bootstrap(Bootstrap {
                 slug: "acme".into(),
@@ -87,7 +84,20 @@ impl Console {
     }
 
     pub async fn send(&self, method: &str, path: &str, cookie: Option<&str>, form: Option<&[(&str, &str)]>) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
+        self.send_from(PEER, method, path, cookie, form).await
+    }
+
+    /// `send` from the client at `peer` (the address a served connection would carry).
+    pub async fn send_from(
+        &self,
+        peer: &str,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<&[(&str, &str)]>,
+    ) -> Reply {
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        let mut request = Request::builder().method(method).uri(path).extension(axum::extract::ConnectInfo(peer));
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, format!("agentic_console={cookie}"));
         }

@@ -20,5 +20,5 @@ mod trace;
 mod v1;
 
 pub use docs::DOCS_CONTENT_SECURITY_POLICY;
-pub use router::{api_openapi, api_router, metrics_router, openapi, router};
+pub use router::{api_openapi, api_router, metrics_router, openapi, platform_layers, router};
 pub use serve::serve;

@@ -146,8 +146,9 @@ pub fn router(platform: Platform) -> Router {
         } else {
             Router::new()
         })
-        .fallback(not_found);
-    with_layers(app, platform)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    platform_layers(app, platform)
 }
 
 /// Only the `/v1` API, for a host app to merge into its own router (or nest under a prefix, with
@@ -158,16 +159,20 @@ pub fn router(platform: Platform) -> Router {
 /// Merge it (`host.merge(platform.api_router())`) before setting the host's fallback; per-IP limits need the
 /// peer address: serve with [`serve`](crate::http::serve) or `into_make_service_with_connect_info`.
 pub fn api_router(platform: Platform) -> Router {
-    let api = Router::from(api_routes(&platform, false));
-    with_layers(api, platform)
+    let api = Router::from(api_routes(&platform, false)).method_not_allowed_fallback(method_not_allowed);
+    platform_layers(api, platform)
 }
 
-/// The layers every request to our routes passes, outermost last.
-fn with_layers(app: Router<Platform>, platform: Platform) -> Router {
+/// The layers every request to the platform's routes passes, outermost last: the body limit, per-IP rate limits
+/// (the client's address read through the trusted proxies), request metrics, a trace span, sensitive headers kept
+/// out of logs, request ids and panic catching; then `platform` as the state.
+///
+/// [`router`] and [`api_router`] apply them; a host's own routes that act for the platform (the web console's
+/// sign-in and pages) take them too, so they are limited per IP, counted and traced like the API.
+pub fn platform_layers(app: Router<Platform>, platform: Platform) -> Router {
     let ip_limits = rate_limit_layer(&platform, Stage::ClientIp);
     let request_id = HeaderName::from_static("x-request-id");
-    app.method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
+    app.layer(DefaultBodyLimit::max(platform.http_limits().max_body_bytes))
         .layer(tower::util::option_layer(ip_limits))
         .layer(axum::middleware::from_fn_with_state(platform.clone(), super::observe::record_metrics))
         .layer(
