@@ -68,6 +68,17 @@ class Person:
     def shoot(self, name):
         self.page.screenshot(path=os.path.join(self.shots, name), full_page=True)
 
+    def focused(self):
+        """The focused element: its tag, then its name, accessible text or link target."""
+        return self.page.evaluate(
+            "(() => { const e = document.activeElement;"
+            " return e.tagName + ' ' + (e.getAttribute('name') || e.innerText || e.getAttribute('href') || '').trim(); })()"
+        )
+
+    def tab(self):
+        self.page.keyboard.press("Tab")
+        return self.focused()
+
     def post(self, path, form):
         """A POST made outside the page's forms, with this person's cookies: the way a forgery would arrive."""
         return self.context.request.post(f"{self.base}{path}", form=form, max_redirects=0).status
@@ -98,9 +109,18 @@ def main() -> None:
         report["manager_cards"] = card.count()
         report["manager_card"] = card.inner_text()
         manager.shoot("console-approvals.png")
-        card.get_by_label("Comment (optional)").fill("Reviewed the plan: go ahead.")
+        # By keyboard alone: the first Tab stop is the skip link; Tab on to the comment, type, Tab to Approve, Enter.
+        report["first_tab_stop"] = manager.tab()
+        stops = [manager.tab() for _ in range(40)]
+        report["comment_reached_by_tab"] = "TEXTAREA comment" in stops
+        for _ in range(80):
+            if manager.focused() == "TEXTAREA comment":
+                break
+            manager.tab()
+        manager.page.keyboard.type("Reviewed the plan: go ahead.")
+        report["after_comment_tab"] = manager.tab()
         with manager.page.expect_navigation():
-            card.get_by_role("button", name="Approve").click()
+            manager.page.keyboard.press("Enter")
         report["after_approval"] = manager.page.url.removeprefix(base)
         report["nothing_waiting"] = manager.page.get_by_text("Nothing is waiting.").count() == 1
         # The viewer's page, open all along and never reloaded, follows the decision through the event stream.
