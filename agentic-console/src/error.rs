@@ -72,13 +72,50 @@ impl IntoResponse for ConsoleError {
         if status.is_server_error() {
             tracing::error!(?self, "console request failed");
         }
-        let title = status.canonical_reason().unwrap_or("Error");
-        let body = html! {
-            p role="alert" { (message) }
-            p { a href="/console/approvals" { "Back to the console" } }
-        };
-        (status, page::bare(title, body)).into_response()
+        error_page(status, &message)
     }
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = html! {
+        p role="alert" { (message) }
+        p { a href="/console/approvals" { "Back to the console" } }
+    };
+    (status, page::bare(title, body)).into_response()
+}
+
+/// The largest problem document read back into a page; ours are a few hundred bytes.
+const MAX_PROBLEM_BYTES: usize = 16 * 1024;
+
+/// A problem document that the platform's layers answered for a console route (a per-IP limit, a body too large,
+/// a method the route lacks, a caught panic) becomes the console's error page with the same status and headers
+/// (`Retry-After` stays): a browser shows a page, not JSON.
+pub(crate) async fn problems_as_pages(response: Response) -> Response {
+    let is_problem = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let detail = match axum::body::to_bytes(body, MAX_PROBLEM_BYTES).await {
+        Ok(bytes) => serde_json::from_slice::<agentic_core::api::Problem>(&bytes).ok().map(|problem| problem.detail),
+        Err(_) => None,
+    };
+    let message = detail.unwrap_or_else(|| "The request could not be served.".to_owned());
+    let page = error_page(parts.status, &message);
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let (page_parts, page_body) = page.into_parts();
+    parts.headers.extend(page_parts.headers);
+    Response::from_parts(parts, page_body)
+}
+
+/// A method a console route does not take.
+pub(crate) async fn method_not_allowed() -> Response {
+    error_page(StatusCode::METHOD_NOT_ALLOWED, "This page does not take that kind of request.")
 }
 
 /// The fallback under `/console`.

@@ -82,6 +82,7 @@ pub fn router(platform: Platform) -> Router {
         .route("/console/assets/{file}", get(assets::serve))
         // The console's own "not found" under its prefix, as a route: a fallback would clash with the host's.
         .route("/console/{*rest}", get(error::not_found).post(error::not_found))
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES));
     for (name, value) in headers {
         console = console.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
@@ -93,7 +94,9 @@ pub fn router(platform: Platform) -> Router {
     ));
     // The platform's own layers: per-IP rate limits (a sign-in is an attempt like the API's), request metrics,
     // traces, request ids, panic catching.
+    // What those layers answer as a problem document (a per-IP limit, say) reaches the browser as a page.
     agentic_core::http::platform_layers(console, platform)
+        .layer(axum::middleware::map_response(error::problems_as_pages))
 }
 
 /// Whether a pause-or-resume path's last segment asks to resume; any other word than the two is "not found".

@@ -186,6 +186,10 @@ async fn the_assets_are_served_and_nothing_else_is() {
     assert_eq!((icon.status, icon.headers[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/svg+xml"));
     let missing = console.send("GET", "/console/assets/../Cargo.toml", None, None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // A method the route lacks: a page too.
+    let wrong = console.send("PUT", "/console/approvals", None, None).await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(wrong.body.starts_with("<!DOCTYPE html>"), "{}", wrong.body);
     let nowhere = console.send("GET", "/console/nowhere", None, None).await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
     assert_accessible(&nowhere.body, "not found page");
@@ -283,6 +287,10 @@ async fn sign_in_attempts_are_limited_per_client_address() {
     let refused = console.send_from(guesser, "POST", "/console/login", None, Some(&guess)).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
     assert!(refused.headers.contains_key(header::RETRY_AFTER), "{:?}", refused.headers);
+    // A page, as every console answer is, saying why.
+    assert_eq!(refused.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert!(refused.body.contains("role=\"alert\"") && refused.body.contains("Too Many Requests"), "{}", refused.body);
+    assert_accessible(&refused.body, "too many requests");
     // The right password from the same address waits too; from another it signs in.
     let form = [("tenant", "acme"), ("email", "manager@acme.test"), ("password", PASSWORD)];
     let same = console.send_from(guesser, "POST", "/console/login", None, Some(&form)).await;
