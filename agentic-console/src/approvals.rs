@@ -149,14 +149,16 @@ fn card(session: &Session, item: &Pending, project: &str, estimate: Option<&Esti
                 }
             }
             @if let Some(approval) = &item.approval {
-                (decision_form(session, approval))
+                (decision_form(session, approval, run))
             }
         }
     }
 }
 
-fn decision_form(session: &Session, approval: &Approval) -> Markup {
+fn decision_form(session: &Session, approval: &Approval, run: &Run) -> Markup {
     let own = approval.requested_by == session.principal.user_id;
+    // Every card has the same buttons: their names also say which run, for a list of a page's buttons.
+    let which = format!(" the {} run {}", run.agent, run.id.to_string().chars().take(8).collect::<String>());
     let field = format!("comment-{}", approval.id);
     let (approve, deny) =
         (format!("/console/approvals/{}/approve", approval.id), format!("/console/approvals/{}/deny", approval.id));
@@ -170,9 +172,9 @@ fn decision_form(session: &Session, approval: &Approval) -> Markup {
                 @if own {
                     p class="hint" { "You asked for this run, so someone else approves it; you can withdraw it." }
                 } @else {
-                    button type="submit" formaction=(approve) { "Approve" }
+                    button type="submit" formaction=(approve) { "Approve" span class="visually-hidden" { (which) } }
                 }
-                button type="submit" class="secondary" formaction=(deny) { "Deny" }
+                button type="submit" class="secondary" formaction=(deny) { "Deny" span class="visually-hidden" { (which) } }
             }
         }
     }

@@ -26,7 +26,7 @@ pub(crate) struct Series {
 impl Series {
     /// Its amount over every bar.
     pub(crate) fn total(&self) -> i64 {
-        self.values.iter().map(|v| v.nanos()).sum()
+        self.values.iter().fold(0i64, |sum, v| sum.saturating_add(v.nanos()))
     }
 }
 
@@ -50,7 +50,8 @@ fn axis_step(max_usd: f64) -> f64 {
 
 /// An axis label: as many decimals as the step needs, no more.
 fn axis_label(usd: f64, step: f64) -> String {
-    let decimals = if step >= 1.0 { 0 } else { (-step.log10()).ceil() as usize };
+    // A hair below the exact power of ten, so 0.01 is two decimals even when log10 lands just above -2.
+    let decimals = if step >= 1.0 { 0 } else { (-step.log10() - 1e-9).ceil() as usize };
     format!("${usd:.decimals$}")
 }
 
@@ -85,8 +86,9 @@ fn segments(series: &[Series], bar: usize) -> Vec<Segment> {
 /// The chart: one bar per label, each the stack of `series` (bottom first). `id` prefixes the element ids the
 /// chart's name and description use; `summary` is that description.
 pub(crate) fn stacked_bars(id: &str, name: &str, summary: &str, labels: &[String], series: &[Series]) -> Markup {
-    let bar_totals: Vec<i64> =
-        (0..labels.len()).map(|bar| series.iter().filter_map(|s| s.values.get(bar)).map(|v| v.nanos()).sum()).collect();
+    let bar_totals: Vec<i64> = (0..labels.len())
+        .map(|bar| series.iter().filter_map(|s| s.values.get(bar)).fold(0i64, |sum, v| sum.saturating_add(v.nanos())))
+        .collect();
     let max = dollars(bar_totals.iter().copied().max().unwrap_or(0));
     let step = axis_step(max);
     let top = step * f64::from(GRID_LINES);

@@ -108,9 +108,13 @@ pub(crate) async fn show(
 
 /// How much of `budget` is spent, as a meter and in words; nothing to measure for an unlimited budget.
 fn utilisation(budget: Option<Money>, spent: Money, name: &str) -> Markup {
-    let Some(budget) = budget.filter(|b| b.nanos() > 0) else {
+    let Some(budget) = budget else {
         return html! { span class="hint" { "no limit" } };
     };
+    if budget.nanos() <= 0 {
+        // A zero budget admits no paid call at all.
+        return html! { span class="used used-over" { "no budget: paid calls are refused" } };
+    }
     let percent = (spent.nanos() as f64 / budget.nanos() as f64 * 100.0).max(0.0);
     let class = if percent >= 100.0 {
         "over"
@@ -165,8 +169,8 @@ async fn project_detail(
     let series = agent_series(&per_day);
     let labels: Vec<String> = dates.iter().map(|d| d.format("%m-%d").to_string()).collect();
     let summary = format!(
-        "Cost per day of project {} from {first} to {last}, stacked by agent: {} in all. The table below holds \
-         the same figures.",
+        "Cost per UTC day of project {} from {first} to {last}, stacked by agent: {} in all. The table below \
+         holds the same figures.",
         project.name,
         usd(total.cost)
     );
@@ -197,7 +201,7 @@ async fn project_detail(
                 dt { "Used" } dd { (utilisation(status.budget, status.spent, &project.name)) }
             }
             (days_choice)
-            h3 { "Cost per day, by agent" }
+            h3 { "Cost per UTC day, by agent" }
             @if total.calls == 0 {
                 p { "Nothing was spent in this window." }
             } @else {
@@ -224,7 +228,7 @@ fn agent_series(per_day: &[Vec<CostTotals>]) -> Vec<Series> {
     for totals in per_day.iter().flatten() {
         let name = totals.key.clone().unwrap_or_default();
         match agents.iter_mut().find(|(known, _)| *known == name) {
-            Some((_, sum)) => *sum += totals.cost.nanos(),
+            Some((_, sum)) => *sum = sum.saturating_add(totals.cost.nanos()),
             None => agents.push((name, totals.cost.nanos())),
         }
     }
@@ -255,10 +259,10 @@ fn agent_series(per_day: &[Vec<CostTotals>]) -> Vec<Series> {
 fn day_table(dates: &[NaiveDate], series: &[Series]) -> Markup {
     html! {
         table {
-            caption { "Cost per day and agent" }
+            caption { "Cost per UTC day and agent" }
             thead {
                 tr {
-                    th scope="col" { "Day" }
+                    th scope="col" { "Day (UTC)" }
                     @for each in series { th scope="col" { (each.name) } }
                     th scope="col" { "Total" }
                 }
@@ -268,7 +272,7 @@ fn day_table(dates: &[NaiveDate], series: &[Series]) -> Markup {
                     tr {
                         th scope="row" { (day) }
                         @for each in series { td class="number" { (usd(each.values[n])) } }
-                        td class="number" { (usd(Money::from_nanos(series.iter().map(|s| s.values[n].nanos()).sum()))) }
+                        td class="number" { (usd(Money::from_nanos(series.iter().fold(0i64, |sum, s| sum.saturating_add(s.values[n].nanos()))))) }
                     }
                 }
             }

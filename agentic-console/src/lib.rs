@@ -63,7 +63,7 @@ pub fn router(platform: Platform) -> Router {
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
     ];
-    let mut console = Router::new()
+    let routes = Router::new()
         .route(BASE, get(|| async { Redirect::to("/console/approvals") }))
         .route("/console/", get(|| async { Redirect::to("/console/approvals") }))
         .route("/console/login", get(login::form).post(login::sign_in))
@@ -84,6 +84,11 @@ pub fn router(platform: Platform) -> Router {
         .route("/console/{*rest}", get(error::not_found).post(error::not_found))
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES));
+    // The platform's own layers: per-IP rate limits (a sign-in is an attempt like the API's), request metrics,
+    // traces, request ids, panic catching. What they answer as a problem document (a per-IP limit, say) reaches
+    // the browser as a page; the security headers go on outside both, so those pages carry them too.
+    let mut console = agentic_core::http::platform_layers(routes, platform)
+        .layer(axum::middleware::map_response(error::problems_as_pages));
     for (name, value) in headers {
         console = console.layer(SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value)));
     }
@@ -92,11 +97,7 @@ pub fn router(platform: Platform) -> Router {
         HeaderName::from_static("cache-control"),
         HeaderValue::from_static("no-store"),
     ));
-    // The platform's own layers: per-IP rate limits (a sign-in is an attempt like the API's), request metrics,
-    // traces, request ids, panic catching.
-    // What those layers answer as a problem document (a per-IP limit, say) reaches the browser as a page.
-    agentic_core::http::platform_layers(console, platform)
-        .layer(axum::middleware::map_response(error::problems_as_pages))
+    console
 }
 
 /// Whether a pause-or-resume path's last segment asks to resume; any other word than the two is "not found".

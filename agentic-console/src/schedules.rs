@@ -70,6 +70,15 @@ fn timing(schedule: &Schedule) -> String {
     }
 }
 
+/// A fire time as the schedule's own time zone reads it (`02:00 in Europe/Berlin`), for a zone other than UTC.
+fn local_time(schedule: &Schedule, fire: &UpcomingFire) -> Option<String> {
+    let zone = schedule.spec.timezone.as_deref().filter(|zone| !zone.eq_ignore_ascii_case("UTC"))?;
+    let local = chrono::DateTime::parse_from_rfc3339(&fire.local).ok()?;
+    let day =
+        if local.date_naive() == fire.at.date_naive() { String::new() } else { local.format("%Y-%m-%d ").to_string() };
+    Some(format!("{day}{} in {zone}", local.format("%H:%M")))
+}
+
 /// What a schedule starts.
 fn target(schedule: &Schedule) -> String {
     let target = &schedule.target;
@@ -101,7 +110,7 @@ fn card(session: &Session, schedule: &Schedule, upcoming: &[UpcomingFire], proje
                     @else {
                         ul class="plain" {
                             @for fire in upcoming {
-                                li { (when(&fire.at)) @if !fire.local.ends_with("+00:00") { " (" (fire.local) " local)" } }
+                                li { (when(&fire.at)) @if let Some(local) = local_time(schedule, fire) { " (" (local) ")" } }
                             }
                         }
                     }

@@ -103,7 +103,7 @@ fn card(session: &Session, endpoint: &WebhookView, deliveries: &[Delivery]) -> M
             }
             form method="post" action={"/console/webhooks/" (endpoint.id) "/" (action)} {
                 input type="hidden" name=(CSRF_FIELD) value=(session.csrf());
-                button type="submit" class=[endpoint.enabled.then_some("secondary")] { (label) }
+                button type="submit" class=[endpoint.enabled.then_some("secondary")] { (label) span class="visually-hidden" { " to " (endpoint.url) } }
             }
         }
     }

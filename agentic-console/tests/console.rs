@@ -289,6 +289,7 @@ async fn sign_in_attempts_are_limited_per_client_address() {
     assert!(refused.headers.contains_key(header::RETRY_AFTER), "{:?}", refused.headers);
     // A page, as every console answer is, saying why.
     assert_eq!(refused.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    assert_eq!(refused.headers[header::CONTENT_SECURITY_POLICY], agentic_console::CONTENT_SECURITY_POLICY);
     assert!(refused.body.contains("role=\"alert\"") && refused.body.contains("Too Many Requests"), "{}", refused.body);
     assert_accessible(&refused.body, "too many requests");
     // The right password from the same address waits too; from another it signs in.

@@ -2,8 +2,8 @@
 one JSON line; the Rust test (`tests/browser.rs`) seeds the server and judges the report.
 
 - A viewer signs in, sees the pending high-risk run without an Approve button, and forges a POST with their own
-  session's CSRF token, and one without a token: both must be refused.
-- A manager signs in, approves the run with a comment (the viewer's open page drops it without a reload), opens its page and sees it complete (the page follows the
+  session's CSRF token: the engine refuses it (a viewer may not decide).
+- A manager signs in; a POST of theirs without the page's CSRF token is refused; they approve the run with a comment (the viewer's open page drops it without a reload), opens its page and sees it complete (the page follows the
   run's events), then opens the runs list, the costs page (the chart must draw segments) and the schedules.
 - An administrator opens the webhooks page.
 
@@ -54,7 +54,7 @@ class Person:
             self.trouble["foreign_requests"].append(request.url)
 
     def record_failure(self, response):
-        # A page whose own parts fail to load is broken even when it shows; a refused forgery is not a page's.
+        # A page whose own parts (script, style, icon, event stream) fail to load is broken even when it shows.
         if response.status >= 400 and response.request.resource_type != "document":
             self.trouble["failed_loads"].append(f"{response.status} {response.url}")
 
@@ -72,7 +72,8 @@ class Person:
         """The focused element: its tag, then its name, accessible text or link target."""
         return self.page.evaluate(
             "(() => { const e = document.activeElement;"
-            " return e.tagName + ' ' + (e.getAttribute('name') || e.innerText || e.getAttribute('href') || '').trim(); })()"
+            " return e.tagName + ' ' + (e.getAttribute('name') || e.innerText || e.getAttribute('href') || '')"
+            ".replace(/\\s+/g, ' ').trim(); })()"
         )
 
     def tab(self):
@@ -101,13 +102,14 @@ def main() -> None:
         viewer.shoot("console-approvals-viewer.png")
         token = viewer.page.locator("input[name=csrf]").first.input_value()
         report["viewer_forged_with_token"] = viewer.post(decide, {"csrf": token, "comment": "forged"})
-        report["viewer_forged_without_token"] = viewer.post(decide, {"comment": "forged"})
 
         manager = Person(browser, base, seed, seed["manager"], shots, trouble)
         manager.visit("/console/approvals")
         card = manager.page.locator("article.approval", has_text=seed["task"])
         report["manager_cards"] = card.count()
         report["manager_card"] = card.inner_text()
+        # Even one who may approve is refused without the page's token (a request another site could make).
+        report["manager_forged_without_token"] = manager.post(decide, {"comment": "forged"})
         manager.shoot("console-approvals.png")
         # By keyboard alone: the first Tab stop is the skip link; Tab on to the comment, type, Tab to Approve, Enter.
         report["first_tab_stop"] = manager.tab()
