@@ -100,11 +100,19 @@ pub fn router(platform: Platform) -> Router {
     console
 }
 
-/// Whether a pause-or-resume path's last segment asks to resume; any other word than the two is "not found".
-pub(crate) fn resumes(action: &str) -> Result<bool, ConsoleError> {
-    match action {
-        "resume" => Ok(true),
-        "pause" => Ok(false),
-        _ => Err(ConsoleError::NotFound),
-    }
+/// What a `POST …/{id}/pause|resume` asks, once its form is read and its CSRF token checked: the object's id and
+/// whether to resume. Any other last segment, or an id that does not parse, is "not found".
+pub(crate) fn pause_or_resume<Id: std::str::FromStr>(
+    session: &session::Session,
+    (id, action): (String, String),
+    form: Result<axum::Form<session::CsrfForm>, axum::extract::rejection::FormRejection>,
+) -> Result<(Id, bool), ConsoleError> {
+    let axum::Form(form) = form?;
+    session.check_csrf(form.csrf.as_deref())?;
+    let resume = match action.as_str() {
+        "resume" => true,
+        "pause" => false,
+        _ => return Err(ConsoleError::NotFound),
+    };
+    Ok((id.parse().map_err(|_| ConsoleError::NotFound)?, resume))
 }

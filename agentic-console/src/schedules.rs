@@ -138,13 +138,10 @@ fn card(session: &Session, schedule: &Schedule, upcoming: &[UpcomingFire], proje
 pub(crate) async fn pause_or_resume(
     State(platform): State<Platform>,
     session: Session,
-    Path((id, action)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ConsoleError> {
-    let axum::Form(form) = form?;
-    session.check_csrf(form.csrf.as_deref())?;
-    let resume = crate::resumes(&action)?;
-    let id: ScheduleId = id.parse().map_err(|_| ConsoleError::NotFound)?;
+    let (id, resume): (ScheduleId, bool) = crate::pause_or_resume(&session, path, form)?;
     let request = PauseRequest { note: None };
     if resume {
         platform.resume_schedule(&session.principal, id, request).await?;

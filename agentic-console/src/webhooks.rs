@@ -130,13 +130,10 @@ fn delivery_status(status: DeliveryStatus) -> Markup {
 pub(crate) async fn pause_or_resume(
     State(platform): State<Platform>,
     session: Session,
-    Path((id, action)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     form: Result<axum::Form<CsrfForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ConsoleError> {
-    let axum::Form(form) = form?;
-    session.check_csrf(form.csrf.as_deref())?;
-    let enabled = crate::resumes(&action)?;
-    let id: WebhookId = id.parse().map_err(|_| ConsoleError::NotFound)?;
+    let (id, enabled): (WebhookId, bool) = crate::pause_or_resume(&session, path, form)?;
     let change = UpdateWebhookRequest { enabled: Some(enabled), ..UpdateWebhookRequest::default() };
     platform.update_webhook(&session.principal, id, change).await?;
     Ok(Redirect::to("/console/webhooks").into_response())

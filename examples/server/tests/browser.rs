@@ -89,12 +89,7 @@ async fn a_manager_approves_a_high_risk_run_in_the_console_and_a_viewer_cannot()
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
     let Some(python) = browser_python() else { return };
-    let upstream = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion()))
-        .mount(&upstream)
-        .await;
+    let upstream = common::chat_upstream(completion()).await;
     // The webhook receiver: takes every delivery.
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
@@ -120,13 +115,7 @@ async fn a_manager_approves_a_high_risk_run_in_the_console_and_a_viewer_cannot()
         .spawn()
         .unwrap();
     let (addr, _) = wait_for_listen_line(&mut child);
-    // The log is drained as it comes, so a chatty server never blocks on a full pipe; it is shown on failure.
-    let mut stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut text).ok();
-        text
-    });
+    let log = common::drain_log(&mut child);
 
     let seed = tokio::task::spawn_blocking(move || {
         // The agent as shipped, on the test's model.

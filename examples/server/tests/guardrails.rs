@@ -6,8 +6,7 @@
 mod common;
 
 use common::{KEY, free_port, get, request, server, stop, wait_for_listen_line};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const SECRET: &str = "AKIAIOSFODNN7EXAMPLE";
 
@@ -47,12 +46,7 @@ fn set_guardrail(addr: &str, bearer: &str, outgoing: &str) -> (u16, serde_json::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_in_a_prompt_never_reaches_a_third_party_provider_under_block_or_redact() {
-    let upstream = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion()))
-        .mount(&upstream)
-        .await;
+    let upstream = common::chat_upstream(completion()).await;
     let metrics_addr = format!("127.0.0.1:{}", free_port());
     let mut child = server()
         .env("AGENTIC_BIND", "127.0.0.1:0")

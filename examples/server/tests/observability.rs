@@ -343,13 +343,8 @@ async fn prometheus_scrapes_a_loaded_server_and_an_alert_fires() {
         return;
     }
     use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-    let upstream = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("All tests pass.")))
-        .mount(&upstream)
-        .await;
+    use wiremock::{Mock, ResponseTemplate};
+    let upstream = common::chat_upstream(completion("All tests pass.")).await;
     let dir = std::env::temp_dir().join(format!("agentic-obs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pricing = dir.join("pricing.toml");

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::Read;
 use std::process::Child;
 use std::time::Duration;
 
@@ -35,12 +34,7 @@ fn start(url: &str) -> (Child, String, std::thread::JoinHandle<String>) {
         .spawn()
         .unwrap();
     let (addr, _) = wait_for_listen_line(&mut child);
-    let mut stderr = child.stderr.take().unwrap();
-    let log = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
+    let log = common::drain_log(&mut child);
     (child, addr, log)
 }
 

@@ -62,6 +62,29 @@ pub(crate) fn wait_for_listen_line(child: &mut Child) -> (String, String) {
     panic!("server did not start listening in time");
 }
 
+/// A stand-in for an OpenAI-compatible provider: every `POST /v1/chat/completions` gets `completion`.
+pub(crate) async fn chat_upstream(completion: serde_json::Value) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    let upstream = wiremock::MockServer::start().await;
+    wiremock::Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(completion))
+        .mount(&upstream)
+        .await;
+    upstream
+}
+
+/// Reads the server's log (stderr) on a thread as it comes, so a chatty server never blocks on a full pipe; the
+/// thread's result is the whole log, to show on a failure.
+pub(crate) fn drain_log(child: &mut Child) -> std::thread::JoinHandle<String> {
+    let mut stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    })
+}
+
 /// Sends SIGTERM and asserts a clean exit within 20 s.
 pub(crate) fn stop(child: &mut Child) {
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
