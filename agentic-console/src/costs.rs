@@ -2,9 +2,8 @@
 //! chosen project, its cost per day over the last week, two weeks or month, stacked by agent (an SVG the server
 //! draws, with the figures as a table beside it), and the same window broken down by model and by provider.
 //!
-//! The figures are the engine's cost summaries, which also count what retention rolled up. A summary groups by one
-//! key, so the chart asks for each day's by-agent totals: a day's query is a sum over an index range, and a month
-//! is 30 of them, run together.
+//! The figures are the engine's cost summaries, which also count what retention rolled up: the chart's is one
+//! summary grouped by day and agent over the window.
 
 use agentic_core::Platform;
 use agentic_core::ids::ProjectId;
@@ -158,15 +157,10 @@ async fn project_detail(
         from: Some(day_start(first)),
         to: Some(day_start(last + Duration::days(1))),
     };
-    let per_day = futures_util::future::try_join_all(dates.iter().map(|day| {
-        let filter = CostFilter { from: Some(day_start(*day)), to: Some(day_start(*day + Duration::days(1))), ..range };
-        platform.cost_summary(principal, filter, Some(CostGroupBy::Agent))
-    }))
-    .await?;
+    let (_, cells) = platform.cost_summary(principal, range, Some(CostGroupBy::DayAgent)).await?;
     let (total, by_model) = platform.cost_summary(principal, range, Some(CostGroupBy::Model)).await?;
     let (_, by_provider) = platform.cost_summary(principal, range, Some(CostGroupBy::Provider)).await?;
-    let per_day: Vec<Vec<CostTotals>> = per_day.into_iter().map(|(_, groups)| groups).collect();
-    let series = agent_series(&per_day);
+    let series = agent_series(&dates, &cells);
     let labels: Vec<String> = dates.iter().map(|d| d.format("%m-%d").to_string()).collect();
     let summary = format!(
         "Cost per UTC day of project {} from {first} to {last}, stacked by agent: {} in all. The table below \
@@ -222,35 +216,41 @@ async fn project_detail(
     })
 }
 
-/// One series per agent, the costliest at the bottom; agents past the palette's size share one "other" series.
-fn agent_series(per_day: &[Vec<CostTotals>]) -> Vec<Series> {
+/// A `DayAgent` summary's cell: the index of its day in `dates`, its agent and its cost (`None` for a key
+/// outside the window or of another shape).
+fn cell<'a>(dates: &[NaiveDate], totals: &'a CostTotals) -> Option<(usize, &'a str, Money)> {
+    let (day, agent) = totals.key.as_deref()?.split_once(' ')?;
+    let day: NaiveDate = day.parse().ok()?;
+    Some((dates.iter().position(|d| *d == day)?, agent, totals.cost))
+}
+
+/// One series per agent over `dates`, the costliest at the bottom; agents past the palette's size share one
+/// "other agents" series.
+fn agent_series(dates: &[NaiveDate], cells: &[CostTotals]) -> Vec<Series> {
+    let cells: Vec<(usize, &str, Money)> = cells.iter().filter_map(|totals| cell(dates, totals)).collect();
     let mut agents: Vec<(String, i64)> = Vec::new();
-    for totals in per_day.iter().flatten() {
-        let name = totals.key.clone().unwrap_or_default();
-        match agents.iter_mut().find(|(known, _)| *known == name) {
-            Some((_, sum)) => *sum = sum.saturating_add(totals.cost.nanos()),
-            None => agents.push((name, totals.cost.nanos())),
+    for (_, name, cost) in &cells {
+        match agents.iter_mut().find(|(known, _)| known == name) {
+            Some((_, sum)) => *sum = sum.saturating_add(cost.nanos()),
+            None => agents.push(((*name).to_owned(), cost.nanos())),
         }
     }
     agents.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let named = if agents.len() > PALETTE.len() { PALETTE.len() - 1 } else { agents.len() };
     let mut series: Vec<Series> = agents[..named]
         .iter()
-        .map(|(name, _)| Series { name: name.clone(), values: vec![Money::ZERO; per_day.len()] })
+        .map(|(name, _)| Series { name: name.clone(), values: vec![Money::ZERO; dates.len()] })
         .collect();
     if agents.len() > named {
-        series.push(Series { name: "other agents".into(), values: vec![Money::ZERO; per_day.len()] });
+        series.push(Series { name: "other agents".into(), values: vec![Money::ZERO; dates.len()] });
     }
-    for (day, totals) in per_day.iter().enumerate() {
-        for each in totals {
-            let name = each.key.as_deref().unwrap_or_default();
-            // An agent not named is one folded into the last series, "other agents".
-            let Some(index) = series.iter().position(|s| s.name == name).or(series.len().checked_sub(1)) else {
-                continue;
-            };
-            if let Some(cell) = series[index].values.get_mut(day) {
-                *cell = cell.checked_add(each.cost).unwrap_or(Money::MAX);
-            }
+    for (day, name, cost) in cells {
+        // An agent not named is one folded into the last series, "other agents".
+        let Some(index) = series.iter().position(|s| s.name == name).or(series.len().checked_sub(1)) else {
+            continue;
+        };
+        if let Some(value) = series[index].values.get_mut(day) {
+            *value = value.checked_add(cost).unwrap_or(Money::MAX);
         }
     }
     series

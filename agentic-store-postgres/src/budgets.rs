@@ -206,6 +206,9 @@ impl BudgetStore for PgTenant {
             Some(CostGroupBy::Model) => Some(summary!("model")),
             Some(CostGroupBy::Provider) => Some(summary!("provider")),
             Some(CostGroupBy::Day) => Some(summary!("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')")),
+            Some(CostGroupBy::DayAgent) => Some(summary!(
+                "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' ' || COALESCE(agent, 'unassigned')"
+            )),
         };
         let mut tx = self.begin().await?;
         let mut run = async |sql: &'static str| -> StoreResult<Vec<CostTotals>> {

@@ -154,6 +154,9 @@ pub enum CostGroupBy {
     Provider,
     /// By UTC day (`YYYY-MM-DD`).
     Day,
+    /// By UTC day and agent (`YYYY-MM-DD agent`, the agent `unassigned` when none): a chart of each day's cost
+    /// stacked by agent in one query.
+    DayAgent,
 }
 
 /// Which cost records to summarise.
@@ -279,6 +282,7 @@ impl CostGroupBy {
             CostGroupBy::Model => model.to_owned(),
             CostGroupBy::Provider => provider.to_owned(),
             CostGroupBy::Day => day.format("%Y-%m-%d").to_string(),
+            CostGroupBy::DayAgent => format!("{} {}", day.format("%Y-%m-%d"), agent.unwrap_or("unassigned")),
         }
     }
 }

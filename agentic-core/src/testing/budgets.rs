@@ -292,6 +292,10 @@ async fn cost_summaries_filter_and_group(store: Arc<dyn Store>) {
     let (_, by_day) = handle.cost_summary(CostFilter::default(), Some(CostGroupBy::Day)).await.unwrap();
     let days: Vec<(String, i64)> = by_day.iter().map(|g| (g.key.clone().unwrap(), g.cost.nanos())).collect();
     assert_eq!(days, vec![("2026-03-01".to_owned(), 100), ("2026-03-02".to_owned(), 600)]);
+    let (_, by_day_agent) = handle.cost_summary(CostFilter::default(), Some(CostGroupBy::DayAgent)).await.unwrap();
+    let cells: Vec<(String, i64)> = by_day_agent.iter().map(|g| (g.key.clone().unwrap(), g.cost.nanos())).collect();
+    let expected = [("2026-03-01 developer", 100), ("2026-03-02 qa_tester", 200), ("2026-03-02 unassigned", 400)];
+    assert_eq!(cells, expected.map(|(key, cost)| (key.to_owned(), cost)));
 
     let window = CostFilter { project: None, from: Some(day1 + Duration::hours(1)), to: Some(day2) };
     let (in_window, _) = handle.cost_summary(window, None).await.unwrap();

@@ -101,6 +101,7 @@ async fn old_cost_records_fold_into_roll_ups_that_summaries_keep(store: Arc<dyn 
         Some(CostGroupBy::Model),
         Some(CostGroupBy::Provider),
         Some(CostGroupBy::Day),
+        Some(CostGroupBy::DayAgent),
     ];
     let only_p1 = CostFilter { project: Some(p1.id), ..CostFilter::default() };
     let filters = [CostFilter::default(), only_p1];

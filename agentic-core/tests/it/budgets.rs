@@ -102,6 +102,16 @@ async fn budgets_refuse_report_and_announce(app: TestApp) {
     assert_eq!(report["groups"][0]["key"], "developer");
     assert_eq!(report["groups"][1]["key"], "qa_tester");
     assert_eq!(report["groups"][1]["cost"], "0.0405");
+    let cells = app
+        .call("GET", &format!("/v1/projects/{project_id}/costs?group_by=day_agent"), Some(&key), None)
+        .await
+        .expect(200);
+    // The records' UTC day (yesterday's, should midnight have passed since they were made) and the agent.
+    let (day, agent) = cells["groups"][1]["key"].as_str().unwrap().split_once(' ').unwrap();
+    let today = chrono::Utc::now().date_naive();
+    assert!([today, today - chrono::Duration::days(1)].contains(&day.parse().unwrap()), "{cells}");
+    assert_eq!(agent, "qa_tester");
+    assert_eq!(cells["groups"][1]["cost"], "0.0405");
     assert_eq!(report["budget"]["budget"], "0.05");
     assert_eq!(report["budget"]["spent"], "0.0453");
     let by_day = app.call("GET", "/v1/costs?group_by=project", Some(&key), None).await.expect(200);
