@@ -50,17 +50,18 @@ impl From<TotalsRow> for CostTotals {
     }
 }
 
-/// A cost summary's query, grouped by `$key`: the records still kept and the roll-ups of those past their
-/// retention, a roll-up counting as of its day's start (`created_at`) against the filter.
+/// A cost summary's query: the records still kept and the roll-ups of those past their retention (a roll-up
+/// counting as of its day's start, `created_at`, against the filter), summed by `$key` and in all, in one scan
+/// (`GROUPING SETS`). The total is the row whose key is NULL, first; no group's key is NULL.
 macro_rules! summary {
     ($key:literal) => {
         concat!(
-            "SELECT ",
-            $key,
-            " AS key, COALESCE(sum(calls), 0)::bigint AS calls, COALESCE(sum(input_tokens), 0)::bigint AS input_tokens, ",
+            "SELECT key, COALESCE(sum(calls), 0)::bigint AS calls, COALESCE(sum(input_tokens), 0)::bigint AS input_tokens, ",
             "COALESCE(sum(output_tokens), 0)::bigint AS output_tokens, ",
             "COALESCE(sum(cached_input_tokens), 0)::bigint AS cached_input_tokens, ",
-            "COALESCE(sum(cost_nanos), 0)::bigint AS cost_nanos FROM (",
+            "COALESCE(sum(cost_nanos), 0)::bigint AS cost_nanos FROM (SELECT ",
+            $key,
+            " AS key, calls, input_tokens, output_tokens, cached_input_tokens, cost_nanos FROM (",
             "SELECT project_id, agent, model, provider, created_at, 1 AS calls, input_tokens, output_tokens, ",
             "cached_input_tokens, cost_nanos FROM cost_records WHERE tenant_id = $1 ",
             "AND ($2::uuid IS NULL OR project_id = $2) ",
@@ -70,7 +71,7 @@ macro_rules! summary {
             "AND ($2::uuid IS NULL OR project_id = $2) ",
             "AND ($3::timestamptz IS NULL OR day::timestamp AT TIME ZONE 'UTC' >= $3) ",
             "AND ($4::timestamptz IS NULL OR day::timestamp AT TIME ZONE 'UTC' < $4)",
-            ") AS c GROUP BY 1 ORDER BY 1"
+            ") AS r) AS c GROUP BY GROUPING SETS ((key), ()) ORDER BY key NULLS FIRST"
         )
     };
 }
@@ -199,37 +200,32 @@ impl BudgetStore for PgTenant {
         filter: CostFilter,
         group_by: Option<CostGroupBy>,
     ) -> StoreResult<(CostTotals, Vec<CostTotals>)> {
-        let grouped = match group_by {
-            None => None,
-            Some(CostGroupBy::Project) => Some(summary!("project_id::text")),
-            Some(CostGroupBy::Agent) => Some(summary!("COALESCE(agent, 'unassigned')")),
-            Some(CostGroupBy::Model) => Some(summary!("model")),
-            Some(CostGroupBy::Provider) => Some(summary!("provider")),
-            Some(CostGroupBy::Day) => Some(summary!("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')")),
-            Some(CostGroupBy::DayAgent) => Some(summary!(
-                "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' ' || COALESCE(agent, 'unassigned')"
-            )),
+        // Without a grouping every row has the one (NULL) key: the empty set and the key's set both give the total.
+        let sql = match group_by {
+            None => summary!("NULL::text"),
+            Some(CostGroupBy::Project) => summary!("project_id::text"),
+            Some(CostGroupBy::Agent) => summary!("COALESCE(agent, 'unassigned')"),
+            Some(CostGroupBy::Model) => summary!("model"),
+            Some(CostGroupBy::Provider) => summary!("provider"),
+            Some(CostGroupBy::Day) => summary!("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
+            Some(CostGroupBy::DayAgent) => {
+                summary!("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' ' || COALESCE(agent, 'unassigned')")
+            }
         };
         let mut tx = self.begin().await?;
-        let mut run = async |sql: &'static str| -> StoreResult<Vec<CostTotals>> {
-            let rows: Vec<TotalsRow> = sqlx::query_as(sql)
-                .bind(self.uuid())
-                .bind(filter.project.map(|p| p.as_uuid()))
-                .bind(filter.from)
-                .bind(filter.to)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(|e| store_error(e, "cost records"))?;
-            Ok(rows.into_iter().map(CostTotals::from).collect())
-        };
-        let total = run(summary!("NULL::text")).await?.into_iter().next().unwrap_or_default();
-        let groups = match grouped {
-            Some(sql) => run(sql).await?,
-            None => Vec::new(),
-        };
+        let rows: Vec<TotalsRow> = sqlx::query_as(sql)
+            .bind(self.uuid())
+            .bind(filter.project.map(|p| p.as_uuid()))
+            .bind(filter.from)
+            .bind(filter.to)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| store_error(e, "cost records"))?;
         commit(tx).await?;
-        let total = CostTotals { key: None, ..total };
-        Ok((total, groups))
+        // The grand total is the first row without a key (with no grouping, a second one is the same sum).
+        let (totals, groups): (Vec<CostTotals>, Vec<CostTotals>) =
+            rows.into_iter().map(CostTotals::from).partition(|row| row.key.is_none());
+        Ok((totals.into_iter().next().unwrap_or_default(), groups))
     }
 }
 
