@@ -8,9 +8,9 @@
 
 use agentic_core::Platform;
 use agentic_core::auth::Principal;
-use agentic_core::ids::{ApprovalId, ProjectId};
+use agentic_core::ids::ApprovalId;
 use agentic_core::model::{Approval, ApprovalStatus, Money, Permission, Run, RunStatus};
-use agentic_core::store::{PageRequest, RunQuery};
+use agentic_core::store::RunQuery;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -84,11 +84,7 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
             pending.push(Pending { approval: None, run, requester: requester.to_owned() });
         }
     }
-    // One read for every card's project name, as the runs list does, rather than one per card.
-    let projects =
-        platform.list_projects(principal, PageRequest { limit: PageRequest::MAX_LIMIT, after: None }).await?;
-    let project_name =
-        |id: ProjectId| projects.data.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
+    let projects = crate::projects(&platform, principal).await?;
     pending.sort_by_key(|item| item.run.created_at);
     let mut estimates: Vec<(String, Option<Estimate>)> = Vec::new();
     for item in &pending {
@@ -109,7 +105,7 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
                 p { "Nothing is waiting." }
             }
             @for item in &pending {
-                (card(&session, item, &project_name(item.run.project_id), estimate_of(&item.run.agent)))
+                (card(&session, item, &crate::project_name(&projects, item.run.project_id), estimate_of(&item.run.agent)))
             }
         }
     };

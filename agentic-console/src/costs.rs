@@ -8,7 +8,6 @@
 use agentic_core::Platform;
 use agentic_core::ids::ProjectId;
 use agentic_core::model::{CostFilter, CostGroupBy, CostTotals, Money, Project};
-use agentic_core::store::PageRequest;
 use axum::extract::{Query, State};
 use chrono::{Duration, NaiveDate, Utc};
 use maud::{Markup, html};
@@ -59,8 +58,7 @@ pub(crate) async fn show(
     let Query(query) = query?;
     let (chosen, days) = (query.project()?, query.days()?);
     let principal = &session.principal;
-    let projects =
-        platform.list_projects(principal, PageRequest { limit: PageRequest::MAX_LIMIT, after: None }).await?;
+    let projects = crate::projects(&platform, principal).await?;
     // Spending of every project in one summary; the chosen project's status below is read exactly (with what
     // reservations hold).
     let (_, spent) = platform.cost_summary(principal, CostFilter::default(), Some(CostGroupBy::Project)).await?;
@@ -71,7 +69,7 @@ pub(crate) async fn show(
     // A project named in the query must be the caller's (another tenant's is "not found", from the engine).
     let shown = match chosen {
         Some(id) => Some(platform.get_project(principal, id).await?),
-        None => projects.data.first().cloned(),
+        None => projects.first().cloned(),
     };
     let detail = match &shown {
         Some(project) => Some(project_detail(&platform, &session, project, days).await?),
@@ -80,14 +78,14 @@ pub(crate) async fn show(
     let body = html! {
         section aria-labelledby="budgets-heading" {
             h2 id="budgets-heading" { "Budgets" }
-            @if projects.data.is_empty() {
+            @if projects.is_empty() {
                 p { "There are no projects yet: costs are charged to a project." }
             } @else {
                 table {
                     caption class="visually-hidden" { "Each project's budget and what it has spent" }
                     thead { tr { th scope="col" { "Project" } th scope="col" { "Budget" } th scope="col" { "Spent" } th scope="col" { "Used" } } }
                     tbody {
-                        @for project in &projects.data {
+                        @for project in &projects {
                             @let spent = spent_by(project);
                             tr {
                                 td { a href={"/console/costs?project=" (project.id) "&days=" (days)} aria-current=[shown.as_ref().is_some_and(|s| s.id == project.id).then_some("true")] { (project.name) } }

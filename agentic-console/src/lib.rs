@@ -100,6 +100,23 @@ pub fn router(platform: Platform) -> Router {
     console
 }
 
+/// A whole list as the console reads it: the largest page the engine gives (projects, schedules, endpoints).
+pub(crate) const WHOLE_LIST: agentic_core::store::PageRequest =
+    agentic_core::store::PageRequest { limit: agentic_core::store::PageRequest::MAX_LIMIT, after: None };
+
+/// The tenant's projects, read once per page to name them on every row rather than once per row.
+pub(crate) async fn projects(
+    platform: &Platform,
+    principal: &agentic_core::auth::Principal,
+) -> Result<Vec<agentic_core::model::Project>, ConsoleError> {
+    Ok(platform.list_projects(principal, WHOLE_LIST).await?.data)
+}
+
+/// The name of project `id` among `projects`, or its id when it is not there.
+pub(crate) fn project_name(projects: &[agentic_core::model::Project], id: agentic_core::ids::ProjectId) -> String {
+    projects.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone())
+}
+
 /// What a `POST …/{id}/pause|resume` asks, once its form is read and its CSRF token checked: the object's id and
 /// whether to resume. Any other last segment, or an id that does not parse, is "not found".
 pub(crate) fn pause_or_resume<Id: std::str::FromStr>(

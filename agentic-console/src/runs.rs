@@ -6,7 +6,7 @@ use agentic_core::Platform;
 use agentic_core::engine::{AgentRunOutput, PipelineOutput, RunStep};
 use agentic_core::ids::{ProjectId, RunId};
 use agentic_core::model::{CostRecord, Run, RunKind, RunStatus};
-use agentic_core::store::{PageRequest, RunQuery};
+use agentic_core::store::RunQuery;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -76,11 +76,8 @@ pub(crate) async fn list(
     let Query(filter) = filter?;
     let principal = &session.principal;
     let runs = platform.list_runs(principal, filter.query()?).await?;
-    let projects =
-        platform.list_projects(principal, PageRequest { limit: PageRequest::MAX_LIMIT, after: None }).await?;
+    let projects = crate::projects(&platform, principal).await?;
     let agents = platform.list_agents(principal).await?;
-    let project_name =
-        |id: ProjectId| projects.data.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
     let chosen = |value: &Option<String>, option: &str| given(value) == Some(option);
     let body = html! {
         form class="card filters" method="get" action="/console/runs" {
@@ -107,7 +104,7 @@ pub(crate) async fn list(
                 label for="project" { "Project" }
                 select id="project" name="project" {
                     option value="" { "Any" }
-                    @for project in &projects.data {
+                    @for project in &projects {
                         option value=(project.id) selected[chosen(&filter.project, &project.id.to_string())] { (project.name) }
                     }
                 }
@@ -128,7 +125,7 @@ pub(crate) async fn list(
                                 td { a href={"/console/runs/" (run.id)} { (short_task(run)) } }
                                 td { (run.agent) }
                                 td { (status_badge(run.status)) }
-                                td { (project_name(run.project_id)) }
+                                td { (crate::project_name(&projects, run.project_id)) }
                                 td class="number" { (usd(run.cost)) }
                                 td { (when(&run.created_at)) }
                             }

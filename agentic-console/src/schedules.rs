@@ -7,9 +7,8 @@
 
 use agentic_core::Platform;
 use agentic_core::api::{PauseRequest, UpcomingFire};
-use agentic_core::ids::{ProjectId, ScheduleId};
+use agentic_core::ids::ScheduleId;
 use agentic_core::model::{Permission, Schedule};
-use agentic_core::store::PageRequest;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -24,12 +23,8 @@ const UPCOMING: u32 = 3;
 /// `GET /console/schedules`.
 pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> Result<Markup, ConsoleError> {
     let principal = &session.principal;
-    let schedules =
-        platform.list_schedules(principal, PageRequest { limit: PageRequest::MAX_LIMIT, after: None }).await?;
-    let projects =
-        platform.list_projects(principal, PageRequest { limit: PageRequest::MAX_LIMIT, after: None }).await?;
-    let project_name =
-        |id: ProjectId| projects.data.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
+    let schedules = platform.list_schedules(principal, crate::WHOLE_LIST).await?;
+    let projects = crate::projects(&platform, principal).await?;
     let mut shown = Vec::with_capacity(schedules.data.len());
     for schedule in schedules.data {
         // A paused or finished schedule has no fire coming.
@@ -47,7 +42,7 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
             p { "No schedule yet. Create one with " code { "POST /v1/schedules" } " or " code { "agentic schedules create" } "." }
         }
         @for (schedule, upcoming) in &shown {
-            (card(&session, schedule, upcoming, &project_name(schedule.project_id), may_change))
+            (card(&session, schedule, upcoming, &crate::project_name(&projects, schedule.project_id), may_change))
         }
     };
     Ok(page::page(&session, Section::Schedules, "Schedules", body))

@@ -8,7 +8,6 @@ use agentic_core::Platform;
 use agentic_core::api::{DeliveryListQuery, UpdateWebhookRequest, WebhookView};
 use agentic_core::ids::WebhookId;
 use agentic_core::model::{Delivery, DeliveryStatus, Permission};
-use agentic_core::store::PageRequest;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -29,8 +28,7 @@ pub(crate) async fn list(State(platform): State<Platform>, session: Session) -> 
         };
         return Ok(page::page(&session, Section::Webhooks, "Webhooks", body));
     }
-    let endpoints =
-        platform.list_webhooks(principal, PageRequest { limit: PageRequest::MAX_LIMIT, after: None }).await?;
+    let endpoints = platform.list_webhooks(principal, crate::WHOLE_LIST).await?;
     let mut shown = Vec::with_capacity(endpoints.data.len());
     for endpoint in endpoints.data {
         let query = DeliveryListQuery { limit: Some(LAST_DELIVERIES), ..DeliveryListQuery::default() };
